@@ -1,0 +1,162 @@
+// decide(): DESIGN §5 as one pure, total function from a DecisionInput to a Verdict (a Decision, or
+// Nothing with the reason). Scope, desired state and the diff are exported for explain and replay.
+import type { Decision, DecisionInput, LedgerEntry, Nothing, NothingReason, ObservedRecord, ProfileSnapshot, Verdict } from './decision.js';
+import { MESSAGES } from './decision.js';
+import { managedGroupNames, type Destination } from './destination.js';
+import { allows } from './modes.js';
+import { compareStrings, keyOf, valueEquals, type Properties, type Value } from './values.js';
+
+const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort(compareStrings);
+
+/** In scope: a live profile that the destination's collection includes (groups are live groups). */
+export const inScope = (d: Destination, profile: ProfileSnapshot | null): profile is ProfileSnapshot => {
+  if (profile === null) return false;
+  switch (d.collection.kind) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'group':
+      return profile.groups.includes(d.collection.groupId);
+  }
+};
+
+/** Each mapped field whose property the profile has, in field order; null stays null. */
+export const desiredFields = (d: Destination, profile: ProfileSnapshot): Properties => {
+  const out: Properties = {};
+  for (const field of Object.keys(d.mapping).sort(compareStrings)) {
+    const property = d.mapping[field] as string;
+    if (Object.hasOwn(profile.properties, property)) out[field] = profile.properties[property] as Value;
+  }
+  return out;
+};
+
+export const desiredKey = (d: Destination, fields: Properties): string | undefined => keyOf(fields[d.keyField]);
+
+/** The managed names of the profile's live mapped groups, sorted. */
+export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[] => {
+  const mapping = d.groupMapping ?? {};
+  const names: string[] = [];
+  for (const g of profile.groups) if (Object.hasOwn(mapping, g)) names.push(mapping[g] as string);
+  return sorted(names);
+};
+
+type Change = Pick<Decision, 'fields' | 'groups'>;
+
+/**
+ * What an update must change on `record` so it holds `fields` and exactly the desired managed groups;
+ * fields syncline wrote earlier (the ledger) and no longer wants are unset if the record still has them.
+ */
+export const diffRecord = (
+  d: Destination,
+  fields: Properties,
+  groups: readonly string[],
+  record: ObservedRecord,
+  ledger: LedgerEntry | null,
+): Change => {
+  const set: Properties = {};
+  for (const field of Object.keys(fields)) {
+    const want = fields[field] as Value;
+    const has = Object.hasOwn(record.fields, field);
+    // A destination may return its key only as the record's key, not among the fields.
+    const same =
+      field === d.keyField && !has ? keyOf(want) === record.key : has && valueEquals(want, record.fields[field]);
+    if (!same) set[field] = want;
+  }
+  const unset = ledger
+    ? Object.keys(ledger.fields).filter((f) => {
+        const held = record.fields[f];
+        return !Object.hasOwn(fields, f) && held !== undefined && held !== null;
+      })
+    : [];
+  const managed = managedGroupNames(d);
+  const want = new Set(groups);
+  const has = new Set(record.groups);
+  return {
+    fields: { set: sortKeys(set), unset: sorted(unset) },
+    groups: {
+      add: sorted(groups.filter((g) => !has.has(g))),
+      remove: sorted(record.groups.filter((g) => managed.has(g) && !want.has(g))),
+    },
+  };
+};
+
+const sortKeys = (p: Properties): Properties => {
+  const out: Properties = {};
+  for (const k of Object.keys(p).sort(compareStrings)) out[k] = p[k] as Value;
+  return out;
+};
+
+const isEmpty = (c: Change): boolean =>
+  Object.keys(c.fields.set).length === 0 &&
+  c.fields.unset.length === 0 &&
+  c.groups.add.length === 0 &&
+  c.groups.remove.length === 0;
+
+const NO_CHANGE: Change = { fields: { set: {}, unset: [] }, groups: { add: [], remove: [] } };
+
+const nothing = (profileId: string, reason: NothingReason): Nothing => ({ profileId, operation: 'nothing', reason });
+
+const skip = (profileId: string, level: 'info' | 'error', message: string, key?: string): Decision => ({
+  profileId,
+  operation: 'skip',
+  ...(key === undefined ? {} : { key }),
+  ...NO_CHANGE,
+  level,
+  message,
+});
+
+export const decide = (input: DecisionInput): Verdict => {
+  const { destination: d, mode, profileId, profile, ledger } = input;
+  const find = (key: string): ObservedRecord | undefined => input.observed.find((r) => r.key === key);
+  const claimant = (key: string): string | undefined =>
+    Object.hasOwn(input.claims, key) ? input.claims[key] : undefined;
+
+  if (!inScope(d, profile)) {
+    if (ledger === null) return nothing(profileId, 'never-written');
+    if (claimant(ledger.key) !== undefined) return nothing(profileId, 'claimed-by-other');
+    const record = find(ledger.key);
+    if (record === undefined) return nothing(profileId, 'record-gone');
+    if (allows(mode, 'delete')) return { profileId, operation: 'delete', key: ledger.key, ...NO_CHANGE };
+    const managed = managedGroupNames(d);
+    const remove = sorted(record.groups.filter((g) => managed.has(g)));
+    if (remove.length === 0) return nothing(profileId, 'no-managed-groups');
+    return {
+      profileId,
+      operation: 'update',
+      key: ledger.key,
+      fields: { set: {}, unset: [] },
+      groups: { add: [], remove },
+      level: 'info',
+      message: MESSAGES.removedFromGroups,
+    };
+  }
+
+  const fields = desiredFields(d, profile);
+  const key = desiredKey(d, fields);
+  if (key === undefined) return skip(profileId, 'error', MESSAGES.noKey(d.keyField));
+  const other = claimant(key);
+  if (other !== undefined && compareStrings(other, profileId) < 0) {
+    return skip(profileId, 'error', MESSAGES.claimed(key, other), key);
+  }
+  const groups = desiredGroups(d, profile);
+  const previousKey = ledger !== null && ledger.key !== key ? ledger.key : undefined;
+  const record =
+    find(key) ??
+    (previousKey !== undefined && claimant(previousKey) === undefined ? find(previousKey) : undefined);
+
+  if (record !== undefined) {
+    const change = diffRecord(d, fields, groups, record, ledger);
+    if (isEmpty(change)) return nothing(profileId, 'in-sync');
+    if (!allows(mode, 'update')) return skip(profileId, 'info', MESSAGES.noUpdate, record.key);
+    return { profileId, operation: 'update', key: record.key, ...change };
+  }
+  if (!allows(mode, 'create')) return skip(profileId, 'info', MESSAGES.noCreate, key);
+  return {
+    profileId,
+    operation: 'create',
+    key,
+    fields: { set: fields, unset: [] },
+    groups: { add: groups, remove: [] },
+  };
+};

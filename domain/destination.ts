@@ -1,0 +1,62 @@
+// The destination object (DESIGN §4): where profiles go, which of them (collection), how fields and
+// groups map, and the sync mode. Its codec checks the cross-field rules before anything is stored.
+import * as t from 'io-ts';
+import { NonEmptyString, struct, taggedUnion } from './codec.js';
+import { SyncModeName } from './modes.js';
+import { Id } from './values.js';
+
+const All = struct('CollectionAll', { kind: t.literal('all') });
+const InGroup = struct('CollectionGroup', { kind: t.literal('group'), groupId: Id });
+const Nobody = struct('CollectionNone', { kind: t.literal('none') });
+
+export const Collection = taggedUnion('Collection', 'kind', t.union([All, InGroup, Nobody]), {
+  all: All,
+  group: InGroup,
+  none: Nobody,
+});
+export type Collection = t.TypeOf<typeof Collection>;
+
+const DestinationShape = struct(
+  'Destination',
+  {
+    destinationId: Id,
+    type: NonEmptyString,
+    collection: Collection,
+    keyField: NonEmptyString,
+    /** destination field → profile property */
+    mapping: t.record(NonEmptyString, NonEmptyString),
+  },
+  {
+    name: t.string,
+    /** Absent means the type's default mode, filled in when the configuration is applied. */
+    syncMode: SyncModeName,
+    /** group id → list/tag name in the destination: the managed groups */
+    groupMapping: t.record(NonEmptyString, NonEmptyString),
+    /** Adapter-specific; a value `{"env": "NAME"}` is read from the environment when the adapter opens. */
+    options: t.record(t.string, t.unknown),
+  },
+);
+
+export const Destination = new t.Type<t.TypeOf<typeof DestinationShape>, t.OutputOf<typeof DestinationShape>>(
+  'Destination',
+  DestinationShape.is,
+  (u, c) => {
+    const decoded = DestinationShape.validate(u, c);
+    if (decoded._tag === 'Left') return decoded;
+    const d = decoded.right;
+    if (!Object.hasOwn(d.mapping, d.keyField)) {
+      const fields = Object.keys(d.mapping).join(', ');
+      return t.failure(
+        d.keyField,
+        [...c, { key: 'keyField', type: NonEmptyString, actual: d.keyField }],
+        `${JSON.stringify(d.keyField)} is not a field of mapping (${fields === '' ? 'mapping is empty' : fields})`,
+      );
+    }
+    return decoded;
+  },
+  DestinationShape.encode,
+);
+export type Destination = t.TypeOf<typeof Destination>;
+
+/** The managed list/tag names: the only ones syncline ever adds or removes. */
+export const managedGroupNames = (d: Destination): ReadonlySet<string> => new Set(Object.values(d.groupMapping ?? {}));

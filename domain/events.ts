@@ -1,0 +1,73 @@
+// The input events of DESIGN §3, exactly as they appear in JSON: `{type, data, id?, occurredAt?}`.
+// Each event names the stream it belongs to, so stores and ingest agree on where it goes.
+import * as t from 'io-ts';
+import { struct, taggedUnion } from './codec.js';
+import { Destination } from './destination.js';
+import { Id, IsoTime, Properties, Uuid } from './values.js';
+
+const event = <T extends string, D extends t.Mixed>(type: T, data: D) =>
+  struct(type, { type: t.literal(type), data }, { id: Uuid, occurredAt: IsoTime });
+
+export const ProfileCreated = event('ProfileCreated', struct('data', { profileId: Id, properties: Properties }));
+export const ProfilePropertiesChanged = event(
+  'ProfilePropertiesChanged',
+  struct('data', { profileId: Id }, { set: Properties, unset: t.array(t.string) }),
+);
+export const ProfileDeleted = event('ProfileDeleted', struct('data', { profileId: Id }));
+export const GroupCreated = event('GroupCreated', struct('data', { groupId: Id, name: t.string }));
+export const GroupDeleted = event('GroupDeleted', struct('data', { groupId: Id }));
+export const ProfileJoinedGroup = event('ProfileJoinedGroup', struct('data', { groupId: Id, profileId: Id }));
+export const ProfileLeftGroup = event('ProfileLeftGroup', struct('data', { groupId: Id, profileId: Id }));
+export const DestinationConfigured = event('DestinationConfigured', Destination);
+export const DestinationRemoved = event('DestinationRemoved', struct('data', { destinationId: Id }));
+
+const members = {
+  ProfileCreated,
+  ProfilePropertiesChanged,
+  ProfileDeleted,
+  GroupCreated,
+  GroupDeleted,
+  ProfileJoinedGroup,
+  ProfileLeftGroup,
+  DestinationConfigured,
+  DestinationRemoved,
+};
+
+export const INPUT_EVENT_TYPES = Object.keys(members) as (keyof typeof members)[];
+
+export const InputEvent = taggedUnion(
+  'InputEvent',
+  'type',
+  t.union([
+    ProfileCreated,
+    ProfilePropertiesChanged,
+    ProfileDeleted,
+    GroupCreated,
+    GroupDeleted,
+    ProfileJoinedGroup,
+    ProfileLeftGroup,
+    DestinationConfigured,
+    DestinationRemoved,
+  ]),
+  members,
+);
+export type InputEvent = t.TypeOf<typeof InputEvent>;
+export type InputEventType = InputEvent['type'];
+
+/** The stream an input event belongs to (DESIGN §3): one per profile, group and destination. */
+export const streamOf = (e: InputEvent): string => {
+  switch (e.type) {
+    case 'ProfileCreated':
+    case 'ProfilePropertiesChanged':
+    case 'ProfileDeleted':
+      return `profile-${e.data.profileId}`;
+    case 'GroupCreated':
+    case 'GroupDeleted':
+    case 'ProfileJoinedGroup':
+    case 'ProfileLeftGroup':
+      return `group-${e.data.groupId}`;
+    case 'DestinationConfigured':
+    case 'DestinationRemoved':
+      return `destination-${e.data.destinationId}`;
+  }
+};

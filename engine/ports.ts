@@ -1,0 +1,89 @@
+// The two ports the engine drives (DESIGN §7): an EventStore and a Destination. Adapters implement
+// them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
+import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { ObservedRecord } from '../domain/decision.js';
+
+/** An event as stored: global position (1-based, total order) and revision within its stream (0-based). */
+export type StoredEvent = {
+  readonly position: number;
+  readonly stream: string;
+  readonly revision: number;
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+};
+
+export type NewEvent = {
+  readonly id?: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly occurredAt?: string;
+};
+
+/** The revision a writer expects its stream to be at: a number (last revision), or a guard. */
+export type ExpectedRevision = number | 'no-stream' | 'any';
+
+export type StreamWrite = {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+};
+
+export type StoreError =
+  | { readonly _tag: 'WrongExpectedRevision'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'no-stream' }
+  | { readonly _tag: 'CheckpointConflict'; readonly name: string; readonly expected: number | null; readonly actual: number | null }
+  | { readonly _tag: 'StoreUnavailable'; readonly message: string };
+
+export type AppendResult = {
+  /** events actually stored (events whose id was already stored are skipped) */
+  readonly appended: readonly StoredEvent[];
+  /** per stream written, its last revision after the write (-1 for none) */
+  readonly revisions: Readonly<Record<string, number>>;
+};
+
+export type EventStore = {
+  /** Appends to one or more streams atomically: every expected revision holds, or nothing is written. */
+  readonly append: (writes: readonly StreamWrite[]) => TaskEither<StoreError, AppendResult>;
+  /** The stream's events from `fromRevision` (inclusive), in revision order. */
+  readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;
+  /** Every event after `afterPosition` (exclusive; 0 = from the start), in position order. */
+  readonly readAll: (afterPosition?: number, batchSize?: number) => AsyncIterable<StoredEvent>;
+  /** Like readAll, then waits for new events until `signal` aborts. */
+  readonly subscribe: (afterPosition: number, signal: AbortSignal) => AsyncIterable<StoredEvent>;
+  /** The last stream revision (-1 if the stream does not exist). */
+  readonly streamRevision: (stream: string) => Promise<number>;
+  /** The position of the last stored event (0 for an empty store). */
+  readonly head: () => Promise<number>;
+  /** Which of these event ids are stored already. */
+  readonly knownIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+  readonly getCheckpoint: (name: string) => Promise<number | null>;
+  /** Compare-and-set: succeeds only if the checkpoint currently equals `expected` (null = unset). */
+  readonly setCheckpoint: (name: string, expected: number | null, value: number) => TaskEither<StoreError, void>;
+  readonly close: () => Promise<void>;
+};
+
+export type DestinationError =
+  | { readonly _tag: 'DestinationUnavailable'; readonly message: string; readonly retryable: boolean }
+  | { readonly _tag: 'DestinationMisconfigured'; readonly message: string };
+
+export type Destination = {
+  readonly describe: () => DestinationTypeDescription;
+  /** The records held under any of these keys (absent keys are simply not returned). */
+  readonly lookup: (keys: readonly string[]) => TaskEither<DestinationError, readonly ObservedRecord[]>;
+  /** One outcome per command, in order. Applying a command twice has the same effect as once. */
+  readonly apply: (commands: readonly Command[]) => TaskEither<DestinationError, readonly CommandOutcome[]>;
+  readonly close: () => Promise<void>;
+};
+
+export type OpenError = { readonly _tag: 'OpenFailed'; readonly message: string };
+
+/** A destination type: its description, and how to open one for a configured destination. */
+export type DestinationType = {
+  readonly description: DestinationTypeDescription;
+  /** `env` resolves `{"env": "NAME"}` options; a missing variable is an OpenFailed naming it. */
+  readonly open: (config: DestinationConfig, env: NodeJS.ProcessEnv) => TaskEither<OpenError, Destination>;
+};

@@ -1,0 +1,41 @@
+// Lint rules for syncline: typescript-eslint's type-aware recommended set, with Prettier owning layout.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'syncline-demo/', '.syncline/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-definitions': ['error', 'type'],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSInterfaceDeclaration', message: 'Derive types from io-ts codecs (t.TypeOf) or use a type alias.' },
+      ],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../projections/*', '../engine/*', '../adapters/*', 'node:*'], message: 'domain/ is pure: it imports nothing of ours and does no I/O.' }] },
+      ],
+    },
+  },
+  {
+    files: ['projections/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../engine/*', '../adapters/*', 'node:*'], message: 'projections/ are pure folds over domain types.' }] },
+      ],
+    },
+  },
+  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+);

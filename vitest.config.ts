@@ -1,0 +1,10 @@
+// Test runner settings: specs live in test/, CLI specs run the built dist/ (npm test builds first).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
