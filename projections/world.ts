@@ -1,0 +1,111 @@
+// The profiles and groups as folded from input events (DESIGN §3 folding rules): properties,
+// memberships, deletions. The fold updates the state it is given in place and returns it.
+import type { ProfileSnapshot } from '../domain/decision.js';
+import type { InputEvent } from '../domain/events.js';
+import type { Properties } from '../domain/values.js';
+
+export type ProfileState = { properties: Properties; groups: Set<string>; deleted: boolean };
+export type GroupState = { name: string; members: Set<string>; deleted: boolean };
+export type World = { readonly profiles: Map<string, ProfileState>; readonly groups: Map<string, GroupState> };
+
+export const initialWorld = (): World => ({ profiles: new Map(), groups: new Map() });
+
+const liveProfile = (w: World, id: string): ProfileState | undefined => {
+  const p = w.profiles.get(id);
+  return p === undefined || p.deleted ? undefined : p;
+};
+
+const liveGroup = (w: World, id: string): GroupState | undefined => {
+  const g = w.groups.get(id);
+  return g === undefined || g.deleted ? undefined : g;
+};
+
+/**
+ * Folds one input event. Events about a profile or group that does not exist change nothing, so the
+ * fold is total; ingest is where such events are rejected. Each event costs O(1), except deleting
+ * a profile or group, which costs O(its memberships) because those memberships end with it.
+ * State is updated in place (copying maps per event would make catch-up quadratic): treat the
+ * state as owned by the fold, as Array.reduce and rxjs scan do.
+ */
+export const foldWorld = (w: World, e: InputEvent): World => {
+  switch (e.type) {
+    case 'ProfileCreated': {
+      if (liveProfile(w, e.data.profileId)) return w;
+      w.profiles.set(e.data.profileId, { properties: { ...e.data.properties }, groups: new Set(), deleted: false });
+      return w;
+    }
+    case 'ProfilePropertiesChanged': {
+      const p = liveProfile(w, e.data.profileId);
+      if (!p) return w;
+      if (e.data.set) Object.assign(p.properties, e.data.set);
+      // `unset` is applied after `set`, so naming a property in both removes it.
+      for (const name of e.data.unset ?? []) delete p.properties[name];
+      return w;
+    }
+    case 'ProfileDeleted': {
+      const p = liveProfile(w, e.data.profileId);
+      if (!p) return w;
+      for (const g of p.groups) w.groups.get(g)?.members.delete(e.data.profileId);
+      w.profiles.set(e.data.profileId, { properties: {}, groups: new Set(), deleted: true });
+      return w;
+    }
+    case 'GroupCreated': {
+      if (liveGroup(w, e.data.groupId)) return w;
+      w.groups.set(e.data.groupId, { name: e.data.name, members: new Set(), deleted: false });
+      return w;
+    }
+    case 'GroupDeleted': {
+      const g = liveGroup(w, e.data.groupId);
+      if (!g) return w;
+      for (const m of g.members) w.profiles.get(m)?.groups.delete(e.data.groupId);
+      w.groups.set(e.data.groupId, { name: g.name, members: new Set(), deleted: true });
+      return w;
+    }
+    case 'ProfileJoinedGroup': {
+      const p = liveProfile(w, e.data.profileId);
+      const g = liveGroup(w, e.data.groupId);
+      if (!p || !g) return w;
+      p.groups.add(e.data.groupId);
+      g.members.add(e.data.profileId);
+      return w;
+    }
+    case 'ProfileLeftGroup': {
+      const p = liveProfile(w, e.data.profileId);
+      const g = liveGroup(w, e.data.groupId);
+      if (!p || !g) return w;
+      p.groups.delete(e.data.groupId);
+      g.members.delete(e.data.profileId);
+      return w;
+    }
+    case 'DestinationConfigured':
+    case 'DestinationRemoved':
+      return w;
+  }
+};
+
+/** The profiles an event can change the desired state of (before it is folded). */
+export const touchedProfiles = (w: World, e: InputEvent): readonly string[] => {
+  switch (e.type) {
+    case 'ProfileCreated':
+    case 'ProfilePropertiesChanged':
+    case 'ProfileDeleted':
+    case 'ProfileJoinedGroup':
+    case 'ProfileLeftGroup':
+      return [e.data.profileId];
+    case 'GroupDeleted':
+      return [...(liveGroup(w, e.data.groupId)?.members ?? [])];
+    case 'GroupCreated':
+    case 'DestinationConfigured':
+    case 'DestinationRemoved':
+      return [];
+  }
+};
+
+/** A live profile as decide() sees it (memberships are live groups only), or null. */
+export const profileSnapshot = (w: World, profileId: string): ProfileSnapshot | null => {
+  const p = liveProfile(w, profileId);
+  return p ? { properties: p.properties, groups: [...p.groups] } : null;
+};
+
+export const isLiveProfile = (w: World, id: string): boolean => liveProfile(w, id) !== undefined;
+export const isLiveGroup = (w: World, id: string): boolean => liveGroup(w, id) !== undefined;
