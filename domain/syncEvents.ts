@@ -1,0 +1,122 @@
+// The events the engine writes to `sync-<destinationId>`: runs, observations with the decisions
+// made from them, and outcomes. Each decision keeps its inputs (position, config, observation).
+import * as t from 'io-ts';
+import { NonEmptyString, oneOf, struct, taggedUnion } from './codec.js';
+import { Decision, ObservedRecord } from './decision.js';
+import { Destination } from './destination.js';
+import { SyncModeName } from './modes.js';
+import { Id, IsoTime } from './values.js';
+
+const syncEvent = <T extends string, D extends t.Mixed>(type: T, data: D) =>
+  struct(type, { type: t.literal(type), data }, { id: NonEmptyString, occurredAt: IsoTime });
+
+/** A run begins: the store position it decides at and the configuration and mode in force. */
+export const RunStarted = syncEvent(
+  'RunStarted',
+  struct(
+    'data',
+    {
+      runId: NonEmptyString,
+      destinationId: Id,
+      position: t.number,
+      mode: SyncModeName,
+      config: Destination,
+      /** who runs it, so a second process can tell a live run from one that crashed */
+      owner: struct('owner', { host: t.string, pid: t.number }),
+      startedAt: IsoTime,
+    },
+    { reason: t.string },
+  ),
+);
+
+/** One recorded decision: the command id (deterministic), the decision, and claims it relied on. */
+export const RecordedDecision = struct(
+  'RecordedDecision',
+  { commandId: NonEmptyString, decision: Decision },
+  {
+    /** the record's key once the command is applied (differs from decision.key on a rename) */
+    keyAfter: t.string,
+    /** key → the other in-scope profile that claimed it, when any did */
+    claims: t.record(t.string, Id),
+  },
+);
+export type RecordedDecision = t.TypeOf<typeof RecordedDecision>;
+
+/** Commands of an earlier run that never got an outcome (a crash), settled by a fresh observation. */
+export const Settlement = struct('Settlement', {
+  commandId: NonEmptyString,
+  /** confirmed: the destination already holds what it asked for; superseded: a new decision replaces it */
+  status: oneOf('SettlementStatus', ['confirmed', 'superseded'] as const),
+});
+
+/** A batch: the keys looked up, what the destination held, and the decisions made from it. */
+export const BatchDecided = syncEvent(
+  'BatchDecided',
+  struct(
+    'data',
+    {
+      runId: NonEmptyString,
+      position: t.number,
+      keys: t.array(t.string),
+      observed: t.array(ObservedRecord),
+      decisions: t.array(RecordedDecision),
+      decidedAt: IsoTime,
+    },
+    {
+      settled: t.array(Settlement),
+      /** profiles whose failure or retry request ends because nothing is left to do for them */
+      cleared: t.array(Id),
+      /** how many profiles of the batch needed nothing */
+      unchanged: t.number,
+    },
+  ),
+);
+
+export const CommandResult = struct(
+  'CommandResult',
+  {
+    commandId: NonEmptyString,
+    status: oneOf('CommandStatus', ['ok', 'error'] as const),
+    attempts: t.number,
+    at: IsoTime,
+  },
+  { retryable: t.boolean, message: t.string },
+);
+export type CommandResult = t.TypeOf<typeof CommandResult>;
+
+export const BatchApplied = syncEvent(
+  'BatchApplied',
+  struct('data', { runId: NonEmptyString, results: t.array(CommandResult) }),
+);
+
+export const RunCounts = t.record(t.string, t.number);
+
+export const RunFinished = syncEvent(
+  'RunFinished',
+  struct('data', { runId: NonEmptyString, position: t.number, counts: RunCounts, finishedAt: IsoTime }),
+);
+
+/** A run that stopped before finishing (destination down, guardrail): its reason, for status and log. */
+export const RunFailed = syncEvent(
+  'RunFailed',
+  struct('data', { runId: NonEmptyString, message: t.string, failedAt: IsoTime }),
+);
+
+/** `syncline retry`: failed commands' profiles are reconciled again from fresh state on the next sync. */
+export const RetryRequested = syncEvent(
+  'RetryRequested',
+  struct('data', { profileIds: t.array(Id), requestedAt: IsoTime }),
+);
+
+const members = { RunStarted, BatchDecided, BatchApplied, RunFinished, RunFailed, RetryRequested };
+
+export const SyncEvent = taggedUnion(
+  'SyncEvent',
+  'type',
+  t.union([RunStarted, BatchDecided, BatchApplied, RunFinished, RunFailed, RetryRequested]),
+  members,
+);
+export type SyncEvent = t.TypeOf<typeof SyncEvent>;
+export const SYNC_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(members));
+
+export const syncStream = (destinationId: string): string => `sync-${destinationId}`;

@@ -1,0 +1,196 @@
+// A sync run for one destination: catch up, pick the candidates, and per batch look up, decide,
+// record, apply and record outcomes, every append guarded by the sync stream's expected revision.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Command } from '../domain/command.js';
+import { isDecision, type Decision } from '../domain/decision.js';
+import { commandId } from '../domain/ids.js';
+import type { SyncModeName } from '../domain/modes.js';
+import { syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
+import { keyOf } from '../domain/values.js';
+import { judge, keysOf, prepare } from './batch.js';
+import { candidates } from './candidates.js';
+import { defaultDelivery, deliver, type DeliveryOptions } from './deliver.js';
+import { lookupWithRetry } from './observe.js';
+import type { Destination, EventStore } from './ports.js';
+import { catchUp, type DestinationView, type EngineState } from './state.js';
+import { emptyCounts, tally, type RunSummary } from './summary.js';
+
+export type SyncError =
+  | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
+  | { readonly _tag: 'Busy'; readonly destinationId: string; readonly runId: string }
+  | { readonly _tag: 'StoreFailed'; readonly message: string }
+  | { readonly _tag: 'DestinationFailed'; readonly destinationId: string; readonly runId: string; readonly message: string };
+
+export type Owner = { readonly host: string; readonly pid: number };
+
+export type SyncOptions = {
+  readonly batchSize: number;
+  readonly full: boolean;
+  readonly delivery: DeliveryOptions;
+  readonly owner: Owner;
+  /** whether a run recorded as open is still being worked on by a live process */
+  readonly isAlive: (owner: Owner) => boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+};
+
+const processAlive = (owner: Owner): boolean => {
+  if (owner.host !== hostname()) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+export const defaultSyncOptions: SyncOptions = {
+  batchSize: 500,
+  full: false,
+  delivery: defaultDelivery,
+  owner: { host: hostname(), pid: process.pid },
+  isAlive: processAlive,
+};
+
+const toCommand = (id: string, d: Decision): Command => ({
+  commandId: id,
+  profileId: d.profileId,
+  operation: d.operation as Command['operation'],
+  key: d.key ?? '',
+  fields: d.fields,
+  groups: d.groups,
+});
+
+type Writer = (events: SyncEvent[]) => Promise<E.Either<SyncError, void>>;
+
+/** Appends to the sync stream at the revision we last saw, then folds what landed (ours and others'). */
+const writer = (store: EventStore, s: EngineState, v: DestinationView, runId: () => string): Writer => async (events) => {
+  const expected = v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision;
+  const r = await store.append([{ stream: syncStream(v.destinationId), events, expected }])();
+  if (E.isLeft(r)) {
+    await catchUp(store, s);
+    if (r.left._tag === 'WrongExpectedRevision') {
+      return E.left({ _tag: 'Busy', destinationId: v.destinationId, runId: v.ledger.lastRun?.runId ?? runId() });
+    }
+    return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
+  }
+  await catchUp(store, s);
+  return E.right(undefined);
+};
+
+export const syncDestination = async (
+  store: EventStore,
+  s: EngineState,
+  destinationId: string,
+  destination: Destination,
+  opts: SyncOptions = defaultSyncOptions,
+): Promise<E.Either<SyncError, RunSummary>> => {
+  await catchUp(store, s);
+  const v = s.destinations.get(destinationId);
+  if (!v || !v.config) return E.left({ _tag: 'UnknownDestination', destinationId });
+  const config = v.config;
+  const open = v.ledger.open;
+  if (open && opts.isAlive(open.owner)) return E.left({ _tag: 'Busy', destinationId, runId: open.runId });
+
+  const mode: SyncModeName = config.syncMode ?? destination.describe().defaultMode;
+  const runId = randomUUID();
+  const write = writer(store, s, v, () => runId);
+  const { profileIds, reason } = candidates(s, v, opts.full);
+  const now = () => opts.delivery.now().toISOString();
+  const started = await write([
+    {
+      type: 'RunStarted',
+      data: { runId, destinationId, position: s.position, mode, config, owner: opts.owner, startedAt: now(), reason },
+    },
+  ]);
+  if (E.isLeft(started)) return started;
+
+  const counts = emptyCounts();
+  for (let i = 0; i < profileIds.length; i += opts.batchSize) {
+    const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
+    const position = s.position;
+    const keys = keysOf(batch);
+    const found = await lookupWithRetry(destination, keys, opts.delivery);
+    if (E.isLeft(found)) return fail(write, destinationId, runId, found.left, now);
+
+    const judged = judge(batch, found.right);
+    const decisions: RecordedDecision[] = [];
+    const settled: { commandId: string; status: 'confirmed' | 'superseded' }[] = [];
+    const cleared: string[] = [];
+    let unchanged = 0;
+    const pendingByProfile = new Map<string, string[]>();
+    for (const cmd of v.ledger.pending.values()) {
+      const list = pendingByProfile.get(cmd.decision.profileId) ?? [];
+      list.push(cmd.commandId);
+      pendingByProfile.set(cmd.decision.profileId, list);
+    }
+    for (const { prepared, verdict } of judged) {
+      const pid = prepared.profileId;
+      // A command left without outcome by a crash: if nothing is left to do, the destination holds
+      // what it asked for; otherwise the fresh decision replaces it.
+      for (const id of pendingByProfile.get(pid) ?? []) {
+        settled.push({ commandId: id, status: isDecision(verdict) ? 'superseded' : 'confirmed' });
+      }
+      if (!isDecision(verdict)) {
+        unchanged++;
+        if (v.ledger.failures.has(pid) || v.ledger.retryRequested.has(pid)) cleared.push(pid);
+        continue;
+      }
+      const claims = prepared.input.claims;
+      const keyAfter =
+        verdict.operation === 'update' ? (keyOf(verdict.fields.set[config.keyField]) ?? verdict.key) : verdict.key;
+      decisions.push({
+        commandId: commandId(destinationId, pid, position, verdict.operation),
+        decision: verdict,
+        ...(keyAfter === undefined ? {} : { keyAfter }),
+        ...(Object.keys(claims).length > 0 ? { claims } : {}),
+      });
+    }
+    const decided = await write([
+      {
+        type: 'BatchDecided',
+        data: {
+          runId,
+          position,
+          keys,
+          observed: found.right as BatchObserved,
+          decisions,
+          decidedAt: now(),
+          ...(settled.length > 0 ? { settled } : {}),
+          ...(cleared.length > 0 ? { cleared } : {}),
+          unchanged,
+        },
+      },
+    ]);
+    if (E.isLeft(decided)) return decided;
+
+    const commands = decisions.filter((r) => r.decision.operation !== 'skip').map((r) => toCommand(r.commandId, r.decision));
+    const results = commands.length > 0 ? await deliver(destination, commands, opts.delivery) : [];
+    if (results.length > 0) {
+      const applied = await write([{ type: 'BatchApplied', data: { runId, results } }]);
+      if (E.isLeft(applied)) return applied;
+    }
+    tally(counts, decisions, results, unchanged);
+    opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
+  }
+
+  const finished = await write([
+    { type: 'RunFinished', data: { runId, position: s.position, counts: counts.totals, finishedAt: now() } },
+  ]);
+  if (E.isLeft(finished)) return finished;
+  return E.right({ destinationId, runId, mode, reason, considered: profileIds.length, ...counts });
+};
+
+type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['observed'];
+
+const fail = async (
+  write: Writer,
+  destinationId: string,
+  runId: string,
+  message: string,
+  now: () => string,
+): Promise<E.Either<SyncError, RunSummary>> => {
+  await write([{ type: 'RunFailed', data: { runId, message, failedAt: now() } }]);
+  return E.left({ _tag: 'DestinationFailed', destinationId, runId, message });
+};

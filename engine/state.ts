@@ -1,0 +1,112 @@
+// The engine's in-memory state, caught up from a store: the world, each destination's config,
+// ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
+import type { Destination } from '../domain/destination.js';
+import type { InputEvent } from '../domain/events.js';
+import type { SyncEvent } from '../domain/syncEvents.js';
+import { buildClaims, updateClaim, type Claims } from '../projections/claims.js';
+import { foldLedger, initialLedger, type Ledger } from '../projections/ledger.js';
+import { foldWorld, initialWorld, touchedProfiles, type World } from '../projections/world.js';
+import type { EventStore, StoredEvent } from './ports.js';
+
+export type DestinationView = {
+  readonly destinationId: string;
+  /** the configuration in force; null once removed */
+  config: Destination | null;
+  /** the position of the DestinationConfigured/Removed event now in force */
+  configPosition: number;
+  claims: Claims | null;
+  readonly ledger: Ledger;
+};
+
+export type EngineState = {
+  position: number;
+  readonly world: World;
+  readonly destinations: Map<string, DestinationView>;
+  /** (position, profile) of every change to a profile's desired state, in position order */
+  readonly touchPositions: number[];
+  readonly touchProfiles: string[];
+};
+
+export const initialState = (): EngineState => ({
+  position: 0,
+  world: initialWorld(),
+  destinations: new Map(),
+  touchPositions: [],
+  touchProfiles: [],
+});
+
+const view = (s: EngineState, destinationId: string): DestinationView => {
+  let v = s.destinations.get(destinationId);
+  if (!v) {
+    v = { destinationId, config: null, configPosition: 0, claims: null, ledger: initialLedger() };
+    s.destinations.set(destinationId, v);
+  }
+  return v;
+};
+
+const touch = (s: EngineState, position: number, profileId: string): void => {
+  s.touchPositions.push(position);
+  s.touchProfiles.push(profileId);
+};
+
+const SYNC_PREFIX = 'sync-';
+
+/**
+ * Folds one stored event into every projection. Stored events were checked by their codecs when
+ * they were written, so catch-up trusts their shape instead of decoding each one again.
+ */
+export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
+  s.position = e.position;
+  if (e.stream.startsWith(SYNC_PREFIX)) {
+    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, { type: e.type, data: e.data } as SyncEvent);
+    return s;
+  }
+  const event = { type: e.type, data: e.data } as InputEvent;
+  if (event.type === 'DestinationConfigured' || event.type === 'DestinationRemoved') {
+    const v = view(s, event.data.destinationId);
+    v.configPosition = e.position;
+    v.config = event.type === 'DestinationConfigured' ? event.data : null;
+    v.claims = v.config ? buildClaims(v.config, s.world) : null;
+    return s;
+  }
+  const touched = touchedProfiles(s.world, event);
+  foldWorld(s.world, event);
+  for (const profileId of touched) {
+    touch(s, e.position, profileId);
+    for (const v of s.destinations.values()) {
+      if (!v.claims) continue;
+      const before = v.claims.keyOf.get(profileId);
+      updateClaim(v.claims, s.world, profileId);
+      const after = v.claims.keyOf.get(profileId);
+      // A key changing hands can unblock or block the other profiles that claim it.
+      if (before !== after) {
+        for (const k of [before, after]) {
+          if (k === undefined) continue;
+          for (const other of v.claims.byKey.get(k) ?? []) if (other !== profileId) touch(s, e.position, other);
+        }
+      }
+    }
+  }
+  return s;
+};
+
+/** Reads everything after the state's position and folds it. Pull-based, so memory stays bounded. */
+export const catchUp = async (store: EventStore, s: EngineState, onEvent?: (position: number) => void): Promise<EngineState> => {
+  for await (const e of store.readAll(s.position)) {
+    applyStored(s, e);
+    onEvent?.(e.position);
+  }
+  return s;
+};
+
+/** Profiles touched after `position` (exclusive), found by binary search in the touch log. */
+export const touchedSince = (s: EngineState, position: number): Set<string> => {
+  let lo = 0;
+  let hi = s.touchPositions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((s.touchPositions[mid] as number) <= position) lo = mid + 1;
+    else hi = mid;
+  }
+  return new Set(s.touchProfiles.slice(lo));
+};

@@ -1,0 +1,176 @@
+// The ledger of one destination, folded from its `sync-<id>` stream: what syncline last wrote per
+// profile, commands decided but not yet settled, failures waiting, and the runs so far.
+import type { Decision, LedgerEntry } from '../domain/decision.js';
+import type { SyncEvent } from '../domain/syncEvents.js';
+
+export type PendingCommand = {
+  readonly runId: string;
+  readonly commandId: string;
+  readonly decision: Decision;
+  readonly keyAfter: string;
+};
+
+export type Failure = {
+  readonly runId: string;
+  readonly commandId: string;
+  readonly decision: Decision;
+  readonly retryable: boolean;
+  readonly message: string;
+  readonly attempts: number;
+  readonly at: string;
+};
+
+export type RunInfo = {
+  readonly runId: string;
+  readonly position: number;
+  readonly mode: string;
+  readonly startedAt: string;
+  readonly owner: { readonly host: string; readonly pid: number };
+  finishedAt?: string;
+  failed?: string;
+  counts?: Readonly<Record<string, number>>;
+};
+
+export type Ledger = {
+  readonly entries: Map<string, LedgerEntry>;
+  readonly pending: Map<string, PendingCommand>;
+  readonly failures: Map<string, Failure>;
+  readonly retryRequested: Set<string>;
+  /** the run started and not yet finished or failed (after a crash, until the next run starts) */
+  open: RunInfo | null;
+  lastFinished: RunInfo | null;
+  lastRun: RunInfo | null;
+  runs: number;
+  /** the revision of the sync stream this ledger has folded up to (-1: none) */
+  revision: number;
+};
+
+export const initialLedger = (): Ledger => ({
+  entries: new Map(),
+  pending: new Map(),
+  failures: new Map(),
+  retryRequested: new Set(),
+  open: null,
+  lastFinished: null,
+  lastRun: null,
+  runs: 0,
+  revision: -1,
+});
+
+/** What the destination holds after a command succeeded, as far as syncline wrote it. */
+export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
+  const d = cmd.decision;
+  switch (d.operation) {
+    case 'delete':
+      return undefined;
+    case 'create':
+      return { profileId: d.profileId, key: cmd.keyAfter, fields: { ...d.fields.set }, groups: [...d.groups.add] };
+    case 'update': {
+      const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
+      for (const f of d.fields.unset) delete fields[f];
+      const groups = new Set(prev?.groups ?? []);
+      for (const g of d.groups.add) groups.add(g);
+      for (const g of d.groups.remove) groups.delete(g);
+      return { profileId: d.profileId, key: cmd.keyAfter, fields, groups: [...groups].sort() };
+    }
+    case 'skip':
+      return prev;
+  }
+};
+
+const settle = (l: Ledger, cmd: PendingCommand): void => {
+  const next = applyToEntry(l.entries.get(cmd.decision.profileId), cmd);
+  if (next === undefined) l.entries.delete(cmd.decision.profileId);
+  else l.entries.set(cmd.decision.profileId, next);
+};
+
+/** Folds one sync event (in stream order). Updates the ledger in place and returns it. */
+export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
+  l.revision++;
+  switch (e.type) {
+    case 'RunStarted': {
+      // A run still open here was cut short (a crash): its unsettled commands stay pending.
+      if (l.open) l.open.failed ??= 'interrupted';
+      const d = e.data;
+      l.open = { runId: d.runId, position: d.position, mode: d.mode, startedAt: d.startedAt, owner: d.owner };
+      l.lastRun = l.open;
+      l.runs++;
+      return l;
+    }
+    case 'BatchDecided': {
+      for (const s of e.data.settled ?? []) {
+        const cmd = l.pending.get(s.commandId);
+        if (!cmd) continue;
+        if (s.status === 'confirmed') settle(l, cmd);
+        l.pending.delete(s.commandId);
+      }
+      for (const pid of e.data.cleared ?? []) {
+        l.failures.delete(pid);
+        l.retryRequested.delete(pid);
+      }
+      for (const r of e.data.decisions) {
+        const pid = r.decision.profileId;
+        l.failures.delete(pid);
+        l.retryRequested.delete(pid);
+        if (r.decision.operation === 'skip') continue;
+        l.pending.set(r.commandId, {
+          runId: e.data.runId,
+          commandId: r.commandId,
+          decision: r.decision,
+          keyAfter: r.keyAfter ?? r.decision.key ?? '',
+        });
+      }
+      return l;
+    }
+    case 'BatchApplied': {
+      for (const r of e.data.results) {
+        const cmd = l.pending.get(r.commandId);
+        if (!cmd) continue;
+        l.pending.delete(r.commandId);
+        if (r.status === 'ok') settle(l, cmd);
+        else
+          l.failures.set(cmd.decision.profileId, {
+            runId: cmd.runId,
+            commandId: r.commandId,
+            decision: cmd.decision,
+            retryable: r.retryable ?? false,
+            message: r.message ?? 'failed',
+            attempts: r.attempts,
+            at: r.at,
+          });
+      }
+      return l;
+    }
+    case 'RunFinished': {
+      if (l.open && l.open.runId === e.data.runId) {
+        l.open.finishedAt = e.data.finishedAt;
+        l.open.counts = e.data.counts;
+        l.lastFinished = l.open;
+        l.open = null;
+      }
+      return l;
+    }
+    case 'RunFailed': {
+      if (l.open && l.open.runId === e.data.runId) {
+        l.open.failed = e.data.message;
+        l.open = null;
+      }
+      return l;
+    }
+    case 'RetryRequested': {
+      for (const p of e.data.profileIds) l.retryRequested.add(p);
+      return l;
+    }
+  }
+};
+
+/** Profiles whose commands never got an outcome (a crash), by profile. */
+export const pendingProfiles = (l: Ledger): Map<string, string[]> => {
+  const out = new Map<string, string[]>();
+  for (const cmd of l.pending.values()) {
+    const list = out.get(cmd.decision.profileId);
+    if (list) list.push(cmd.commandId);
+    else out.set(cmd.decision.profileId, [cmd.commandId]);
+  }
+  return out;
+};
