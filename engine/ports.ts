@@ -24,7 +24,10 @@ export type NewEvent = {
   readonly occurredAt?: string;
 };
 
-/** The revision a writer expects its stream to be at: a number (last revision), or a guard. */
+/**
+ * The revision a writer expects its stream to be at: a number (its last revision; -1 means the same
+ * as 'no-stream'), 'no-stream' (it must not exist yet), or 'any' (no check).
+ */
 export type ExpectedRevision = number | 'no-stream' | 'any';
 
 export type StreamWrite = {
@@ -34,8 +37,18 @@ export type StreamWrite = {
 };
 
 export type StoreError =
-  | { readonly _tag: 'WrongExpectedRevision'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'no-stream' }
-  | { readonly _tag: 'CheckpointConflict'; readonly name: string; readonly expected: number | null; readonly actual: number | null }
+  | {
+      readonly _tag: 'WrongExpectedRevision';
+      readonly stream: string;
+      readonly expected: ExpectedRevision;
+      readonly actual: number | 'no-stream';
+    }
+  | {
+      readonly _tag: 'CheckpointConflict';
+      readonly name: string;
+      readonly expected: number | null;
+      readonly actual: number | null;
+    }
   | { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
 export type AppendResult = {
@@ -46,8 +59,21 @@ export type AppendResult = {
 };
 
 export type EventStore = {
-  /** Appends to one or more streams atomically: every expected revision holds, or nothing is written. */
+  /**
+   * Appends to one or more streams atomically: every expected revision holds, or nothing is written.
+   * Writes are checked in order, so a stream written twice in one call sees its first write. An event
+   * whose id is already stored (or appeared earlier in the call) is skipped and takes no revision;
+   * a missing id becomes a fresh UUID, a missing occurredAt the time of recording.
+   */
   readonly append: (writes: readonly StreamWrite[]) => TaskEither<StoreError, AppendResult>;
+  /**
+   * Appends batches as they arrive, all in one transaction: every batch lands, or none does (a
+   * refused batch, or a source that throws, rolls everything back). For ingesting a file too large
+   * to hold in memory; other writers wait until it commits. Returns how many events were stored.
+   */
+  readonly appendAll: (
+    batches: AsyncIterable<readonly StreamWrite[]>,
+  ) => TaskEither<StoreError, { readonly appended: number }>;
   /** The stream's events from `fromRevision` (inclusive), in revision order. */
   readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;
   /** Every event after `afterPosition` (exclusive; 0 = from the start), in position order. */
@@ -62,7 +88,11 @@ export type EventStore = {
   readonly knownIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   readonly getCheckpoint: (name: string) => Promise<number | null>;
   /** Compare-and-set: succeeds only if the checkpoint currently equals `expected` (null = unset). */
-  readonly setCheckpoint: (name: string, expected: number | null, value: number) => TaskEither<StoreError, void>;
+  readonly setCheckpoint: (
+    name: string,
+    expected: number | null,
+    value: number,
+  ) => TaskEither<StoreError, void>;
   readonly close: () => Promise<void>;
 };
 

@@ -1,0 +1,292 @@
+// The embedded EventStore: one SQLite file in WAL mode, shared safely by several processes (a CLI
+// `sync` and an `ingest`, say), with optimistic concurrency per stream and paged, bounded reads.
+import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
+import { DEFAULT_BATCH_SIZE, abortableDelay, expectationFailure, paged, subscription } from './common.js';
+import { prepareSchema, type SchemaRefusal } from './sqliteSchema.js';
+
+export type SqliteStoreOptions = {
+  /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
+  readonly busyTimeoutMs?: number;
+  /** How often a subscription looks for events appended by this or another process. */
+  readonly pollIntervalMs?: number;
+};
+
+export type SqliteOpenError = SchemaRefusal;
+
+type EventRow = Omit<StoredEvent, 'data'> & { readonly data: string };
+
+const COLUMNS =
+  'position, stream, revision, id, type, data, occurred_at AS occurredAt, recorded_at AS recordedAt';
+/**
+ * Ids or streams per lookup query. They travel as one JSON parameter (json_each), so SQLite's limit
+ * on bound variables never applies; the chunk only bounds the size of each query's text.
+ */
+const CHUNK = 10_000;
+
+const toStored = (row: EventRow): StoredEvent => ({ ...row, data: JSON.parse(row.data) as unknown });
+
+/*
+ * Failures of the environment (lock held too long, disk full or read-only, file damaged) are part
+ * of running a store and become values; anything else SQLite reports (a constraint, a syntax
+ * error) means our own code is wrong and stays an exception.
+ */
+const ENVIRONMENTAL =
+  /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL|NOMEM|PERM|AUTH|NOLFS)/;
+
+const unavailable = (error: unknown): StoreError => {
+  if (error instanceof Database.SqliteError && ENVIRONMENTAL.test(error.code)) {
+    return {
+      _tag: 'StoreUnavailable',
+      message: `SQLite store unavailable (${error.code}): ${error.message}`,
+    };
+  }
+  throw error;
+};
+
+const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore => {
+  // Prepared once: preparing per call would dominate the cost of small appends and reads.
+  const statements = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    insert: db.prepare(
+      `INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    streamRevision: db
+      .prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1')
+      .pluck(),
+    streamRevisions: db.prepare(
+      `SELECT value AS stream,
+              (SELECT revision FROM events WHERE stream = value ORDER BY revision DESC LIMIT 1) AS revision
+       FROM json_each(?)`,
+    ),
+    head: db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck(),
+    readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    readStream: db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    ),
+    knownIds: db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+    checkpoint: db.prepare('SELECT value FROM checkpoints WHERE name = ?').pluck(),
+    createCheckpoint: db.prepare(
+      'INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+    ),
+    moveCheckpoint: db.prepare('UPDATE checkpoints SET value = ? WHERE name = ? AND value = ?'),
+  };
+
+  const revisionOf = (stream: string): number =>
+    (statements.streamRevision.get(stream) as number | undefined) ?? -1;
+
+  const checkpointOf = (name: string): number | null =>
+    (statements.checkpoint.get(name) as number | undefined) ?? null;
+
+  /**
+   * BEGIN IMMEDIATE takes the write lock before the expected revisions are read, so no other
+   * process can move a stream between the check and the insert, and a waiting writer is covered by
+   * busy_timeout (a deferred transaction upgrading its lock would fail at once instead).
+   */
+  const inWriteTransaction = <A>(work: () => E.Either<StoreError, A>): E.Either<StoreError, A> => {
+    statements.begin.run();
+    try {
+      const result = work();
+      (E.isRight(result) ? statements.commit : statements.rollback).run();
+      return result;
+    } catch (error) {
+      if (db.inTransaction) statements.rollback.run();
+      throw error;
+    }
+  };
+
+  /** Every written stream's head in a few queries: one query per write would dominate many-stream ingests. */
+  const headsOf = (writes: readonly StreamWrite[]): Map<string, number> => {
+    const streams = [...new Set(writes.map((write) => write.stream))];
+    const heads = new Map<string, number>();
+    for (let start = 0; start < streams.length; start += CHUNK) {
+      const rows = statements.streamRevisions.all(JSON.stringify(streams.slice(start, start + CHUNK)));
+      for (const { stream, revision } of rows as { stream: string; revision: number | null }[]) {
+        heads.set(stream, revision ?? -1);
+      }
+    }
+    return heads;
+  };
+
+  const appendWithin = (writes: readonly StreamWrite[]): E.Either<StoreError, AppendResult> => {
+    const recordedAt = new Date().toISOString();
+    // Heads as of the start, advanced as writes land, so a stream written twice is checked in order.
+    const revisions = headsOf(writes);
+    const appended: StoredEvent[] = [];
+    for (const { stream, expected, events } of writes) {
+      const actual = revisions.get(stream) ?? -1;
+      const refusal = expectationFailure(stream, expected, actual);
+      if (refusal !== undefined) return E.left(refusal);
+      let revision = actual;
+      for (const event of events) {
+        const id = event.id ?? randomUUID();
+        const occurredAt = event.occurredAt ?? recordedAt;
+        // The unique id decides whether the event is new: no lookup before each insert.
+        const { changes, lastInsertRowid } = statements.insert.run(
+          stream,
+          revision + 1,
+          id,
+          event.type,
+          JSON.stringify(event.data) ?? 'null',
+          occurredAt,
+          recordedAt,
+        );
+        if (changes === 0) continue;
+        revision += 1;
+        // The caller's data is handed back as is: parsing what was just serialised would only cost.
+        const position = Number(lastInsertRowid);
+        appended.push({
+          position,
+          stream,
+          revision,
+          id,
+          type: event.type,
+          data: event.data,
+          occurredAt,
+          recordedAt,
+        });
+      }
+      revisions.set(stream, revision);
+    }
+    // A Map until here: stream names are user data, and one called "__proto__" must stay a key.
+    return E.right({ appended, revisions: Object.fromEntries(revisions) });
+  };
+
+  // The work runs inside a promise so that a bug's exception becomes a rejection, never a synchronous throw.
+  const guarded =
+    <A>(work: () => E.Either<StoreError, A>): TaskEither<StoreError, A> =>
+    () =>
+      Promise.resolve().then((): E.Either<StoreError, A> => {
+        if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
+        try {
+          return work();
+        } catch (error) {
+          return E.left(unavailable(error));
+        }
+      });
+
+  /*
+   * Why reading by position never skips an event: positions are assigned inside the write
+   * transaction, and SQLite admits one writer at a time, so a transaction holding higher positions
+   * always commits after every transaction holding lower ones. A page that sees position p
+   * therefore sees every position below p; an event cannot later appear behind a reader's cursor.
+   */
+  const fetchAfter = (position: number, limit: number): readonly StoredEvent[] =>
+    (statements.readAll.all(position, limit) as EventRow[]).map(toStored);
+
+  /*
+   * One transaction held across awaits while the batches arrive: other processes wait on the write
+   * lock (busy_timeout), and a refusal or an exception from the source rolls back all of it.
+   */
+  const appendAll =
+    (batches: AsyncIterable<readonly StreamWrite[]>): TaskEither<StoreError, { appended: number }> =>
+    async () => {
+      if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
+      try {
+        statements.begin.run();
+      } catch (error) {
+        return E.left(unavailable(error));
+      }
+      let appended = 0;
+      try {
+        for await (const batch of batches) {
+          const result = appendWithin(batch);
+          if (E.isLeft(result)) {
+            statements.rollback.run();
+            return result;
+          }
+          appended += result.right.appended.length;
+        }
+        statements.commit.run();
+        return E.right({ appended });
+      } catch (error) {
+        if (db.inTransaction) statements.rollback.run();
+        return E.left(unavailable(error));
+      }
+    };
+
+  return {
+    appendAll,
+    append: (writes) => guarded(() => inWriteTransaction(() => appendWithin(writes))),
+    readStream: (stream, fromRevision = 0) =>
+      paged(
+        (from, limit) => (statements.readStream.all(stream, from, limit) as EventRow[]).map(toStored),
+        Math.max(0, fromRevision),
+        DEFAULT_BATCH_SIZE,
+        (last) => last.revision + 1,
+      ),
+    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE) =>
+      paged(fetchAfter, Math.max(0, afterPosition), batchSize, (last) => last.position),
+    subscribe: (afterPosition, signal) =>
+      subscription(
+        fetchAfter,
+        Math.max(0, afterPosition),
+        signal,
+        // Polling, because appends from other processes send no notification.
+        (_position, aborted) => abortableDelay(pollIntervalMs, aborted),
+        () => db.open,
+      ),
+    streamRevision: (stream) => Promise.resolve().then(() => revisionOf(stream)),
+    head: () => Promise.resolve().then(() => statements.head.get() as number),
+    knownIds: (ids) =>
+      Promise.resolve().then(() => {
+        const known = new Set<string>();
+        for (let start = 0; start < ids.length; start += CHUNK) {
+          const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
+          for (const id of statements.knownIds.all(chunk) as string[]) known.add(id);
+        }
+        return known;
+      }),
+    getCheckpoint: (name) => Promise.resolve().then(() => checkpointOf(name)),
+    // Each branch is a single statement, so the compare and the set are atomic without a transaction.
+    setCheckpoint: (name, expected, value) =>
+      guarded(() => {
+        const { changes } =
+          expected === null
+            ? statements.createCheckpoint.run(name, value)
+            : statements.moveCheckpoint.run(value, name, expected);
+        return changes === 1
+          ? E.right(undefined)
+          : E.left({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
+      }),
+    close: () =>
+      Promise.resolve().then(() => {
+        if (db.open) db.close();
+      }),
+  };
+};
+
+/** Opens (creating it and its directory if missing) the store at `path`, relative to the cwd. */
+export const openSqliteStore = (
+  path: string,
+  options: SqliteStoreOptions = {},
+): E.Either<SqliteOpenError, EventStore> => {
+  const file = resolve(path);
+  let db: Database.Database | undefined;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+    const prepared = prepareSchema(db, file);
+    if (E.isLeft(prepared)) {
+      db.close();
+      return prepared;
+    }
+    return E.right(storeOver(db, options.pollIntervalMs ?? 100));
+  } catch (error) {
+    // Opening touches only the file system and the file, so any failure here is the environment's.
+    if (db?.open === true) db.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    return E.left({
+      _tag: 'StoreUnavailable',
+      message: `cannot open the SQLite store at ${file}: ${reason}`,
+    });
+  }
+};

@@ -1,0 +1,40 @@
+// The config file `syncline.config.json`: an optional store URL and the destinations. Each
+// destination is decoded on its own so an error names its id and the field at fault.
+import * as t from 'io-ts';
+import * as E from 'fp-ts/lib/Either.js';
+import { reportErrors, struct } from './codec.js';
+import { Destination } from './destination.js';
+
+const ConfigShape = struct('Config', { destinations: t.array(t.unknown) }, { store: t.string });
+
+export const Config = struct('Config', { destinations: t.array(Destination) }, { store: t.string });
+export type Config = t.TypeOf<typeof Config>;
+
+const idOf = (u: unknown, index: number): string => {
+  const id = (u as { destinationId?: unknown } | null)?.destinationId;
+  return typeof id === 'string' && id !== '' ? id : `#${index + 1}`;
+};
+
+/** Decodes a parsed config file; every problem reads `destination <id>: <field>: <what is wrong>`. */
+export const decodeConfig = (u: unknown): E.Either<string[], Config> => {
+  const shape = ConfigShape.decode(u);
+  if (E.isLeft(shape)) return E.left(reportErrors(shape.left));
+  const problems: string[] = [];
+  const destinations: Destination[] = [];
+  const seen = new Set<string>();
+  shape.right.destinations.forEach((raw, i) => {
+    const id = idOf(raw, i);
+    const d = Destination.decode(raw);
+    if (E.isLeft(d)) {
+      for (const line of reportErrors(d.left)) problems.push(`destination ${id}: ${line}`);
+      return;
+    }
+    if (seen.has(d.right.destinationId)) {
+      problems.push(`destination ${id}: destinationId: "${id}" is used by more than one destination`);
+    }
+    seen.add(d.right.destinationId);
+    destinations.push(d.right);
+  });
+  if (problems.length > 0) return E.left(problems);
+  return E.right({ destinations, ...(shape.right.store === undefined ? {} : { store: shape.right.store }) });
+};

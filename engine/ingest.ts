@@ -1,0 +1,158 @@
+// `ingest`: checks a whole JSONL file of input events (codecs, then DESIGN §3's strictness against
+// the store and the file so far) and only then appends all of it in one transaction, or nothing.
+import * as E from 'fp-ts/lib/Either.js';
+import { reportErrors } from '../domain/codec.js';
+import { InputEvent, streamOf } from '../domain/events.js';
+import type { Destination } from '../domain/destination.js';
+import { isLiveGroup, isLiveProfile } from '../projections/world.js';
+import type { EventStore, StreamWrite } from './ports.js';
+import { catchUp, type EngineState } from './state.js';
+
+export type IngestError =
+  | { readonly _tag: 'Rejected'; readonly problems: readonly string[]; readonly more: boolean }
+  | { readonly _tag: 'StoreFailed'; readonly message: string };
+
+export type IngestResult = { readonly lines: number; readonly appended: number; readonly duplicates: number };
+
+export type IngestOptions = {
+  /** checks a DestinationConfigured's type, mode and options; returns problems */
+  readonly checkDestination: (d: Destination) => string[];
+  readonly maxProblems: number;
+  readonly chunkSize: number;
+};
+
+type Line = { readonly n: number; readonly text: string };
+
+async function* chunks(lines: AsyncIterable<string>, size: number): AsyncGenerator<Line[]> {
+  let chunk: Line[] = [];
+  let n = 0;
+  for await (const text of lines) {
+    n++;
+    if (text.trim() === '') continue;
+    chunk.push({ n, text });
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const parse = (line: Line): E.Either<string[], InputEvent> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(line.text);
+  } catch (e) {
+    return E.left([`line ${line.n}: not valid JSON (${(e as Error).message})`]);
+  }
+  const decoded = InputEvent.decode(json);
+  return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
+};
+
+/** Existence as the store has it, overlaid with what earlier lines of the file create and delete. */
+type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };
+
+const strictness = (s: EngineState, o: Overlay, e: InputEvent, check: IngestOptions['checkDestination']): string[] => {
+  const profileLive = (id: string) => o.profiles.get(id) ?? isLiveProfile(s.world, id);
+  const groupLive = (id: string) => o.groups.get(id) ?? isLiveGroup(s.world, id);
+  const problems: string[] = [];
+  const needProfile = (id: string) => {
+    if (!profileLive(id)) problems.push(`data.profileId: profile ${id} does not exist`);
+  };
+  const needGroup = (id: string) => {
+    if (!groupLive(id)) problems.push(`data.groupId: group ${id} does not exist`);
+  };
+  switch (e.type) {
+    case 'ProfileCreated':
+      if (profileLive(e.data.profileId)) problems.push(`data.profileId: profile ${e.data.profileId} already exists`);
+      else o.profiles.set(e.data.profileId, true);
+      break;
+    case 'ProfilePropertiesChanged':
+      needProfile(e.data.profileId);
+      break;
+    case 'ProfileDeleted':
+      needProfile(e.data.profileId);
+      o.profiles.set(e.data.profileId, false);
+      break;
+    case 'GroupCreated':
+      if (groupLive(e.data.groupId)) problems.push(`data.groupId: group ${e.data.groupId} already exists`);
+      else o.groups.set(e.data.groupId, true);
+      break;
+    case 'GroupDeleted':
+      needGroup(e.data.groupId);
+      o.groups.set(e.data.groupId, false);
+      break;
+    case 'ProfileJoinedGroup':
+    case 'ProfileLeftGroup':
+      needGroup(e.data.groupId);
+      needProfile(e.data.profileId);
+      break;
+    case 'DestinationConfigured':
+      for (const p of check(e.data)) problems.push(`data: ${p}`);
+      break;
+    case 'DestinationRemoved':
+      break;
+  }
+  return problems;
+};
+
+/**
+ * Two passes over `open()`: the first checks every line and notes duplicates (ids already stored or
+ * repeated in the file), the second appends. Neither holds the whole file in memory.
+ */
+export const ingest = async (
+  store: EventStore,
+  s: EngineState,
+  open: () => AsyncIterable<string>,
+  opts: IngestOptions,
+): Promise<E.Either<IngestError, IngestResult>> => {
+  await catchUp(store, s);
+  const overlay: Overlay = { profiles: new Map(), groups: new Map() };
+  const problems: string[] = [];
+  const skip = new Set<number>();
+  const seenIds = new Set<string>();
+  let lines = 0;
+  let more = false;
+  outer: for await (const chunk of chunks(open(), opts.chunkSize)) {
+    const parsed = chunk.map((line) => ({ line, event: parse(line) }));
+    const ids = parsed.flatMap(({ event }) => (E.isRight(event) && event.right.id ? [event.right.id] : []));
+    const known = await store.knownIds(ids);
+    for (const { line, event } of parsed) {
+      lines = line.n;
+      if (E.isLeft(event)) {
+        problems.push(...event.left);
+      } else {
+        const id = event.right.id;
+        if (id !== undefined && (known.has(id) || seenIds.has(id))) {
+          skip.add(line.n);
+          continue;
+        }
+        if (id !== undefined) seenIds.add(id);
+        for (const p of strictness(s, overlay, event.right, opts.checkDestination)) problems.push(`line ${line.n}: ${p}`);
+      }
+      if (problems.length >= opts.maxProblems) {
+        more = true;
+        break outer;
+      }
+    }
+  }
+  if (problems.length > 0) {
+    return E.left({ _tag: 'Rejected', problems: problems.slice(0, opts.maxProblems), more });
+  }
+
+  async function* writes(): AsyncGenerator<StreamWrite[]> {
+    for await (const chunk of chunks(open(), opts.chunkSize)) {
+      const batch: StreamWrite[] = [];
+      for (const line of chunk) {
+        if (skip.has(line.n)) continue;
+        const e = JSON.parse(line.text) as InputEvent;
+        batch.push({ stream: streamOf(e), events: [e], expected: 'any' });
+      }
+      if (batch.length > 0) yield batch;
+    }
+  }
+  const r = await store.appendAll(writes())();
+  if (E.isLeft(r)) return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
+  await catchUp(store, s);
+  return E.right({ lines, appended: r.right.appended, duplicates: skip.size });
+};

@@ -1,0 +1,186 @@
+// What only the SQLite store promises beyond the contract: durability across reopen, safe sharing
+// of one file by several connections, schema versioning, and opening stores from URLs.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../engine/ports.js';
+import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
+import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite.js';
+import { collect, failure, success } from './contract/eventStoreHelpers.js';
+
+/** The message of a refusal that should carry one, so specs can match on its wording. */
+const messageOf = (
+  result: E.Either<{ readonly _tag: string; readonly message?: string }, unknown>,
+): string => (E.isLeft(result) ? `${result.left._tag}: ${result.left.message ?? ''}` : 'succeeded');
+
+const directory = mkdtempSync(join(tmpdir(), 'syncline-sqlite-store-'));
+let files = 0;
+const freshPath = (): string => join(directory, `case-${(files += 1)}`, 'store.db');
+const opened: EventStore[] = [];
+
+const open = (path: string, options: SqliteStoreOptions = {}): EventStore => {
+  const result = openSqliteStore(path, options);
+  if (E.isLeft(result)) throw new Error(result.left.message);
+  opened.push(result.right);
+  return result.right;
+};
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe('SQLite event store', () => {
+  it('given a path in a missing directory, when opened, then the directory and a WAL-mode file at the current schema version are created', () => {
+    const path = freshPath();
+    open(path);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    raw.close();
+  });
+
+  it('given a store with events and a checkpoint, when it is closed and reopened, then everything is still there and positions continue', async () => {
+    const path = freshPath();
+    const first = open(path);
+    const written = await success(
+      first.append([
+        { stream: 'profile-p', expected: 'no-stream', events: [{ id: 'e1', type: 'T', data: { a: [1] } }] },
+      ]),
+    );
+    await success(first.setCheckpoint('sync-d', null, 1));
+    await first.close();
+
+    const again = open(path);
+    expect(await collect(again.readAll())).toEqual(written.appended);
+    expect(await again.streamRevision('profile-p')).toBe(0);
+    expect(await again.getCheckpoint('sync-d')).toBe(1);
+    expect(await again.knownIds(['e1'])).toEqual(new Set(['e1']));
+    const next = await success(
+      again.append([{ stream: 'profile-p', expected: 0, events: [{ type: 'T', data: 2 }] }]),
+    );
+    expect(next.appended.map((e) => [e.position, e.revision])).toEqual([[2, 1]]);
+  });
+
+  it("given two connections to one file, when the second appends with a revision the first has moved past, then it is refused and sees the first one's events", async () => {
+    const path = freshPath();
+    const one = open(path);
+    const two = open(path, { pollIntervalMs: 10 });
+    await success(
+      one.append([{ stream: 'sync-d', expected: 'no-stream', events: [{ type: 'RunStarted', data: 1 }] }]),
+    );
+    const seenByTwo = await two.streamRevision('sync-d');
+    await success(one.append([{ stream: 'sync-d', expected: 0, events: [{ type: 'RunStarted', data: 2 }] }]));
+    expect(
+      await failure(
+        two.append([{ stream: 'sync-d', expected: seenByTwo, events: [{ type: 'RunStarted', data: 3 }] }]),
+      ),
+    ).toEqual({ _tag: 'WrongExpectedRevision', stream: 'sync-d', expected: 0, actual: 1 });
+    expect((await collect(two.readStream('sync-d'))).map((e) => e.data)).toEqual([1, 2]);
+    expect(await one.head()).toBe(2);
+  });
+
+  it('given another connection holding the write lock past the busy timeout, when appending, then StoreUnavailable is returned and nothing is written', async () => {
+    const path = freshPath();
+    const store = open(path, { busyTimeoutMs: 50 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const refused = await store.append([
+        { stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] },
+      ])();
+      expect(messageOf(refused)).toMatch(/^StoreUnavailable: .*SQLITE_BUSY/);
+      expect(await failure(store.setCheckpoint('c', null, 1))).toMatchObject({ _tag: 'StoreUnavailable' });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(await store.head()).toBe(0);
+    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] }]));
+  });
+
+  it('given a file written by a newer schema version, when opened, then it is refused with a message naming both versions and the file is left as it was', async () => {
+    const path = freshPath();
+    await open(path).close();
+    const raw = new Database(path);
+    raw.pragma('journal_mode = DELETE');
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(messageOf(openSqliteStore(path))).toMatch(
+      /^StoreUnavailable: .*schema version 99.*up to 1.*newer syncline/,
+    );
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
+    after.close();
+  });
+
+  it('given a file that is not a SQLite database, when opened, then StoreUnavailable names the file and it is left untouched', () => {
+    const path = join(directory, 'not-a-store.db');
+    writeFileSync(path, 'profileId,name\np-1,Ada\n'.repeat(100));
+    expect(messageOf(openSqliteStore(path))).toMatch(/^StoreUnavailable: .*not-a-store\.db/);
+    expect(readFileSync(path, 'utf8')).toBe('profileId,name\np-1,Ada\n'.repeat(100));
+  });
+
+  it('when a stream is read, then SQLite searches the (stream, revision) index instead of scanning the events', () => {
+    const path = freshPath();
+    open(path);
+    const raw = new Database(path, { readonly: true });
+    const plan = raw
+      .prepare(
+        'EXPLAIN QUERY PLAN SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      )
+      .all('s', 0, 10) as { detail: string }[];
+    raw.close();
+    expect(plan.map((step) => step.detail).join('; ')).toMatch(/SEARCH events USING INDEX events_by_stream/);
+  });
+});
+
+describe('opening a store from a URL', () => {
+  it('given memory:, then an empty memory store opens', async () => {
+    const result = await openStore('memory:')();
+    expect(E.isRight(result)).toBe(true);
+    if (E.isRight(result)) {
+      expect(await result.right.head()).toBe(0);
+      await result.right.close();
+    }
+  });
+
+  it('given sqlite:PATH, then PATH is taken relative to the working directory, and sqlite:///PATH is absolute', async () => {
+    expect(parseStoreUrl('sqlite:.syncline/store.db', '/srv/app')).toEqual(
+      E.right({ kind: 'sqlite', path: '/srv/app/.syncline/store.db' }),
+    );
+    expect(parseStoreUrl('sqlite:///var/lib/s.db', '/srv/app')).toEqual(
+      E.right({ kind: 'sqlite', path: '/var/lib/s.db' }),
+    );
+    const result = await openStore('sqlite:nested/store.db', join(directory, 'url'))();
+    expect(E.isRight(result)).toBe(true);
+    if (E.isRight(result)) opened.push(result.right);
+    expect(
+      readFileSync(join(directory, 'url', 'nested', 'store.db'))
+        .subarray(0, 15)
+        .toString(),
+    ).toBe('SQLite format 3');
+  });
+
+  it('given a server store or anything else, then a BadStoreUrl value says what is supported', async () => {
+    for (const url of ['postgres://localhost/db', 'kurrentdb://localhost:2113', 'esdb://localhost:2113']) {
+      expect(messageOf(await openStore(url)())).toMatch(
+        /^BadStoreUrl: .*not supported yet; use memory: or sqlite:PATH/,
+      );
+    }
+    for (const url of ['', 'store.db', 'mysql://x', 'memory:extra', 'sqlite:', 'sqlite://host/file.db']) {
+      expect(await openStore(url)()).toMatchObject(E.left({ _tag: 'BadStoreUrl' }));
+    }
+  });
+
+  it('given an unopenable sqlite path, then opening yields StoreUnavailable instead of throwing', async () => {
+    const blocker = join(directory, 'a-file');
+    writeFileSync(blocker, '');
+    expect(await openStore(`sqlite:${join(blocker, 'store.db')}`)()).toMatchObject(
+      E.left({ _tag: 'StoreUnavailable' }),
+    );
+  });
+});
