@@ -1,0 +1,268 @@
+// Engine specifications: given events in a store and a destination's records, when we sync, then
+// the destination holds the right records, every decision is recorded, and a second sync does nothing.
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { MESSAGES } from '../domain/decision.js';
+import { syncStream } from '../domain/syncEvents.js';
+import { simulate } from '../engine/simulate.js';
+import { givenEngine } from './support/engine.js';
+import {
+  changed,
+  created,
+  deleted,
+  destination,
+  groupCreated,
+  groupDeleted,
+  inGroup,
+  joined,
+  left,
+  record,
+} from './support/given.js';
+
+const ann = created('p1', { email: 'ann@x.io', firstName: 'Ann', lifetimeValue: 100 });
+const bob = created('p2', { email: 'bob@x.io', firstName: 'Bob' });
+
+const vip = () => [groupCreated('vip'), groupCreated('newsletter')];
+
+describe('a first sync of a group collection', () => {
+  it('given two VIP members in sync mode, when we sync, then both are created with their fields and managed groups', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: inGroup('vip') }));
+    await w.happen(...vip(), ann, bob, joined('p1', 'vip'), joined('p2', 'vip'), joined('p1', 'newsletter'));
+    const run = await w.synced();
+    expect(run.totals).toMatchObject({ created: 2, updated: 0, deleted: 0, skipped: 0, failed: 0 });
+    expect(w.records()).toEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, ['Newsletter', 'VIP']),
+      record('bob@x.io', { email: 'bob@x.io', first_name: 'Bob' }, ['VIP']),
+    ]);
+  });
+
+  it('given a successful sync, when we sync again with no new events, then nothing is considered or decided', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: inGroup('vip') }));
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    const again = await w.synced();
+    expect(again.considered).toBe(0);
+    expect(again.totals).toMatchObject({ created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0 });
+  });
+
+  it('given an enrich destination with one existing contact, when we sync, then only that contact is updated and the other is skipped with the exact message', async () => {
+    const w = await givenEngine(destination({ mode: 'enrich', collection: inGroup('vip') }), [
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Annie' }, ['Customers']),
+    ]);
+    await w.happen(...vip(), ann, bob, joined('p1', 'vip'), joined('p2', 'vip'));
+    const run = await w.synced();
+    expect(run.totals).toMatchObject({ created: 0, updated: 1, skipped: 1 });
+    expect(run.skippedByMessage).toEqual({ [MESSAGES.noCreate]: 1 });
+    expect(w.records()).toEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, ['Customers', 'VIP']),
+    ]);
+  });
+});
+
+describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations in %s mode', (mode) => {
+  const seeded = mode === 'enrich' ? [record('ann@x.io', { email: 'ann@x.io' }, ['Customers'])] : [];
+
+  it('given a synced member, when she leaves the group, then sync deletes her and the other modes remove only the managed groups', async () => {
+    const w = await givenEngine(destination({ mode, collection: inGroup('vip') }), seeded);
+    await w.happen(...vip(), ann, joined('p1', 'vip'), joined('p1', 'newsletter'));
+    await w.synced();
+    await w.happen(left('p1', 'vip'));
+    const run = await w.synced();
+    if (mode === 'sync') {
+      expect(run.totals.deleted).toBe(1);
+      expect(w.records()).toEqual([]);
+    } else {
+      expect(run.totals.updated).toBe(1);
+      const kept = mode === 'enrich' ? ['Customers'] : [];
+      expect(w.records()).toEqual([
+        record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, kept),
+      ]);
+    }
+    expect(E.isRight(await w.sync()) && (await w.synced()).considered).toBe(0);
+  });
+
+  it('given a member who left, when she rejoins, then she is back in the destination with her groups', async () => {
+    const w = await givenEngine(destination({ mode, collection: inGroup('vip') }), seeded);
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    await w.happen(left('p1', 'vip'));
+    await w.synced();
+    await w.happen(joined('p1', 'vip'));
+    await w.synced();
+    const held = w.records().find((r) => r.key === 'ann@x.io');
+    if (mode === 'sync' && seeded.length === 0) expect(held?.groups).toEqual(['VIP']);
+    else expect(held?.groups).toContain('VIP');
+    expect(held?.fields).toMatchObject({ email: 'ann@x.io', first_name: 'Ann', ltv: 100 });
+  });
+
+  it('given a synced member, when her email changes, then the record is renamed and keeps every tag', async () => {
+    const w = await givenEngine(destination({ mode, collection: inGroup('vip') }), seeded);
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    await w.happen(changed('p1', { email: 'ann@new.io' }));
+    const run = await w.synced();
+    expect(run.totals.updated).toBe(1);
+    const groups = mode === 'enrich' ? ['Customers', 'VIP'] : ['VIP'];
+    expect(w.records()).toEqual([
+      record('ann@new.io', { email: 'ann@new.io', first_name: 'Ann', ltv: 100 }, groups),
+    ]);
+  });
+
+  it('given a synced member, when the profile is deleted, then sync deletes the record and the other modes leave it without managed groups', async () => {
+    const w = await givenEngine(destination({ mode, collection: { kind: 'all' } }), seeded);
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    await w.happen(deleted('p1'));
+    await w.synced();
+    if (mode === 'sync') expect(w.records()).toEqual([]);
+    else expect(w.records().map((r) => r.groups)).toEqual([mode === 'enrich' ? ['Customers'] : []]);
+  });
+
+  it('given the collection group is deleted, when we sync, then its members leave scope like leavers', async () => {
+    const w = await givenEngine(destination({ mode, collection: inGroup('vip') }), seeded);
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    await w.happen(groupDeleted('vip'));
+    await w.synced();
+    if (mode === 'sync') expect(w.records()).toEqual([]);
+    else expect(w.records()[0]?.groups.includes('VIP')).toBe(false);
+  });
+
+  it('given a record syncline never wrote, when its profile is out of scope, then it is never touched', async () => {
+    const w = await givenEngine(destination({ mode, collection: inGroup('vip') }), [
+      record('bob@x.io', { email: 'bob@x.io' }, ['VIP', 'Partners']),
+    ]);
+    await w.happen(...vip(), bob);
+    const run = await w.synced();
+    expect(run.totals).toMatchObject({ created: 0, updated: 0, deleted: 0, skipped: 0 });
+    expect(w.records()).toEqual([record('bob@x.io', { email: 'bob@x.io' }, ['Partners', 'VIP'])]);
+  });
+});
+
+describe('the engine agrees with simulate', () => {
+  it('given the same events and destination, when both decide, then the recorded decisions equal simulate()', async () => {
+    const config = destination({ mode: 'additive', collection: inGroup('vip') });
+    const seed = [record('ann@x.io', { email: 'ann@x.io', ltv: '100' }, ['Partners'])];
+    const events = [
+      ...vip(),
+      ann,
+      bob,
+      created('p3', { firstName: 'NoMail' }),
+      created('p4', { email: 'ann@x.io' }),
+    ];
+    const memberships = ['p1', 'p2', 'p3', 'p4'].map((p) => joined(p, 'vip'));
+    const w = await givenEngine(config, seed);
+    await w.happen(...events, ...memberships);
+    await w.synced();
+    const recorded = [];
+    for await (const e of w.store.readStream(syncStream('crm'))) {
+      if (e.type === 'BatchDecided')
+        recorded.push(...(e.data as { decisions: { decision: unknown }[] }).decisions.map((d) => d.decision));
+    }
+    expect(recorded).toEqual(
+      simulate({ destination: config, events: [...events, ...memberships], observed: seed }, 'additive'),
+    );
+  });
+});
+
+describe('failures', () => {
+  it('given a destination that fails twice with a retryable error, when we sync, then the command is retried with backoff and applied', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(ann);
+    w.destination.failNextApplies('ann@x.io', 2, { retryable: true, message: 'timeout' });
+    const sleeps: number[] = [];
+    const run = await w.synced({
+      delivery: {
+        maxAttempts: 5,
+        backoffMs: 100,
+        maxWaits: 20,
+        now: () => new Date(),
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      },
+    });
+    expect(run.totals.created).toBe(1);
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it('given a destination asking to wait, when we sync, then the waits do not count as attempts', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(ann);
+    w.destination.failNextApplies('ann@x.io', 7, {
+      retryable: true,
+      message: 'rate limited',
+      retryAfterMs: 1000,
+    });
+    const sleeps: number[] = [];
+    const run = await w.synced({
+      delivery: {
+        maxAttempts: 5,
+        backoffMs: 100,
+        maxWaits: 20,
+        now: () => new Date(),
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      },
+    });
+    expect(run.totals.created).toBe(1);
+    expect(sleeps).toEqual(Array(7).fill(1000));
+  });
+
+  it('given a terminal error for one profile, when we sync, then it is recorded, the others are applied, and it waits for a change', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(ann, bob);
+    w.destination.failNextApplies('ann@x.io', 1, { retryable: false, message: 'invalid email' });
+    const run = await w.synced();
+    expect(run.totals).toMatchObject({ created: 1, failed: 1 });
+    expect(run.failures).toEqual([
+      expect.objectContaining({ profileId: 'p1', message: 'invalid email', retryable: false }),
+    ]);
+    expect((await w.synced()).considered).toBe(0);
+    await w.happen(changed('p1', { firstName: 'Annie' }));
+    expect((await w.synced()).totals.created).toBe(1);
+    expect(w.records().map((r) => r.key)).toEqual(['ann@x.io', 'bob@x.io']);
+  });
+
+  it('given retryable errors beyond five attempts, when we sync twice, then the second run picks the profile up again', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(ann);
+    w.destination.failNextApplies('ann@x.io', 5, { retryable: true, message: 'timeout' });
+    const first = await w.synced();
+    expect(first.failures).toEqual([expect.objectContaining({ profileId: 'p1', retryable: true })]);
+    const second = await w.synced();
+    expect(second.totals.created).toBe(1);
+  });
+
+  it('given a run recorded as open by a live process, when another sync starts, then it refuses naming that run', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(ann);
+    await w.store.append([
+      {
+        stream: syncStream('crm'),
+        expected: 'no-stream',
+        events: [
+          {
+            type: 'RunStarted',
+            data: {
+              runId: 'run-a',
+              destinationId: 'crm',
+              position: 1,
+              mode: 'sync',
+              config: w.config,
+              owner: { host: 'elsewhere', pid: 1 },
+              startedAt: new Date().toISOString(),
+            },
+          },
+        ],
+      },
+    ])();
+    const r = await w.sync({ isAlive: () => true });
+    expect(r).toEqual(E.left({ _tag: 'Busy', destinationId: 'crm', runId: 'run-a' }));
+    const recovered = await w.sync({ isAlive: () => false });
+    expect(E.isRight(recovered) && recovered.right.totals.created).toBe(1);
+  });
+});

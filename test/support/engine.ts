@@ -1,0 +1,73 @@
+// An engine under test: a memory store, a memory destination and the engine state, with the
+// given/when/then verbs the engine specs use (events happen, we sync, the destination holds...).
+import * as E from 'fp-ts/lib/Either.js';
+import type { Destination } from '../../domain/destination.js';
+import type { ObservedRecord } from '../../domain/decision.js';
+import { streamOf, type InputEvent } from '../../domain/events.js';
+import { openMemoryStore } from '../../adapters/stores/memory.js';
+import { createMemoryStore, type MemoryStore } from '../../adapters/destinations/memory.js';
+import { applyConfig } from '../../engine/configure.js';
+import { defaultDelivery } from '../../engine/deliver.js';
+import { defaultSyncOptions, syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
+import { initialState, type EngineState } from '../../engine/state.js';
+import type { EventStore } from '../../engine/ports.js';
+import type { RunSummary } from '../../engine/summary.js';
+
+export type EngineWorld = {
+  readonly store: EventStore;
+  readonly state: EngineState;
+  readonly destination: MemoryStore;
+  config: Destination;
+  readonly happen: (...events: InputEvent[]) => Promise<void>;
+  readonly reconfigure: (config: Destination) => Promise<void>;
+  readonly sync: (opts?: Partial<SyncOptions>) => Promise<E.Either<SyncError, RunSummary>>;
+  /** syncs and fails the test if the run does not finish */
+  readonly synced: (opts?: Partial<SyncOptions>) => Promise<RunSummary>;
+  readonly records: () => readonly ObservedRecord[];
+};
+
+/** Retries in tests do not wait: the backoff schedule is checked through the sleeps it asks for. */
+export const noWait: SyncOptions = {
+  ...defaultSyncOptions,
+  delivery: { ...defaultDelivery, sleep: () => Promise.resolve() },
+};
+
+export const givenEngine = async (
+  config: Destination,
+  seed: readonly ObservedRecord[] = [],
+): Promise<EngineWorld> => {
+  const store = openMemoryStore();
+  const state = initialState();
+  const destination = createMemoryStore(seed);
+  const r = await applyConfig(store, state, [config], false);
+  if (E.isLeft(r)) throw new Error(r.left);
+  const world: EngineWorld = {
+    store,
+    state,
+    destination,
+    config,
+    happen: async (...events) => {
+      for (const e of events) {
+        const res = await store.append([{ stream: streamOf(e), events: [e], expected: 'any' }])();
+        if (E.isLeft(res)) throw new Error(JSON.stringify(res.left));
+      }
+    },
+    reconfigure: async (next) => {
+      world.config = next;
+      const res = await applyConfig(store, state, [next], false);
+      if (E.isLeft(res)) throw new Error(res.left);
+    },
+    sync: (opts = {}) =>
+      syncDestination(store, state, world.config.destinationId, destination.destination(world.config), {
+        ...noWait,
+        ...opts,
+      }),
+    synced: async (opts = {}) => {
+      const r = await world.sync(opts);
+      if (E.isLeft(r)) throw new Error(`the run did not finish: ${JSON.stringify(r.left)}`);
+      return r.right;
+    },
+    records: () => destination.records(),
+  };
+  return world;
+};
