@@ -33,6 +33,8 @@ export type RunInfo = {
 
 export type Ledger = {
   readonly entries: Map<string, LedgerEntry>;
+  /** record key → the profile that last wrote it: one owner per record */
+  readonly owners: Map<string, string>;
   readonly pending: Map<string, PendingCommand>;
   readonly failures: Map<string, Failure>;
   readonly retryRequested: Set<string>;
@@ -47,6 +49,7 @@ export type Ledger = {
 
 export const initialLedger = (): Ledger => ({
   entries: new Map(),
+  owners: new Map(),
   pending: new Map(),
   failures: new Map(),
   retryRequested: new Set(),
@@ -64,7 +67,12 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
     case 'delete':
       return undefined;
     case 'create':
-      return { profileId: d.profileId, key: cmd.keyAfter, fields: { ...d.fields.set }, groups: [...d.groups.add] };
+      return {
+        profileId: d.profileId,
+        key: cmd.keyAfter,
+        fields: { ...d.fields.set },
+        groups: [...d.groups.add],
+      };
     case 'update': {
       const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
       for (const f of d.fields.unset) delete fields[f];
@@ -78,10 +86,24 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
   }
 };
 
+/**
+ * Records a command's effect. The profile that wrote a record last owns it: an older entry of
+ * another profile under the same key is dropped, or that profile (out of scope, say) would later
+ * delete or strip a record that now belongs to someone else.
+ */
 const settle = (l: Ledger, cmd: PendingCommand): void => {
-  const next = applyToEntry(l.entries.get(cmd.decision.profileId), cmd);
-  if (next === undefined) l.entries.delete(cmd.decision.profileId);
-  else l.entries.set(cmd.decision.profileId, next);
+  const pid = cmd.decision.profileId;
+  const prev = l.entries.get(pid);
+  const next = applyToEntry(prev, cmd);
+  if (prev !== undefined && l.owners.get(prev.key) === pid) l.owners.delete(prev.key);
+  if (next === undefined) {
+    l.entries.delete(pid);
+    return;
+  }
+  const previousOwner = l.owners.get(next.key);
+  if (previousOwner !== undefined && previousOwner !== pid) l.entries.delete(previousOwner);
+  l.owners.set(next.key, pid);
+  l.entries.set(pid, next);
 };
 
 /** Folds one sync event (in stream order). Updates the ledger in place and returns it. */

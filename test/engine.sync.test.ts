@@ -139,6 +139,28 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
   });
 });
 
+describe('record ownership', () => {
+  it('given a leaver whose record another profile took over, when the new owner renames it, then the leaver does not strip or delete it', async () => {
+    const w = await givenEngine(destination({ mode: 'additive', collection: inGroup('vip') }));
+    await w.happen(...vip(), ann, joined('p1', 'vip'));
+    await w.synced();
+    await w.happen(
+      left('p1', 'vip'),
+      created('p2', { email: 'ann@x.io', firstName: 'Anna' }),
+      joined('p2', 'vip'),
+    );
+    await w.synced();
+    expect(w.state.destinations.get('crm')?.ledger.entries.has('p1')).toBe(false);
+    await w.happen(changed('p2', { email: 'anna@y.io' }));
+    // A full pass puts the leaver in the same batch as the rename, where the two would collide.
+    await w.synced({ full: true });
+    expect(w.records()).toEqual([
+      record('anna@y.io', { email: 'anna@y.io', first_name: 'Anna', ltv: 100 }, ['VIP']),
+    ]);
+    expect((await w.synced()).considered).toBe(0);
+  });
+});
+
 describe('the engine agrees with simulate', () => {
   it('given the same events and destination, when both decide, then the recorded decisions equal simulate()', async () => {
     const config = destination({ mode: 'additive', collection: inGroup('vip') });
