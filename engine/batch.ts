@@ -37,7 +37,11 @@ export const prepare = (
 export const keysOf = (batch: readonly Prepared[]): string[] =>
   [...new Set(batch.flatMap((p) => p.keys))].sort(compareStrings);
 
-export type Judged = { readonly prepared: Prepared; readonly observed: ObservedRecord[]; readonly verdict: Verdict };
+export type Judged = {
+  readonly prepared: Prepared;
+  readonly observed: ObservedRecord[];
+  readonly verdict: Verdict;
+};
 
 /** Decides every profile of the batch against the records found for its keys. */
 export const judge = (batch: readonly Prepared[], records: readonly ObservedRecord[]): Judged[] => {

@@ -10,7 +10,9 @@ import { catchUp, type EngineState } from './state.js';
 export const canonical = (u: unknown): string =>
   JSON.stringify(u, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b)),
+        )
       : v,
   );
 

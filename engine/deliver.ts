@@ -32,7 +32,12 @@ export const deliver = async (
   const results = new Map<string, CommandResult>();
   let open: Tracked[] = commands.map((command) => ({ command, attempts: 0, waits: 0 }));
   const finish = (t: Tracked, r: Omit<CommandResult, 'commandId' | 'attempts' | 'at'>) =>
-    results.set(t.command.commandId, { commandId: t.command.commandId, attempts: t.attempts, at: opts.now().toISOString(), ...r });
+    results.set(t.command.commandId, {
+      commandId: t.command.commandId,
+      attempts: t.attempts,
+      at: opts.now().toISOString(),
+      ...r,
+    });
 
   while (open.length > 0) {
     const outcome = await destination.apply(open.map((t) => t.command))();
@@ -51,7 +56,11 @@ export const deliver = async (
         const o = outcome.right[i];
         if (o === undefined) {
           t.attempts++;
-          finish(t, { status: 'error', retryable: true, message: 'the destination returned no outcome for this command' });
+          finish(t, {
+            status: 'error',
+            retryable: true,
+            message: 'the destination returned no outcome for this command',
+          });
           return;
         }
         if (o.status === 'ok') {

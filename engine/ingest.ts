@@ -52,7 +52,12 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
 /** Existence as the store has it, overlaid with what earlier lines of the file create and delete. */
 type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };
 
-const strictness = (s: EngineState, o: Overlay, e: InputEvent, check: IngestOptions['checkDestination']): string[] => {
+const strictness = (
+  s: EngineState,
+  o: Overlay,
+  e: InputEvent,
+  check: IngestOptions['checkDestination'],
+): string[] => {
   const profileLive = (id: string) => o.profiles.get(id) ?? isLiveProfile(s.world, id);
   const groupLive = (id: string) => o.groups.get(id) ?? isLiveGroup(s.world, id);
   const problems: string[] = [];
@@ -64,7 +69,8 @@ const strictness = (s: EngineState, o: Overlay, e: InputEvent, check: IngestOpti
   };
   switch (e.type) {
     case 'ProfileCreated':
-      if (profileLive(e.data.profileId)) problems.push(`data.profileId: profile ${e.data.profileId} already exists`);
+      if (profileLive(e.data.profileId))
+        problems.push(`data.profileId: profile ${e.data.profileId} already exists`);
       else o.profiles.set(e.data.profileId, true);
       break;
     case 'ProfilePropertiesChanged':
@@ -128,7 +134,8 @@ export const ingest = async (
           continue;
         }
         if (id !== undefined) seenIds.add(id);
-        for (const p of strictness(s, overlay, event.right, opts.checkDestination)) problems.push(`line ${line.n}: ${p}`);
+        for (const p of strictness(s, overlay, event.right, opts.checkDestination))
+          problems.push(`line ${line.n}: ${p}`);
       }
       if (problems.length >= opts.maxProblems) {
         more = true;
@@ -152,7 +159,8 @@ export const ingest = async (
     }
   }
   const r = await store.appendAll(writes())();
-  if (E.isLeft(r)) return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
-  await catchUp(store, s);
+  if (E.isLeft(r))
+    return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
+  // The state is not caught up here: whoever uses it next catches up first, and a CLI ingest exits.
   return E.right({ lines, appended: r.right.appended, duplicates: skip.size });
 };

@@ -14,14 +14,19 @@ import { candidates } from './candidates.js';
 import { defaultDelivery, deliver, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
-import { catchUp, type DestinationView, type EngineState } from './state.js';
+import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
 import { emptyCounts, tally, type RunSummary } from './summary.js';
 
 export type SyncError =
   | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
   | { readonly _tag: 'Busy'; readonly destinationId: string; readonly runId: string }
   | { readonly _tag: 'StoreFailed'; readonly message: string }
-  | { readonly _tag: 'DestinationFailed'; readonly destinationId: string; readonly runId: string; readonly message: string };
+  | {
+      readonly _tag: 'DestinationFailed';
+      readonly destinationId: string;
+      readonly runId: string;
+      readonly message: string;
+    };
 
 export type Owner = { readonly host: string; readonly pid: number };
 
@@ -65,19 +70,29 @@ const toCommand = (id: string, d: Decision): Command => ({
 type Writer = (events: SyncEvent[]) => Promise<E.Either<SyncError, void>>;
 
 /** Appends to the sync stream at the revision we last saw, then folds what landed (ours and others'). */
-const writer = (store: EventStore, s: EngineState, v: DestinationView, runId: () => string): Writer => async (events) => {
-  const expected = v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision;
-  const r = await store.append([{ stream: syncStream(v.destinationId), events, expected }])();
-  if (E.isLeft(r)) {
-    await catchUp(store, s);
-    if (r.left._tag === 'WrongExpectedRevision') {
-      return E.left({ _tag: 'Busy', destinationId: v.destinationId, runId: v.ledger.lastRun?.runId ?? runId() });
+const writer =
+  (store: EventStore, s: EngineState, v: DestinationView, runId: () => string): Writer =>
+  async (events) => {
+    const expected = v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision;
+    const r = await store.append([{ stream: syncStream(v.destinationId), events, expected }])();
+    if (E.isLeft(r)) {
+      await catchUp(store, s);
+      if (r.left._tag === 'WrongExpectedRevision') {
+        return E.left({
+          _tag: 'Busy',
+          destinationId: v.destinationId,
+          runId: v.ledger.lastRun?.runId ?? runId(),
+        });
+      }
+      return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
     }
-    return E.left({ _tag: 'StoreFailed', message: 'message' in r.left ? r.left.message : r.left._tag });
-  }
-  await catchUp(store, s);
-  return E.right(undefined);
-};
+    // Usually nothing else was written meanwhile: fold our own events without reading them back.
+    const appended = r.right.appended;
+    if (appended.length > 0 && appended[0]?.position === s.position + 1)
+      for (const e of appended) applyStored(s, e);
+    else await catchUp(store, s);
+    return E.right(undefined);
+  };
 
 export const syncDestination = async (
   store: EventStore,
@@ -101,18 +116,28 @@ export const syncDestination = async (
   const started = await write([
     {
       type: 'RunStarted',
-      data: { runId, destinationId, position: s.position, mode, config, owner: opts.owner, startedAt: now(), reason },
+      data: {
+        runId,
+        destinationId,
+        position: s.position,
+        mode,
+        config,
+        owner: opts.owner,
+        startedAt: now(),
+        reason,
+      },
     },
   ]);
   if (E.isLeft(started)) return started;
 
   const counts = emptyCounts();
+  const outbox: SyncEvent[] = [];
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const position = s.position;
     const keys = keysOf(batch);
     const found = await lookupWithRetry(destination, keys, opts.delivery);
-    if (E.isLeft(found)) return fail(write, destinationId, runId, found.left, now);
+    if (E.isLeft(found)) return fail(write, outbox, destinationId, runId, found.left, now);
 
     const judged = judge(batch, found.right);
     const decisions: RecordedDecision[] = [];
@@ -139,7 +164,9 @@ export const syncDestination = async (
       }
       const claims = prepared.input.claims;
       const keyAfter =
-        verdict.operation === 'update' ? (keyOf(verdict.fields.set[config.keyField]) ?? verdict.key) : verdict.key;
+        verdict.operation === 'update'
+          ? (keyOf(verdict.fields.set[config.keyField]) ?? verdict.key)
+          : verdict.key;
       decisions.push({
         commandId: commandId(destinationId, pid, position, verdict.operation),
         decision: verdict,
@@ -148,6 +175,7 @@ export const syncDestination = async (
       });
     }
     const decided = await write([
+      ...outbox.splice(0),
       {
         type: 'BatchDecided',
         data: {
@@ -165,17 +193,19 @@ export const syncDestination = async (
     ]);
     if (E.isLeft(decided)) return decided;
 
-    const commands = decisions.filter((r) => r.decision.operation !== 'skip').map((r) => toCommand(r.commandId, r.decision));
+    const commands = decisions
+      .filter((r) => r.decision.operation !== 'skip')
+      .map((r) => toCommand(r.commandId, r.decision));
     const results = commands.length > 0 ? await deliver(destination, commands, opts.delivery) : [];
-    if (results.length > 0) {
-      const applied = await write([{ type: 'BatchApplied', data: { runId, results } }]);
-      if (E.isLeft(applied)) return applied;
-    }
+    // Outcomes ride with the next batch's decisions (one commit instead of two): if the process dies
+    // before then, the next run finds these commands unsettled and settles them by observation.
+    if (results.length > 0) outbox.push({ type: 'BatchApplied', data: { runId, results } });
     tally(counts, decisions, results, unchanged);
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
 
   const finished = await write([
+    ...outbox.splice(0),
     { type: 'RunFinished', data: { runId, position: s.position, counts: counts.totals, finishedAt: now() } },
   ]);
   if (E.isLeft(finished)) return finished;
@@ -186,11 +216,12 @@ type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['obser
 
 const fail = async (
   write: Writer,
+  outbox: SyncEvent[],
   destinationId: string,
   runId: string,
   message: string,
   now: () => string,
 ): Promise<E.Either<SyncError, RunSummary>> => {
-  await write([{ type: 'RunFailed', data: { runId, message, failedAt: now() } }]);
+  await write([...outbox.splice(0), { type: 'RunFailed', data: { runId, message, failedAt: now() } }]);
   return E.left({ _tag: 'DestinationFailed', destinationId, runId, message });
 };

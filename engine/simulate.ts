@@ -1,7 +1,13 @@
 // simulate(): the decisions for a scenario, with no store and no destination. It is the pure path
 // of a sync (fold, look up, decide) and the reference the engine's decisions must agree with.
 import { decide, desiredFields, desiredKey, inScope } from '../domain/decide.js';
-import { isDecision, type Decision, type LedgerEntry, type ObservedRecord, type Verdict } from '../domain/decision.js';
+import {
+  isDecision,
+  type Decision,
+  type LedgerEntry,
+  type ObservedRecord,
+  type Verdict,
+} from '../domain/decision.js';
 import type { SyncModeName } from '../domain/modes.js';
 import type { Scenario } from '../domain/scenario.js';
 import { compareStrings } from '../domain/values.js';
@@ -19,10 +25,16 @@ export const simulateVerdicts = (scenario: Scenario, mode: SyncModeName): Verdic
   const world = scenario.events.reduce(foldWorld, initialWorld());
   const claims = buildClaims(destination, world);
   const observed = new Map<string, ObservedRecord>();
-  for (const r of scenario.observed ?? []) observed.set(r.key, { key: r.key, fields: r.fields ?? {}, groups: r.groups ?? [] });
+  for (const r of scenario.observed ?? [])
+    observed.set(r.key, { key: r.key, fields: r.fields ?? {}, groups: r.groups ?? [] });
   const ledger = new Map<string, LedgerEntry>();
   for (const l of scenario.ledger ?? []) {
-    ledger.set(l.profileId, { profileId: l.profileId, key: l.key, fields: l.fields ?? {}, groups: l.groups ?? [] });
+    ledger.set(l.profileId, {
+      profileId: l.profileId,
+      key: l.key,
+      fields: l.fields ?? {},
+      groups: l.groups ?? [],
+    });
   }
   const ids = new Set<string>(ledger.keys());
   for (const e of scenario.events) {
@@ -32,7 +44,9 @@ export const simulateVerdicts = (scenario: Scenario, mode: SyncModeName): Verdic
   return [...ids].sort(compareStrings).map((profileId) => {
     const profile = profileSnapshot(world, profileId);
     const entry = ledger.get(profileId) ?? null;
-    const key = inScope(destination, profile) ? desiredKey(destination, desiredFields(destination, profile)) : undefined;
+    const key = inScope(destination, profile)
+      ? desiredKey(destination, desiredFields(destination, profile))
+      : undefined;
     const keys = entry === null || entry.key === key ? [key] : [key, entry.key];
     const records = keys.flatMap((k) => {
       const r = k === undefined ? undefined : observed.get(k);

@@ -58,7 +58,10 @@ const SYNC_PREFIX = 'sync-';
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.position = e.position;
   if (e.stream.startsWith(SYNC_PREFIX)) {
-    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, { type: e.type, data: e.data } as SyncEvent);
+    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, {
+      type: e.type,
+      data: e.data,
+    } as SyncEvent);
     return s;
   }
   const event = { type: e.type, data: e.data } as InputEvent;
@@ -82,7 +85,8 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
       if (before !== after) {
         for (const k of [before, after]) {
           if (k === undefined) continue;
-          for (const other of v.claims.byKey.get(k) ?? []) if (other !== profileId) touch(s, e.position, other);
+          for (const other of v.claims.byKey.get(k) ?? [])
+            if (other !== profileId) touch(s, e.position, other);
         }
       }
     }
@@ -91,7 +95,11 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
 };
 
 /** Reads everything after the state's position and folds it. Pull-based, so memory stays bounded. */
-export const catchUp = async (store: EventStore, s: EngineState, onEvent?: (position: number) => void): Promise<EngineState> => {
+export const catchUp = async (
+  store: EventStore,
+  s: EngineState,
+  onEvent?: (position: number) => void,
+): Promise<EngineState> => {
   for await (const e of store.readAll(s.position)) {
     applyStored(s, e);
     onEvent?.(e.position);

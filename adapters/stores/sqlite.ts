@@ -116,11 +116,15 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
     return heads;
   };
 
-  const appendWithin = (writes: readonly StreamWrite[]): E.Either<StoreError, AppendResult> => {
+  const appendWithin = (
+    writes: readonly StreamWrite[],
+    collect = true,
+  ): E.Either<StoreError, AppendResult & { readonly stored: number }> => {
     const recordedAt = new Date().toISOString();
     // Heads as of the start, advanced as writes land, so a stream written twice is checked in order.
     const revisions = headsOf(writes);
     const appended: StoredEvent[] = [];
+    let stored = 0;
     for (const { stream, expected, events } of writes) {
       const actual = revisions.get(stream) ?? -1;
       const refusal = expectationFailure(stream, expected, actual);
@@ -141,6 +145,9 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
         );
         if (changes === 0) continue;
         revision += 1;
+        stored += 1;
+        // Ingest of a large file only needs the count; building each StoredEvent would only cost.
+        if (!collect) continue;
         // The caller's data is handed back as is: parsing what was just serialised would only cost.
         const position = Number(lastInsertRowid);
         appended.push({
@@ -157,7 +164,7 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
       revisions.set(stream, revision);
     }
     // A Map until here: stream names are user data, and one called "__proto__" must stay a key.
-    return E.right({ appended, revisions: Object.fromEntries(revisions) });
+    return E.right({ appended, revisions: Object.fromEntries(revisions), stored });
   };
 
   // The work runs inside a promise so that a bug's exception becomes a rejection, never a synchronous throw.
@@ -198,12 +205,12 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
       let appended = 0;
       try {
         for await (const batch of batches) {
-          const result = appendWithin(batch);
+          const result = appendWithin(batch, false);
           if (E.isLeft(result)) {
             statements.rollback.run();
             return result;
           }
-          appended += result.right.appended.length;
+          appended += result.right.stored;
         }
         statements.commit.run();
         return E.right({ appended });
@@ -215,7 +222,12 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
 
   return {
     appendAll,
-    append: (writes) => guarded(() => inWriteTransaction(() => appendWithin(writes))),
+    append: (writes) =>
+      guarded(() =>
+        inWriteTransaction(() =>
+          E.map(({ appended, revisions }: AppendResult) => ({ appended, revisions }))(appendWithin(writes)),
+        ),
+      ),
     readStream: (stream, fromRevision = 0) =>
       paged(
         (from, limit) => (statements.readStream.all(stream, from, limit) as EventRow[]).map(toStored),

@@ -1,0 +1,33 @@
+// What a command module is: a function that adds one subcommand to the program and hands its work
+// to `run` as a handler returning TaskEither<CliError, void>. Options shared by every command live here.
+import type { Command } from 'commander';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type { CliError } from './errors.js';
+import type { CliIO, Colors } from './output.js';
+
+/** The options every command takes (DESIGN §6). */
+export type GlobalOptions = {
+  /** event store URL */
+  readonly store: string;
+  /** whether --store or SYNCLINE_STORE gave the URL (else the config file's `store` may) */
+  readonly storeGiven: boolean;
+  /** configuration file path */
+  readonly config: string;
+  /** machine output: exactly one JSON document on stdout */
+  readonly json: boolean;
+};
+
+export type CliContext = {
+  readonly io: CliIO;
+  readonly options: GlobalOptions;
+  readonly colors: Colors;
+};
+
+/** A command's work. It prints its output through ctx.io and reports failure as a value. */
+export type Handler = (ctx: CliContext) => TaskEither<CliError, void>;
+
+/** Runs a handler for the (sub)command commander matched; the program keeps its outcome for main. */
+export type Run = (command: Command, handler: Handler) => Promise<void>;
+
+/** A command module's export: registers one subcommand on `program`, its action calling `run`. */
+export type CliCommand = (program: Command, run: Run) => void;

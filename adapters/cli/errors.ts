@@ -1,0 +1,76 @@
+// The ways a CLI command can fail, as tagged values, and the lines that tell the user about each.
+// Commands return these; main alone turns them into an exit code and `syncline: ...` lines.
+
+export type CliError =
+  /** bad command line: unknown command or option, missing argument (exit 2) */
+  | { readonly _tag: 'UsageError'; readonly message: string }
+  | { readonly _tag: 'CannotRead'; readonly file: string; readonly reason: string }
+  | { readonly _tag: 'InvalidJson'; readonly file: string; readonly reason: string }
+  /** input that parsed but does not hold: one `path: message` line per problem */
+  | { readonly _tag: 'InvalidInput'; readonly source: string; readonly problems: readonly string[] }
+  | { readonly _tag: 'UnknownDestinationType'; readonly type: string; readonly known: readonly string[] }
+  /** the event store cannot be opened or refused a write */
+  | { readonly _tag: 'StoreFailed'; readonly message: string }
+  /** a destination could not be opened, or failed a run */
+  | { readonly _tag: 'DestinationFailed'; readonly message: string }
+  /** another process is syncing this destination */
+  | { readonly _tag: 'Busy'; readonly destinationId: string; readonly runId: string }
+  /** the command did its work, but some of it failed (failed commands, refused runs) */
+  | { readonly _tag: 'Failed'; readonly message: string }
+  /** a bug: something threw that should have been a value */
+  | { readonly _tag: 'Unexpected'; readonly message: string };
+
+export const usageError = (message: string): CliError => ({ _tag: 'UsageError', message });
+export const cannotRead = (file: string, reason: string): CliError => ({ _tag: 'CannotRead', file, reason });
+export const invalidJson = (file: string, reason: string): CliError => ({
+  _tag: 'InvalidJson',
+  file,
+  reason,
+});
+export const invalidInput = (source: string, problems: readonly string[]): CliError => ({
+  _tag: 'InvalidInput',
+  source,
+  problems,
+});
+export const unknownDestinationType = (type: string, known: readonly string[]): CliError => ({
+  _tag: 'UnknownDestinationType',
+  type,
+  known,
+});
+export const storeFailed = (message: string): CliError => ({ _tag: 'StoreFailed', message });
+export const destinationFailed = (message: string): CliError => ({ _tag: 'DestinationFailed', message });
+export const failed = (message: string): CliError => ({ _tag: 'Failed', message });
+
+export const unexpected = (e: unknown): CliError => ({
+  _tag: 'Unexpected',
+  message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+});
+
+/**
+ * What to print for an error, one reason per line (main prefixes each with `syncline: `). Every
+ * problem of an invalid input gets its own line, naming the source, so none hides behind the first.
+ */
+export const errorLines = (e: CliError): string[] => {
+  switch (e._tag) {
+    case 'UsageError':
+      return [e.message];
+    case 'CannotRead':
+      return [`cannot read ${e.file}: ${e.reason}`];
+    case 'InvalidJson':
+      return [`${e.file} is not valid JSON: ${e.reason}`];
+    case 'InvalidInput':
+      // Exactly the problems, each already naming its place (`line 3: data.profileId: ...`,
+      // `destination.syncMode: ...`): a script can match them line for line.
+      return [...e.problems];
+    case 'UnknownDestinationType':
+      return [`unknown destination type '${e.type}' (known types: ${e.known.join(', ')})`];
+    case 'StoreFailed':
+    case 'DestinationFailed':
+    case 'Failed':
+      return [e.message];
+    case 'Busy':
+      return [`destination ${e.destinationId} is being synced by another process (run ${e.runId})`];
+    case 'Unexpected':
+      return [`internal error: ${e.message.split('\n')[0] ?? ''}`];
+  }
+};

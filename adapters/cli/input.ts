@@ -1,0 +1,44 @@
+// Reading the files a command is given: text relative to the working directory, then JSON with
+// errors that name the file and the line and column of the mistake.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { cannotRead, invalidJson, type CliError } from './errors.js';
+import { describeSyntaxError } from './syntax.js';
+
+/** Node's messages repeat the path and lead with the code; these read better after the file name. */
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a parent of it is not a directory',
+};
+
+const reasonOf = (e: unknown): string => {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && Object.hasOwn(REASONS, code)) return REASONS[code] as string;
+  return e instanceof Error ? e.message : String(e);
+};
+
+/** The file's text; `file` is resolved against `cwd` and reported as the user wrote it. */
+export const readText = (cwd: string, file: string): TE.TaskEither<CliError, string> =>
+  TE.tryCatch(
+    () => readFile(resolve(cwd, file), 'utf8'),
+    (e) => cannotRead(file, reasonOf(e)),
+  );
+
+/** Parses JSON text; a leading byte-order mark (some editors write one) is not an error. */
+export const parseJson =
+  (file: string) =>
+  (text: string): E.Either<CliError, unknown> => {
+    const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    return E.tryCatch(
+      (): unknown => JSON.parse(body),
+      (e) => invalidJson(file, describeSyntaxError(body, e instanceof Error ? e.message : String(e))),
+    );
+  };
+
+export const readJson = (cwd: string, file: string): TE.TaskEither<CliError, unknown> =>
+  pipe(readText(cwd, file), TE.chainEitherK(parseJson(file)));

@@ -1,0 +1,88 @@
+// The `syncline` program: global options, the registered commands, and commander's own exits turned
+// into values, so that running the CLI is a Task of Either<CliError, void> that main maps to a code.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Task } from 'fp-ts/lib/Task.js';
+import type { CliContext, GlobalOptions, Run } from './command.js';
+import { commands } from './commands/index.js';
+import { unexpected, usageError, type CliError } from './errors.js';
+import { colorsFor, type CliIO } from './output.js';
+
+export const DEFAULT_STORE = 'sqlite:.syncline/events.db';
+export const DEFAULT_CONFIG = 'syncline.config.json';
+
+/** The package version, read at run time: the built file sits three levels below package.json. */
+const version = (): string => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+};
+
+/** Builds the program; each command's action runs through `run`. */
+export const buildProgram = (io: CliIO, run: Run): Command => {
+  const program = new Command('syncline')
+    .description('Event-sourced sync reconciler for customer data.')
+    .version(version(), '-V, --version')
+    .addOption(new Option('--store <url>', 'event store URL').env('SYNCLINE_STORE').default(DEFAULT_STORE))
+    .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--json', 'print one JSON document on stdout instead of text')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
+    // Help and usage messages go through io; errors are not printed here but returned as values,
+    // so that main writes every failure the same way.
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
+    .exitOverride();
+  // Settings above are copied to each subcommand as it is added, so they must come first.
+  for (const register of commands) register(program, run);
+  return program;
+};
+
+/** Commander's messages start with `error: ` and may put a suggestion on a second line. */
+const usageMessage = (e: CommanderError): string =>
+  e.code === 'commander.help'
+    ? 'no command given'
+    : e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+
+/**
+ * Commander leaves a flag undefined when absent (a `false` default would clutter the help), and
+ * takes an empty SYNCLINE_STORE as a URL; an empty variable means "not set" to most shells' users.
+ */
+const globalOptions = (opts: Record<string, unknown>, command: Command): GlobalOptions => ({
+  store: typeof opts.store === 'string' && opts.store !== '' ? opts.store : DEFAULT_STORE,
+  storeGiven:
+    typeof opts.store === 'string' &&
+    opts.store !== '' &&
+    ['cli', 'env'].includes(command.getOptionValueSourceWithGlobals('store') ?? ''),
+  config: typeof opts.config === 'string' ? opts.config : DEFAULT_CONFIG,
+  json: opts.json === true,
+});
+
+const contextFor = (io: CliIO, command: Command): CliContext => ({
+  io,
+  options: globalOptions(command.optsWithGlobals(), command),
+  colors: colorsFor(io),
+});
+
+/** Runs the CLI on `argv` (without node and script). Help and --version are successes. */
+export const runCli =
+  (argv: readonly string[], io: CliIO): Task<E.Either<CliError, void>> =>
+  async () => {
+    let outcome: E.Either<CliError, void> = E.right(undefined);
+    const run: Run = async (command, handler) => {
+      outcome = await handler(contextFor(io, command))();
+    };
+    try {
+      await buildProgram(io, run).parseAsync([...argv], { from: 'user' });
+      return outcome;
+    } catch (e) {
+      if (e instanceof CommanderError)
+        return e.exitCode === 0 ? E.right(undefined) : E.left(usageError(usageMessage(e)));
+      return E.left(unexpected(e));
+    }
+  };

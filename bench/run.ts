@@ -1,0 +1,116 @@
+// `npm run bench`: syncline against bare better-sqlite3 loops doing the same I/O, side by side in
+// one process, printed as ratios (machines here are noisy, so only ratios mean anything).
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import Table from 'cli-table3';
+import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { resolveDestination } from '../adapters/destinations/registry.js';
+import { changes } from '../adapters/demo/people.js';
+import { applyConfig } from '../engine/configure.js';
+import { ingest } from '../engine/ingest.js';
+import { defaultSyncOptions, syncDestination } from '../engine/run.js';
+import { catchUp, initialState } from '../engine/state.js';
+import type { EventStore } from '../engine/ports.js';
+import { bareCatchUp, bareIngest, bareWrite, type Row } from './baselines.js';
+import { linesOf, timed, warehouse, workspace, writePopulation } from './fixtures.js';
+import { writeFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '100k') : '100k';
+const PROFILES = scale === '1m' ? 1_000_000 : scale === '10k' ? 10_000 : 100_000;
+
+const must = <A>(e: E.Either<unknown, A>, what: string): A => {
+  if (E.isLeft(e)) throw new Error(`${what}: ${JSON.stringify(e.left)}`);
+  return e.right;
+};
+
+const ingestOptions = { checkDestination: () => [], maxProblems: 20, chunkSize: 5000 };
+
+const main = async (): Promise<void> => {
+  const ws = workspace();
+  const rows: string[][] = [];
+  try {
+    const { file, lines } = writePopulation(ws.dir, PROFILES);
+    process.stderr.write(`bench: ${PROFILES} profiles, ${lines} events in ${ws.dir}\n`);
+
+    // (a) ingest
+    const bare = await timed(() => bareIngest(file, join(ws.dir, 'bare-events.db')));
+    const store: EventStore = must(openSqliteStore(join(ws.dir, 'events.db')), 'open store');
+    const state = initialState();
+    const ours = await timed(() => ingest(store, state, () => linesOf(file), ingestOptions));
+    must(ours.value, 'ingest');
+    rows.push(['(a) ingest', ms(ours.ms), ms(bare.ms), ratio(bare.ms / ours.ms), '≥ 0.5', pass(bare.ms / ours.ms >= 0.5)]);
+
+    // (b) cold catch-up of the same store
+    const bareRead = await timed(() => bareCatchUp(join(ws.dir, 'events.db')));
+    const cold = await timed(() => catchUp(store, initialState()));
+    rows.push(['(b) cold catch-up', ms(cold.ms), ms(bareRead.ms), ratio(bareRead.ms / cold.ms), '≥ 0.5', pass(bareRead.ms / cold.ms >= 0.5)]);
+
+    // (c) first full sync into a SQLite destination, state already caught up
+    const config = must(resolveDestination(warehouse(join(ws.dir, 'warehouse.db'))), 'config').config;
+    must(await applyConfig(store, state, [config], false), 'apply');
+    const destination = must(await sqliteDestinationType.open(config, process.env)(), 'open destination');
+    const memBefore = process.memoryUsage().rss;
+    const full = await timed(() => syncDestination(store, state, 'warehouse', destination, defaultSyncOptions));
+    const summary = must(full.value, 'sync');
+    const written = bareRows(state);
+    const bareSync = await timed(() => bareWrite(join(ws.dir, 'bare-warehouse.db'), Object.keys(config.mapping), written));
+    const c = full.ms / bareSync.ms;
+    rows.push([
+      `(c) first sync (${summary.totals.created} created, ${Math.round(summary.totals.created / (full.ms / 1000))} profiles/s)`,
+      ms(full.ms),
+      ms(bareSync.ms),
+      `${c.toFixed(2)}× the bare loop`,
+      '≤ 3×',
+      pass(c <= 3),
+    ]);
+
+    // (d) 1% of the profiles change; the engine is warm, as in `sync --follow` or a pipeline
+    const round = changes(PROFILES, 0.01);
+    const changeFile = join(ws.dir, 'changes.jsonl');
+    writeFileSync(changeFile, round.events.map((e) => JSON.stringify(e)).join('\n'));
+    must(await ingest(store, state, () => linesOf(changeFile), ingestOptions), 'ingest changes');
+    const incremental = await timed(() => syncDestination(store, state, 'warehouse', destination, defaultSyncOptions));
+    const inc = must(incremental.value, 'incremental sync');
+    const d = incremental.ms / full.ms;
+    rows.push([
+      `(d) sync after 1% changed (${inc.considered} considered)`,
+      ms(incremental.ms),
+      ms(full.ms),
+      `${(d * 100).toFixed(1)}% of (c)`,
+      '≤ 5%',
+      pass(d <= 0.05),
+    ]);
+    // the same from a cold process: catch-up of the whole store first
+    const coldState = initialState();
+    const coldSync = await timed(async () => {
+      await catchUp(store, coldState);
+      return syncDestination(store, coldState, 'warehouse', destination, defaultSyncOptions);
+    });
+    rows.push([`(d′) the same from a cold process (catch-up included)`, ms(coldSync.ms), ms(full.ms), `${((coldSync.ms / full.ms) * 100).toFixed(1)}% of (c)`, 'info', '']);
+
+    const peak = process.resourceUsage().maxRSS * 1024;
+    rows.push([`(e) peak memory (${PROFILES} profiles)`, mib(peak), mib(memBefore), '', scale === '1m' ? '< 1.5 GiB' : 'run --scale 1m', scale === '1m' ? pass(peak < 1.5 * 1024 ** 3) : '']);
+    await destination.close();
+    await store.close();
+  } finally {
+    ws.remove();
+  }
+  const t = new Table({ head: ['measure', 'syncline', 'baseline', 'ratio', 'target', ''], style: { head: [], border: [] } });
+  for (const r of rows) t.push(r);
+  process.stdout.write(`${t.toString()}\n`);
+};
+
+/** The rows a bare loop writes: every record the sync created, as the destination holds it. */
+const bareRows = (state: ReturnType<typeof initialState>): Row[] => {
+  const ledger = state.destinations.get('warehouse')?.ledger;
+  return [...(ledger?.entries.values() ?? [])].map((e) => ({ key: e.key, fields: e.fields, groups: e.groups }));
+};
+
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+const mib = (x: number): string => `${(x / 1024 ** 2).toFixed(0)} MiB`;
+const ratio = (x: number): string => x.toFixed(2);
+const pass = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
+
+await main();

@@ -1,0 +1,75 @@
+// End-to-end tests of what every `syncline` command shares: usage errors exit 2, help exits 0, the
+// global options are accepted before or after the command, and the built file is the package's bin.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CLI_PATH, REPO_ROOT, linesOf, runCli } from './support/cli.js';
+
+describe('syncline program', () => {
+  it('exits 2 on an unknown command, with a suggestion on the same line', async () => {
+    expect(await runCli(['simulat', 'x.json'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "syncline: unknown command 'simulat' (Did you mean simulate?)\n",
+    });
+  });
+
+  it('exits 2 on an unknown global option', async () => {
+    expect(await runCli(['--stor', 'x', 'describe'])).toMatchObject({ code: 2, stdout: '' });
+  });
+
+  it('prints help on stderr and exits 2 when no command is given', async () => {
+    const r = await runCli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: syncline \[options\] \[command\]/);
+    expect(linesOf(r.stderr).at(-1)).toBe('syncline: no command given');
+  });
+
+  it('exits 0 on --help, showing the global options under each command', async () => {
+    const top = await runCli(['--help']);
+    expect(top).toMatchObject({ code: 0, stderr: '' });
+    expect(top.stdout).toMatch(/simulate \[options\] <file>/);
+    expect(top.stdout).toMatch(/describe \[type\]/);
+    const sub = await runCli(['simulate', '--help']);
+    expect(sub).toMatchObject({ code: 0, stderr: '' });
+    for (const option of ['--mode <mode>', '--store <url>', '--config <file>', '--json', 'SYNCLINE_STORE']) {
+      expect(sub.stdout).toContain(option);
+    }
+  });
+
+  it('accepts global options before and after the command', async () => {
+    const before = await runCli(['--json', '--store', 'memory:', 'describe', 'memory']);
+    const after = await runCli(['describe', 'memory', '--json', '--config', 'other.json']);
+    expect(before.code).toBe(0);
+    expect(after).toEqual(before);
+    expect(JSON.parse(before.stdout)).toMatchObject({ type: 'memory' });
+  });
+
+  it('is the package bin: a node script with a shebang that npm can run', async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      version: string;
+    };
+    expect(join(REPO_ROOT, pkg.bin.syncline ?? '')).toBe(CLI_PATH);
+    expect((await readFile(CLI_PATH, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+    const version = await runCli(['--version']);
+    expect(version).toEqual({
+      code: 0,
+      stdout: `${pkg.version}\n`,
+      stderr: '',
+    });
+    // npm exec runs the project's own bin (making it executable), as an installed package would.
+    const viaBin = await promisify(execFile)(
+      'npm',
+      ['exec', '--no', '--', 'syncline', 'describe', '--json'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(JSON.parse(viaBin.stdout)).toMatchObject({ types: [{ type: 'memory' }, { type: 'sqlite' }] });
+  });
+});

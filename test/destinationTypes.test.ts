@@ -1,0 +1,133 @@
+// The destination type registry (known types, mode and option checks) and the memory destination's
+// test hooks (seeding, inspection, injected failures) that engine and fault tests rely on.
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { describe, expect, it } from 'vitest';
+import type { Command } from '../domain/command.js';
+import type { Destination as DestinationConfig } from '../domain/destination.js';
+import {
+  createMemoryStore,
+  memoryDestinationTypeOver,
+  openMemoryDestination,
+} from '../adapters/destinations/memory.js';
+import { describeTypes, resolveDestination } from '../adapters/destinations/registry.js';
+import type { DestinationType } from '../engine/ports.js';
+
+const config = (over: Partial<DestinationConfig> = {}): DestinationConfig => ({
+  destinationId: 'crm',
+  type: 'sqlite',
+  collection: { kind: 'all' },
+  keyField: 'email',
+  mapping: { email: 'email' },
+  options: { path: 'crm.db', table: 'contacts' },
+  ...over,
+});
+
+describe('resolveDestination', () => {
+  it('fills in the type default when syncMode is absent', () => {
+    const resolved = resolveDestination(config());
+    expect(E.isRight(resolved) && resolved.right.config.syncMode).toBe('sync');
+    expect(E.isRight(resolved) && resolved.right.type.description.type).toBe('sqlite');
+  });
+
+  it('rejects an unknown type, listing the known ones', () => {
+    expect(resolveDestination(config({ type: 'x' }))).toEqual(
+      E.left(['destination crm: type "x" is not a known destination type (memory, sqlite)']),
+    );
+  });
+
+  it('rejects a mode the type does not support, naming the supported ones', () => {
+    const x: DestinationType = {
+      description: {
+        type: 'x',
+        description: '',
+        modes: ['sync', 'additive'],
+        defaultMode: 'sync',
+        options: [],
+      },
+      open: () => TE.left({ _tag: 'OpenFailed', message: 'not opened in this test' }),
+    };
+    expect(
+      resolveDestination(config({ type: 'x', syncMode: 'enrich', options: {} }), new Map([['x', x]])),
+    ).toEqual(
+      E.left(['destination crm: syncMode "enrich" is not supported by type x (supported: sync, additive)']),
+    );
+  });
+
+  it('names missing required options and unknown ones, all at once', () => {
+    expect(resolveDestination(config({ options: { path: { env: 'CRM_DB' }, tabel: 'contacts' } }))).toEqual(
+      E.left([
+        'destination crm: option table is required by type sqlite',
+        'destination crm: option tabel is not known to type sqlite (its options: path, table, groupsTable)',
+      ]),
+    );
+  });
+
+  it('describes every type with its modes and default', () => {
+    expect(describeTypes().map((d) => [d.type, d.modes, d.defaultMode])).toEqual([
+      ['memory', ['sync', 'additive', 'enrich'], 'sync'],
+      ['sqlite', ['sync', 'additive', 'enrich'], 'sync'],
+    ]);
+  });
+});
+
+describe('memory destination hooks', () => {
+  const create = (key: string, id = `c-${key}`): Command => ({
+    commandId: id,
+    profileId: `p-${key}`,
+    operation: 'create',
+    key,
+    fields: { set: { email: key }, unset: [] },
+    groups: { add: [], remove: [] },
+  });
+
+  it('seeds records and shows them sorted by key', async () => {
+    const m = openMemoryDestination(config({ type: 'memory' }), [
+      { key: 'b', fields: { email: 'b' }, groups: ['Z', 'A'] },
+    ]);
+    await m.destination.apply([create('a')])();
+    expect(m.records()).toEqual([
+      { key: 'a', fields: { email: 'a' }, groups: [] },
+      { key: 'b', fields: { email: 'b' }, groups: ['A', 'Z'] },
+    ]);
+    expect(m.applied().map((c) => c.key)).toEqual(['a']);
+  });
+
+  it('fails the next applies for a key with the given fault, then recovers', async () => {
+    const m = openMemoryDestination(config({ type: 'memory' }));
+    m.failNextApplies('a', 2, { retryable: true, retryAfterMs: 500, message: 'rate limited' });
+    const failed = {
+      commandId: 'c-a',
+      status: 'error',
+      retryable: true,
+      message: 'rate limited',
+      retryAfterMs: 500,
+    };
+    expect(await m.destination.apply([create('a'), create('b')])()).toEqual(
+      E.right([failed, { commandId: 'c-b', status: 'ok' }]),
+    );
+    expect(await m.destination.apply([create('a')])()).toEqual(E.right([failed]));
+    expect(await m.destination.apply([create('a')])()).toEqual(E.right([{ commandId: 'c-a', status: 'ok' }]));
+  });
+
+  it('fails whole calls, and a task does its work each time it runs', async () => {
+    const m = openMemoryDestination(config({ type: 'memory' }));
+    const unavailable = { _tag: 'DestinationUnavailable' as const, message: 'down', retryable: true };
+    m.failNextCalls('lookup', 1, unavailable);
+    const task = m.destination.lookup(['a']);
+    expect(await task()).toEqual(E.left(unavailable));
+    expect(await task()).toEqual(E.right([]));
+  });
+
+  it('shares one store between every open of a type made over it', async () => {
+    const store = createMemoryStore();
+    const type = memoryDestinationTypeOver(store);
+    const first = await type.open(config({ type: 'memory' }), {})();
+    if (E.isLeft(first)) throw new Error('open failed');
+    await first.right.apply([create('a')])();
+    const second = await type.open(config({ type: 'memory' }), {})();
+    expect(E.isRight(second) && (await second.right.lookup(['a'])())).toEqual(
+      E.right([{ key: 'a', fields: { email: 'a' }, groups: [] }]),
+    );
+  });
+});
