@@ -15,7 +15,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-definitions': ['error', 'type'],
       'no-restricted-syntax': [
         'error',
-        { selector: 'TSInterfaceDeclaration', message: 'Derive types from io-ts codecs (t.TypeOf) or use a type alias.' },
+        {
+          selector: 'TSInterfaceDeclaration',
+          message: 'Derive types from io-ts codecs (t.TypeOf) or use a type alias.',
+        },
       ],
     },
   },
@@ -24,7 +27,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../projections/*', '../engine/*', '../adapters/*', 'node:*'], message: 'domain/ is pure: it imports nothing of ours and does no I/O.' }] },
+        {
+          patterns: [
+            {
+              group: ['../projections/*', '../engine/*', '../adapters/*', 'node:*'],
+              message: 'domain/ is pure: it imports nothing of ours and does no I/O.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -33,7 +43,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../engine/*', '../adapters/*', 'node:*'], message: 'projections/ are pure folds over domain types.' }] },
+        {
+          patterns: [
+            {
+              group: ['../engine/*', '../adapters/*', 'node:*'],
+              message: 'projections/ are pure folds over domain types.',
+            },
+          ],
+        },
       ],
     },
   },

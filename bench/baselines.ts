@@ -11,7 +11,9 @@ export const bareIngest = async (file: string, dbPath: string): Promise<number> 
   db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, revision INTEGER NOT NULL,
     id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL,
     UNIQUE (stream, revision))`);
-  const insert = db.prepare('INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   const revisions = new Map<string, number>();
   const now = new Date().toISOString();
   let n = 0;
@@ -35,7 +37,9 @@ export const bareCatchUp = (dbPath: string): number => {
   const db = new Database(dbPath, { readonly: true });
   const byStream = new Map<string, unknown>();
   let n = 0;
-  for (const row of db.prepare('SELECT stream, type, data FROM events ORDER BY position').iterate() as Iterable<{
+  for (const row of db
+    .prepare('SELECT stream, type, data FROM events ORDER BY position')
+    .iterate() as Iterable<{
     stream: string;
     data: string;
   }>) {
@@ -53,8 +57,12 @@ export const bareWrite = (dbPath: string, columns: readonly string[], rows: read
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   const cols = columns.map((c) => `"${c}"`).join(', ');
-  db.exec(`CREATE TABLE customers (${columns.map((c, i) => `"${c}"${i === 0 ? ' PRIMARY KEY' : ''}`).join(', ')})`);
-  db.exec('CREATE TABLE customers_groups (record_key NOT NULL, group_name NOT NULL, PRIMARY KEY (record_key, group_name))');
+  db.exec(
+    `CREATE TABLE customers (${columns.map((c, i) => `"${c}"${i === 0 ? ' PRIMARY KEY' : ''}`).join(', ')})`,
+  );
+  db.exec(
+    'CREATE TABLE customers_groups (record_key NOT NULL, group_name NOT NULL, PRIMARY KEY (record_key, group_name))',
+  );
   const insert = db.prepare(`INSERT INTO customers (${cols}) VALUES (${columns.map(() => '?').join(', ')})`);
   const group = db.prepare('INSERT INTO customers_groups (record_key, group_name) VALUES (?, ?)');
   db.exec('BEGIN');

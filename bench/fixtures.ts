@@ -14,7 +14,11 @@ export const workspace = (): { dir: string; remove: () => void } => {
 };
 
 /** Writes the population of `profiles` people as a JSONL file; returns its path and line count. */
-export const writePopulation = (dir: string, profiles: number, name = 'people.jsonl'): { file: string; lines: number } => {
+export const writePopulation = (
+  dir: string,
+  profiles: number,
+  name = 'people.jsonl',
+): { file: string; lines: number } => {
   const file = join(dir, name);
   const lines: string[] = [];
   for (const e of population(profiles)) lines.push(JSON.stringify(e));
@@ -32,7 +36,13 @@ export const warehouse = (path: string): Destination => ({
   syncMode: 'sync',
   collection: { kind: 'all' },
   keyField: 'email',
-  mapping: { email: 'email', first_name: 'firstName', last_name: 'lastName', ltv: 'lifetimeValue', plan: 'plan' },
+  mapping: {
+    email: 'email',
+    first_name: 'firstName',
+    last_name: 'lastName',
+    ltv: 'lifetimeValue',
+    plan: 'plan',
+  },
   groupMapping: { vip: 'VIP', newsletter: 'Newsletter', trial: 'Trial' },
   options: { path, table: 'customers' },
 });

@@ -40,22 +40,40 @@ const main = async (): Promise<void> => {
     const state = initialState();
     const ours = await timed(() => ingest(store, state, () => linesOf(file), ingestOptions));
     must(ours.value, 'ingest');
-    rows.push(['(a) ingest', ms(ours.ms), ms(bare.ms), ratio(bare.ms / ours.ms), '≥ 0.5', pass(bare.ms / ours.ms >= 0.5)]);
+    rows.push([
+      '(a) ingest',
+      ms(ours.ms),
+      ms(bare.ms),
+      ratio(bare.ms / ours.ms),
+      '≥ 0.5',
+      pass(bare.ms / ours.ms >= 0.5),
+    ]);
 
     // (b) cold catch-up of the same store
     const bareRead = await timed(() => bareCatchUp(join(ws.dir, 'events.db')));
     const cold = await timed(() => catchUp(store, initialState()));
-    rows.push(['(b) cold catch-up', ms(cold.ms), ms(bareRead.ms), ratio(bareRead.ms / cold.ms), '≥ 0.5', pass(bareRead.ms / cold.ms >= 0.5)]);
+    rows.push([
+      '(b) cold catch-up',
+      ms(cold.ms),
+      ms(bareRead.ms),
+      ratio(bareRead.ms / cold.ms),
+      '≥ 0.5',
+      pass(bareRead.ms / cold.ms >= 0.5),
+    ]);
 
     // (c) first full sync into a SQLite destination, state already caught up
     const config = must(resolveDestination(warehouse(join(ws.dir, 'warehouse.db'))), 'config').config;
     must(await applyConfig(store, state, [config], false), 'apply');
     const destination = must(await sqliteDestinationType.open(config, process.env)(), 'open destination');
     const memBefore = process.memoryUsage().rss;
-    const full = await timed(() => syncDestination(store, state, 'warehouse', destination, defaultSyncOptions));
+    const full = await timed(() =>
+      syncDestination(store, state, 'warehouse', destination, defaultSyncOptions),
+    );
     const summary = must(full.value, 'sync');
     const written = bareRows(state);
-    const bareSync = await timed(() => bareWrite(join(ws.dir, 'bare-warehouse.db'), Object.keys(config.mapping), written));
+    const bareSync = await timed(() =>
+      bareWrite(join(ws.dir, 'bare-warehouse.db'), Object.keys(config.mapping), written),
+    );
     const c = full.ms / bareSync.ms;
     rows.push([
       `(c) first sync (${summary.totals.created} created, ${Math.round(summary.totals.created / (full.ms / 1000))} profiles/s)`,
@@ -71,7 +89,9 @@ const main = async (): Promise<void> => {
     const changeFile = join(ws.dir, 'changes.jsonl');
     writeFileSync(changeFile, round.events.map((e) => JSON.stringify(e)).join('\n'));
     must(await ingest(store, state, () => linesOf(changeFile), ingestOptions), 'ingest changes');
-    const incremental = await timed(() => syncDestination(store, state, 'warehouse', destination, defaultSyncOptions));
+    const incremental = await timed(() =>
+      syncDestination(store, state, 'warehouse', destination, defaultSyncOptions),
+    );
     const inc = must(incremental.value, 'incremental sync');
     const d = incremental.ms / full.ms;
     rows.push([
@@ -88,16 +108,33 @@ const main = async (): Promise<void> => {
       await catchUp(store, coldState);
       return syncDestination(store, coldState, 'warehouse', destination, defaultSyncOptions);
     });
-    rows.push([`(d′) the same from a cold process (catch-up included)`, ms(coldSync.ms), ms(full.ms), `${((coldSync.ms / full.ms) * 100).toFixed(1)}% of (c)`, 'info', '']);
+    rows.push([
+      `(d′) the same from a cold process (catch-up included)`,
+      ms(coldSync.ms),
+      ms(full.ms),
+      `${((coldSync.ms / full.ms) * 100).toFixed(1)}% of (c)`,
+      'info',
+      '',
+    ]);
 
     const peak = process.resourceUsage().maxRSS * 1024;
-    rows.push([`(e) peak memory (${PROFILES} profiles)`, mib(peak), mib(memBefore), '', scale === '1m' ? '< 1.5 GiB' : 'run --scale 1m', scale === '1m' ? pass(peak < 1.5 * 1024 ** 3) : '']);
+    rows.push([
+      `(e) peak memory (${PROFILES} profiles)`,
+      mib(peak),
+      mib(memBefore),
+      '',
+      scale === '1m' ? '< 1.5 GiB' : 'run --scale 1m',
+      scale === '1m' ? pass(peak < 1.5 * 1024 ** 3) : '',
+    ]);
     await destination.close();
     await store.close();
   } finally {
     ws.remove();
   }
-  const t = new Table({ head: ['measure', 'syncline', 'baseline', 'ratio', 'target', ''], style: { head: [], border: [] } });
+  const t = new Table({
+    head: ['measure', 'syncline', 'baseline', 'ratio', 'target', ''],
+    style: { head: [], border: [] },
+  });
   for (const r of rows) t.push(r);
   process.stdout.write(`${t.toString()}\n`);
 };
@@ -105,7 +142,11 @@ const main = async (): Promise<void> => {
 /** The rows a bare loop writes: every record the sync created, as the destination holds it. */
 const bareRows = (state: ReturnType<typeof initialState>): Row[] => {
   const ledger = state.destinations.get('warehouse')?.ledger;
-  return [...(ledger?.entries.values() ?? [])].map((e) => ({ key: e.key, fields: e.fields, groups: e.groups }));
+  return [...(ledger?.entries.values() ?? [])].map((e) => ({
+    key: e.key,
+    fields: e.fields,
+    groups: e.groups,
+  }));
 };
 
 const ms = (x: number): string => `${x.toFixed(0)} ms`;

@@ -22,9 +22,9 @@ export const NonEmptyString = new t.Type<string, string, unknown>(
       ? t.failure(u, c, 'is required')
       : typeof u !== 'string'
         ? t.failure(u, c, `${show(u)} is not a string`)
-      : u.length === 0
-        ? t.failure(u, c, 'must not be empty')
-        : t.success(u),
+        : u.length === 0
+          ? t.failure(u, c, 'must not be empty')
+          : t.success(u),
   t.identity,
 );
 
@@ -61,7 +61,8 @@ export const struct = <R extends t.Props, O extends t.Props = Record<never, neve
     name,
     (u): u is A => inner.is(u),
     (u, c) => {
-      if (!isRecord(u)) return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
+      if (!isRecord(u))
+        return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
       const extra = Object.keys(u).filter((k) => !knownSet.has(k));
       if (extra.length > 0) {
         return t.failures(
@@ -94,7 +95,8 @@ export const taggedUnion = <U extends t.Mixed>(
     name,
     (u): u is t.TypeOf<U> => union.is(u),
     (u, c) => {
-      if (!isRecord(u)) return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
+      if (!isRecord(u))
+        return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
       const tag = u[field];
       const member = typeof tag === 'string' && Object.hasOwn(members, tag) ? members[tag] : undefined;
       if (member === undefined) {

@@ -1,6 +1,15 @@
 // decide(): DESIGN §5 as one pure, total function from a DecisionInput to a Verdict (a Decision, or
 // Nothing with the reason). Scope, desired state and the diff are exported for explain and replay.
-import type { Decision, DecisionInput, LedgerEntry, Nothing, NothingReason, ObservedRecord, ProfileSnapshot, Verdict } from './decision.js';
+import type {
+  Decision,
+  DecisionInput,
+  LedgerEntry,
+  Nothing,
+  NothingReason,
+  ObservedRecord,
+  ProfileSnapshot,
+  Verdict,
+} from './decision.js';
 import { MESSAGES } from './decision.js';
 import { managedGroupNames, type Destination } from './destination.js';
 import { allows } from './modes.js';
@@ -31,7 +40,8 @@ export const desiredFields = (d: Destination, profile: ProfileSnapshot): Propert
   return out;
 };
 
-export const desiredKey = (d: Destination, fields: Properties): string | undefined => keyOf(fields[d.keyField]);
+export const desiredKey = (d: Destination, fields: Properties): string | undefined =>
+  keyOf(fields[d.keyField]);
 
 /** The managed names of the profile's live mapped groups, sorted. */
 export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[] => {
@@ -60,7 +70,9 @@ export const diffRecord = (
     const has = Object.hasOwn(record.fields, field);
     // A destination may return its key only as the record's key, not among the fields.
     const same =
-      field === d.keyField && !has ? keyOf(want) === record.key : has && valueEquals(want, record.fields[field]);
+      field === d.keyField && !has
+        ? keyOf(want) === record.key
+        : has && valueEquals(want, record.fields[field]);
     if (!same) set[field] = want;
   }
   const unset = ledger
@@ -95,7 +107,11 @@ const isEmpty = (c: Change): boolean =>
 
 const NO_CHANGE: Change = { fields: { set: {}, unset: [] }, groups: { add: [], remove: [] } };
 
-const nothing = (profileId: string, reason: NothingReason): Nothing => ({ profileId, operation: 'nothing', reason });
+const nothing = (profileId: string, reason: NothingReason): Nothing => ({
+  profileId,
+  operation: 'nothing',
+  reason,
+});
 
 const skip = (profileId: string, level: 'info' | 'error', message: string, key?: string): Decision => ({
   profileId,

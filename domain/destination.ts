@@ -59,4 +59,5 @@ export const Destination = new t.Type<t.TypeOf<typeof DestinationShape>, t.Outpu
 export type Destination = t.TypeOf<typeof Destination>;
 
 /** The managed list/tag names: the only ones syncline ever adds or removes. */
-export const managedGroupNames = (d: Destination): ReadonlySet<string> => new Set(Object.values(d.groupMapping ?? {}));
+export const managedGroupNames = (d: Destination): ReadonlySet<string> =>
+  new Set(Object.values(d.groupMapping ?? {}));

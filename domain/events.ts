@@ -8,7 +8,10 @@ import { Id, IsoTime, Properties, Uuid } from './values.js';
 const event = <T extends string, D extends t.Mixed>(type: T, data: D) =>
   struct(type, { type: t.literal(type), data }, { id: Uuid, occurredAt: IsoTime });
 
-export const ProfileCreated = event('ProfileCreated', struct('data', { profileId: Id, properties: Properties }));
+export const ProfileCreated = event(
+  'ProfileCreated',
+  struct('data', { profileId: Id, properties: Properties }),
+);
 export const ProfilePropertiesChanged = event(
   'ProfilePropertiesChanged',
   struct('data', { profileId: Id }, { set: Properties, unset: t.array(t.string) }),

@@ -10,4 +10,5 @@ export const commandId = (
   profileId: string,
   position: bigint | number | string,
   operation: string,
-): string => uuidv5(JSON.stringify([destinationId, profileId, String(position), operation]), SYNCLINE_NAMESPACE);
+): string =>
+  uuidv5(JSON.stringify([destinationId, profileId, String(position), operation]), SYNCLINE_NAMESPACE);

@@ -40,4 +40,5 @@ export const syncModes: { readonly [M in SyncModeName]: SyncMode } = {
   },
 };
 
-export const allows = (mode: SyncModeName, operation: Operation): boolean => syncModes[mode].allows[operation];
+export const allows = (mode: SyncModeName, operation: Operation): boolean =>
+  syncModes[mode].allows[operation];

@@ -8,14 +8,18 @@ const ValueShape = t.union([ScalarShape, t.array(ScalarShape)]);
 type Scalar = t.TypeOf<typeof ScalarShape>;
 
 const isScalar = (u: unknown): u is Scalar =>
-  u === null || typeof u === 'string' || typeof u === 'boolean' || (typeof u === 'number' && Number.isFinite(u));
+  u === null ||
+  typeof u === 'string' ||
+  typeof u === 'boolean' ||
+  (typeof u === 'number' && Number.isFinite(u));
 
-const isValue = (u: unknown): u is t.TypeOf<typeof ValueShape> => isScalar(u) || (Array.isArray(u) && u.every(isScalar));
+const isValue = (u: unknown): u is t.TypeOf<typeof ValueShape> =>
+  isScalar(u) || (Array.isArray(u) && u.every(isScalar));
 
 /** A property value: a JSON scalar, or an array of scalars (checked without t.union's per-member cost). */
 export const Value = new t.Type<t.TypeOf<typeof ValueShape>, t.TypeOf<typeof ValueShape>, unknown>(
   'Value',
-  isValue,
+  (u): u is t.TypeOf<typeof ValueShape> => ValueShape.is(u) && isValue(u),
   (u, c) =>
     isValue(u)
       ? t.success(u)
@@ -37,7 +41,9 @@ export const Uuid = new t.Type<string, string, unknown>(
   'Uuid',
   (u): u is string => typeof u === 'string' && UUID_RE.test(u),
   (u, c) =>
-    typeof u === 'string' && UUID_RE.test(u) ? t.success(u) : t.failure(u, c, `${JSON.stringify(u)} is not a UUID`),
+    typeof u === 'string' && UUID_RE.test(u)
+      ? t.success(u)
+      : t.failure(u, c, `${JSON.stringify(u)} is not a UUID`),
   t.identity,
 );
 

@@ -20,7 +20,9 @@ export const emptyClaims = (destination: Destination): Claims => ({
 /** Re-reads one profile's scope and key from the world: O(1), call it for each touched profile. */
 export const updateClaim = (c: Claims, w: World, profileId: string): Claims => {
   const profile = profileSnapshot(w, profileId);
-  const key = inScope(c.destination, profile) ? desiredKey(c.destination, desiredFields(c.destination, profile)) : undefined;
+  const key = inScope(c.destination, profile)
+    ? desiredKey(c.destination, desiredFields(c.destination, profile))
+    : undefined;
   const before = c.keyOf.get(profileId);
   if (before === key) return c;
   if (before !== undefined) {
@@ -56,7 +58,11 @@ export const otherClaimant = (c: Claims, key: string, profileId: string): string
 };
 
 /** The claims decide() needs for these keys, as a plain record that can be stored with a decision. */
-export const claimsFor = (c: Claims, keys: readonly (string | undefined)[], profileId: string): Record<string, string> => {
+export const claimsFor = (
+  c: Claims,
+  keys: readonly (string | undefined)[],
+  profileId: string,
+): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const key of keys) {
     if (key === undefined) continue;

@@ -6,7 +6,10 @@ import type { Properties } from '../domain/values.js';
 
 export type ProfileState = { properties: Properties; groups: Set<string>; deleted: boolean };
 export type GroupState = { name: string; members: Set<string>; deleted: boolean };
-export type World = { readonly profiles: Map<string, ProfileState>; readonly groups: Map<string, GroupState> };
+export type World = {
+  readonly profiles: Map<string, ProfileState>;
+  readonly groups: Map<string, GroupState>;
+};
 
 export const initialWorld = (): World => ({ profiles: new Map(), groups: new Map() });
 
@@ -31,7 +34,11 @@ export const foldWorld = (w: World, e: InputEvent): World => {
   switch (e.type) {
     case 'ProfileCreated': {
       if (liveProfile(w, e.data.profileId)) return w;
-      w.profiles.set(e.data.profileId, { properties: { ...e.data.properties }, groups: new Set(), deleted: false });
+      w.profiles.set(e.data.profileId, {
+        properties: { ...e.data.properties },
+        groups: new Set(),
+        deleted: false,
+      });
       return w;
     }
     case 'ProfilePropertiesChanged': {
