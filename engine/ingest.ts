@@ -19,6 +19,8 @@ export type IngestOptions = {
   readonly checkDestination: (d: Destination) => string[];
   readonly maxProblems: number;
   readonly chunkSize: number;
+  /** files of at most this many events are kept from the first pass instead of being read again */
+  readonly keepInMemory?: number;
 };
 
 type Line = { readonly n: number; readonly text: string };
@@ -103,8 +105,9 @@ const strictness = (
 };
 
 /**
- * Two passes over `open()`: the first checks every line and notes duplicates (ids already stored or
- * repeated in the file), the second appends. Neither holds the whole file in memory.
+ * Checks every line first (noting duplicates: ids already stored or repeated in the file), then
+ * appends. A file of up to `keepInMemory` events is appended from what the check decoded; a larger
+ * one is read a second time, so memory stays bounded whatever the file's size.
  */
 export const ingest = async (
   store: EventStore,
@@ -119,6 +122,8 @@ export const ingest = async (
   const seenIds = new Set<string>();
   let lines = 0;
   let more = false;
+  const limit = opts.keepInMemory ?? 200_000;
+  let kept: StreamWrite[] | null = [];
   outer: for await (const chunk of chunks(open(), opts.chunkSize)) {
     const parsed = chunk.map((line) => ({ line, event: parse(line) }));
     const ids = parsed.flatMap(({ event }) => (E.isRight(event) && event.right.id ? [event.right.id] : []));
@@ -136,6 +141,10 @@ export const ingest = async (
         if (id !== undefined) seenIds.add(id);
         for (const p of strictness(s, overlay, event.right, opts.checkDestination))
           problems.push(`line ${line.n}: ${p}`);
+        if (kept !== null) {
+          kept.push({ stream: streamOf(event.right), events: [event.right], expected: 'any' });
+          if (kept.length > limit) kept = null;
+        }
       }
       if (problems.length >= opts.maxProblems) {
         more = true;
@@ -147,7 +156,11 @@ export const ingest = async (
     return E.left({ _tag: 'Rejected', problems: problems.slice(0, opts.maxProblems), more });
   }
 
-  async function* writes(): AsyncGenerator<StreamWrite[]> {
+  async function* writes(): AsyncGenerator<readonly StreamWrite[]> {
+    if (kept !== null) {
+      for (let i = 0; i < kept.length; i += opts.chunkSize) yield kept.slice(i, i + opts.chunkSize);
+      return;
+    }
     for await (const chunk of chunks(open(), opts.chunkSize)) {
       const batch: StreamWrite[] = [];
       for (const line of chunk) {
