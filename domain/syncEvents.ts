@@ -57,6 +57,8 @@ export const BatchDecided = syncEvent(
     {
       runId: NonEmptyString,
       position: t.number,
+      /** every profile the batch looked at, including those that needed nothing */
+      profileIds: t.array(Id),
       keys: t.array(t.string),
       observed: t.array(ObservedRecord),
       decisions: t.array(RecordedDecision),
@@ -120,3 +122,7 @@ export type SyncEvent = t.TypeOf<typeof SyncEvent>;
 export const SYNC_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(members));
 
 export const syncStream = (destinationId: string): string => `sync-${destinationId}`;
+
+/** The tag that finds every sync event about one profile at one destination (log, explain). */
+export const profileTag = (destinationId: string, profileId: string): string =>
+  `${syncStream(destinationId)}/${profileId}`;

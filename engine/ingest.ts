@@ -51,6 +51,17 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
   return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
 };
 
+/** Memberships live in group streams; the profile tag lets explain find them without a scan. */
+const writeOf = (e: InputEvent): StreamWrite => ({
+  stream: streamOf(e),
+  events: [
+    e.type === 'ProfileJoinedGroup' || e.type === 'ProfileLeftGroup'
+      ? { ...e, tags: [`profile-${e.data.profileId}`] }
+      : e,
+  ],
+  expected: 'any',
+});
+
 /** Existence as the store has it, overlaid with what earlier lines of the file create and delete. */
 type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };
 
@@ -142,7 +153,7 @@ export const ingest = async (
         for (const p of strictness(s, overlay, event.right, opts.checkDestination))
           problems.push(`line ${line.n}: ${p}`);
         if (kept !== null) {
-          kept.push({ stream: streamOf(event.right), events: [event.right], expected: 'any' });
+          kept.push(writeOf(event.right));
           if (kept.length > limit) kept = null;
         }
       }
@@ -165,8 +176,7 @@ export const ingest = async (
       const batch: StreamWrite[] = [];
       for (const line of chunk) {
         if (skip.has(line.n)) continue;
-        const e = JSON.parse(line.text) as InputEvent;
-        batch.push({ stream: streamOf(e), events: [e], expected: 'any' });
+        batch.push(writeOf(JSON.parse(line.text) as InputEvent));
       }
       if (batch.length > 0) yield batch;
     }

@@ -22,6 +22,11 @@ export type NewEvent = {
   readonly type: string;
   readonly data: unknown;
   readonly occurredAt?: string;
+  /**
+   * Secondary keys the event can be found by besides its stream (`readTagged`): a group membership
+   * is tagged with its profile, a batch of decisions with each profile it decided for.
+   */
+  readonly tags?: readonly string[];
 };
 
 /**
@@ -76,6 +81,8 @@ export type EventStore = {
   ) => TaskEither<StoreError, { readonly appended: number }>;
   /** The stream's events from `fromRevision` (inclusive), in revision order. */
   readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;
+  /** The events carrying `tag`, in position order, found through an index (never a scan). */
+  readonly readTagged: (tag: string) => AsyncIterable<StoredEvent>;
   /** Every event after `afterPosition` (exclusive; 0 = from the start), in position order. */
   readonly readAll: (afterPosition?: number, batchSize?: number) => AsyncIterable<StoredEvent>;
   /** Like readAll, then waits for new events until `signal` aborts. */

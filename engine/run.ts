@@ -7,7 +7,7 @@ import type { Command } from '../domain/command.js';
 import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
+import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
 import { keyOf } from '../domain/values.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates } from './candidates.js';
@@ -67,7 +67,8 @@ const toCommand = (id: string, d: Decision): Command => ({
   groups: d.groups,
 });
 
-type Writer = (events: SyncEvent[]) => Promise<E.Either<SyncError, void>>;
+type Tagged = SyncEvent & { readonly tags?: readonly string[] };
+type Writer = (events: Tagged[]) => Promise<E.Either<SyncError, void>>;
 
 /** Appends to the sync stream at the revision we last saw, then folds what landed (ours and others'). */
 const writer =
@@ -131,7 +132,7 @@ export const syncDestination = async (
   if (E.isLeft(started)) return started;
 
   const counts = emptyCounts();
-  const outbox: SyncEvent[] = [];
+  const outbox: Tagged[] = [];
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const position = s.position;
@@ -178,9 +179,11 @@ export const syncDestination = async (
       ...outbox.splice(0),
       {
         type: 'BatchDecided',
+        tags: batch.map((p) => profileTag(destinationId, p.profileId)),
         data: {
           runId,
           position,
+          profileIds: batch.map((p) => p.profileId),
           keys,
           observed: found.right as BatchObserved,
           decisions,
@@ -199,7 +202,13 @@ export const syncDestination = async (
     const results = commands.length > 0 ? await deliver(destination, commands, opts.delivery) : [];
     // Outcomes ride with the next batch's decisions (one commit instead of two): if the process dies
     // before then, the next run finds these commands unsettled and settles them by observation.
-    if (results.length > 0) outbox.push({ type: 'BatchApplied', data: { runId, results } });
+    if (results.length > 0) {
+      outbox.push({
+        type: 'BatchApplied',
+        tags: commands.map((c) => profileTag(destinationId, c.profileId)),
+        data: { runId, results },
+      });
+    }
     tally(counts, decisions, results, unchanged);
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
@@ -216,7 +225,7 @@ type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['obser
 
 const fail = async (
   write: Writer,
-  outbox: SyncEvent[],
+  outbox: Tagged[],
   destinationId: string,
   runId: string,
   message: string,

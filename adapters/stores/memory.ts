@@ -18,6 +18,9 @@ export const openMemoryStore = (): EventStore => {
   const streams = new Map<string, StoredEvent[]>();
   const ids = new Set<string>();
   const checkpoints = new Map<string, number>();
+  const tagged = new Map<string, StoredEvent[]>();
+  /** tags of planned events until they are committed (StoredEvent does not carry them) */
+  const pendingTags = new Map<StoredEvent, readonly string[]>();
   const waiters = new Set<() => void>();
   let open = true;
 
@@ -29,6 +32,7 @@ export const openMemoryStore = (): EventStore => {
 
   /** Plans the whole append against a snapshot first, so a refusal anywhere leaves the store untouched. */
   const plan = (writes: readonly StreamWrite[]): E.Either<StoreError, AppendResult> => {
+    pendingTags.clear();
     const recordedAt = new Date().toISOString();
     const revisions = new Map<string, number>();
     const appended: StoredEvent[] = [];
@@ -53,6 +57,8 @@ export const openMemoryStore = (): EventStore => {
           occurredAt: event.occurredAt ?? recordedAt,
           recordedAt,
         });
+        if (event.tags !== undefined)
+          pendingTags.set(appended[appended.length - 1] as StoredEvent, event.tags);
       }
       revisions.set(write.stream, revision);
     }
@@ -67,6 +73,12 @@ export const openMemoryStore = (): EventStore => {
       const stream = streams.get(event.stream);
       if (stream === undefined) streams.set(event.stream, [event]);
       else stream.push(event);
+      for (const tag of new Set(pendingTags.get(event) ?? [])) {
+        const list = tagged.get(tag);
+        if (list === undefined) tagged.set(tag, [event]);
+        else list.push(event);
+      }
+      pendingTags.delete(event);
     }
     if (appended.length > 0) wakeSubscribers();
   };
@@ -105,6 +117,13 @@ export const openMemoryStore = (): EventStore => {
       if (E.isRight(result)) commit(result.right.appended);
       return Promise.resolve(result);
     },
+    readTagged: (tag) =>
+      paged(
+        (after, limit) => (tagged.get(tag) ?? []).filter((e) => e.position > after).slice(0, limit),
+        0,
+        DEFAULT_BATCH_SIZE,
+        (last) => last.position,
+      ),
     readStream: (stream, fromRevision = 0) =>
       paged(
         (from, limit) => streams.get(stream)?.slice(from, from + limit) ?? [],

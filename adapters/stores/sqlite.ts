@@ -59,6 +59,13 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
       `INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
+    tag: db.prepare('INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)'),
+    readTagged: db.prepare(
+      `SELECT ${COLUMNS.split(', ')
+        .map((c) => `e.${c}`)
+        .join(', ')} FROM event_tags t JOIN events e ON e.position = t.position
+       WHERE t.tag = ? AND t.position > ? ORDER BY t.position LIMIT ?`,
+    ),
     streamRevision: db
       .prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1')
       .pluck(),
@@ -145,6 +152,7 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
         );
         if (changes === 0) continue;
         revision += 1;
+        if (event.tags !== undefined) for (const tag of event.tags) statements.tag.run(tag, lastInsertRowid);
         stored += 1;
         // Ingest of a large file only needs the count; building each StoredEvent would only cost.
         if (!collect) continue;
@@ -234,6 +242,13 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
         (last) => last.revision + 1,
+      ),
+    readTagged: (tag) =>
+      paged(
+        (after, limit) => (statements.readTagged.all(tag, after, limit) as EventRow[]).map(toStored),
+        0,
+        DEFAULT_BATCH_SIZE,
+        (last) => last.position,
       ),
     readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE) =>
       paged(fetchAfter, Math.max(0, afterPosition), batchSize, (last) => last.position),

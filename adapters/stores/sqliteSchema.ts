@@ -28,6 +28,11 @@ const SCHEMA_V1 = `
   CREATE UNIQUE INDEX events_by_stream ON events (stream, revision);
   CREATE VIEW streams AS
     SELECT stream, max(revision) AS revision, count(*) AS events FROM events GROUP BY stream;
+  CREATE TABLE event_tags (
+    tag      TEXT    NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (tag, position)
+  ) WITHOUT ROWID;
   CREATE TABLE checkpoints (
     name  TEXT    PRIMARY KEY,
     value INTEGER NOT NULL

@@ -25,6 +25,71 @@ export const eventStoreContract = (
     if (cleanup !== undefined) afterAll(cleanup);
     const current = (): EventStore => store;
 
+    describe('finding events by tag', () => {
+      it('given events tagged across streams, when a tag is read, then exactly its events come back in position order', async () => {
+        await success(
+          store.append([
+            {
+              stream: 'group-vip',
+              expected: 'any',
+              events: [{ type: 'Joined', data: 1, tags: ['profile-a'] }],
+            },
+            {
+              stream: 'group-new',
+              expected: 'any',
+              events: [{ type: 'Joined', data: 2, tags: ['profile-b'] }],
+            },
+            {
+              stream: 'sync-crm',
+              expected: 'any',
+              events: [{ type: 'Batch', data: 3, tags: ['crm/a', 'crm/b', 'profile-a'] }],
+            },
+          ]),
+        );
+        expect((await collect(store.readTagged('profile-a'))).map((e) => [e.position, e.data])).toEqual([
+          [1, 1],
+          [3, 3],
+        ]);
+        expect((await collect(store.readTagged('crm/b'))).map((e) => e.stream)).toEqual(['sync-crm']);
+        expect(await collect(store.readTagged('nobody'))).toEqual([]);
+      });
+
+      it('given a refused append and a duplicate id, when their tags are read, then neither left a tag behind', async () => {
+        await success(
+          store.append([
+            {
+              stream: 's',
+              expected: 'any',
+              events: [{ id: '00000000-0000-4000-8000-000000000001', type: 'A', data: 1, tags: ['t'] }],
+            },
+          ]),
+        );
+        await failure(
+          store.append([
+            { stream: 's', expected: 'no-stream', events: [{ type: 'B', data: 2, tags: ['t', 'u'] }] },
+          ]),
+        );
+        await success(
+          store.append([
+            {
+              stream: 's',
+              expected: 'any',
+              events: [{ id: '00000000-0000-4000-8000-000000000001', type: 'A', data: 9, tags: ['u'] }],
+            },
+          ]),
+        );
+        expect((await collect(store.readTagged('t'))).map((e) => e.data)).toEqual([1]);
+        expect(await collect(store.readTagged('u'))).toEqual([]);
+      });
+
+      it('given more tagged events than one page, when the tag is read, then every event comes back once', async () => {
+        const events = Array.from({ length: 2500 }, (_, i) => ({ type: 'T', data: i, tags: ['many'] }));
+        await success(store.append([{ stream: 's', expected: 'any', events }]));
+        const read = await collect(store.readTagged('many'));
+        expect(read.map((e) => e.data)).toEqual(events.map((e) => e.data));
+      });
+    });
+
     describe('appending batches as they arrive (appendAll)', () => {
       async function* batches(
         ...list: { stream: string; expected: 'any' | 'no-stream' | number; n: number }[]
