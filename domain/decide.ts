@@ -68,10 +68,11 @@ export const diffRecord = (
   for (const field of Object.keys(fields)) {
     const want = fields[field] as Value;
     const has = Object.hasOwn(record.fields, field);
-    // A destination may return its key only as the record's key, not among the fields.
+    // Keys identify records as strings (a TEXT key column reads 100 back as "100"), and a
+    // destination may return its key only as the record's key, not among the fields.
     const same =
-      field === d.keyField && !has
-        ? keyOf(want) === record.key
+      field === d.keyField
+        ? keyOf(want) === (has ? keyOf(record.fields[field]) : record.key)
         : has && valueEquals(want, record.fields[field]);
     if (!same) set[field] = want;
   }

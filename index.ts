@@ -1,0 +1,50 @@
+// The library entry point (`import { decide } from 'syncline'`): codecs, modes, decide, the pure
+// folds, the engine's run functions and the built-in adapters, with their types.
+export * from './domain/codec.js';
+export * from './domain/values.js';
+export * from './domain/modes.js';
+export * from './domain/destination.js';
+export * from './domain/events.js';
+export * from './domain/decision.js';
+export * from './domain/decide.js';
+export * from './domain/command.js';
+export * from './domain/config.js';
+export * from './domain/scenario.js';
+export * from './domain/syncEvents.js';
+export { commandId } from './domain/ids.js';
+export * from './projections/world.js';
+export * from './projections/claims.js';
+export * from './projections/ledger.js';
+export { simulate, simulateVerdicts } from './engine/simulate.js';
+export {
+  initialState,
+  catchUp,
+  applyStored,
+  type EngineState,
+  type DestinationView,
+} from './engine/state.js';
+export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError } from './engine/run.js';
+export { planDestination, type Plan } from './engine/plan.js';
+export { ingest, type IngestError, type IngestResult } from './engine/ingest.js';
+export { applyConfig, planConfig } from './engine/configure.js';
+export type {
+  AppendResult,
+  DestinationError,
+  DestinationType,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  OpenError,
+  StoreError,
+  StoredEvent,
+  StreamWrite,
+  /** the Destination port (the config object is `Destination`) */
+  Destination as DestinationPort,
+} from './engine/ports.js';
+export type { RunSummary } from './engine/summary.js';
+export { openMemoryStore } from './adapters/stores/memory.js';
+export { openSqliteStore } from './adapters/stores/sqlite.js';
+export { openStore } from './adapters/stores/open.js';
+export { destinationTypes, describeTypes, resolveDestination } from './adapters/destinations/registry.js';
+export { createMemoryStore, memoryDestinationType } from './adapters/destinations/memory.js';
+export { sqliteDestinationType } from './adapters/destinations/sqlite.js';
