@@ -15,8 +15,11 @@ const idOf = (u: unknown, index: number): string => {
   return typeof id === 'string' && id !== '' ? id : `#${index + 1}`;
 };
 
-/** Decodes a parsed config file; every problem reads `destination <id>: <field>: <what is wrong>`. */
-export const decodeConfig = (u: unknown): E.Either<string[], Config> => {
+/**
+ * The destinations that decode and the problems of those that do not, so callers can check the
+ * good ones further and still report everything at once.
+ */
+export const decodeConfigParts = (u: unknown): E.Either<string[], { problems: string[]; config: Config }> => {
   const shape = ConfigShape.decode(u);
   if (E.isLeft(shape)) return E.left(reportErrors(shape.left));
   const problems: string[] = [];
@@ -35,6 +38,13 @@ export const decodeConfig = (u: unknown): E.Either<string[], Config> => {
     seen.add(d.right.destinationId);
     destinations.push(d.right);
   });
-  if (problems.length > 0) return E.left(problems);
-  return E.right({ destinations, ...(shape.right.store === undefined ? {} : { store: shape.right.store }) });
+  const config = { destinations, ...(shape.right.store === undefined ? {} : { store: shape.right.store }) };
+  return E.right({ problems, config });
+};
+
+/** Decodes a parsed config file; every problem reads `destination <id>: <field>: <what is wrong>`. */
+export const decodeConfig = (u: unknown): E.Either<string[], Config> => {
+  const parts = decodeConfigParts(u);
+  if (E.isLeft(parts)) return parts;
+  return parts.right.problems.length > 0 ? E.left(parts.right.problems) : E.right(parts.right.config);
 };

@@ -157,7 +157,8 @@ export const ingest = async (
           if (kept.length > limit) kept = null;
         }
       }
-      if (problems.length >= opts.maxProblems) {
+      // One problem past the limit proves there are more; stopping at the limit would not.
+      if (problems.length > opts.maxProblems) {
         more = true;
         break outer;
       }

@@ -3,7 +3,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { decodeConfig } from '../../domain/config.js';
+import { decodeConfigParts } from '../../domain/config.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import type { Destination, EventStore } from '../../engine/ports.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state.js';
@@ -23,11 +23,11 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
   pipe(
     readJson(ctx.io.cwd, ctx.options.config),
     TE.chainEitherK((raw) => {
-      const decoded = decodeConfig(raw);
+      const decoded = decodeConfigParts(raw);
       if (E.isLeft(decoded)) return E.left(invalidInput(ctx.options.config, decoded.left));
-      const problems: string[] = [];
+      const problems: string[] = [...decoded.right.problems];
       const destinations: ResolvedDestination[] = [];
-      for (const d of decoded.right.destinations) {
+      for (const d of decoded.right.config.destinations) {
         const r = resolveDestination(d);
         if (E.isLeft(r)) problems.push(...r.left);
         else destinations.push(r.right);
@@ -35,13 +35,13 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
       if (problems.length > 0) return E.left(invalidInput(ctx.options.config, problems));
       return E.right({
         destinations,
-        ...(decoded.right.store === undefined ? {} : { store: decoded.right.store }),
+        ...(decoded.right.config.store === undefined ? {} : { store: decoded.right.config.store }),
       });
     }),
   );
 
 /** --store / SYNCLINE_STORE, else the config file's `store` (if the file exists), else the default. */
-const storeUrl = async (ctx: CliContext): Promise<string> => {
+export const storeUrl = async (ctx: CliContext): Promise<string> => {
   if (ctx.options.storeGiven) return ctx.options.store;
   const fromFile = await readJson(ctx.io.cwd, ctx.options.config)();
   if (E.isRight(fromFile)) {

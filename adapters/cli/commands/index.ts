@@ -1,9 +1,24 @@
 // Every subcommand of `syncline`, in the order `--help` lists them. A new command is a module in
 // this folder exporting a CliCommand, and one line here.
 import type { CliCommand } from '../command.js';
+import { demoCommand } from './demo.js';
 import { describeCommand } from './describe.js';
 import { simulateCommand } from './simulate.js';
 import { syncCommand } from './sync.js';
+import { validateCommand } from './validate.js';
+import { applyCommand } from './apply.js';
+import { ingestCommand } from './ingest.js';
+import { statusCommand } from './status.js';
 import { planCommand } from './plan.js';
 
-export const commands: readonly CliCommand[] = [simulateCommand, describeCommand, planCommand, syncCommand];
+export const commands: readonly CliCommand[] = [
+  demoCommand,
+  simulateCommand,
+  describeCommand,
+  validateCommand,
+  applyCommand,
+  ingestCommand,
+  planCommand,
+  syncCommand,
+  statusCommand,
+];

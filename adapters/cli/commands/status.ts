@@ -1,0 +1,154 @@
+// `syncline status`: the store's head and, per configured destination, its last run, a run still
+// open or cut short, failures waiting, unsettled commands, and how far it lags behind the store.
+import type { Command } from 'commander';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { Destination } from '../../../domain/destination.js';
+import { compareStrings } from '../../../domain/values.js';
+import { defaultSyncOptions } from '../../../engine/run.js';
+import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state.js';
+import type { RunInfo } from '../../../projections/ledger.js';
+import type { CliCommand, CliContext } from '../command.js';
+import type { CliError } from '../errors.js';
+import { plural, printJson, printLines, type Colors } from '../output.js';
+import { withSession } from '../workspace.js';
+import { describeCollection } from './validate.js';
+
+const finishedRun = (r: RunInfo) => ({
+  runId: r.runId,
+  mode: r.mode,
+  position: r.position,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt ?? null,
+  counts: r.counts ?? {},
+});
+
+/**
+ * A run recorded as started but not finished is either still going (its process is alive) or was
+ * cut short; the next `sync` settles an interrupted one's commands. Liveness is judged as `sync` judges it.
+ */
+const openRun = (r: RunInfo) => ({
+  runId: r.runId,
+  position: r.position,
+  startedAt: r.startedAt,
+  owner: r.owner,
+  state: defaultSyncOptions.isAlive(r.owner) ? ('running' as const) : ('interrupted' as const),
+});
+
+export const destinationStatus = (s: EngineState, head: number, v: DestinationView, config: Destination) => {
+  const l = v.ledger;
+  const last = l.lastFinished;
+  const since = last?.position ?? 0;
+  const failures = [...l.failures.values()];
+  const retryable = failures.filter((f) => f.retryable).length;
+  // The latest attempt, when it failed and nothing finished after it: the reason is worth seeing.
+  const failedRun = l.lastRun !== null && l.lastRun !== last && l.lastRun !== l.open ? l.lastRun : null;
+  return {
+    destinationId: v.destinationId,
+    ...(config.name === undefined ? {} : { name: config.name }),
+    type: config.type,
+    // applied configurations always carry a mode: apply fills in the type's default
+    syncMode: config.syncMode ?? null,
+    collection: config.collection,
+    runs: l.runs,
+    lastRun: last === null ? null : finishedRun(last),
+    failedRun:
+      failedRun === null
+        ? null
+        : { runId: failedRun.runId, startedAt: failedRun.startedAt, message: failedRun.failed ?? 'failed' },
+    openRun: l.open === null ? null : openRun(l.open),
+    failures: { waiting: failures.length, retryable, terminal: failures.length - retryable },
+    retryRequested: l.retryRequested.size,
+    pending: l.pending.size,
+    // Profiles whose desired state changed since the last finished run decided: what the next run
+    // looks at, unless the config changed since, when it looks at everyone.
+    lag: { profiles: touchedSince(s, since).size, configChanged: last === null || v.configPosition > since },
+    // Every store position since then, this and other destinations' sync events included.
+    positionsBehind: head - since,
+  };
+};
+
+export type DestinationStatus = ReturnType<typeof destinationStatus>;
+
+const countsText = (counts: Readonly<Record<string, number>>): string =>
+  Object.entries(counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+
+const humanLines = (c: Colors, d: DestinationStatus): string[] => {
+  const where = [d.type, d.syncMode, describeCollection(d.collection)].filter((x) => x !== null).join(', ');
+  const lines = [`${c.bold(d.destinationId)} (${where})`];
+  const row = (label: string, text: string) => lines.push(`  ${label.padEnd(10)}${text}`);
+  row(
+    'last run',
+    d.lastRun === null
+      ? c.yellow('never synced')
+      : `${d.lastRun.runId} finished ${d.lastRun.finishedAt ?? '?'}: ${countsText(d.lastRun.counts)}`,
+  );
+  if (d.failedRun !== null)
+    row('failed', c.red(`${d.failedRun.runId} started ${d.failedRun.startedAt}: ${d.failedRun.message}`));
+  if (d.openRun !== null)
+    row(
+      'open run',
+      d.openRun.state === 'running'
+        ? `${d.openRun.runId} running since ${d.openRun.startedAt} (pid ${d.openRun.owner.pid} on ${d.openRun.owner.host})`
+        : c.yellow(
+            `${d.openRun.runId} interrupted (started ${d.openRun.startedAt}); the next sync settles its commands`,
+          ),
+    );
+  const behind = `${plural(d.positionsBehind, 'store position')} behind`;
+  const changed = `${plural(d.lag.profiles, 'profile')} changed`;
+  if (d.lastRun === null) row('lag', `${changed}, ${behind}; the first sync looks at every profile`);
+  else if (d.lag.configChanged)
+    row(
+      'lag',
+      `${changed} since, ${behind}; the configuration changed, so the next sync looks at every profile`,
+    );
+  else
+    row(
+      'lag',
+      d.lag.profiles === 0
+        ? c.green(`up to date (${behind}, none of them changing a profile)`)
+        : `${changed} since, ${behind}`,
+    );
+  const f = d.failures;
+  row(
+    'failures',
+    f.waiting === 0
+      ? 'none'
+      : c.red(`${f.waiting} waiting (${f.retryable} retryable, ${f.terminal} terminal)`) +
+          (d.retryRequested > 0 ? `, ${d.retryRequested} retry requested` : ''),
+  );
+  row('pending', d.pending === 0 ? 'none' : c.yellow(`${plural(d.pending, 'unsettled command')}`));
+  return lines;
+};
+
+const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
+  withSession(ctx, (s) =>
+    pipe(
+      TE.fromTask(() => s.store.head()),
+      TE.map((head) => {
+        // Removed destinations are history (log, explain), not something to watch.
+        const destinations = [...s.state.destinations.values()]
+          .sort((a, b) => compareStrings(a.destinationId, b.destinationId))
+          .flatMap((v) => (v.config === null ? [] : [destinationStatus(s.state, head, v, v.config)]));
+        if (ctx.options.json) {
+          printJson(ctx.io, { head, destinations });
+          return;
+        }
+        printLines(ctx.io, [
+          `store head: position ${head}`,
+          ...(destinations.length === 0
+            ? ['no destinations are configured: run `syncline apply` first']
+            : destinations.flatMap((d) => humanLines(ctx.colors, d))),
+        ]);
+      }),
+    ),
+  );
+
+export const statusCommand: CliCommand = (program, runHandler) => {
+  program
+    .command('status')
+    .description('the store head and, per destination: last run, lag, failures, unsettled commands')
+    .action((_options, command: Command) => runHandler(command, run));
+};

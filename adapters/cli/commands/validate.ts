@@ -1,0 +1,83 @@
+// `syncline validate`: checks the config file as `apply` and `sync` will use it — decoded, each
+// destination resolved against its type, and every `{"env": …}` option's variable set — and lists it.
+import type { Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { Collection } from '../../../domain/destination.js';
+import { resolveOptions } from '../../destinations/options.js';
+import type { ResolvedDestination } from '../../destinations/registry.js';
+import type { CliCommand, CliContext } from '../command.js';
+import { invalidInput, type CliError } from '../errors.js';
+import { plural, printJson, printLines } from '../output.js';
+import { loadConfig } from '../workspace.js';
+
+/** `all profiles`, `group vip`, `nobody`: the collection as a person would say it. */
+export const describeCollection = (c: Collection): string => {
+  switch (c.kind) {
+    case 'all':
+      return 'all profiles';
+    case 'group':
+      return `group ${c.groupId}`;
+    case 'none':
+      return 'nobody';
+  }
+};
+
+/**
+ * Every unset variable, not only each destination's first: resolveOptions stops at the first, so
+ * each option is resolved on its own. Its messages are the ones `sync` prints when it opens.
+ */
+const missingVariables = (destinations: readonly ResolvedDestination[], env: NodeJS.ProcessEnv): string[] =>
+  destinations.flatMap(({ config }) =>
+    Object.entries(config.options ?? {}).flatMap(([name, value]) => {
+      const r = resolveOptions({ ...config, options: { [name]: value } }, env);
+      return E.isLeft(r) ? [r.left.message] : [];
+    }),
+  );
+
+const summaryOf = ({ config }: ResolvedDestination) => ({
+  destinationId: config.destinationId,
+  ...(config.name === undefined ? {} : { name: config.name }),
+  type: config.type,
+  syncMode: config.syncMode,
+  collection: config.collection,
+});
+
+/** Aligned columns: id, type, mode, collection. */
+const destinationLines = (destinations: readonly ResolvedDestination[]): string[] => {
+  const rows = destinations.map(({ config }) => [
+    config.destinationId,
+    config.type,
+    config.syncMode,
+    describeCollection(config.collection),
+  ]);
+  const widths = rows.reduce<number[]>((w, row) => row.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
+  return rows.map(
+    (row) => `  ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`,
+  );
+};
+
+const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
+  pipe(
+    loadConfig(ctx),
+    TE.chainEitherK((loaded) => {
+      const problems = missingVariables(loaded.destinations, ctx.io.env);
+      return problems.length > 0 ? E.left(invalidInput(ctx.options.config, problems)) : E.right(loaded);
+    }),
+    TE.map(({ destinations }) => {
+      if (ctx.options.json) printJson(ctx.io, { valid: true, destinations: destinations.map(summaryOf) });
+      else
+        printLines(ctx.io, [
+          `${ctx.options.config} is valid: ${plural(destinations.length, 'destination')}`,
+          ...destinationLines(destinations),
+        ]);
+    }),
+  );
+
+export const validateCommand: CliCommand = (program, runHandler) => {
+  program
+    .command('validate')
+    .description('check the config file: destinations, their types and modes, and the variables options read')
+    .action((_options, command: Command) => runHandler(command, run));
+};

@@ -1,0 +1,271 @@
+// Input the CLI must refuse, run with the built CLI: each case exits 1 with its exact message on
+// stderr, prints nothing on stdout, and leaves the store as it was; secrets never reach the store.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli, tempDir, type CliResult } from './support/cli.js';
+
+const TYPES =
+  'ProfileCreated, ProfilePropertiesChanged, ProfileDeleted, GroupCreated, GroupDeleted, ' +
+  'ProfileJoinedGroup, ProfileLeftGroup, DestinationConfigured, DestinationRemoved';
+
+const crm = (options: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  destinationId: 'crm',
+  type: 'sqlite',
+  syncMode: 'sync',
+  collection: { kind: 'all' },
+  keyField: 'email',
+  mapping: { email: 'email' },
+  options,
+  ...extra,
+});
+
+const created = (profileId: string) =>
+  JSON.stringify({
+    type: 'ProfileCreated',
+    data: { profileId, properties: { email: `${profileId}@example.com` } },
+  });
+const lines = (...ls: string[]): string => ls.join('\n') + '\n';
+
+describe('syncline refuses bad input and leaves the store unchanged', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+    runCli(args, { cwd: dir.path, env });
+  /** Every stored event, as text: what a store audit (or an attacker with the file) would see. */
+  const storedEvents = (): string[] => {
+    const db = new Database(join(dir.path, '.syncline/events.db'), { readonly: true });
+    try {
+      return db
+        .prepare('SELECT * FROM events ORDER BY position')
+        .all()
+        .map((e) => JSON.stringify(e));
+    } finally {
+      db.close();
+    }
+  };
+  const refused = async (args: string[], stderr: string, env: Record<string, string> = {}) => {
+    const before = storedEvents();
+    expect(await cli(args, env)).toEqual({ code: 1, stdout: '', stderr });
+    expect(storedEvents()).toEqual(before);
+  };
+  const ingestRefused = async (name: string, content: string, problems: readonly string[]) => {
+    await dir.write(name, content);
+    await refused(['ingest', name], lines(...problems));
+    await refused(['ingest', name, '--json'], lines(...problems));
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await dir.write('syncline.config.json', { destinations: [crm({ path: 'crm.db', table: 'contacts' })] });
+    await dir.write(
+      'base.jsonl',
+      lines(
+        JSON.stringify({ type: 'GroupCreated', data: { groupId: 'vip', name: 'VIP' } }),
+        created('p1'),
+        created('p2'),
+      ),
+    );
+    expect((await cli(['apply'])).code).toBe(0);
+    expect((await cli(['ingest', 'base.jsonl'])).code).toBe(0);
+  });
+  afterAll(() => dir.remove());
+
+  it('given a line that is not JSON, when ingested, then the line is named with the parser error', async () => {
+    const broken = '{"type": "ProfileCreated", data: {}}';
+    const reason = ((): string => {
+      try {
+        JSON.parse(broken);
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    await ingestRefused('malformed.jsonl', lines(created('p3'), broken), [
+      `line 2: not valid JSON (${reason})`,
+    ]);
+  });
+
+  it('given an unknown event type, when ingested, then the known types are listed', async () => {
+    await ingestRefused('unknown-type.jsonl', lines(created('p3'), '{"type":"Foo","data":{}}'), [
+      `line 2: type: "Foo" is not one of ${TYPES}`,
+    ]);
+  });
+
+  it('given events for a profile that does not exist, when ingested, then each line is named', async () => {
+    await ingestRefused(
+      'unknown-profile.jsonl',
+      lines(
+        '{"type":"ProfileJoinedGroup","data":{"groupId":"vip","profileId":"p1"}}',
+        '{"type":"ProfilePropertiesChanged","data":{"profileId":"p9","set":{"a":1}}}',
+        '{"type":"ProfileDeleted","data":{"profileId":"p2"}}',
+        '{"type":"ProfileJoinedGroup","data":{"groupId":"vip","profileId":"p2"}}',
+        '{"type":"ProfileJoinedGroup","data":{"groupId":"gold","profileId":"p1"}}',
+      ),
+      [
+        'line 2: data.profileId: profile p9 does not exist',
+        'line 4: data.profileId: profile p2 does not exist',
+        'line 5: data.groupId: group gold does not exist',
+      ],
+    );
+  });
+
+  it('given a profile created twice, in the store or in the file, when ingested, then both are refused', async () => {
+    await ingestRefused('created-twice.jsonl', lines(created('p1'), created('p5'), '', created('p5')), [
+      'line 1: data.profileId: profile p1 already exists',
+      'line 4: data.profileId: profile p5 already exists',
+    ]);
+  });
+
+  it('given an empty id, when ingested, then the field is named', async () => {
+    await ingestRefused('empty-id.jsonl', lines('{"type":"ProfileDeleted","data":{"profileId":""}}'), [
+      'line 1: data.profileId: must not be empty',
+    ]);
+  });
+
+  it('given exactly 20 bad lines, when ingested, then 20 problems and no claim of more', async () => {
+    const bad = Array.from(
+      { length: 20 },
+      (_, i) => `{"type":"ProfileDeleted","data":{"profileId":"x${i + 1}"}}`,
+    );
+    await ingestRefused(
+      'twenty.jsonl',
+      lines(...bad),
+      bad.map((_, i) => `line ${i + 1}: data.profileId: profile x${i + 1} does not exist`),
+    );
+  });
+
+  it('given 25 bad lines, when ingested, then the first 20 problems and a line saying there are more', async () => {
+    const bad = Array.from(
+      { length: 25 },
+      (_, i) => `{"type":"ProfileDeleted","data":{"profileId":"x${i + 1}"}}`,
+    );
+    await ingestRefused('many.jsonl', lines(created('p3'), ...bad), [
+      ...Array.from(
+        { length: 20 },
+        (_, i) => `line ${i + 2}: data.profileId: profile x${i + 1} does not exist`,
+      ),
+      '... more problems not shown (first 20)',
+    ]);
+  });
+
+  it('given a bad line on stdin, when ingested from -, then it is refused and the temporary copy removed', async () => {
+    const scratch = join(dir.path, 'tmp');
+    await mkdir(scratch, { recursive: true });
+    const before = storedEvents();
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: scratch };
+    for (const name of ['SYNCLINE_STORE', 'FORCE_COLOR', 'NO_COLOR']) delete env[name];
+    const r = await new Promise<CliResult>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [CLI_PATH, 'ingest', '-'],
+        { cwd: dir.path, env, encoding: 'utf8' },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+            stdout,
+            stderr,
+          }),
+      );
+      child.stdin?.end(lines(created('p3'), '{"type":"ProfileDeleted","data":{"profileId":"p9"}}'));
+    });
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'line 2: data.profileId: profile p9 does not exist\n' });
+    expect(storedEvents()).toEqual(before);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('given a file that does not exist, when ingested, then it is named and no store is created', async () => {
+    const fresh = await tempDir();
+    try {
+      expect(await runCli(['ingest', 'nope.jsonl'], { cwd: fresh.path })).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'syncline: cannot read nope.jsonl: no such file\n',
+      });
+      expect(existsSync(join(fresh.path, '.syncline'))).toBe(false);
+    } finally {
+      await fresh.remove();
+    }
+  });
+
+  it('given a config with a mode that does not exist, when validated or applied, then the modes are listed', async () => {
+    await dir.write('mode.config.json', {
+      destinations: [crm({ path: 'crm.db', table: 'contacts' }, { syncMode: 'mirror' })],
+    });
+    const problem = 'destination crm: syncMode: "mirror" is not one of sync, additive, enrich\n';
+    await refused(['validate', '--config', 'mode.config.json'], problem);
+    await refused(['apply', '--config', 'mode.config.json'], problem);
+  });
+
+  it('given a config with an unknown type and a missing option, when validated or applied, then both are named', async () => {
+    await dir.write('type.config.json', {
+      destinations: [crm({ path: 'crm.db' }), crm({}, { destinationId: 'hub', type: 'hubspot' })],
+    });
+    const problems = lines(
+      'destination crm: option table is required by type sqlite',
+      'destination hub: type "hubspot" is not a known destination type (memory, sqlite)',
+    );
+    await refused(['validate', '--config', 'type.config.json'], problems);
+    await refused(['apply', '--config', 'type.config.json'], problems);
+  });
+
+  it('given one destination with a bad mode and another of an unknown type, when validated, then both are named at once', async () => {
+    await dir.write('both.config.json', {
+      destinations: [
+        crm({ path: 'crm.db', table: 'contacts' }, { syncMode: 'mirror' }),
+        crm({}, { destinationId: 'hub', type: 'hubspot' }),
+      ],
+    });
+    await refused(
+      ['validate', '--config', 'both.config.json'],
+      lines(
+        'destination crm: syncMode: "mirror" is not one of sync, additive, enrich',
+        'destination hub: type "hubspot" is not a known destination type (memory, sqlite)',
+      ),
+    );
+  });
+
+  describe('given an option read from a variable that is not set', () => {
+    const SECRET = 'vault-7f3a9c.db';
+    beforeAll(() =>
+      dir.write('env.config.json', {
+        destinations: [crm({ path: { env: 'MISSING_VAR' }, table: 'contacts' })],
+      }),
+    );
+
+    it('validate names the variable', async () => {
+      await refused(
+        ['validate', '--config', 'env.config.json'],
+        'destination crm: option path: environment variable MISSING_VAR is not set\n',
+      );
+    });
+
+    it('apply records the reference, and sync then fails naming the variable', async () => {
+      expect(await cli(['apply', '--config', 'env.config.json'])).toEqual({
+        code: 0,
+        stdout: 'changed: crm\n',
+        stderr: '',
+      });
+      await refused(
+        ['sync', '--config', 'env.config.json'],
+        'syncline: destination crm: option path: environment variable MISSING_VAR is not set\n',
+      );
+    });
+
+    it('once it is set, validate and sync pass, and its value is nowhere in the store', async () => {
+      const env = { MISSING_VAR: SECRET };
+      expect(await cli(['validate', '--config', 'env.config.json'], env)).toEqual({
+        code: 0,
+        stdout: 'env.config.json is valid: 1 destination\n  crm  sqlite  sync  all profiles\n',
+        stderr: '',
+      });
+      expect((await cli(['sync', '--config', 'env.config.json', '--json'], env)).code).toBe(0);
+      expect(existsSync(join(dir.path, SECRET))).toBe(true);
+      const events = storedEvents();
+      expect(events.some((e) => e.includes('MISSING_VAR'))).toBe(true);
+      expect(events.filter((e) => e.includes(SECRET))).toEqual([]);
+    });
+  });
+});
