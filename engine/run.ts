@@ -11,6 +11,7 @@ import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '.
 import { keyOf } from '../domain/values.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates } from './candidates.js';
+import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { defaultDelivery, deliver, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
@@ -26,7 +27,8 @@ export type SyncError =
       readonly destinationId: string;
       readonly runId: string;
       readonly message: string;
-    };
+    }
+  | TooManyDeletes;
 
 export type Owner = { readonly host: string; readonly pid: number };
 
@@ -38,6 +40,8 @@ export type SyncOptions = {
   /** whether a run recorded as open is still being worked on by a live process */
   readonly isAlive: (owner: Owner) => boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** refuse a run that would delete more records than this (default: see defaultMaxDeletes) */
+  readonly maxDeletes?: number;
 };
 
 const processAlive = (owner: Owner): boolean => {
@@ -114,6 +118,15 @@ export const syncDestination = async (
   const write = writer(store, s, v, () => runId);
   const { profileIds, reason } = candidates(s, v, opts.full);
   const now = () => opts.delivery.now().toISOString();
+  // Refused before anything is recorded or applied: the user decides, then runs again.
+  const deletes = await checkDeletes(s, v, mode, profileIds, destination, opts.maxDeletes, opts.delivery);
+  if (E.isLeft(deletes)) {
+    return E.left(
+      typeof deletes.left === 'string'
+        ? { _tag: 'DestinationFailed', destinationId, runId, message: deletes.left }
+        : deletes.left,
+    );
+  }
   const started = await write([
     {
       type: 'RunStarted',

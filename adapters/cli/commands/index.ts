@@ -10,6 +10,7 @@ import { applyCommand } from './apply.js';
 import { ingestCommand } from './ingest.js';
 import { statusCommand } from './status.js';
 import { planCommand } from './plan.js';
+import { retryCommand } from './retry.js';
 
 export const commands: readonly CliCommand[] = [
   demoCommand,
@@ -21,4 +22,5 @@ export const commands: readonly CliCommand[] = [
   planCommand,
   syncCommand,
   statusCommand,
+  retryCommand,
 ];

@@ -12,7 +12,13 @@ import { plural, printJson, printLines, table } from '../output.js';
 import { progressBar } from '../progress.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
-type SyncFlags = { destination?: string; batchSize: number; full?: boolean };
+type SyncFlags = { destination?: string; batchSize: number; full?: boolean; maxDeletes?: number };
+
+export const nonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
+  return n;
+};
 
 export const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -28,6 +34,12 @@ const syncError = (e: SyncError): CliError => {
       return failed(`destination ${e.destinationId} is not configured`);
     case 'StoreFailed':
       return { _tag: 'StoreFailed', message: e.message };
+    case 'TooManyDeletes':
+      return failed(
+        `destination ${e.destinationId}: this sync would delete ${e.deletes} records, more than the limit of ${e.limit} ` +
+          `(the larger of 10 and 25% of the ${e.owned} records syncline wrote there); nothing was applied. ` +
+          `Check with: syncline plan --destination ${e.destinationId}; to proceed: syncline sync --destination ${e.destinationId} --max-deletes ${e.deletes}`,
+      );
     case 'DestinationFailed':
       return {
         _tag: 'DestinationFailed',
@@ -55,6 +67,7 @@ const runOne = (
             batchSize: flags.batchSize,
             full: flags.full === true,
             onProgress: bar.update,
+            ...(flags.maxDeletes === undefined ? {} : { maxDeletes: flags.maxDeletes }),
           }).finally(bar.stop),
         TE.mapLeft(syncError),
       );
@@ -129,5 +142,10 @@ export const syncCommand: CliCommand = (program, runHandler) => {
     .option('--destination <id>', 'only this destination')
     .option('--batch-size <n>', 'profiles per lookup, decision and apply batch', positiveInt, 500)
     .option('--full', 'look at every profile, not only those changed since the last run')
+    .option(
+      '--max-deletes <n>',
+      'refuse a run that would delete more records than this (default: the larger of 10 and 25% of the records syncline owns there)',
+      nonNegativeInt,
+    )
     .action((flags: SyncFlags, command: Command) => runHandler(command, (ctx) => run(ctx, flags)));
 };

@@ -1,0 +1,297 @@
+// `syncline demo [DIR]`: the main job end to end on embedded defaults — a store, generated profiles,
+// three SQLite destinations (one per mode), a sync, a round of changes, a second sync, and a report.
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import type { Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import type { Destination as DestinationConfig } from '../../../domain/destination.js';
+import { applyConfig } from '../../../engine/configure.js';
+import { ingest, type IngestResult } from '../../../engine/ingest.js';
+import type { EventStore } from '../../../engine/ports.js';
+import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/run.js';
+import { initialState, type EngineState } from '../../../engine/state.js';
+import type { RunSummary } from '../../../engine/summary.js';
+import { changes } from '../../demo/people.js';
+import * as demo from '../../demo/scenario.js';
+import { openStore } from '../../stores/open.js';
+import type { CliCommand, CliContext } from '../command.js';
+import { destinationFailed, failed, invalidInput, storeFailed, type CliError } from '../errors.js';
+import { plural, printJson, printLines, table } from '../output.js';
+import { progressBar } from '../progress.js';
+import { openDestination } from '../workspace.js';
+import { summaryJson, summaryLines } from './sync.js';
+
+type Runs = { readonly first: readonly RunSummary[]; readonly second: readonly RunSummary[] };
+type TableView = ReturnType<typeof readTable>;
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** File system and SQLite failures here are the environment's (no space, no permission). */
+const attempt = <A>(what: string, work: () => Promise<A>): TE.TaskEither<CliError, A> =>
+  TE.tryCatch(work, (e) => failed(`${what}: ${messageOf(e)}`));
+const { optionOf } = demo;
+
+const contentsOf = (dir: string): Promise<'missing' | 'file' | string[]> =>
+  readdir(dir).catch((e: NodeJS.ErrnoException) =>
+    e.code === 'ENOENT' ? 'missing' : e.code === 'ENOTDIR' ? 'file' : Promise.reject(e),
+  );
+
+/** Recreates DIR, but deletes only what an earlier demo made (or an empty directory). */
+const prepareDir = (cwd: string, arg: string): TE.TaskEither<CliError, string> => {
+  const dir = resolve(cwd, arg);
+  const up = relative(dir, cwd);
+  if (up === '' || !(up.startsWith('..') || isAbsolute(up)))
+    return TE.left(failed(`${arg} contains the current directory; run the demo from outside it`));
+  return pipe(
+    attempt(`cannot read ${arg}`, () => contentsOf(dir)),
+    TE.filterOrElse(
+      (found) =>
+        found === 'missing' || (found !== 'file' && (found.length === 0 || found.includes(demo.DEMO_MARKER))),
+      () =>
+        failed(
+          `${arg} already exists and is not a syncline demo directory (it has no ${demo.DEMO_MARKER} file); ` +
+            'choose another DIR, or remove it yourself',
+        ),
+    ),
+    TE.chain(() =>
+      attempt(`cannot create ${arg}`, async () => {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, demo.DEMO_MARKER), demo.MARKER_TEXT);
+        return dir;
+      }),
+    ),
+  );
+};
+
+const writeJsonl = (file: string, events: readonly unknown[]): Promise<void> =>
+  writeFile(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+
+/** The CRM as it was before syncline: its own column (source) and its own tag (Partner). */
+const seedCrm = (file: string, contacts: readonly demo.Contact[]): void => {
+  const db = new Database(file);
+  try {
+    db.exec(demo.CRM_TABLES);
+    const contact = db.prepare('INSERT INTO contacts (email, first_name, source) VALUES (?, ?, ?)');
+    const tag = db.prepare('INSERT INTO contacts_groups (record_key, group_name) VALUES (?, ?)');
+    db.transaction(() => {
+      for (const c of contacts) {
+        contact.run(c.email, c.firstName, c.source);
+        for (const t of c.tags) tag.run(c.email, t);
+      }
+    })();
+  } finally {
+    db.close();
+  }
+};
+
+/** The config file is what `cd DIR && syncline …` reads, so its paths are relative to DIR. */
+const setUp = (dir: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
+  attempt('cannot write the demo files', async () => {
+    const p = demo.demoPopulation();
+    const config = { store: demo.STORE_URL, destinations: demo.demoDestinations };
+    await writeFile(join(dir, 'syncline.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    await writeJsonl(join(dir, 'people.jsonl'), p.events);
+    seedCrm(join(dir, 'crm.db'), p.contacts);
+    return p;
+  });
+
+// The demo's own files hold no destination events, so there is nothing for checkDestination to check.
+const INGEST_OPTIONS = { checkDestination: () => [], maxProblems: 20, chunkSize: 5000 };
+
+/** Ingest reads the file twice (check, then append): the bar counts both passes. */
+const ingestFile = (ctx: CliContext, s: EngineState, store: EventStore, file: string, lines: number) => {
+  const bar = progressBar(ctx, `ingest ${basename(file)}`);
+  let read = 0;
+  async function* open(): AsyncGenerator<string> {
+    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      if (++read % 1000 === 0) bar.update(read, 2 * lines);
+      yield line;
+    }
+  }
+  return pipe(
+    () => ingest(store, s, open, INGEST_OPTIONS).finally(bar.stop),
+    TE.mapLeft((e) => (e._tag === 'Rejected' ? invalidInput(file, e.problems) : storeFailed(e.message))),
+  ) satisfies TE.TaskEither<CliError, IngestResult>;
+};
+
+const syncFailed = (e: SyncError): CliError =>
+  e._tag === 'StoreFailed'
+    ? storeFailed(e.message)
+    : e._tag === 'Busy'
+      ? { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId }
+      : destinationFailed(
+          `destination ${e.destinationId}: ${e._tag === 'DestinationFailed' ? e.message : 'not configured'}`,
+        );
+
+/**
+ * The store records each destination with its path relative to DIR, like the config file, so that
+ * `syncline sync` in DIR agrees with it; this process runs elsewhere and opens the file inside DIR.
+ */
+const openAt = (ctx: CliContext, dir: string, d: DestinationConfig) =>
+  openDestination(ctx, { ...d, options: { ...d.options, path: join(dir, optionOf(d, 'path')) } });
+
+const syncAll = (ctx: CliContext, dir: string, s: EngineState, store: EventStore) =>
+  TE.sequenceSeqArray(
+    demo.demoDestinations.map((d) =>
+      TE.bracket(
+        openAt(ctx, dir, d),
+        (destination) => {
+          const bar = progressBar(ctx, `sync ${d.destinationId}`);
+          return pipe(
+            () =>
+              syncDestination(store, s, d.destinationId, destination, {
+                ...defaultSyncOptions,
+                onProgress: bar.update,
+              }).finally(bar.stop),
+            TE.mapLeft(syncFailed),
+          );
+        },
+        (destination) => TE.fromTask(() => destination.close()),
+      ),
+    ),
+  );
+
+/** Configure, ingest the population, sync; then ingest a round of changes and sync again. */
+const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (lines: string[]) => void) =>
+  TE.bracket(
+    pipe(
+      openStore(demo.STORE_URL, dir),
+      TE.mapLeft((e) => storeFailed(e.message)),
+    ),
+    (store): TE.TaskEither<CliError, Runs> => {
+      const s = initialState();
+      const round = changes(demo.DEMO_PROFILES, demo.CHANGE_FRACTION, demo.DEMO_SEED);
+      const report = (title: string, summaries: readonly RunSummary[]) => () =>
+        say([
+          '',
+          ctx.colors.bold(title),
+          ...summaries.flatMap((r) => summaryLines(ctx, r).map((l) => `  ${l}`)),
+        ]);
+      return pipe(
+        () => applyConfig(store, s, demo.demoDestinations, false),
+        TE.mapLeft(storeFailed),
+        TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'), p.events.length)),
+        TE.chain(() => syncAll(ctx, dir, s, store)),
+        TE.tapIO((first) => report('First sync', first)),
+        TE.tap(() =>
+          attempt('cannot write changes.jsonl', () => writeJsonl(join(dir, 'changes.jsonl'), round.events)),
+        ),
+        TE.tapIO(
+          () => () => say(['', `${ctx.colors.bold('A round of changes')} ${demo.roundSentence(round)}`]),
+        ),
+        TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'), round.events.length)),
+        TE.chain((first) =>
+          pipe(
+            syncAll(ctx, dir, s, store),
+            TE.map((second) => ({ first, second })),
+          ),
+        ),
+        TE.tapIO(({ second }) => report('Second sync', second)),
+      );
+    },
+    (store) => TE.fromTask(() => store.close()),
+  );
+
+const readTable = (dir: string, d: DestinationConfig) => {
+  const sql = demo.readBack(d);
+  const db = new Database(join(dir, optionOf(d, 'path')), { readonly: true });
+  try {
+    const sample = db.prepare(sql.sample).raw().all() as (string | number | null)[][];
+    return {
+      destinationId: d.destinationId,
+      file: optionOf(d, 'path'),
+      table: optionOf(d, 'table'),
+      rows: db.prepare(sql.rows).pluck().get() as number,
+      tagged: db.prepare(sql.tagged).pluck().get() as number,
+      head: [...sql.fields, 'groups'],
+      sample: sample.map((row) => [
+        ...row.slice(0, -1).map((v) => (v === null ? '' : String(v))),
+        (JSON.parse(String(row.at(-1))) as string[]).join(', '),
+      ]),
+    };
+  } finally {
+    db.close();
+  }
+};
+
+const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation): string[] => [
+  `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +
+    `${p.events.length} events; groups: ${[...p.groups].map(([g, n]) => `${g} ${n}`).join(', ')}), ` +
+    'a store (events.db) and three SQLite destinations:',
+  table(ctx.colors, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
+];
+
+const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =>
+  tables.flatMap((t) => [
+    '',
+    `${ctx.colors.bold(t.destinationId)}: ${demo.WHY[t.destinationId] ?? ''}`,
+    `${t.file}, table ${t.table}: ${plural(t.rows, 'row')}` +
+      (t.tagged > 0 ? `, ${t.tagged} still tagged ${demo.UNMANAGED_TAG}` : '') +
+      '; the records with the most lists:',
+    table(ctx.colors, t.head, t.sample),
+  ]);
+
+const jsonDocument = (dir: string, p: demo.DemoPopulation, runs: Runs, tables: readonly TableView[]) => ({
+  dir,
+  profiles: demo.DEMO_PROFILES,
+  seeded: { contacts: p.contacts.length, tagged: p.tagged },
+  runs: [
+    { phase: 'first', destinations: runs.first.map(summaryJson) },
+    { phase: 'after changes', destinations: runs.second.map(summaryJson) },
+  ],
+  tables: tables.map(({ head: _head, sample: _sample, ...counts }) => counts),
+});
+
+const run = (ctx: CliContext, arg: string, registered: readonly string[]): TE.TaskEither<CliError, void> => {
+  const started = performance.now();
+  const say = (lines: string[]): void => (ctx.options.json ? undefined : printLines(ctx.io, lines));
+  return pipe(
+    TE.Do,
+    TE.bind('dir', () => prepareDir(ctx.io.cwd, arg)),
+    TE.bind('p', ({ dir }) => setUp(dir)),
+    TE.tapIO(
+      ({ p }) =>
+        () =>
+          say(introLines(ctx, arg, p)),
+    ),
+    TE.bind('runs', ({ dir, p }) => exercise(ctx, dir, p, say)),
+    TE.bind('tables', ({ dir }) =>
+      attempt('cannot read the destinations back', () =>
+        Promise.resolve(demo.demoDestinations.map((d) => readTable(dir, d))),
+      ),
+    ),
+    TE.chainEitherK(({ dir, p, runs, tables }) => {
+      if (ctx.options.json) printJson(ctx.io, jsonDocument(dir, p, runs, tables));
+      say([
+        ...outcomeLines(ctx, tables),
+        '',
+        ctx.colors.bold('Try next:'),
+        ...demo.hintLines(arg, p.skippedVip, registered).map((h) => `  ${h.line}  ${ctx.colors.dim(h.why)}`),
+        '',
+        `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+      ]);
+      const failedCount = [...runs.first, ...runs.second].reduce((n, r) => n + r.totals.failed, 0);
+      return failedCount > 0
+        ? E.left(failed(`${plural(failedCount, 'command')} failed; see the summaries above`))
+        : E.right(undefined);
+    }),
+  );
+};
+
+export const demoCommand: CliCommand = (program, runHandler) => {
+  program
+    .command('demo')
+    .description(
+      'generate profiles, sync them to three SQLite destinations (one per mode), change, sync again',
+    )
+    .argument('[dir]', 'where to put the demo (recreated if an earlier demo made it)', demo.DEFAULT_DEMO_DIR)
+    // The hints name only commands this build has, so they work wherever the demo is run.
+    .action((dir: string, _options, command: Command) =>
+      runHandler(command, (ctx) => run(ctx, dir, command.parent?.commands.map((c) => c.name()) ?? [])),
+    );
+};

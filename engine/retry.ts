@@ -1,0 +1,42 @@
+// `retry`: asks for the profiles of failed commands to be reconciled again on the next sync, from
+// the state then — a stored payload is never resent, since the profile may have changed meanwhile.
+import * as E from 'fp-ts/lib/Either.js';
+import { compareStrings } from '../domain/values.js';
+import { syncStream } from '../domain/syncEvents.js';
+import type { EventStore } from './ports.js';
+import { catchUp, type EngineState } from './state.js';
+
+export type RetryRequest = { readonly profileIds: string[]; readonly commands: number };
+
+export const requestRetry = async (
+  store: EventStore,
+  s: EngineState,
+  destinationId: string,
+  since: string | undefined,
+  now: Date = new Date(),
+): Promise<E.Either<string, RetryRequest>> => {
+  await catchUp(store, s);
+  const v = s.destinations.get(destinationId);
+  if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
+  const profileIds = [...v.ledger.failures.entries()]
+    .filter(([, f]) => since === undefined || f.at >= since)
+    .map(([pid]) => pid)
+    .sort(compareStrings);
+  if (profileIds.length === 0) return E.right({ profileIds, commands: 0 });
+  const r = await store.append([
+    {
+      stream: syncStream(destinationId),
+      expected: v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision,
+      events: [{ type: 'RetryRequested', data: { profileIds, requestedAt: now.toISOString() } }],
+    },
+  ])();
+  if (E.isLeft(r)) {
+    return E.left(
+      r.left._tag === 'WrongExpectedRevision'
+        ? `destination ${destinationId} is being synced by another process; try again when it finishes`
+        : `could not record the retry: ${r.left._tag}`,
+    );
+  }
+  await catchUp(store, s);
+  return E.right({ profileIds, commands: profileIds.length });
+};
