@@ -900,7 +900,11 @@ describe('the decision as a value', () => {
 
 describe('keys compare as strings', () => {
   it('given a numeric key the destination reads back as text, when we decide again, then nothing differs', () => {
-    const d = destination({ mode: 'sync', mapping: { id: 'customerNo', first_name: 'firstName' }, keyField: 'id' });
+    const d = destination({
+      mode: 'sync',
+      mapping: { id: 'customerNo', first_name: 'firstName' },
+      keyField: 'id',
+    });
     const verdicts = given(d)
       .events(created('p1', { customerNo: 100, firstName: 'Ann' }))
       .observed(record('100', { id: '100', first_name: 'Ann' }))
