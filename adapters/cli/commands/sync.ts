@@ -9,10 +9,17 @@ import type { RunSummary } from '../../../engine/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
+import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
-type SyncFlags = { destination?: string; batchSize: number; full?: boolean; maxDeletes?: number };
+type SyncFlags = {
+  destination?: string;
+  batchSize: number;
+  full?: boolean;
+  maxDeletes?: number;
+  follow?: boolean;
+};
 
 export const nonNegativeInt = (value: string): number => {
   const n = Number(value);
@@ -115,24 +122,31 @@ export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
 
 const run = (ctx: CliContext, flags: SyncFlags): TE.TaskEither<CliError, void> =>
   withSession(ctx, (s) =>
-    pipe(
-      TE.fromEither(chosenDestinations(s.state, flags.destination)),
-      TE.chain((destinations) =>
-        TE.sequenceSeqArray(destinations.map((d) => runOne(ctx, s, d.destinationId, flags))),
-      ),
-      TE.chainEitherK((summaries) => {
-        if (ctx.options.json) printJson(ctx.io, { destinations: summaries.map(summaryJson) });
-        else
-          printLines(
-            ctx.io,
-            summaries.flatMap((r) => summaryLines(ctx, r)),
-          );
-        const failedCount = summaries.reduce((n, r) => n + r.totals.failed, 0);
-        return failedCount > 0
-          ? E.left(failed(`${plural(failedCount, 'command')} failed; see syncline log, then syncline retry`))
-          : E.right(undefined);
-      }),
-    ),
+    flags.follow === true
+      ? pipe(
+          TE.fromEither(chosenDestinations(s.state, flags.destination)),
+          TE.chain((configs) => follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r), syncError)),
+        )
+      : pipe(
+          TE.fromEither(chosenDestinations(s.state, flags.destination)),
+          TE.chain((destinations) =>
+            TE.sequenceSeqArray(destinations.map((d) => runOne(ctx, s, d.destinationId, flags))),
+          ),
+          TE.chainEitherK((summaries) => {
+            if (ctx.options.json) printJson(ctx.io, { destinations: summaries.map(summaryJson) });
+            else
+              printLines(
+                ctx.io,
+                summaries.flatMap((r) => summaryLines(ctx, r)),
+              );
+            const failedCount = summaries.reduce((n, r) => n + r.totals.failed, 0);
+            return failedCount > 0
+              ? E.left(
+                  failed(`${plural(failedCount, 'command')} failed; see syncline log, then syncline retry`),
+                )
+              : E.right(undefined);
+          }),
+        ),
   );
 
 export const syncCommand: CliCommand = (program, runHandler) => {
@@ -142,6 +156,7 @@ export const syncCommand: CliCommand = (program, runHandler) => {
     .option('--destination <id>', 'only this destination')
     .option('--batch-size <n>', 'profiles per lookup, decision and apply batch', positiveInt, 500)
     .option('--full', 'look at every profile, not only those changed since the last run')
+    .option('--follow', 'keep syncing as new events arrive, until interrupted')
     .option(
       '--max-deletes <n>',
       'refuse a run that would delete more records than this (default: the larger of 10 and 25% of the records syncline owns there)',

@@ -1,0 +1,69 @@
+// Pipeline bridges: the store as an rxjs Observable, the folds as operators, and a live sync that
+// runs again whenever new input events arrive (`sync --follow`, or an embedding pipeline).
+import {
+  Observable,
+  auditTime,
+  concatMap,
+  filter,
+  from,
+  map,
+  merge,
+  of,
+  scan,
+  type OperatorFunction,
+} from 'rxjs';
+import type { InputEvent } from '../../domain/events.js';
+import { syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
+import type { Destination, EventStore, StoredEvent } from '../../engine/ports.js';
+import type { EngineState } from '../../engine/state.js';
+import type { RunSummary } from '../../engine/summary.js';
+import { foldWorld, initialWorld, type World } from '../../projections/world.js';
+
+/**
+ * Every stored event after `afterPosition`, then new ones as they are appended, until unsubscribed.
+ * The store is still read by a pull loop: the Observable only hands on what the loop pulled.
+ */
+export const storeEvents = (store: EventStore, afterPosition: number): Observable<StoredEvent> =>
+  new Observable<StoredEvent>((subscriber) => {
+    const stop = new AbortController();
+    void (async () => {
+      for await (const e of store.subscribe(afterPosition, stop.signal)) subscriber.next(e);
+      subscriber.complete();
+    })().catch((e: unknown) => subscriber.error(e));
+    return () => stop.abort();
+  });
+
+/** The world as it stands after each input event: `scan` over the pure fold. */
+export const foldingWorld = (): OperatorFunction<InputEvent, World> => scan(foldWorld, initialWorld());
+
+export type LiveRun = { readonly destinationId: string; readonly outcome: RunSummary | SyncError };
+
+/**
+ * Syncs the destinations once, then again each time input events arrive and the store has been
+ * quiet for `quietMs`. Runs never overlap (one finishes before the next starts), and each run
+ * catches up everything appended so far, so bursts of events cost one run, not one per event.
+ */
+export const followSync = (
+  store: EventStore,
+  state: EngineState,
+  destinations: readonly { readonly destinationId: string; readonly destination: Destination }[],
+  opts: SyncOptions,
+  quietMs = 250,
+): Observable<LiveRun> => {
+  const runAll = async (): Promise<LiveRun[]> => {
+    const runs: LiveRun[] = [];
+    for (const { destinationId, destination } of destinations) {
+      const r = await syncDestination(store, state, destinationId, destination, opts);
+      runs.push({ destinationId, outcome: r._tag === 'Right' ? r.right : r.left });
+    }
+    return runs;
+  };
+  const arrivals = storeEvents(store, state.position).pipe(
+    filter((e) => !e.stream.startsWith('sync-')),
+    auditTime(quietMs),
+    map(() => 'events arrived'),
+  );
+  return merge(of('start'), arrivals).pipe(
+    concatMap(() => from(runAll()).pipe(concatMap((runs) => from(runs)))),
+  );
+};
