@@ -45,7 +45,8 @@ export type RecordedDecision = t.TypeOf<typeof RecordedDecision>;
 /** Commands of an earlier run that never got an outcome (a crash), settled by a fresh observation. */
 export const Settlement = struct('Settlement', {
   commandId: NonEmptyString,
-  /** confirmed: the destination already holds what it asked for; superseded: a new decision replaces it */
+  /** confirmed: a fresh lookup shows it applied; superseded: it was not seen applied, and the
+   *  profile's new decision (made from the ledger as confirmed commands leave it) replaces it */
   status: oneOf('SettlementStatus', ['confirmed', 'superseded'] as const),
 });
 

@@ -6,6 +6,7 @@ import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { compareStrings } from '../domain/values.js';
 import { claimsFor } from '../projections/claims.js';
+import { applyToEntry, showsEffect, type PendingCommand } from '../projections/ledger.js';
 import { profileSnapshot } from '../projections/world.js';
 import type { DestinationView, EngineState } from './state.js';
 
@@ -13,37 +14,68 @@ export type Prepared = {
   readonly profileId: string;
   readonly keys: readonly string[];
   readonly input: Omit<DecisionInput, 'observed'>;
+  /** the profile's commands that never got an outcome (a crash), in the order they were decided */
+  readonly pending: readonly PendingCommand[];
 };
 
-/** The profiles' desired keys and ledger keys, and what decide needs besides the observation. */
+/**
+ * The profiles' desired keys and ledger keys, and what decide needs besides the observation. A
+ * command left without outcome adds its keys (before and after), so the lookup shows whether it
+ * was applied even when the profile has changed since.
+ */
 export const prepare = (
   s: EngineState,
   v: DestinationView,
   config: Destination,
   mode: SyncModeName,
   profileIds: readonly string[],
-): Prepared[] =>
-  profileIds.map((profileId) => {
+): Prepared[] => {
+  const pendingOf = new Map<string, PendingCommand[]>();
+  for (const cmd of v.ledger.pending.values()) {
+    const list = pendingOf.get(cmd.decision.profileId);
+    if (list) list.push(cmd);
+    else pendingOf.set(cmd.decision.profileId, [cmd]);
+  }
+  return profileIds.map((profileId) => {
     const profile = profileSnapshot(s.world, profileId);
     const ledger = v.ledger.entries.get(profileId) ?? null;
     const key = inScope(config, profile) ? desiredKey(config, desiredFields(config, profile)) : undefined;
     const keys: string[] = [];
     if (key !== undefined) keys.push(key);
     if (ledger !== null && ledger.key !== key) keys.push(ledger.key);
+    const pending = pendingOf.get(profileId) ?? [];
+    for (const cmd of pending)
+      for (const k of [cmd.decision.key ?? '', cmd.keyAfter]) if (k !== '' && !keys.includes(k)) keys.push(k);
     const claims = v.claims ? claimsFor(v.claims, keys, profileId) : {};
-    return { profileId, keys, input: { destination: config, mode, profileId, profile, ledger, claims } };
+    return {
+      profileId,
+      keys,
+      input: { destination: config, mode, profileId, profile, ledger, claims },
+      pending,
+    };
   });
+};
 
 export const keysOf = (batch: readonly Prepared[]): string[] =>
   [...new Set(batch.flatMap((p) => p.keys))].sort(compareStrings);
 
+export type Settlement = { readonly commandId: string; readonly status: 'confirmed' | 'superseded' };
+
 export type Judged = {
   readonly prepared: Prepared;
   readonly observed: ObservedRecord[];
+  /** the profile's commands left without outcome: confirmed if the observation shows them applied */
+  readonly settled: readonly Settlement[];
   readonly verdict: Verdict;
 };
 
-/** Decides every profile of the batch against the records found for its keys. */
+/**
+ * Decides every profile of the batch against the records found for its keys. Commands a crash left
+ * without outcome are settled first, by what the destination shows, and the decision is made from
+ * the ledger as those settlements leave it (as the ledger fold applies them: settled, then decided),
+ * so a record written just before the crash is known, and deleted or renamed if the profile has since
+ * left the collection, been deleted or changed its key.
+ */
 export const judge = (batch: readonly Prepared[], records: readonly ObservedRecord[]): Judged[] => {
   const byKey = new Map(records.map((r) => [r.key, r]));
   return batch.map((prepared) => {
@@ -51,6 +83,13 @@ export const judge = (batch: readonly Prepared[], records: readonly ObservedReco
       const r = byKey.get(k);
       return r ? [r] : [];
     });
-    return { prepared, observed, verdict: decide({ ...prepared.input, observed }) };
+    const keyField = prepared.input.destination.keyField;
+    let ledger = prepared.input.ledger;
+    const settled = prepared.pending.map((cmd): Settlement => {
+      if (!showsEffect(cmd, keyField, observed)) return { commandId: cmd.commandId, status: 'superseded' };
+      ledger = applyToEntry(ledger ?? undefined, cmd) ?? null;
+      return { commandId: cmd.commandId, status: 'confirmed' };
+    });
+    return { prepared, observed, settled, verdict: decide({ ...prepared.input, ledger, observed }) };
   });
 };

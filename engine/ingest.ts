@@ -51,16 +51,31 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
   return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
 };
 
-/** Memberships live in group streams; the profile tag lets explain find them without a scan. */
-const writeOf = (e: InputEvent): StreamWrite => ({
-  stream: streamOf(e),
-  events: [
-    e.type === 'ProfileJoinedGroup' || e.type === 'ProfileLeftGroup'
-      ? { ...e, tags: [`profile-${e.data.profileId}`] }
-      : e,
-  ],
-  expected: 'any',
-});
+/** The tag of a group's GroupCreated/GroupDeleted events: its lifecycle without its memberships. */
+export const groupLifecycleTag = (groupId: string): string => `group-${groupId}/lifecycle`;
+
+/**
+ * Secondary keys of an input event, so log and explain find one profile's story without a scan:
+ * memberships live in group streams but carry their profile's tag, and a group's lifecycle is
+ * readable apart from its (possibly millions of) memberships.
+ */
+export const inputTags = (e: InputEvent): readonly string[] => {
+  switch (e.type) {
+    case 'ProfileJoinedGroup':
+    case 'ProfileLeftGroup':
+      return [`profile-${e.data.profileId}`];
+    case 'GroupCreated':
+    case 'GroupDeleted':
+      return [groupLifecycleTag(e.data.groupId)];
+    default:
+      return [];
+  }
+};
+
+const writeOf = (e: InputEvent): StreamWrite => {
+  const tags = inputTags(e);
+  return { stream: streamOf(e), events: [tags.length > 0 ? { ...e, tags } : e], expected: 'any' };
+};
 
 /** Existence as the store has it, overlaid with what earlier lines of the file create and delete. */
 type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };

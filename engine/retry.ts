@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { compareStrings } from '../domain/values.js';
 import { syncStream } from '../domain/syncEvents.js';
 import type { EventStore } from './ports.js';
+import { defaultSyncOptions } from './run.js';
 import { catchUp, type EngineState } from './state.js';
 
 export type RetryRequest = { readonly profileIds: string[]; readonly commands: number };
@@ -14,10 +15,17 @@ export const requestRetry = async (
   destinationId: string,
   since: string | undefined,
   now: Date = new Date(),
+  isAlive: (owner: { host: string; pid: number }) => boolean = defaultSyncOptions.isAlive,
 ): Promise<E.Either<string, RetryRequest>> => {
   await catchUp(store, s);
   const v = s.destinations.get(destinationId);
   if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
+  // Writing to the sync stream mid-run would make that run stop at its next append.
+  if (v.ledger.open && isAlive(v.ledger.open.owner)) {
+    return E.left(
+      `destination ${destinationId} is being synced by another process (run ${v.ledger.open.runId}); retry when it finishes`,
+    );
+  }
   const profileIds = [...v.ledger.failures.entries()]
     .filter(([, f]) => since === undefined || f.at >= since)
     .map(([pid]) => pid)

@@ -46,6 +46,8 @@ export type SyncOptions = {
 
 const processAlive = (owner: Owner): boolean => {
   if (owner.host !== hostname()) return true;
+  // Our own pid cannot be running another run: a restarted container often reuses the same pid.
+  if (owner.pid === process.pid) return false;
   try {
     process.kill(owner.pid, 0);
     return true;
@@ -158,19 +160,11 @@ export const syncDestination = async (
     const settled: { commandId: string; status: 'confirmed' | 'superseded' }[] = [];
     const cleared: string[] = [];
     let unchanged = 0;
-    const pendingByProfile = new Map<string, string[]>();
-    for (const cmd of v.ledger.pending.values()) {
-      const list = pendingByProfile.get(cmd.decision.profileId) ?? [];
-      list.push(cmd.commandId);
-      pendingByProfile.set(cmd.decision.profileId, list);
-    }
-    for (const { prepared, verdict } of judged) {
+    for (const { prepared, verdict, settled: settledHere } of judged) {
       const pid = prepared.profileId;
-      // A command left without outcome by a crash: if nothing is left to do, the destination holds
-      // what it asked for; otherwise the fresh decision replaces it.
-      for (const id of pendingByProfile.get(pid) ?? []) {
-        settled.push({ commandId: id, status: isDecision(verdict) ? 'superseded' : 'confirmed' });
-      }
+      // Commands left without outcome by a crash: confirmed when the destination shows them applied,
+      // superseded otherwise (the fresh decision, if any, replaces them).
+      settled.push(...settledHere);
       if (!isDecision(verdict)) {
         unchanged++;
         if (v.ledger.failures.has(pid) || v.ledger.retryRequested.has(pid)) cleared.push(pid);

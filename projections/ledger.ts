@@ -1,6 +1,7 @@
 // The ledger of one destination, folded from its `sync-<id>` stream: what syncline last wrote per
 // profile, commands decided but not yet settled, failures waiting, and the runs so far.
-import type { Decision, LedgerEntry } from '../domain/decision.js';
+import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
+import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 
 export type PendingCommand = {
@@ -84,6 +85,35 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
     case 'skip':
       return prev;
   }
+};
+
+/**
+ * Whether `observed` (the records under the command's keys, looked up afresh) shows that a command
+ * left without outcome was applied: a create or update leaves the record under its key afterwards
+ * with the fields it set, the fields it unset empty and its group changes made; a delete leaves no
+ * record under its key. After a crash this is the only witness of what reached the destination.
+ */
+export const showsEffect = (
+  cmd: PendingCommand,
+  keyField: string,
+  observed: readonly ObservedRecord[],
+): boolean => {
+  const d = cmd.decision;
+  const at = (key: string) => observed.find((r) => r.key === key);
+  if (d.operation === 'skip') return true;
+  if (d.operation === 'delete') return at(d.key ?? '') === undefined;
+  const record = at(cmd.keyAfter);
+  if (record === undefined) return false;
+  const groups = new Set(record.groups);
+  return (
+    // The key field is the record's key, which was just matched (a destination may not echo it).
+    Object.entries(d.fields.set).every(
+      ([f, v]) => f === keyField || (Object.hasOwn(record.fields, f) && valueEquals(v, record.fields[f])),
+    ) &&
+    d.fields.unset.every((f) => record.fields[f] === undefined || record.fields[f] === null) &&
+    d.groups.add.every((g) => groups.has(g)) &&
+    d.groups.remove.every((g) => !groups.has(g))
+  );
 };
 
 /**

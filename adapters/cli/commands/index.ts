@@ -11,6 +11,9 @@ import { ingestCommand } from './ingest.js';
 import { statusCommand } from './status.js';
 import { planCommand } from './plan.js';
 import { retryCommand } from './retry.js';
+import { replayCommand } from './replay.js';
+import { logCommand } from './log.js';
+import { explainCommand } from './explain.js';
 
 export const commands: readonly CliCommand[] = [
   demoCommand,
@@ -23,4 +26,7 @@ export const commands: readonly CliCommand[] = [
   syncCommand,
   statusCommand,
   retryCommand,
+  replayCommand,
+  logCommand,
+  explainCommand,
 ];

@@ -1,0 +1,224 @@
+// `syncline replay --destination D [--run R | --since T --until T] [--verify] [--mode M | --with-config F]`:
+// recorded runs recomputed from their inputs — checked (exit 1 on any mismatch) or re-decided what-if.
+import { Option, type Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { decodeConfig } from '../../../domain/config.js';
+import type { Destination } from '../../../domain/destination.js';
+import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
+import type { EventStore } from '../../../engine/ports.js';
+import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
+import { resolveDestination } from '../../destinations/registry.js';
+import { openStore } from '../../stores/open.js';
+import type { CliCommand, CliContext } from '../command.js';
+import { failed, invalidInput, storeFailed, usageError, type CliError } from '../errors.js';
+import { readJson } from '../input.js';
+import { plural, printJson, printLines } from '../output.js';
+import { progressBar } from '../progress.js';
+import { timeOption } from '../time.js';
+import { humanReplay, jsonReplay, mismatchCount, type WhatIf } from './replayOutput.js';
+import { positiveInt } from './sync.js';
+
+type ReplayFlags = {
+  destination: string;
+  run?: string;
+  since?: string;
+  until?: string;
+  verify?: boolean;
+  mode?: SyncModeName;
+  withConfig?: string;
+  limit: number;
+};
+
+/** The alternative configuration: the file's destination D, its mode settled as `apply` would. */
+const whatIfConfig = (
+  ctx: CliContext,
+  file: string,
+  destinationId: string,
+): TE.TaskEither<CliError, Destination> =>
+  pipe(
+    readJson(ctx.io.cwd, file),
+    TE.chainEitherK((raw) => {
+      const decoded = decodeConfig(raw);
+      if (E.isLeft(decoded)) return E.left(invalidInput(file, decoded.left));
+      const found = decoded.right.destinations.find((d) => d.destinationId === destinationId);
+      if (!found) {
+        const ids = decoded.right.destinations.map((d) => d.destinationId).join(', ');
+        return E.left(
+          invalidInput(file, [
+            `destinations: no destination ${destinationId} (it has: ${ids === '' ? 'none' : ids})`,
+          ]),
+        );
+      }
+      const resolved = resolveDestination(found);
+      return E.isLeft(resolved) ? E.left(invalidInput(file, resolved.left)) : E.right(resolved.right.config);
+    }),
+  );
+
+/**
+ * The store as every command finds it (--store, SYNCLINE_STORE, a config file's `store`, the
+ * default), opened without the catch-up `withSession` does: replay folds the store itself, from the
+ * start, and a second full read would double its cost. `files` are the config files to ask, in order.
+ */
+const withStore = <A>(
+  ctx: CliContext,
+  files: readonly string[],
+  work: (store: EventStore) => TE.TaskEither<CliError, A>,
+) =>
+  TE.bracket(
+    pipe(
+      TE.fromTask(async () => {
+        if (ctx.options.storeGiven) return ctx.options.store;
+        for (const f of files) {
+          const read = await readJson(ctx.io.cwd, f)();
+          const named = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
+          if (typeof named === 'string' && named !== '') return named;
+        }
+        return ctx.options.store;
+      }),
+      TE.chain((url) =>
+        pipe(
+          openStore(url, ctx.io.cwd),
+          TE.mapLeft((e) => storeFailed(e.message)),
+        ),
+      ),
+    ),
+    work,
+    (store) => TE.fromTask(() => store.close()),
+  );
+
+const replayError = (e: ReplayError): CliError =>
+  e._tag === 'NoRuns'
+    ? failed(`destination ${e.destinationId} has no recorded runs (run \`syncline sync\` first)`)
+    : failed(`destination ${e.destinationId} has no run ${e.runId}`);
+
+const replay = (
+  ctx: CliContext,
+  store: EventStore,
+  flags: ReplayFlags,
+  config: Destination | undefined,
+): TE.TaskEither<CliError, Replay> => {
+  const runs: RunFilter = {
+    ...(flags.run === undefined ? {} : { runId: flags.run }),
+    ...(flags.since === undefined ? {} : { since: flags.since }),
+    ...(flags.until === undefined ? {} : { until: flags.until }),
+  };
+  const bar = progressBar(ctx, `replay ${flags.destination}`);
+  return pipe(
+    TE.tryCatch(
+      () =>
+        replayDestination(store, flags.destination, {
+          runs,
+          ...(flags.verify === true ? { verify: true } : {}),
+          ...(flags.mode === undefined ? {} : { mode: flags.mode }),
+          ...(config === undefined ? {} : { config }),
+          onProgress: bar.update,
+        }).finally(bar.stop),
+      (e) => storeFailed(`could not read the store: ${e instanceof Error ? e.message : String(e)}`),
+    ),
+    TE.chainEitherK(E.mapLeft(replayError)),
+  );
+};
+
+type WhatIfFile = { readonly file: string | undefined; readonly storeFiles: readonly string[] };
+
+/** The alternative asked about, if any: a mode given, else the what-if config's own. */
+const askedFor = (
+  flags: ReplayFlags,
+  config: Destination | undefined,
+  file: string | undefined,
+): WhatIf | null =>
+  flags.mode === undefined && config === undefined
+    ? null
+    : { mode: flags.mode ?? config?.syncMode ?? null, config: file ?? null };
+
+const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<CliError, void> =>
+  pipe(
+    w.file === undefined
+      ? TE.right<CliError, Destination | undefined>(undefined)
+      : whatIfConfig(ctx, w.file, flags.destination),
+    TE.chain((config) =>
+      pipe(
+        withStore(ctx, w.storeFiles, (store) => replay(ctx, store, flags, config)),
+        TE.map((r) => ({ r, asked: askedFor(flags, config, w.file) })),
+      ),
+    ),
+    TE.chainEitherK(({ r, asked }) => {
+      if (ctx.options.json) printJson(ctx.io, jsonReplay(r, asked));
+      else printLines(ctx.io, humanReplay(ctx.colors, r, asked, flags.limit));
+      const n = mismatchCount(r);
+      const runs = r.runs.filter((x) => x.mismatches.length > 0).length;
+      return n > 0
+        ? E.left(
+            failed(
+              `replay of ${r.destinationId} found ${plural(n, 'mismatch', 'mismatches')} in ${plural(runs, 'run')}: ` +
+                'what was recorded does not follow from the recorded inputs',
+            ),
+          )
+        : E.right(undefined);
+    }),
+  );
+
+/**
+ * The what-if config file: --with-config, or the global --config when typed on this command line
+ * (DESIGN §6 spells it `replay --config FILE`); the config file merely defaulted to is not a what-if.
+ * A typed --config may not name the store, so the default config file is asked for it next.
+ */
+const whatIfFile = (
+  command: Command,
+  flags: ReplayFlags,
+  ctx: CliContext,
+): E.Either<CliError, WhatIfFile> => {
+  const typed = command.getOptionValueSourceWithGlobals('config') === 'cli' ? ctx.options.config : undefined;
+  if (flags.withConfig !== undefined && typed !== undefined && flags.withConfig !== typed)
+    return E.left(usageError('give the what-if config once: --with-config FILE or --config FILE'));
+  const fallback: unknown = command.parent?.options.find((o) => o.long === '--config')?.defaultValue;
+  return E.right({
+    file: flags.withConfig ?? typed,
+    storeFiles:
+      typed !== undefined && typeof fallback === 'string' ? [typed, fallback] : [ctx.options.config],
+  });
+};
+
+export const replayCommand: CliCommand = (program, runHandler) => {
+  program
+    .command('replay')
+    .description(
+      'recompute recorded runs from their recorded inputs: --verify checks they match (the default); ' +
+        '--mode or --with-config shows what would have differed. Never touches the destination',
+    )
+    .requiredOption('--destination <id>', 'the destination whose runs to replay')
+    .option('--run <runId>', 'only this run')
+    .option(
+      '--since <time>',
+      'only runs started at or after this time (ISO-8601 or an age: 2h, 7d)',
+      timeOption,
+    )
+    .option('--until <time>', 'only runs started at or before this time', timeOption)
+    .option('--verify', 'check every recorded decision against its recomputation; exit 1 on any mismatch')
+    .addOption(
+      new Option('--mode <mode>', 'what-if: the decisions that would have differed under this mode').choices(
+        SYNC_MODES,
+      ),
+    )
+    .option(
+      '--with-config <file>',
+      'what-if: the decisions that would have differed under destination D of this config file ' +
+        '(`--config FILE` typed on a replay command line means the same)',
+    )
+    .option(
+      '--limit <n>',
+      'mismatches and differences listed per run (all of them with --json)',
+      positiveInt,
+      20,
+    )
+    .action((flags: ReplayFlags, command: Command) =>
+      runHandler(command, (ctx) =>
+        pipe(
+          TE.fromEither(whatIfFile(command, flags, ctx)),
+          TE.chain((w) => run(ctx, flags, w)),
+        ),
+      ),
+    );
+};

@@ -1,0 +1,283 @@
+// `replay`: every recorded run of a destination recomputed from the inputs recorded with it. The
+// store is folded once, pausing at each batch's position; the destination is never touched.
+import * as E from 'fp-ts/lib/Either.js';
+import type { Destination } from '../domain/destination.js';
+import type { InputEvent } from '../domain/events.js';
+import type { SyncModeName } from '../domain/modes.js';
+import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
+import { compareStrings } from '../domain/values.js';
+import { emptyClaims, updateClaim, type Claims } from '../projections/claims.js';
+import { initialLedger } from '../projections/ledger.js';
+import { touchedProfiles } from '../projections/world.js';
+import type { EventStore, StoredEvent } from './ports.js';
+import {
+  sameData,
+  verifyBatch,
+  whatIfBatch,
+  type Aspect,
+  type BatchData,
+  type Mismatch,
+  type RunContext,
+  type Unobserved,
+} from './replayBatch.js';
+import { caveats, countKinds, type Difference, type DifferenceCount } from './replayDiff.js';
+import { applyStored, initialState, type DestinationView, type EngineState } from './state.js';
+
+type RunStartedData = Extract<SyncEvent, { type: 'RunStarted' }>['data'];
+
+/** Which runs to replay: one by id, or those started within a window (ISO times, inclusive). */
+export type RunFilter = { readonly runId?: string; readonly since?: string; readonly until?: string };
+
+export type ReplayOptions = {
+  readonly runs?: RunFilter;
+  /** check every recorded decision against its recomputation; the default without a what-if */
+  readonly verify?: boolean;
+  /** what-if: decide under this mode instead of each run's */
+  readonly mode?: SyncModeName;
+  /** what-if: decide under this configuration of the destination (its syncMode unless `mode`) */
+  readonly config?: Destination;
+  readonly onProgress?: (done: number, total: number) => void;
+};
+
+export type Counterfactual = {
+  readonly mode: SyncModeName;
+  readonly differences: Difference[];
+  readonly counts: DifferenceCount[];
+  readonly notObserved: Unobserved[];
+  /** what the recorded observations cannot tell about this alternative */
+  readonly notes: string[];
+};
+
+export type RunReplay = {
+  readonly runId: string;
+  /** null for a batch whose run was never started: a stream written by something else */
+  readonly mode: SyncModeName | null;
+  readonly startedAt: string | null;
+  readonly position: number | null;
+  outcome: 'finished' | 'failed' | 'unfinished';
+  batches: number;
+  /** profiles whose decisions were recomputed (every profile each batch looked at) */
+  decisions: number;
+  /** null when not verifying */
+  matched: number | null;
+  readonly mismatches: Mismatch[];
+  counterfactual: Counterfactual | null;
+};
+
+export type Replay = {
+  readonly destinationId: string;
+  readonly verified: boolean;
+  readonly runs: RunReplay[];
+};
+
+export type ReplayError =
+  | { readonly _tag: 'NoRuns'; readonly destinationId: string }
+  | { readonly _tag: 'UnknownRun'; readonly destinationId: string; readonly runId: string };
+
+type Track = {
+  readonly report: RunReplay;
+  readonly context: RunContext | null;
+  readonly differences: Difference[];
+  readonly notObserved: Unobserved[];
+};
+
+type Item = { readonly at: number; readonly stored: number; readonly track: Track } & (
+  | { readonly kind: 'start'; readonly data: RunStartedData }
+  | { readonly kind: 'batch'; readonly data: BatchData }
+);
+
+const selected = (f: RunFilter, d: RunStartedData): boolean =>
+  (f.runId === undefined || f.runId === d.runId) &&
+  (f.since === undefined || Date.parse(d.startedAt) >= Date.parse(f.since)) &&
+  (f.until === undefined || Date.parse(d.startedAt) <= Date.parse(f.until));
+
+const newTrack = (verify: boolean, runId: string, started: RunStartedData | null): Track => ({
+  report: {
+    runId,
+    mode: started?.mode ?? null,
+    startedAt: started?.startedAt ?? null,
+    position: started?.position ?? null,
+    outcome: 'unfinished',
+    batches: 0,
+    decisions: 0,
+    matched: verify ? 0 : null,
+    mismatches: [],
+    counterfactual: null,
+  },
+  context: started ? { config: started.config, mode: started.mode } : null,
+  differences: [],
+  notObserved: [],
+});
+
+const flag = (t: Track, position: number, aspect: Aspect, recorded: unknown, recomputed: unknown): void => {
+  t.report.mismatches.push({ position, profileId: null, aspect, recorded, recomputed });
+};
+
+/**
+ * Reads the sync stream lazily, one selected run start or batch at a time, so memory holds one
+ * batch however long the history. Runs not selected are skipped here, outcomes noted on the way.
+ */
+const scanner = (store: EventStore, destinationId: string, filter: RunFilter, verify: boolean) => {
+  const tracks = new Map<string, Track | null>();
+  const stream = store.readStream(syncStream(destinationId))[Symbol.asyncIterator]();
+  // The engine prepares a batch only after folding the previous start or batch it wrote.
+  let lastDecided = 0;
+  const next = async (): Promise<Item | undefined> => {
+    for (;;) {
+      const r = await stream.next();
+      if (r.done === true) return undefined;
+      const e = r.value;
+      const ev = { type: e.type, data: e.data } as SyncEvent;
+      if (ev.type === 'RunStarted' || ev.type === 'BatchDecided') {
+        const at = ev.data.position;
+        const outOfOrder = at < lastDecided;
+        lastDecided = e.position;
+        const track = trackFor(ev, e.position);
+        if (!track) continue;
+        if (outOfOrder) flag(track, at, 'order', e.position, null);
+        return ev.type === 'RunStarted'
+          ? { kind: 'start', at, stored: e.position, track, data: ev.data }
+          : { kind: 'batch', at, stored: e.position, track, data: ev.data };
+      }
+      if (ev.type === 'RunFinished' || ev.type === 'RunFailed') {
+        const t = tracks.get(ev.data.runId);
+        if (t) t.report.outcome = ev.type === 'RunFinished' ? 'finished' : 'failed';
+      }
+    }
+  };
+  const trackFor = (ev: SyncEvent & { type: 'RunStarted' | 'BatchDecided' }, stored: number) => {
+    const runId = ev.data.runId;
+    if (ev.type === 'RunStarted') {
+      const started = selected(filter, ev.data) ? newTrack(verify, runId, ev.data) : null;
+      tracks.set(runId, started);
+      return started;
+    }
+    if (tracks.has(runId)) return tracks.get(runId);
+    // A batch of a run that never started: no window can place it, but it is shown unless excluded.
+    const orphan =
+      filter.since === undefined && filter.until === undefined && (filter.runId ?? runId) === runId
+        ? newTrack(verify, runId, null)
+        : null;
+    if (orphan) flag(orphan, ev.data.position, 'run', stored, null);
+    tracks.set(runId, orphan);
+    return orphan;
+  };
+  return { next, tracks, seen: () => lastDecided > 0 };
+};
+
+const emptyView = (destinationId: string): DestinationView => ({
+  destinationId,
+  config: null,
+  configPosition: 0,
+  claims: null,
+  ledger: initialLedger(),
+});
+
+/** Folds one event; the what-if config's claims follow the same profiles the live claims do. */
+const fold = (s: EngineState, e: StoredEvent, alt: Claims | null): void => {
+  const input = !e.stream.startsWith('sync-') && !e.type.startsWith('Destination');
+  if (alt === null || !input) {
+    applyStored(s, e);
+    return;
+  }
+  const touched = touchedProfiles(s.world, { type: e.type, data: e.data } as InputEvent);
+  applyStored(s, e);
+  for (const profileId of touched) updateClaim(alt, s.world, profileId);
+};
+
+export const replayDestination = async (
+  store: EventStore,
+  destinationId: string,
+  opts: ReplayOptions = {},
+): Promise<E.Either<ReplayError, Replay>> => {
+  const filter = opts.runs ?? {};
+  const whatIf = opts.mode !== undefined || opts.config !== undefined;
+  const verify = opts.verify ?? !whatIf;
+  const scan = scanner(store, destinationId, filter, verify);
+  const late: Item[] = [];
+
+  const handle = (s: EngineState, alt: Claims | null, item: Item): void => {
+    const v = s.destinations.get(destinationId) ?? emptyView(destinationId);
+    const t = item.track;
+    if (item.kind === 'start') {
+      // The config a run recorded must be the one in force where it started.
+      if (!sameData(v.config, item.data.config)) flag(t, item.at, 'config', item.data.config, v.config);
+      const configured = item.data.config.syncMode;
+      if (configured !== undefined && configured !== item.data.mode)
+        flag(t, item.at, 'mode', item.data.mode, configured);
+      return;
+    }
+    const b = item.data;
+    t.report.batches++;
+    const run = t.context ?? (v.config?.syncMode ? { config: v.config, mode: v.config.syncMode } : null);
+    if (verify && run) {
+      const r = verifyBatch(s, v, destinationId, run, b);
+      t.report.decisions += r.profiles;
+      t.report.matched = (t.report.matched ?? 0) + r.matched;
+      t.report.mismatches.push(...r.mismatches);
+    } else t.report.decisions += b.profileIds.length;
+    if (whatIf && run) {
+      const mode = opts.mode ?? opts.config?.syncMode ?? run.mode;
+      const w = whatIfBatch(s, v, b, { config: opts.config ?? run.config, mode, claims: alt });
+      t.differences.push(...w.differences);
+      t.notObserved.push(...w.notObserved);
+    }
+  };
+
+  /** One pass over the store, handing each item the state exactly at its position. */
+  const pass = async (next: () => Promise<Item | undefined>, first: boolean): Promise<void> => {
+    const s = initialState();
+    const alt = opts.config ? emptyClaims(opts.config) : null;
+    const total = await store.head();
+    let pending = await next();
+    const drain = async (before: number): Promise<void> => {
+      while (pending !== undefined && pending.at < before) {
+        // Recorded after the log had passed its position (never by the engine): a second pass.
+        if (first && pending.at < s.position) late.push(pending);
+        else handle(s, alt, pending);
+        pending = await next();
+      }
+    };
+    let folded = 0;
+    for await (const e of store.readAll(0)) {
+      await drain(e.position);
+      if (pending === undefined) break;
+      fold(s, e, alt);
+      if (++folded % 2000 === 0) opts.onProgress?.(e.position, total);
+    }
+    await drain(Number.POSITIVE_INFINITY);
+    opts.onProgress?.(total, total);
+  };
+
+  await pass(scan.next, true);
+  if (late.length > 0) {
+    const queue = [...late].sort((a, b) => a.at - b.at);
+    await pass(() => Promise.resolve(queue.shift()), false);
+  }
+
+  if (!scan.seen()) return E.left({ _tag: 'NoRuns', destinationId });
+  if (filter.runId !== undefined && !scan.tracks.get(filter.runId))
+    return E.left({ _tag: 'UnknownRun', destinationId, runId: filter.runId });
+  const runs: RunReplay[] = [];
+  for (const t of scan.tracks.values()) {
+    if (!t) continue;
+    if (whatIf) t.report.counterfactual = counterfactualOf(t, opts);
+    t.report.mismatches.sort(byPlace);
+    runs.push(t.report);
+  }
+  return E.right({ destinationId, verified: verify, runs });
+};
+
+/** In the order the decisions were made; a profile's mismatches before its batch's. */
+const byPlace = (a: Mismatch, b: Mismatch): number =>
+  a.position - b.position ||
+  (a.profileId === null ? 1 : 0) - (b.profileId === null ? 1 : 0) ||
+  compareStrings(a.profileId ?? '', b.profileId ?? '');
+
+const counterfactualOf = (t: Track, opts: ReplayOptions): Counterfactual => ({
+  mode: opts.mode ?? opts.config?.syncMode ?? t.context?.mode ?? 'sync',
+  differences: t.differences,
+  counts: countKinds(t.differences),
+  notObserved: t.notObserved,
+  notes: opts.config && t.context ? caveats(t.context.config, opts.config) : [],
+});

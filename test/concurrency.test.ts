@@ -1,0 +1,86 @@
+// Two `syncline sync` processes for one destination (DESIGN §8): the sync stream's expected revision
+// lets exactly one of them run; the other stops with a clear message naming the run that won.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { population } from '../adapters/demo/people.js';
+import {
+  DESTINATION_ID,
+  NO_DIFFERENCE,
+  copyWorld,
+  createWorld,
+  launch,
+  readTables,
+  removeWorld,
+  syncEvents,
+  syncToEnd,
+  tableDiff,
+  type FaultWorld,
+  type Tables,
+} from './support/faultWorld.js';
+
+/** Enough profiles that a run takes about a second, most of it before and around RunStarted. */
+const PROFILES = 15_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const worlds: FaultWorld[] = [];
+const track = (w: FaultWorld): FaultWorld => (worlds.push(w), w);
+
+let unsynced: FaultWorld;
+let reference: Tables;
+let vipMembers: number;
+
+beforeAll(async () => {
+  const events = [...population(PROFILES)];
+  vipMembers = events.filter((e) => e.type === 'ProfileJoinedGroup' && e.data.groupId === 'vip').length;
+  unsynced = track(await createWorld(events, 'vip'));
+  const alone = track(await copyWorld(unsynced));
+  await syncToEnd(alone);
+  reference = readTables(alone);
+}, 60_000);
+
+afterAll(() => Promise.all(worlds.map(removeWorld)));
+
+describe('the reference: one sync alone', () => {
+  it('given the VIP collection of 15,000 profiles, when one sync runs alone, then the warehouse holds a row per VIP member', () => {
+    expect(vipMembers).toBeGreaterThan(PROFILES / 10);
+    expect(reference.rows).toHaveLength(vipMembers);
+    expect(reference.groups.filter((g) => g.endsWith('\tVIP'))).toHaveLength(vipMembers);
+  });
+});
+
+describe('two syncs started together', () => {
+  it.each([1, 2, 3, 4])(
+    'given a warehouse nobody syncs, when two `syncline sync --json` start at the same moment (round %i), then exactly one applies and the other exits 1 naming the winning run',
+    async () => {
+      const world = track(await copyWorld(unsynced));
+      const both = [launch(world, ['sync', '--json']), launch(world, ['sync', '--json'])];
+      const exits = await Promise.all(both.map((r) => r.exit));
+
+      expect(exits.map((e) => e.code).sort()).toEqual([0, 1]);
+      const winner = exits.find((e) => e.code === 0);
+      const loser = exits.find((e) => e.code === 1);
+      if (winner === undefined || loser === undefined) throw new Error('no winner and loser');
+
+      const sync = await syncEvents(world);
+      const started = sync.filter((e) => e.type === 'RunStarted');
+      expect(started).toHaveLength(1);
+      const runId = started[0]?.type === 'RunStarted' ? started[0].data.runId : '';
+      expect(runId).toMatch(UUID);
+      // Every event of the stream is the winner's: the loser wrote nothing.
+      expect(sync.filter((e) => !('runId' in e.data) || e.data.runId !== runId)).toEqual([]);
+      expect(sync[sync.length - 1]?.type).toBe('RunFinished');
+
+      expect(loser.stderr).toBe(
+        `syncline: destination ${DESTINATION_ID} is being synced by another process (run ${runId})\n`,
+      );
+      expect(loser.stdout).toBe('');
+      expect(winner.stderr).toBe('');
+      expect(JSON.parse(winner.stdout)).toEqual({
+        destinations: [
+          expect.objectContaining({ runId, considered: PROFILES, created: vipMembers, failed: 0 }),
+        ],
+      });
+
+      expect(tableDiff(readTables(world), reference)).toEqual(NO_DIFFERENCE);
+    },
+  );
+});

@@ -1,0 +1,413 @@
+// Worlds for the fault tests: a directory holding a SQLite store with generated profiles, a SQLite
+// destination configured in it and a config file for the built CLI; readers for what each one holds.
+import { spawn } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import { reportErrors } from '../../domain/codec.js';
+import type { Destination } from '../../domain/destination.js';
+import type { InputEvent } from '../../domain/events.js';
+import { SyncEvent, syncStream } from '../../domain/syncEvents.js';
+import { compareStrings } from '../../domain/values.js';
+import { resolveDestination } from '../../adapters/destinations/registry.js';
+import { openSqliteStore } from '../../adapters/stores/sqlite.js';
+import { applyConfig } from '../../engine/configure.js';
+import { ingest } from '../../engine/ingest.js';
+import type { EventStore } from '../../engine/ports.js';
+import { initialState } from '../../engine/state.js';
+import { CLI_PATH } from './cli.js';
+
+export const DESTINATION_ID = 'warehouse';
+export const STORE_FILE = 'events.db';
+export const DESTINATION_FILE = 'warehouse.db';
+export const CONFIG_FILE = 'syncline.config.json';
+
+export type Scope = 'all' | 'vip';
+
+/** The destination every fault world syncs to; its path is relative, so a copied world is a world. */
+export const warehouse = (scope: Scope): Destination => ({
+  destinationId: DESTINATION_ID,
+  name: 'Warehouse',
+  type: 'sqlite',
+  syncMode: 'sync',
+  collection: scope === 'all' ? { kind: 'all' } : { kind: 'group', groupId: 'vip' },
+  keyField: 'email',
+  mapping: {
+    email: 'email',
+    first_name: 'firstName',
+    last_name: 'lastName',
+    ltv: 'lifetimeValue',
+    plan: 'plan',
+    signed_up: 'signedUpAt',
+  },
+  groupMapping: { vip: 'VIP', newsletter: 'Newsletter', trial: 'Trial' },
+  options: { path: DESTINATION_FILE, table: 'contacts' },
+});
+
+export type FaultWorld = {
+  readonly dir: string;
+  readonly storePath: string;
+  readonly destinationPath: string;
+};
+
+const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<A>): Promise<A> => {
+  const opened = openSqliteStore(w.storePath);
+  if (E.isLeft(opened)) throw new Error(opened.left.message);
+  try {
+    return await work(opened.right);
+  } finally {
+    await opened.right.close();
+  }
+};
+
+const at = (dir: string): FaultWorld => ({
+  dir,
+  storePath: join(dir, STORE_FILE),
+  destinationPath: join(dir, DESTINATION_FILE),
+});
+
+/** Appends input events through the engine's ingest (checked, one transaction), as JSON lines. */
+export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Promise<number> =>
+  withStore(w, async (store) => {
+    // A JSONL file's text, read line by line as the CLI reads a file.
+    const text = events.map((e) => JSON.stringify(e)).join('\n');
+    const lines = () => createInterface({ input: Readable.from([text]), crlfDelay: Infinity });
+    const r = await ingest(store, initialState(), lines, {
+      checkDestination: (d) => {
+        const resolved = resolveDestination(d);
+        return E.isLeft(resolved) ? resolved.left : [];
+      },
+      maxProblems: 10,
+      chunkSize: 2_000,
+    });
+    if (E.isLeft(r)) throw new Error(`ingest refused the events: ${JSON.stringify(r.left)}`);
+    return r.right.appended;
+  });
+
+/** A new world: `events` ingested, the warehouse configured (sync mode), and the CLI's config file. */
+export const createWorld = async (events: readonly InputEvent[], scope: Scope): Promise<FaultWorld> => {
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')));
+  await ingestEvents(w, events);
+  const config = warehouse(scope);
+  await withStore(w, async (store) => {
+    const r = await applyConfig(store, initialState(), [config], false);
+    if (E.isLeft(r)) throw new Error(r.left);
+  });
+  await writeFile(
+    join(w.dir, CONFIG_FILE),
+    JSON.stringify({ store: `sqlite:${STORE_FILE}`, destinations: [config] }, null, 2),
+  );
+  return w;
+};
+
+/** A copy of a world whose files no process has open: the same events at the same positions. */
+export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')));
+  for (const name of await readdir(from.dir)) await copyFile(join(from.dir, name), join(w.dir, name));
+  return w;
+};
+
+export const removeWorld = (w: FaultWorld): Promise<void> => rm(w.dir, { recursive: true, force: true });
+
+export type Exit = {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** wall-clock milliseconds from spawn to exit */
+  readonly ms: number;
+};
+
+export type Running = {
+  readonly pid: number;
+  readonly kill: () => void;
+  /** SIGSTOP: freezes the process where it is, so a test can look before deciding to kill */
+  readonly freeze: () => void;
+  /** SIGCONT: lets a frozen process go on */
+  readonly thaw: () => void;
+  readonly exit: Promise<Exit>;
+};
+
+/** Starts the built `syncline` in the world's directory, with no store URL or colours from our shell. */
+export const launch = (w: FaultWorld, args: readonly string[]): Running => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['SYNCLINE_STORE', 'FORCE_COLOR', 'NO_COLOR']) delete env[name];
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: w.dir, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  // 'close' comes after 'exit' and after the pipes drain, so the output is complete.
+  const exit = new Promise<Exit>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started }),
+    );
+  });
+  if (child.pid === undefined) throw new Error('could not start the syncline CLI');
+  return {
+    pid: child.pid,
+    kill: () => void child.kill('SIGKILL'),
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
+    exit,
+  };
+};
+
+/** Runs `syncline sync …` to its end and fails unless it exits 0. */
+export const syncToEnd = async (w: FaultWorld, args: readonly string[] = []): Promise<Exit> => {
+  const exit = await launch(w, ['sync', ...args]).exit;
+  if (exit.code !== 0)
+    throw new Error(`syncline sync exited ${exit.code ?? exit.signal}: ${exit.stderr}${exit.stdout}`);
+  return exit;
+};
+
+export type Tables = {
+  /** one JSON line per row of the records table, in key order */
+  readonly rows: readonly string[];
+  /** one `key\tgroup` line per row of the groups table, sorted */
+  readonly groups: readonly string[];
+};
+
+/** Both destination tables as a person with the sqlite3 shell sees them (empty before any sync). */
+export const readTables = (w: FaultWorld): Tables => {
+  if (!existsSync(w.destinationPath)) return { rows: [], groups: [] };
+  const db = new Database(w.destinationPath, { fileMustExist: true });
+  try {
+    const exists = (name: string) =>
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    // Values are shown with their SQLite storage class, so 100 and '100' (or a BLOB) never compare equal.
+    const rows = exists('contacts')
+      ? (db.prepare('SELECT * FROM contacts ORDER BY email').all() as Record<string, unknown>[]).map((r) =>
+          JSON.stringify(
+            Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? `blob:${v.toString('utf8')}` : v]),
+          ),
+        )
+      : [];
+    const groups = exists('contacts_groups')
+      ? (
+          db.prepare('SELECT record_key, group_name FROM contacts_groups').raw().all() as [string, string][]
+        ).map(([k, g]) => `${k}\t${g}`)
+      : [];
+    return { rows: [...rows].sort(compareStrings), groups: groups.sort(compareStrings) };
+  } finally {
+    db.close();
+  }
+};
+
+/** How many rows the records table holds (0 before the first apply creates it). */
+export const destinationRows = (w: FaultWorld): number => {
+  if (!existsSync(w.destinationPath)) return 0;
+  const db = new Database(w.destinationPath, { fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'contacts'").get();
+    return table === undefined ? 0 : (db.prepare('SELECT count(*) FROM contacts').pluck().get() as number);
+  } finally {
+    db.close();
+  }
+};
+
+/** What differs between two tables, at most `limit` lines each way: empty lists when they are equal. */
+export const tableDiff = (actual: Tables, expected: Tables, limit = 5) => {
+  const side = (a: readonly string[], b: readonly string[]) => {
+    const other = new Set(b);
+    const only = a.filter((x) => !other.has(x));
+    return { count: only.length, first: only.slice(0, limit) };
+  };
+  return {
+    rowsMissing: side(expected.rows, actual.rows),
+    rowsUnexpected: side(actual.rows, expected.rows),
+    groupsMissing: side(expected.groups, actual.groups),
+    groupsUnexpected: side(actual.groups, expected.groups),
+  };
+};
+
+export const NO_DIFFERENCE = {
+  rowsMissing: { count: 0, first: [] },
+  rowsUnexpected: { count: 0, first: [] },
+  groupsMissing: { count: 0, first: [] },
+  groupsUnexpected: { count: 0, first: [] },
+};
+
+export type StoredSyncEvent = SyncEvent & { readonly revision: number; readonly position: number };
+
+/** PRAGMA integrity_check's answer for the store file: "ok" when it is sound. */
+export const storeIntegrity = (w: FaultWorld): string => {
+  const db = new Database(w.storePath, { fileMustExist: true });
+  try {
+    return (db.pragma('integrity_check') as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .join('; ');
+  } finally {
+    db.close();
+  }
+};
+
+/** Opens the store as the CLI would and reads every event through the adapter; returns how many. */
+export const readAllEvents = (w: FaultWorld): Promise<number> =>
+  withStore(w, async (store) => {
+    let n = 0;
+    for await (const _ of store.readAll()) n++;
+    return n;
+  });
+
+/** The sync stream, each event checked by its codec (a malformed one throws). */
+export const syncEvents = (w: FaultWorld): Promise<readonly StoredSyncEvent[]> =>
+  withStore(w, async (store) => {
+    const decoded: StoredSyncEvent[] = [];
+    for await (const e of store.readStream(syncStream(DESTINATION_ID))) {
+      const d = SyncEvent.decode({ type: e.type, data: e.data });
+      if (E.isLeft(d))
+        throw new Error(`sync event ${e.revision} does not decode: ${reportErrors(d.left).join('; ')}`);
+      decoded.push({ ...d.right, revision: e.revision, position: e.position });
+    }
+    return decoded;
+  });
+
+type Decided = Extract<SyncEvent, { type: 'BatchDecided' }>;
+
+/**
+ * Decisions (not skips) that have no outcome: no BatchApplied result with their command id, no later
+ * settlement of it, and no later decision for the same profile. Empty when every decision is accounted for.
+ */
+export const decisionsWithoutOutcome = (
+  sync: readonly StoredSyncEvent[],
+): { commandId: string; profileId: string; revision: number }[] => {
+  const applied = new Set<string>();
+  const settledAfter = new Map<string, number>();
+  const decidedAt = new Map<string, number[]>();
+  for (const e of sync) {
+    if (e.type === 'BatchApplied') for (const r of e.data.results) applied.add(r.commandId);
+    if (e.type === 'BatchDecided') {
+      for (const s of (e as Decided).data.settled ?? []) settledAfter.set(s.commandId, e.revision);
+      for (const r of (e as Decided).data.decisions) {
+        const list = decidedAt.get(r.decision.profileId) ?? [];
+        list.push(e.revision);
+        decidedAt.set(r.decision.profileId, list);
+      }
+    }
+  }
+  const missing: { commandId: string; profileId: string; revision: number }[] = [];
+  for (const e of sync) {
+    if (e.type !== 'BatchDecided') continue;
+    for (const r of e.data.decisions) {
+      if (r.decision.operation === 'skip' || applied.has(r.commandId)) continue;
+      const settled = settledAfter.get(r.commandId);
+      if (settled !== undefined && settled > e.revision) continue;
+      const later = (decidedAt.get(r.decision.profileId) ?? []).some((rev) => rev > e.revision);
+      if (later) continue;
+      missing.push({ commandId: r.commandId, profileId: r.decision.profileId, revision: e.revision });
+    }
+  }
+  return missing;
+};
+
+/** How many events of each type the sync stream holds, counted in SQL (cheap, unlike inspectStore). */
+export const syncEventCounts = (w: FaultWorld): Readonly<Record<SyncEvent['type'], number>> => {
+  const counts: Record<SyncEvent['type'], number> = {
+    RunStarted: 0,
+    BatchDecided: 0,
+    BatchApplied: 0,
+    RunFinished: 0,
+    RunFailed: 0,
+    RetryRequested: 0,
+  };
+  if (!existsSync(w.storePath)) return counts;
+  const db = new Database(w.storePath, { fileMustExist: true });
+  try {
+    const rows = db
+      .prepare('SELECT type, count(*) AS n FROM events WHERE stream = ? GROUP BY type')
+      .all(syncStream(DESTINATION_ID)) as { type: SyncEvent['type']; n: number }[];
+    for (const { type, n } of rows) counts[type] = n;
+    return counts;
+  } finally {
+    db.close();
+  }
+};
+
+/**
+ * Polls the store, as another process would, until its sync stream holds `count` events of `type`,
+ * and returns the milliseconds waited. Throws if the process ends first: then no run was in flight.
+ */
+export const waitForSyncEvents = async (
+  w: FaultWorld,
+  running: Running,
+  type: SyncEvent['type'],
+  count: number,
+): Promise<number> => {
+  const started = performance.now();
+  let ended = false;
+  void running.exit.then(() => (ended = true));
+  while (!existsSync(w.storePath)) await new Promise((resolve) => setTimeout(resolve, 2));
+  const db = new Database(w.storePath, { fileMustExist: true });
+  try {
+    const counted = db.prepare('SELECT count(*) FROM events WHERE stream = ? AND type = ?').pluck();
+    for (;;) {
+      if ((counted.get(syncStream(DESTINATION_ID), type) as number) >= count)
+        return performance.now() - started;
+      if (ended) throw new Error(`the sync ended before its sync stream held ${count} ${type}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  } finally {
+    db.close();
+  }
+};
+
+type Row = Record<string, unknown>;
+type Lookup = { readonly row: (key: string) => Row | undefined; readonly groups: (key: string) => string[] };
+
+/** Whether the destination holds what a decision asked for: its fields and its group changes. */
+const holds = (at: Lookup, r: Decided['data']['decisions'][number]): boolean => {
+  const d = r.decision;
+  if (d.operation === 'delete') return at.row(d.key ?? '') === undefined;
+  const key = r.keyAfter ?? d.key ?? '';
+  const found = at.row(key);
+  if (found === undefined) return false;
+  const groups = new Set(at.groups(key));
+  return (
+    Object.entries(d.fields.set).every(([f, v]) => found[f] === v) &&
+    d.groups.add.every((g) => groups.has(g)) &&
+    d.groups.remove.every((g) => !groups.has(g))
+  );
+};
+
+/**
+ * Where in a run a kill landed, from the sync stream after `known` events and the destination:
+ * before RunStarted, in the first batch, after batch k was decided (its apply committed or not),
+ * or after RunFinished.
+ */
+export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], known: number): string => {
+  const run = sync.slice(known);
+  const last = run[run.length - 1];
+  if (last === undefined) return 'before RunStarted (starting up, catching up)';
+  if (last.type === 'RunStarted') return 'in batch 1, before its BatchDecided (lookup or decide)';
+  if (last.type === 'RunFinished') return 'after RunFinished';
+  if (last.type !== 'BatchDecided') return `after ${last.type}`;
+  const k = run.filter((e) => e.type === 'BatchDecided').length;
+  const commands = last.data.decisions.filter((r) => r.decision.operation !== 'skip');
+  if (commands.length === 0) return `after batch ${k} was decided (nothing to apply)`;
+  const db = new Database(w.destinationPath, { fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'contacts'");
+    if (tables.get() === undefined) return `after batch ${k} was decided, before the first apply committed`;
+    const select = db.prepare('SELECT * FROM contacts WHERE email = ?');
+    const groupsOf = db.prepare('SELECT group_name FROM contacts_groups WHERE record_key = ?').pluck();
+    const at: Lookup = {
+      row: (key) => select.get(key) as Row | undefined,
+      groups: (key) => groupsOf.all(key) as string[],
+    };
+    const held = commands.filter((r) => holds(at, r)).length;
+    if (held === 0) return `after batch ${k} was decided, before its apply committed`;
+    if (held === commands.length)
+      return `after batch ${k} was applied, before its outcomes were recorded (next lookup or decide)`;
+    return `after batch ${k} was decided, with ${held} of ${commands.length} commands visible`;
+  } finally {
+    db.close();
+  }
+};
