@@ -16,7 +16,7 @@ import { defaultDelivery, deliver, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
 import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
-import { emptyCounts, tally, type RunSummary } from './summary.js';
+import { emptyCounts, tallyApplied, tallyDecided, type RunSummary } from './summary.js';
 
 export type SyncError =
   | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
@@ -34,6 +34,8 @@ export type Owner = { readonly host: string; readonly pid: number };
 
 export type SyncOptions = {
   readonly batchSize: number;
+  /** commands applied to the destination in one call, gathered from consecutive batches */
+  readonly applyBatchSize: number;
   readonly full: boolean;
   readonly delivery: DeliveryOptions;
   readonly owner: Owner;
@@ -58,6 +60,7 @@ const processAlive = (owner: Owner): boolean => {
 
 export const defaultSyncOptions: SyncOptions = {
   batchSize: 500,
+  applyBatchSize: 5000,
   full: false,
   delivery: defaultDelivery,
   owner: { host: hostname(), pid: process.pid },
@@ -148,6 +151,23 @@ export const syncDestination = async (
 
   const counts = emptyCounts();
   const outbox: Tagged[] = [];
+  /*
+   * Commands of several decided batches are applied together: a destination's commit is its costly
+   * part, and every decision is already recorded before it is applied. Outcomes ride with the next
+   * append; if the process dies before then, the next run settles those commands by observation.
+   */
+  const queue: Command[] = [];
+  const flush = async (): Promise<void> => {
+    const commands = queue.splice(0);
+    if (commands.length === 0) return;
+    const results = await deliver(destination, commands, opts.delivery);
+    outbox.push({
+      type: 'BatchApplied',
+      tags: commands.map((c) => profileTag(destinationId, c.profileId)),
+      data: { runId, results },
+    });
+    tallyApplied(counts, commands, results);
+  };
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const position = s.position;
@@ -203,20 +223,14 @@ export const syncDestination = async (
     ]);
     if (E.isLeft(decided)) return decided;
 
-    const commands = decisions
-      .filter((r) => r.decision.operation !== 'skip')
-      .map((r) => toCommand(r.commandId, r.decision));
-    const results = commands.length > 0 ? await deliver(destination, commands, opts.delivery) : [];
-    // Outcomes ride with the next batch's decisions (one commit instead of two): if the process dies
-    // before then, the next run finds these commands unsettled and settles them by observation.
-    if (results.length > 0) {
-      outbox.push({
-        type: 'BatchApplied',
-        tags: commands.map((c) => profileTag(destinationId, c.profileId)),
-        data: { runId, results },
-      });
-    }
-    tally(counts, decisions, results, unchanged);
+    queue.push(
+      ...decisions
+        .filter((r) => r.decision.operation !== 'skip')
+        .map((r) => toCommand(r.commandId, r.decision)),
+    );
+    tallyDecided(counts, decisions, unchanged);
+    const last = i + opts.batchSize >= profileIds.length;
+    if (queue.length >= opts.applyBatchSize || last) await flush();
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
 

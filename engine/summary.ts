@@ -1,5 +1,6 @@
 // What a run did, counted: created, updated, deleted, skipped (by message), failed, unchanged.
 // The same counts go into RunFinished, `sync --json` and the demo's summary.
+import type { Command } from '../domain/command.js';
 import type { RecordedDecision, CommandResult } from '../domain/syncEvents.js';
 
 export type Counts = {
@@ -24,31 +25,34 @@ export const emptyCounts = (): Counts => ({
 
 const DONE = { create: 'created', update: 'updated', delete: 'deleted' } as const;
 
-export const tally = (
-  c: Counts,
-  decisions: readonly RecordedDecision[],
-  results: readonly CommandResult[],
-  unchanged: number,
-): void => {
+/** Skips and unchanged profiles count when decided; commands count when their outcome is known. */
+export const tallyDecided = (c: Counts, decisions: readonly RecordedDecision[], unchanged: number): void => {
   c.totals.unchanged += unchanged;
-  const byId = new Map(results.map((r) => [r.commandId, r]));
-  for (const { commandId, decision } of decisions) {
-    if (decision.operation === 'skip') {
-      c.totals.skipped++;
-      const m = decision.message ?? 'skipped';
-      c.skippedByMessage[m] = (c.skippedByMessage[m] ?? 0) + 1;
-      continue;
-    }
-    const r = byId.get(commandId);
-    if (r?.status === 'ok') c.totals[DONE[decision.operation]]++;
-    else {
-      c.totals.failed++;
-      c.failures.push({
-        profileId: decision.profileId,
-        commandId,
-        message: r?.message ?? 'no outcome',
-        retryable: r?.retryable ?? false,
-      });
-    }
+  for (const { decision } of decisions) {
+    if (decision.operation !== 'skip') continue;
+    c.totals.skipped++;
+    const m = decision.message ?? 'skipped';
+    c.skippedByMessage[m] = (c.skippedByMessage[m] ?? 0) + 1;
   }
+};
+
+export const tallyApplied = (
+  c: Counts,
+  commands: readonly Command[],
+  results: readonly CommandResult[],
+): void => {
+  commands.forEach((command, i) => {
+    const r = results[i];
+    if (r?.status === 'ok') {
+      c.totals[DONE[command.operation]]++;
+      return;
+    }
+    c.totals.failed++;
+    c.failures.push({
+      profileId: command.profileId,
+      commandId: command.commandId,
+      message: r?.message ?? 'no outcome',
+      retryable: r?.retryable ?? false,
+    });
+  });
 };

@@ -117,7 +117,11 @@ describe('verifying runs that crashed, failed and were settled', () => {
         throw new Error('killed');
       },
     };
-    const crash = syncDestination(w.store, w.state, 'crm', dying, { ...noWait, batchSize: 1 });
+    const crash = syncDestination(w.store, w.state, 'crm', dying, {
+      ...noWait,
+      batchSize: 1,
+      applyBatchSize: 1,
+    });
     await expect(crash).rejects.toThrow('killed');
     w.destination.failNextApplies('bob@x.io', 1, { retryable: false, message: 'rejected' });
     await w.synced({ isAlive: () => false });

@@ -21,7 +21,7 @@ export const follow = (
   ctx: CliContext,
   s: Session,
   configs: readonly DestinationConfig[],
-  options: { batchSize: number; maxDeletes?: number },
+  options: { batchSize: number; applyBatchSize: number; maxDeletes?: number },
   describeRun: (r: RunSummary) => string[],
   toError: (e: SyncError) => CliError,
 ): TE.TaskEither<CliError, void> =>
@@ -49,6 +49,7 @@ export const follow = (
           const subscription = followSync(s.store, s.state, destinations, {
             ...defaultSyncOptions,
             batchSize: options.batchSize,
+            applyBatchSize: options.applyBatchSize,
             ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
           }).subscribe({
             next: ({ outcome }) => {

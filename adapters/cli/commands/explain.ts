@@ -96,7 +96,11 @@ const humanExplain = (ctx: CliContext, x: Explanation): string[] => {
       ),
     );
   if (x.pending.length > 0)
-    lines.push(c.yellow(`${plural(x.pending.length, 'command')} still without an outcome (pending).`));
+    lines.push(
+      c.yellow(
+        `${plural(x.pending.length, 'command')} without an outcome ${x.at === null ? 'yet' : 'by then'} (pending).`,
+      ),
+    );
   if (x.at !== null) {
     const head = [`as of ${showTime(x.at.at)}`, `the store up to position #${x.at.position}`];
     lines.push('', table(c, head, atRows(c, x.at)));

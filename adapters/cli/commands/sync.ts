@@ -16,6 +16,7 @@ import { chosenDestinations, openDestination, withSession, type Session } from '
 type SyncFlags = {
   destination?: string;
   batchSize: number;
+  applyBatchSize: number;
   full?: boolean;
   maxDeletes?: number;
   follow?: boolean;
@@ -72,6 +73,7 @@ const runOne = (
           syncDestination(s.store, s.state, destinationId, destination, {
             ...defaultSyncOptions,
             batchSize: flags.batchSize,
+            applyBatchSize: flags.applyBatchSize,
             full: flags.full === true,
             onProgress: bar.update,
             ...(flags.maxDeletes === undefined ? {} : { maxDeletes: flags.maxDeletes }),
@@ -155,6 +157,12 @@ export const syncCommand: CliCommand = (program, runHandler) => {
     .description('observe each destination, decide, record, apply and record the outcomes')
     .option('--destination <id>', 'only this destination')
     .option('--batch-size <n>', 'profiles per lookup, decision and apply batch', positiveInt, 500)
+    .option(
+      '--apply-batch-size <n>',
+      'commands applied to the destination at once, gathered from consecutive batches',
+      positiveInt,
+      5000,
+    )
     .option('--full', 'look at every profile, not only those changed since the last run')
     .option('--follow', 'keep syncing as new events arrive, until interrupted')
     .option(
