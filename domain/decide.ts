@@ -11,7 +11,7 @@ import type {
   Verdict,
 } from './decision.js';
 import { MESSAGES } from './decision.js';
-import { managedGroupNames, type Destination } from './destination.js';
+import { managedGroupNames, mappedFields, type Destination } from './destination.js';
 import { allows } from './modes.js';
 import { compareStrings, keyOf, valueEquals, type Properties, type Value } from './values.js';
 
@@ -33,7 +33,7 @@ export const inScope = (d: Destination, profile: ProfileSnapshot | null): profil
 /** Each mapped field whose property the profile has, in field order; null stays null. */
 export const desiredFields = (d: Destination, profile: ProfileSnapshot): Properties => {
   const out: Properties = {};
-  for (const field of Object.keys(d.mapping).sort(compareStrings)) {
+  for (const field of mappedFields(d)) {
     const property = d.mapping[field] as string;
     if (Object.hasOwn(profile.properties, property)) out[field] = profile.properties[property] as Value;
   }

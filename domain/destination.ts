@@ -58,6 +58,29 @@ export const Destination = new t.Type<t.TypeOf<typeof DestinationShape>, t.Outpu
 );
 export type Destination = t.TypeOf<typeof Destination>;
 
-/** The managed list/tag names: the only ones syncline ever adds or removes. */
-export const managedGroupNames = (d: Destination): ReadonlySet<string> =>
-  new Set(Object.values(d.groupMapping ?? {}));
+const managedCache = new WeakMap<Destination, ReadonlySet<string>>();
+
+/**
+ * The managed list/tag names: the only ones syncline ever adds or removes. Memoised per destination
+ * object (configs are never mutated), since decide asks for them once per profile.
+ */
+export const managedGroupNames = (d: Destination): ReadonlySet<string> => {
+  let names = managedCache.get(d);
+  if (names === undefined) {
+    names = new Set(Object.values(d.groupMapping ?? {}));
+    managedCache.set(d, names);
+  }
+  return names;
+};
+
+const fieldsCache = new WeakMap<Destination, readonly string[]>();
+
+/** The mapped destination fields in code-unit order, memoised like managedGroupNames. */
+export const mappedFields = (d: Destination): readonly string[] => {
+  let fields = fieldsCache.get(d);
+  if (fields === undefined) {
+    fields = Object.keys(d.mapping).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    fieldsCache.set(d, fields);
+  }
+  return fields;
+};

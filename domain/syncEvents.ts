@@ -99,7 +99,8 @@ export const RunFinished = syncEvent(
   struct('data', { runId: NonEmptyString, position: t.number, counts: RunCounts, finishedAt: IsoTime }),
 );
 
-/** A run that stopped before finishing (destination down, guardrail): its reason, for status and log. */
+/** A run that stopped before finishing (the destination stayed down): its reason, for status and log. A run
+ *  the delete guardrail refuses is refused before it starts, so it records nothing. */
 export const RunFailed = syncEvent(
   'RunFailed',
   struct('data', { runId: NonEmptyString, message: t.string, failedAt: IsoTime }),

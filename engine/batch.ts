@@ -30,12 +30,15 @@ export const prepare = (
   mode: SyncModeName,
   profileIds: readonly string[],
 ): Prepared[] => {
-  const pendingOf = new Map<string, PendingCommand[]>();
-  for (const cmd of v.ledger.pending.values()) {
-    const list = pendingOf.get(cmd.decision.profileId);
-    if (list) list.push(cmd);
-    else pendingOf.set(cmd.decision.profileId, [cmd]);
-  }
+  const pendingOf = (profileId: string): PendingCommand[] => {
+    const ids = v.ledger.pendingByProfile.get(profileId);
+    if (ids === undefined) return [];
+    // In decision order: the ledger fold settles them in that order too.
+    return [...ids].flatMap((id) => {
+      const cmd = v.ledger.pending.get(id);
+      return cmd ? [cmd] : [];
+    });
+  };
   return profileIds.map((profileId) => {
     const profile = profileSnapshot(s.world, profileId);
     const ledger = v.ledger.entries.get(profileId) ?? null;
@@ -43,7 +46,7 @@ export const prepare = (
     const keys: string[] = [];
     if (key !== undefined) keys.push(key);
     if (ledger !== null && ledger.key !== key) keys.push(ledger.key);
-    const pending = pendingOf.get(profileId) ?? [];
+    const pending = pendingOf(profileId);
     for (const cmd of pending)
       for (const k of [cmd.decision.key ?? '', cmd.keyAfter]) if (k !== '' && !keys.includes(k)) keys.push(k);
     const claims = v.claims ? claimsFor(v.claims, keys, profileId) : {};

@@ -37,7 +37,7 @@ export const scopeWords = (c: ReasonContext): string => {
       return 'the collection is empty (kind none)';
     case 'group': {
       const g = collection.groupId;
-      if (p.groups.has(g)) return `member of ${g}`;
+      if (p.groups.includes(g)) return `member of ${g}`;
       if (c.world.groups.get(g)?.deleted === true && c.everJoined.has(g)) return `group ${g} was deleted`;
       return c.everJoined.has(g)
         ? `left the collection (no longer a member of ${g})`

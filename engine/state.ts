@@ -3,7 +3,7 @@
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
-import { buildClaims, updateClaim, type Claims } from '../projections/claims.js';
+import { buildClaims, claimantsOf, updateClaim, type Claims } from '../projections/claims.js';
 import { foldLedger, initialLedger, type Ledger } from '../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../projections/world.js';
 import type { EventStore, StoredEvent } from './ports.js';
@@ -85,8 +85,7 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
       if (before !== after) {
         for (const k of [before, after]) {
           if (k === undefined) continue;
-          for (const other of v.claims.byKey.get(k) ?? [])
-            if (other !== profileId) touch(s, e.position, other);
+          for (const other of claimantsOf(v.claims, k)) if (other !== profileId) touch(s, e.position, other);
         }
       }
     }

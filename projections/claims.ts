@@ -7,7 +7,8 @@ import { profileSnapshot, type World } from './world.js';
 
 export type Claims = {
   readonly destination: Destination;
-  readonly byKey: Map<string, Set<string>>;
+  /** key → its claimant, or a Set when several claim it (rare; a Set per key would cost too much) */
+  readonly byKey: Map<string, string | Set<string>>;
   readonly keyOf: Map<string, string>;
 };
 
@@ -27,16 +28,20 @@ export const updateClaim = (c: Claims, w: World, profileId: string): Claims => {
   if (before === key) return c;
   if (before !== undefined) {
     const holders = c.byKey.get(before);
-    holders?.delete(profileId);
-    if (holders?.size === 0) c.byKey.delete(before);
+    if (holders === profileId) c.byKey.delete(before);
+    else if (holders instanceof Set) {
+      holders.delete(profileId);
+      if (holders.size === 1) c.byKey.set(before, holders.values().next().value as string);
+    }
   }
   if (key === undefined) {
     c.keyOf.delete(profileId);
   } else {
     c.keyOf.set(profileId, key);
     const holders = c.byKey.get(key);
-    if (holders) holders.add(profileId);
-    else c.byKey.set(key, new Set([profileId]));
+    if (holders === undefined) c.byKey.set(key, profileId);
+    else if (holders instanceof Set) holders.add(profileId);
+    else if (holders !== profileId) c.byKey.set(key, new Set([holders, profileId]));
   }
   return c;
 };
@@ -48,10 +53,16 @@ export const buildClaims = (destination: Destination, w: World): Claims => {
   return c;
 };
 
+/** Every in-scope profile that claims `key`. */
+export const claimantsOf = (c: Claims, key: string): Iterable<string> => {
+  const holders = c.byKey.get(key);
+  return holders === undefined ? [] : typeof holders === 'string' ? [holders] : holders;
+};
+
 /** The smallest in-scope profile id other than `profileId` that claims `key`. */
 export const otherClaimant = (c: Claims, key: string, profileId: string): string | undefined => {
   let best: string | undefined;
-  for (const id of c.byKey.get(key) ?? []) {
+  for (const id of claimantsOf(c, key)) {
     if (id !== profileId && (best === undefined || compareStrings(id, best) < 0)) best = id;
   }
   return best;

@@ -37,6 +37,8 @@ export type Ledger = {
   /** record key → the profile that last wrote it: one owner per record */
   readonly owners: Map<string, string>;
   readonly pending: Map<string, PendingCommand>;
+  /** profile → ids of its pending commands, so a batch finds its own without scanning them all */
+  readonly pendingByProfile: Map<string, Set<string>>;
   readonly failures: Map<string, Failure>;
   readonly retryRequested: Set<string>;
   /** the run started and not yet finished or failed (after a crash, until the next run starts) */
@@ -52,6 +54,7 @@ export const initialLedger = (): Ledger => ({
   entries: new Map(),
   owners: new Map(),
   pending: new Map(),
+  pendingByProfile: new Map(),
   failures: new Map(),
   retryRequested: new Set(),
   open: null,
@@ -68,12 +71,8 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
     case 'delete':
       return undefined;
     case 'create':
-      return {
-        profileId: d.profileId,
-        key: cmd.keyAfter,
-        fields: { ...d.fields.set },
-        groups: [...d.groups.add],
-      };
+      // Shared, not copied: decisions are never mutated, and a million entries should not cost twice.
+      return { profileId: d.profileId, key: cmd.keyAfter, fields: d.fields.set, groups: d.groups.add };
     case 'update': {
       const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
       for (const f of d.fields.unset) delete fields[f];
@@ -136,6 +135,22 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   l.entries.set(pid, next);
 };
 
+const pend = (l: Ledger, cmd: PendingCommand): void => {
+  l.pending.set(cmd.commandId, cmd);
+  const pid = cmd.decision.profileId;
+  const ids = l.pendingByProfile.get(pid);
+  if (ids) ids.add(cmd.commandId);
+  else l.pendingByProfile.set(pid, new Set([cmd.commandId]));
+};
+
+const unpend = (l: Ledger, cmd: PendingCommand): void => {
+  l.pending.delete(cmd.commandId);
+  const pid = cmd.decision.profileId;
+  const ids = l.pendingByProfile.get(pid);
+  ids?.delete(cmd.commandId);
+  if (ids?.size === 0) l.pendingByProfile.delete(pid);
+};
+
 /** Folds one sync event (in stream order). Updates the ledger in place and returns it. */
 export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
   l.revision++;
@@ -154,7 +169,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
         const cmd = l.pending.get(s.commandId);
         if (!cmd) continue;
         if (s.status === 'confirmed') settle(l, cmd);
-        l.pending.delete(s.commandId);
+        unpend(l, cmd);
       }
       for (const pid of e.data.cleared ?? []) {
         l.failures.delete(pid);
@@ -165,7 +180,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
         l.failures.delete(pid);
         l.retryRequested.delete(pid);
         if (r.decision.operation === 'skip') continue;
-        l.pending.set(r.commandId, {
+        pend(l, {
           runId: e.data.runId,
           commandId: r.commandId,
           decision: r.decision,
@@ -178,7 +193,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
       for (const r of e.data.results) {
         const cmd = l.pending.get(r.commandId);
         if (!cmd) continue;
-        l.pending.delete(r.commandId);
+        unpend(l, cmd);
         if (r.status === 'ok') settle(l, cmd);
         else
           l.failures.set(cmd.decision.profileId, {

@@ -4,7 +4,8 @@ import type { ProfileSnapshot } from '../domain/decision.js';
 import type { InputEvent } from '../domain/events.js';
 import type { Properties } from '../domain/values.js';
 
-export type ProfileState = { properties: Properties; groups: Set<string>; deleted: boolean };
+/** `groups` is a small array, not a Set: a Set per profile costs more memory than a million profiles can spare. */
+export type ProfileState = { properties: Properties; groups: string[]; deleted: boolean };
 export type GroupState = { name: string; members: Set<string>; deleted: boolean };
 export type World = {
   readonly profiles: Map<string, ProfileState>;
@@ -16,6 +17,11 @@ export const initialWorld = (): World => ({ profiles: new Map(), groups: new Map
 const liveProfile = (w: World, id: string): ProfileState | undefined => {
   const p = w.profiles.get(id);
   return p === undefined || p.deleted ? undefined : p;
+};
+
+const leave = (p: ProfileState | undefined, groupId: string): void => {
+  const i = p ? p.groups.indexOf(groupId) : -1;
+  if (p && i >= 0) p.groups.splice(i, 1);
 };
 
 const liveGroup = (w: World, id: string): GroupState | undefined => {
@@ -36,7 +42,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       if (liveProfile(w, e.data.profileId)) return w;
       w.profiles.set(e.data.profileId, {
         properties: { ...e.data.properties },
-        groups: new Set(),
+        groups: [],
         deleted: false,
       });
       return w;
@@ -53,7 +59,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       const p = liveProfile(w, e.data.profileId);
       if (!p) return w;
       for (const g of p.groups) w.groups.get(g)?.members.delete(e.data.profileId);
-      w.profiles.set(e.data.profileId, { properties: {}, groups: new Set(), deleted: true });
+      w.profiles.set(e.data.profileId, { properties: {}, groups: [], deleted: true });
       return w;
     }
     case 'GroupCreated': {
@@ -64,7 +70,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
     case 'GroupDeleted': {
       const g = liveGroup(w, e.data.groupId);
       if (!g) return w;
-      for (const m of g.members) w.profiles.get(m)?.groups.delete(e.data.groupId);
+      for (const m of g.members) leave(w.profiles.get(m), e.data.groupId);
       w.groups.set(e.data.groupId, { name: g.name, members: new Set(), deleted: true });
       return w;
     }
@@ -72,7 +78,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       const p = liveProfile(w, e.data.profileId);
       const g = liveGroup(w, e.data.groupId);
       if (!p || !g) return w;
-      p.groups.add(e.data.groupId);
+      if (!p.groups.includes(e.data.groupId)) p.groups.push(e.data.groupId);
       g.members.add(e.data.profileId);
       return w;
     }
@@ -80,7 +86,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       const p = liveProfile(w, e.data.profileId);
       const g = liveGroup(w, e.data.groupId);
       if (!p || !g) return w;
-      p.groups.delete(e.data.groupId);
+      leave(p, e.data.groupId);
       g.members.delete(e.data.profileId);
       return w;
     }
@@ -111,7 +117,7 @@ export const touchedProfiles = (w: World, e: InputEvent): readonly string[] => {
 /** A live profile as decide() sees it (memberships are live groups only), or null. */
 export const profileSnapshot = (w: World, profileId: string): ProfileSnapshot | null => {
   const p = liveProfile(w, profileId);
-  return p ? { properties: p.properties, groups: [...p.groups] } : null;
+  return p ? { properties: p.properties, groups: p.groups } : null;
 };
 
 export const isLiveProfile = (w: World, id: string): boolean => liveProfile(w, id) !== undefined;

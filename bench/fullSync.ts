@@ -1,0 +1,29 @@
+// A full sync in a process of its own, for the memory figure: opens the store, catches up, syncs
+// one destination, and prints {ms, maxRssBytes, created} as JSON. Used by bench/run.ts.
+import * as E from 'fp-ts/lib/Either.js';
+import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { destinationTypes } from '../adapters/destinations/registry.js';
+import { defaultSyncOptions, syncDestination } from '../engine/run.js';
+import { catchUp, initialState } from '../engine/state.js';
+
+const [storePath, destinationId] = process.argv.slice(2);
+if (storePath === undefined || destinationId === undefined)
+  throw new Error('usage: fullSync STORE DESTINATION');
+const store = openSqliteStore(storePath);
+if (E.isLeft(store)) throw new Error(store.left.message);
+const start = process.hrtime.bigint();
+const state = await catchUp(store.right, initialState());
+const config = state.destinations.get(destinationId)?.config;
+const type = config ? destinationTypes.get(config.type) : undefined;
+if (!config || !type) throw new Error(`no destination ${destinationId}`);
+const destination = await type.open(config, process.env)();
+if (E.isLeft(destination)) throw new Error(destination.left.message);
+const run = await syncDestination(store.right, state, destinationId, destination.right, defaultSyncOptions);
+if (E.isLeft(run)) throw new Error(JSON.stringify(run.left));
+process.stdout.write(
+  JSON.stringify({
+    ms: Number(process.hrtime.bigint() - start) / 1e6,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    created: run.right.totals.created,
+  }),
+);
