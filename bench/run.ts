@@ -11,6 +11,9 @@ import { applyConfig } from '../engine/configure.js';
 import { ingest } from '../engine/ingest.js';
 import { defaultSyncOptions, syncDestination } from '../engine/run.js';
 import { catchUp, initialState } from '../engine/state.js';
+import { desiredFields, desiredGroups, desiredKey } from '../domain/decide.js';
+import type { Destination } from '../domain/destination.js';
+import { profileSnapshot } from '../projections/world.js';
 import { decisionLog } from '../engine/decisionLog.js';
 import { explain } from '../engine/explain.js';
 import { replayDestination } from '../engine/replay.js';
@@ -74,7 +77,7 @@ const main = async (): Promise<void> => {
       syncDestination(store, state, 'warehouse', destination, defaultSyncOptions),
     );
     const summary = must(full.value, 'sync');
-    const written = bareRows(state);
+    const written = bareRows(state, config);
     const bareSync = await timed(() =>
       bareWrite(join(ws.dir, 'bare-warehouse.db'), Object.keys(config.mapping), written),
     );
@@ -200,15 +203,15 @@ const main = async (): Promise<void> => {
   process.stdout.write(`${t.toString()}\n`);
 };
 
-/** The rows a bare loop writes: every record the sync created, as the destination holds it. */
-const bareRows = (state: ReturnType<typeof initialState>): Row[] => {
-  const ledger = state.destinations.get('warehouse')?.ledger;
-  return [...(ledger?.entries.values() ?? [])].map((e) => ({
-    key: e.key,
-    fields: e.fields,
-    groups: e.groups,
-  }));
-};
+/** The rows a bare loop writes: every live profile with a key, as the sync wrote it. */
+const bareRows = (state: ReturnType<typeof initialState>, config: Destination): Row[] =>
+  [...state.world.profiles.keys()].flatMap((pid) => {
+    const profile = profileSnapshot(state.world, pid);
+    if (profile === null) return [];
+    const fields = desiredFields(config, profile);
+    const key = desiredKey(config, fields);
+    return key === undefined ? [] : [{ key, fields, groups: desiredGroups(config, profile) }];
+  });
 
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 const mib = (x: number): string => `${(x / 1024 ** 2).toFixed(0)} MiB`;

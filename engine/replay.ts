@@ -6,7 +6,7 @@ import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import { compareStrings } from '../domain/values.js';
-import { emptyClaims, updateClaim, type Claims } from '../projections/claims.js';
+import { claimedKey, emptyClaims, updateClaim, type Claims } from '../projections/claims.js';
 import { initialLedger } from '../projections/ledger.js';
 import { touchedProfiles } from '../projections/world.js';
 import type { EventStore, StoredEvent } from './ports.js';
@@ -181,8 +181,9 @@ const fold = (s: EngineState, e: StoredEvent, alt: Claims | null): void => {
     return;
   }
   const touched = touchedProfiles(s.world, { type: e.type, data: e.data } as InputEvent);
+  const before = touched.map((profileId) => claimedKey(alt, s.world, profileId));
   applyStored(s, e);
-  for (const profileId of touched) updateClaim(alt, s.world, profileId);
+  touched.forEach((profileId, i) => updateClaim(alt, s.world, profileId, before[i]));
 };
 
 export const replayDestination = async (

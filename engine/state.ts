@@ -3,7 +3,7 @@
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
-import { buildClaims, claimantsOf, updateClaim, type Claims } from '../projections/claims.js';
+import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../projections/claims.js';
 import { foldLedger, initialLedger, type Ledger } from '../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../projections/world.js';
 import type { EventStore, StoredEvent } from './ports.js';
@@ -73,23 +73,24 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
     return s;
   }
   const touched = touchedProfiles(s.world, event);
+  const claiming = [...s.destinations.values()].flatMap((v) => (v.claims ? [v.claims] : []));
+  // Keys before the event, per destination and profile: the claims index keeps none of its own.
+  const before = claiming.map((c) => touched.map((pid) => claimedKey(c, s.world, pid)));
   foldWorld(s.world, event);
-  for (const profileId of touched) {
+  touched.forEach((profileId, i) => {
     touch(s, e.position, profileId);
-    for (const v of s.destinations.values()) {
-      if (!v.claims) continue;
-      const before = v.claims.keyOf.get(profileId);
-      updateClaim(v.claims, s.world, profileId);
-      const after = v.claims.keyOf.get(profileId);
+    claiming.forEach((c, d) => {
+      const was = before[d]?.[i];
+      const now = updateClaim(c, s.world, profileId, was);
       // A key changing hands can unblock or block the other profiles that claim it.
-      if (before !== after) {
-        for (const k of [before, after]) {
+      if (was !== now) {
+        for (const k of [was, now]) {
           if (k === undefined) continue;
-          for (const other of claimantsOf(v.claims, k)) if (other !== profileId) touch(s, e.position, other);
+          for (const other of claimantsOf(c, k)) if (other !== profileId) touch(s, e.position, other);
         }
       }
-    }
-  }
+    });
+  });
   return s;
 };
 

@@ -7,49 +7,64 @@ import { profileSnapshot, type World } from './world.js';
 
 export type Claims = {
   readonly destination: Destination;
-  /** key → its claimant, or a Set when several claim it (rare; a Set per key would cost too much) */
+  /**
+   * key → its claimant, or a Set when several claim it (rare; a Set per key would cost too much).
+   * No profile → key map is kept: a profile's key is recomputed from the world when needed, which
+   * saves a map entry per profile per destination.
+   */
   readonly byKey: Map<string, string | Set<string>>;
-  readonly keyOf: Map<string, string>;
 };
 
-export const emptyClaims = (destination: Destination): Claims => ({
-  destination,
-  byKey: new Map(),
-  keyOf: new Map(),
-});
+export const emptyClaims = (destination: Destination): Claims => ({ destination, byKey: new Map() });
 
-/** Re-reads one profile's scope and key from the world: O(1), call it for each touched profile. */
-export const updateClaim = (c: Claims, w: World, profileId: string): Claims => {
+/** The key a profile claims in the world as it is: its desired key while in scope, else none. */
+export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined => {
   const profile = profileSnapshot(w, profileId);
-  const key = inScope(c.destination, profile)
+  return inScope(c.destination, profile)
     ? desiredKey(c.destination, desiredFields(c.destination, profile))
     : undefined;
-  const before = c.keyOf.get(profileId);
-  if (before === key) return c;
-  if (before !== undefined) {
-    const holders = c.byKey.get(before);
-    if (holders === profileId) c.byKey.delete(before);
-    else if (holders instanceof Set) {
-      holders.delete(profileId);
-      if (holders.size === 1) c.byKey.set(before, holders.values().next().value as string);
-    }
+};
+
+const release = (c: Claims, profileId: string, key: string): void => {
+  const holders = c.byKey.get(key);
+  if (holders === profileId) c.byKey.delete(key);
+  else if (holders instanceof Set) {
+    holders.delete(profileId);
+    if (holders.size === 1) c.byKey.set(key, holders.values().next().value as string);
   }
-  if (key === undefined) {
-    c.keyOf.delete(profileId);
-  } else {
-    c.keyOf.set(profileId, key);
-    const holders = c.byKey.get(key);
-    if (holders === undefined) c.byKey.set(key, profileId);
-    else if (holders instanceof Set) holders.add(profileId);
-    else if (holders !== profileId) c.byKey.set(key, new Set([holders, profileId]));
-  }
-  return c;
+};
+
+const take = (c: Claims, profileId: string, key: string): void => {
+  const holders = c.byKey.get(key);
+  if (holders === undefined) c.byKey.set(key, profileId);
+  else if (holders instanceof Set) holders.add(profileId);
+  else if (holders !== profileId) c.byKey.set(key, new Set([holders, profileId]));
+};
+
+/**
+ * Moves a profile's claim from `before` (its key before the event was folded: take it with
+ * claimedKey first) to the key it claims now. O(1); returns the key it claims now.
+ */
+export const updateClaim = (
+  c: Claims,
+  w: World,
+  profileId: string,
+  before: string | undefined,
+): string | undefined => {
+  const after = claimedKey(c, w, profileId);
+  if (before === after) return after;
+  if (before !== undefined) release(c, profileId, before);
+  if (after !== undefined) take(c, profileId, after);
+  return after;
 };
 
 /** Every profile's claim: used after a configuration change, and by simulate. */
 export const buildClaims = (destination: Destination, w: World): Claims => {
   const c = emptyClaims(destination);
-  for (const id of w.profiles.keys()) updateClaim(c, w, id);
+  for (const id of w.profiles.keys()) {
+    const key = claimedKey(c, w, id);
+    if (key !== undefined) take(c, id, key);
+  }
   return c;
 };
 

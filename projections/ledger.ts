@@ -3,6 +3,7 @@
 import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
 import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
+import type { Properties } from '../domain/values.js';
 
 export type PendingCommand = {
   readonly runId: string;
@@ -64,22 +65,63 @@ export const initialLedger = (): Ledger => ({
   revision: -1,
 });
 
-/** What the destination holds after a command succeeded, as far as syncline wrote it. */
+/*
+ * A ledger entry records WHICH fields and groups syncline wrote, not the values: decide() only asks
+ * which fields it may unset, and the values live in the recorded decisions (log and explain read
+ * them there). Entries share one frozen object per set of field names and one array per set of
+ * groups, so a million entries cost a million small objects, not a million copies of a record.
+ */
+const fieldSets = new Map<string, Properties>();
+const groupSets = new Map<string, string[]>();
+
+const writtenFields = (names: readonly string[]): Properties => {
+  const sorted = [...names].sort();
+  const signature = sorted.join('\u0000');
+  let fields = fieldSets.get(signature);
+  if (fields === undefined) {
+    fields = Object.freeze(Object.fromEntries(sorted.map((n) => [n, null]))) as Properties;
+    fieldSets.set(signature, fields);
+  }
+  return fields;
+};
+
+const writtenGroups = (names: Iterable<string>): string[] => {
+  const sorted = [...new Set(names)].sort();
+  const signature = sorted.join('\u0000');
+  let groups = groupSets.get(signature);
+  if (groups === undefined) {
+    groups = Object.freeze(sorted) as string[];
+    groupSets.set(signature, groups);
+  }
+  return groups;
+};
+
+/** What syncline has written to the record after a command succeeded (field names and groups). */
 export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
   const d = cmd.decision;
   switch (d.operation) {
     case 'delete':
       return undefined;
     case 'create':
-      // Shared, not copied: decisions are never mutated, and a million entries should not cost twice.
-      return { profileId: d.profileId, key: cmd.keyAfter, fields: d.fields.set, groups: d.groups.add };
+      return {
+        profileId: d.profileId,
+        key: cmd.keyAfter,
+        fields: writtenFields(Object.keys(d.fields.set)),
+        groups: writtenGroups(d.groups.add),
+      };
     case 'update': {
-      const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
-      for (const f of d.fields.unset) delete fields[f];
-      const groups = new Set(prev?.groups ?? []);
-      for (const g of d.groups.add) groups.add(g);
-      for (const g of d.groups.remove) groups.delete(g);
-      return { profileId: d.profileId, key: cmd.keyAfter, fields, groups: [...groups].sort() };
+      const unset = new Set(d.fields.unset);
+      const names = [...Object.keys(prev?.fields ?? {}), ...Object.keys(d.fields.set)].filter(
+        (f) => !unset.has(f),
+      );
+      const removed = new Set(d.groups.remove);
+      const groups = [...(prev?.groups ?? []), ...d.groups.add].filter((g) => !removed.has(g));
+      return {
+        profileId: d.profileId,
+        key: cmd.keyAfter,
+        fields: writtenFields([...new Set(names)]),
+        groups: writtenGroups(groups),
+      };
     }
     case 'skip':
       return prev;
