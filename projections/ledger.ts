@@ -79,7 +79,7 @@ const writtenFields = (names: readonly string[]): Properties => {
   const signature = sorted.join('\u0000');
   let fields = fieldSets.get(signature);
   if (fields === undefined) {
-    fields = Object.freeze(Object.fromEntries(sorted.map((n) => [n, null]))) as Properties;
+    fields = Object.freeze(Object.fromEntries(sorted.map((n) => [n, null])));
     fieldSets.set(signature, fields);
   }
   return fields;
