@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { from, lastValueFrom } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { foldingWorld } from '../adapters/rxjs/live.js';
 import { profileSnapshot } from '../projections/world.js';
 import { CLI_PATH, runCli, tempDir } from './support/cli.js';
@@ -42,6 +42,8 @@ describe('sync --follow', () => {
 
   it('given a follower, when events are ingested by another process, then it syncs them and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI_PATH, 'sync', '--follow', '--json'], { cwd: dir.path });
+    // A failing expectation must not leave a follower running after the suite.
+    onTestFinished(() => void child.kill('SIGKILL'));
     const runs: { totals: { created: number } }[] = [];
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {

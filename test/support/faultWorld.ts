@@ -394,8 +394,10 @@ export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], kno
   if (commands.length === 0) return `after batch ${k} was decided (nothing to apply)`;
   const db = new Database(w.destinationPath, { fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'contacts'");
-    if (tables.get() === undefined) return `after batch ${k} was decided, before the first apply committed`;
+    // The groups table is created just after the records table: a kill can land between the two.
+    const tables = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    if (tables.get('contacts') === undefined || tables.get('contacts_groups') === undefined)
+      return `after batch ${k} was decided, before the first apply committed`;
     const select = db.prepare('SELECT * FROM contacts WHERE email = ?');
     const groupsOf = db.prepare('SELECT group_name FROM contacts_groups WHERE record_key = ?').pluck();
     const at: Lookup = {

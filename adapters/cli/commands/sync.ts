@@ -34,7 +34,7 @@ export const positiveInt = (value: string): number => {
   return n;
 };
 
-const syncError = (e: SyncError): CliError => {
+const syncError = (e: SyncError, maxDeletes?: number): CliError => {
   switch (e._tag) {
     case 'Busy':
       return { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId };
@@ -42,12 +42,18 @@ const syncError = (e: SyncError): CliError => {
       return failed(`destination ${e.destinationId} is not configured`);
     case 'StoreFailed':
       return { _tag: 'StoreFailed', message: e.message };
-    case 'TooManyDeletes':
+    case 'TooManyDeletes': {
+      const records = (n: number) => (n === 1 ? '1 record' : `${n} records`);
+      const why =
+        maxDeletes === undefined
+          ? ` (the larger of 10 and 25% of the ${records(e.owned)} syncline wrote there)`
+          : ' (--max-deletes)';
       return failed(
-        `destination ${e.destinationId}: this sync would delete ${e.deletes} records, more than the limit of ${e.limit} ` +
-          `(the larger of 10 and 25% of the ${e.owned} records syncline wrote there); nothing was applied. ` +
-          `Check with: syncline plan --destination ${e.destinationId}; to proceed: syncline sync --destination ${e.destinationId} --max-deletes ${e.deletes}`,
+        `destination ${e.destinationId}: this sync would delete ${records(e.deletes)}, more than the limit of ${e.limit}${why}; ` +
+          `nothing was applied. Check with: syncline plan --destination ${e.destinationId}; ` +
+          `to proceed: syncline sync --destination ${e.destinationId} --max-deletes ${e.deletes}`,
       );
+    }
     case 'DestinationFailed':
       return {
         _tag: 'DestinationFailed',
@@ -78,7 +84,7 @@ const runOne = (
             onProgress: bar.update,
             ...(flags.maxDeletes === undefined ? {} : { maxDeletes: flags.maxDeletes }),
           }).finally(bar.stop),
-        TE.mapLeft(syncError),
+        TE.mapLeft((e) => syncError(e, flags.maxDeletes)),
       );
     },
     (destination) => TE.fromTask(() => destination.close()),
