@@ -40,16 +40,45 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
     }),
   );
 
-/** --store / SYNCLINE_STORE, else the config file's `store` (if the file exists), else the default. */
-export const storeUrl = async (ctx: CliContext): Promise<string> => {
+/**
+ * --store / SYNCLINE_STORE, else the `store` of the first of `files` that names one (by default the
+ * config file, if it exists), else the default.
+ */
+export const storeUrl = async (
+  ctx: CliContext,
+  files: readonly string[] = [ctx.options.config],
+): Promise<string> => {
   if (ctx.options.storeGiven) return ctx.options.store;
-  const fromFile = await readJson(ctx.io.cwd, ctx.options.config)();
-  if (E.isRight(fromFile)) {
-    const store = (fromFile.right as { store?: unknown } | null)?.store;
+  for (const file of files) {
+    const read = await readJson(ctx.io.cwd, file)();
+    const store = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
     if (typeof store === 'string' && store !== '') return store;
   }
   return ctx.options.store;
 };
+
+/**
+ * Opens the store as every command finds it, without catching up: log and explain read through
+ * indexes, and replay folds the store itself; a catch-up first would read everything once more.
+ */
+export const withStore = <A>(
+  ctx: CliContext,
+  work: (store: EventStore) => TE.TaskEither<CliError, A>,
+  files?: readonly string[],
+): TE.TaskEither<CliError, A> =>
+  TE.bracket(
+    pipe(
+      TE.fromTask(() => storeUrl(ctx, files)),
+      TE.chain((url) =>
+        pipe(
+          openStore(url, ctx.io.cwd),
+          TE.mapLeft((e) => storeFailed(e.message)),
+        ),
+      ),
+    ),
+    work,
+    (store) => TE.fromTask(() => store.close()),
+  );
 
 export type Session = { readonly store: EventStore; readonly state: EngineState };
 
@@ -59,27 +88,16 @@ export const withSession = <A>(
   work: (s: Session) => TE.TaskEither<CliError, A>,
   onEvent?: (position: number, head: number) => void,
 ): TE.TaskEither<CliError, A> =>
-  TE.bracket(
+  withStore(ctx, (store) =>
     pipe(
-      TE.fromTask(() => storeUrl(ctx)),
-      TE.chain((url) =>
-        pipe(
-          openStore(url, ctx.io.cwd),
-          TE.mapLeft((e) => storeFailed(e.message)),
-        ),
-      ),
+      TE.fromTask(async () => {
+        const state = initialState();
+        const head = onEvent ? await store.head() : 0;
+        await catchUp(store, state, onEvent ? (p) => onEvent(p, head) : undefined);
+        return { store, state };
+      }),
+      TE.chain(work),
     ),
-    (store) =>
-      pipe(
-        TE.fromTask(async () => {
-          const state = initialState();
-          const head = onEvent ? await store.head() : 0;
-          await catchUp(store, state, onEvent ? (p) => onEvent(p, head) : undefined);
-          return { store, state };
-        }),
-        TE.chain(work),
-      ),
-    (store) => TE.fromTask(() => store.close()),
   );
 
 /** The configured destinations to work on: all of them, or the one named by --destination. */

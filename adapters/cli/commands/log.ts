@@ -13,38 +13,16 @@ import {
   type Outcome,
 } from '../../../engine/decisionLog.js';
 import type { HistoryError } from '../../../engine/history.js';
-import type { EventStore } from '../../../engine/ports.js';
 import { destinationTypes } from '../../destinations/registry.js';
-import { openStore } from '../../stores/open.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, storeFailed, type CliError } from '../errors.js';
+import { failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
 import { timeOption } from '../time.js';
 import { summarizeChanges } from './simulate.js';
 import { positiveInt } from './sync.js';
-import { storeUrl } from '../workspace.js';
+import { withStore } from '../workspace.js';
 
-/**
- * Opens the store without catching up: log and explain read what they need through indexes, and
- * a catch-up would read the whole store first, which is what they must not do.
- */
-export const withStore = <A>(
-  ctx: CliContext,
-  work: (store: EventStore) => TE.TaskEither<CliError, A>,
-): TE.TaskEither<CliError, A> =>
-  TE.bracket(
-    pipe(
-      TE.fromTask(() => storeUrl(ctx)),
-      TE.chain((url) =>
-        pipe(
-          openStore(url, ctx.io.cwd),
-          TE.mapLeft((e) => storeFailed(e.message)),
-        ),
-      ),
-    ),
-    work,
-    (store) => TE.fromTask(() => store.close()),
-  );
+export { withStore };
 
 export const historyError = (e: HistoryError): CliError =>
   failed(`destination ${e.destinationId} was never configured in this store (run syncline apply first)`);

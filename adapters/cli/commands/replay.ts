@@ -10,7 +10,6 @@ import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import type { EventStore } from '../../../engine/ports.js';
 import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
 import { resolveDestination } from '../../destinations/registry.js';
-import { openStore } from '../../stores/open.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, invalidInput, storeFailed, usageError, type CliError } from '../errors.js';
 import { readJson } from '../input.js';
@@ -19,6 +18,7 @@ import { progressBar } from '../progress.js';
 import { timeOption } from '../time.js';
 import { humanReplay, jsonReplay, mismatchCount, type WhatIf } from './replayOutput.js';
 import { positiveInt } from './sync.js';
+import { withStore } from '../workspace.js';
 
 type ReplayFlags = {
   destination: string;
@@ -54,38 +54,6 @@ const whatIfConfig = (
       const resolved = resolveDestination(found);
       return E.isLeft(resolved) ? E.left(invalidInput(file, resolved.left)) : E.right(resolved.right.config);
     }),
-  );
-
-/**
- * The store as every command finds it (--store, SYNCLINE_STORE, a config file's `store`, the
- * default), opened without the catch-up `withSession` does: replay folds the store itself, from the
- * start, and a second full read would double its cost. `files` are the config files to ask, in order.
- */
-const withStore = <A>(
-  ctx: CliContext,
-  files: readonly string[],
-  work: (store: EventStore) => TE.TaskEither<CliError, A>,
-) =>
-  TE.bracket(
-    pipe(
-      TE.fromTask(async () => {
-        if (ctx.options.storeGiven) return ctx.options.store;
-        for (const f of files) {
-          const read = await readJson(ctx.io.cwd, f)();
-          const named = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
-          if (typeof named === 'string' && named !== '') return named;
-        }
-        return ctx.options.store;
-      }),
-      TE.chain((url) =>
-        pipe(
-          openStore(url, ctx.io.cwd),
-          TE.mapLeft((e) => storeFailed(e.message)),
-        ),
-      ),
-    ),
-    work,
-    (store) => TE.fromTask(() => store.close()),
   );
 
 const replayError = (e: ReplayError): CliError =>
@@ -140,7 +108,7 @@ const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<
       : whatIfConfig(ctx, w.file, flags.destination),
     TE.chain((config) =>
       pipe(
-        withStore(ctx, w.storeFiles, (store) => replay(ctx, store, flags, config)),
+        withStore(ctx, (store) => replay(ctx, store, flags, config), w.storeFiles),
         TE.map((r) => ({ r, asked: askedFor(flags, config, w.file) })),
       ),
     ),
