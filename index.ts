@@ -27,6 +27,11 @@ export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError }
 export { planDestination, type Plan } from './engine/plan.js';
 export { ingest, type IngestError, type IngestResult } from './engine/ingest.js';
 export { applyConfig, planConfig } from './engine/configure.js';
+export { replayDestination, type Replay, type ReplayOptions } from './engine/replay.js';
+export { decisionLog } from './engine/decisionLog.js';
+export { explain } from './engine/explain.js';
+export { requestRetry } from './engine/retry.js';
+export { storeEvents, foldingWorld, followSync } from './adapters/rxjs/live.js';
 export type {
   AppendResult,
   DestinationError,
