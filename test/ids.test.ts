@@ -1,0 +1,25 @@
+// Command ids: the same destination, profile, position and operation always give the same UUID (v5),
+// and changing any one of them gives another, so a replayed decision is recognisably the same command.
+import { describe, expect, it } from 'vitest';
+import { commandId } from '../domain/ids.js';
+
+describe('command ids', () => {
+  it('given the same inputs, when computed twice, then the id is the same name-based UUID', () => {
+    const id = commandId('crm', 'p1', 42, 'create');
+    expect(id).toBe(commandId('crm', 'p1', 42, 'create'));
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Pinned: a change of namespace or encoding would silently change every stored command id.
+    expect(id).toBe('55b453a3-b016-5571-91d0-3a669327c9a4');
+  });
+
+  it('given one input changed, when computed, then the id differs', () => {
+    const ids = new Set([
+      commandId('crm', 'p1', 42, 'create'),
+      commandId('crm2', 'p1', 42, 'create'),
+      commandId('crm', 'p2', 42, 'create'),
+      commandId('crm', 'p1', 43, 'create'),
+      commandId('crm', 'p1', 42, 'update'),
+    ]);
+    expect(ids.size).toBe(5);
+  });
+});
