@@ -176,6 +176,31 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     expect(await readdir(scratch)).toEqual([]);
   });
 
+  it.each([
+    ['status'],
+    ['plan'],
+    ['sync'],
+    ['log', '--destination', 'crm'],
+    ['replay', '--destination', 'crm'],
+  ])(
+    'given a directory with no store, when `%s` runs, then it says so and creates none',
+    async (...args: string[]) => {
+      const fresh = await tempDir();
+      try {
+        expect(await runCli(args, { cwd: fresh.path })).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            `syncline: there is no store at ${join(fresh.path, '.syncline/events.db')} yet: record a configuration ` +
+            'with `syncline apply` and events with `syncline ingest` first, or point --store at an existing store\n',
+        });
+        expect(existsSync(join(fresh.path, '.syncline'))).toBe(false);
+      } finally {
+        await fresh.remove();
+      }
+    },
+  );
+
   it('given a file that does not exist, when ingested, then it is named and no store is created', async () => {
     const fresh = await tempDir();
     try {

@@ -65,13 +65,14 @@ export const withStore = <A>(
   ctx: CliContext,
   work: (store: EventStore) => TE.TaskEither<CliError, A>,
   files?: readonly string[],
+  create = false,
 ): TE.TaskEither<CliError, A> =>
   TE.bracket(
     pipe(
       TE.fromTask(() => storeUrl(ctx, files)),
       TE.chain((url) =>
         pipe(
-          openStore(url, ctx.io.cwd),
+          openStore(url, ctx.io.cwd, { mustExist: !create }),
           TE.mapLeft((e) => storeFailed(e.message)),
         ),
       ),
@@ -82,22 +83,30 @@ export const withStore = <A>(
 
 export type Session = { readonly store: EventStore; readonly state: EngineState };
 
-/** Opens the store, catches up, runs `work`, and closes the store whatever happened. */
+/**
+ * Opens the store, catches up, runs `work`, and closes the store whatever happened. Only commands
+ * that write input (`apply`, `ingest`) pass `create`; the others refuse a store that is not there.
+ */
 export const withSession = <A>(
   ctx: CliContext,
   work: (s: Session) => TE.TaskEither<CliError, A>,
   onEvent?: (position: number, head: number) => void,
+  create = false,
 ): TE.TaskEither<CliError, A> =>
-  withStore(ctx, (store) =>
-    pipe(
-      TE.fromTask(async () => {
-        const state = initialState();
-        const head = onEvent ? await store.head() : 0;
-        await catchUp(store, state, onEvent ? (p) => onEvent(p, head) : undefined);
-        return { store, state };
-      }),
-      TE.chain(work),
-    ),
+  withStore(
+    ctx,
+    (store) =>
+      pipe(
+        TE.fromTask(async () => {
+          const state = initialState();
+          const head = onEvent ? await store.head() : 0;
+          await catchUp(store, state, onEvent ? (p) => onEvent(p, head) : undefined);
+          return { store, state };
+        }),
+        TE.chain(work),
+      ),
+    undefined,
+    create,
   );
 
 /** The configured destinations to work on: all of them, or the one named by --destination. */

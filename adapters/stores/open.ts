@@ -1,5 +1,6 @@
 // Turns a store URL from the command line or config (`memory:`, `sqlite:PATH`) into an open
 // EventStore, so callers never pick an adapter themselves and unsupported stores fail clearly.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -56,11 +57,25 @@ export const parseStoreUrl = (
  * server stores will have to connect first, and callers should not have to change for them.
  */
 export const openStore =
-  (url: string, cwd: string = process.cwd()): TE.TaskEither<StoreOpenError, EventStore> =>
+  (
+    url: string,
+    cwd: string = process.cwd(),
+    options: { readonly mustExist?: boolean } = {},
+  ): TE.TaskEither<StoreOpenError, EventStore> =>
   () =>
     // Lazy like any TaskEither: nothing is opened (no file created) until the task runs.
     Promise.resolve().then(() =>
-      E.chain((location: StoreLocation): E.Either<StoreOpenError, EventStore> =>
-        location.kind === 'memory' ? E.right(openMemoryStore()) : openSqliteStore(location.path),
-      )(parseStoreUrl(url, cwd)),
+      E.chain((location: StoreLocation): E.Either<StoreOpenError, EventStore> => {
+        if (location.kind === 'memory') return E.right(openMemoryStore());
+        // Commands that only read should say there is nothing yet, not leave an empty store behind.
+        if (options.mustExist === true && !existsSync(location.path)) {
+          return E.left({
+            _tag: 'StoreUnavailable',
+            message:
+              `there is no store at ${location.path} yet: record a configuration with \`syncline apply\` ` +
+              'and events with `syncline ingest` first, or point --store at an existing store',
+          });
+        }
+        return openSqliteStore(location.path);
+      })(parseStoreUrl(url, cwd)),
     );

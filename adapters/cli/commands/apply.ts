@@ -42,17 +42,21 @@ const run = (ctx: CliContext, flags: ApplyFlags): TE.TaskEither<CliError, void> 
   pipe(
     loadConfig(ctx),
     TE.chain((loaded) =>
-      withSession(ctx, (s) =>
-        pipe(
-          () =>
-            applyConfig(
-              s.store,
-              s.state,
-              loaded.destinations.map((d) => d.config),
-              flags.prune === true,
-            ),
-          TE.mapLeft(storeFailed),
-        ),
+      withSession(
+        ctx,
+        (s) =>
+          pipe(
+            () =>
+              applyConfig(
+                s.store,
+                s.state,
+                loaded.destinations.map((d) => d.config),
+                flags.prune === true,
+              ),
+            TE.mapLeft(storeFailed),
+          ),
+        undefined,
+        true,
       ),
     ),
     TE.map((result) =>

@@ -117,21 +117,25 @@ const report = (ctx: CliContext, label: string, r: IngestResult): void => {
 };
 
 const ingestSource = (ctx: CliContext, src: Source): TE.TaskEither<CliError, void> =>
-  withSession(ctx, (s) =>
-    pipe(
-      TE.tryCatch(
-        () =>
-          ingest(s.store, s.state, () => linesOf(src.path), {
-            checkDestination,
-            maxProblems: MAX_PROBLEMS,
-            chunkSize: CHUNK_SIZE,
-          }),
-        // Reading can still fail half-way (the file removed between the passes): nothing is stored then.
-        (e) => cannotRead(src.label, reasonOf(e)),
+  withSession(
+    ctx,
+    (s) =>
+      pipe(
+        TE.tryCatch(
+          () =>
+            ingest(s.store, s.state, () => linesOf(src.path), {
+              checkDestination,
+              maxProblems: MAX_PROBLEMS,
+              chunkSize: CHUNK_SIZE,
+            }),
+          // Reading can still fail half-way (the file removed between the passes): nothing is stored then.
+          (e) => cannotRead(src.label, reasonOf(e)),
+        ),
+        TE.chainEitherK(E.mapLeft((e: IngestError) => ingestError(src.label, e))),
+        TE.map((r) => report(ctx, src.label, r)),
       ),
-      TE.chainEitherK(E.mapLeft((e: IngestError) => ingestError(src.label, e))),
-      TE.map((r) => report(ctx, src.label, r)),
-    ),
+    undefined,
+    true,
   );
 
 const run = (ctx: CliContext, file: string): TE.TaskEither<CliError, void> =>
