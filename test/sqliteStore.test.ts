@@ -102,6 +102,23 @@ describe('SQLite event store', () => {
     await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] }]));
   });
 
+  it('given a writer holding the write lock (a long ingest), when another process opens the store to read, then it opens at once and reads what is committed', async () => {
+    const path = freshPath();
+    const first = open(path);
+    await success(first.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] }]));
+    await first.close();
+    const writer = new Database(path);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      const reader = open(path, { busyTimeoutMs: 50 });
+      expect((await collect(reader.readAll())).map((e) => e.data)).toEqual([1]);
+      await reader.close();
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
   it('given a file written by a newer schema version, when opened, then it is refused with a message naming both versions and the file is left as it was', async () => {
     const path = freshPath();
     await open(path).close();

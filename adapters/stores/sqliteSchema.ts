@@ -57,7 +57,9 @@ const versionOf = (db: BetterSqlite3.Database): number =>
 export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Either<SchemaRefusal, void> => {
   const found = versionOf(db);
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
-  db.pragma('journal_mode = WAL');
+  // An existing store is already in WAL mode: asking again would wait for a writer's lock, and a
+  // reader (status, log) must open while an ingest or a sync holds it.
+  if (found === 0) db.pragma('journal_mode = WAL');
   /*
    * NORMAL by default: in WAL mode it survives a killed process (DESIGN §8's crash), and costs no
    * fsync per commit, which a sync with hundreds of batches would otherwise pay hundreds of times.
@@ -66,6 +68,8 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
    * commit durable on power loss too, for audit trails that must not lose a single decision.
    */
   db.pragma(`synchronous = ${process.env.SYNCLINE_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  // Only a new file needs the write lock, to create the schema exactly once.
+  if (found === SCHEMA_VERSION) return E.right(undefined);
   return db
     .transaction((): E.Either<SchemaRefusal, void> => {
       const version = versionOf(db);
