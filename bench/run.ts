@@ -20,12 +20,15 @@ import { replayDestination } from '../engine/replay.js';
 import type { EventStore } from '../engine/ports.js';
 import { bareCatchUp, bareIngest, bareWrite, type Row } from './baselines.js';
 import { linesOf, timed, warehouse, workspace, writePopulation } from './fixtures.js';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '100k') : '100k';
+/** The heap cap the README recommends for large stores (about twice the live set at 1m profiles). */
+const HEAP_CAP_MB = 1300;
 const PROFILES = scale === '1m' ? 1_000_000 : scale === '10k' ? 10_000 : 100_000;
 
 const must = <A>(e: E.Either<unknown, A>, what: string): A => {
@@ -68,6 +71,53 @@ const main = async (): Promise<void> => {
       '≥ 0.5',
       pass(bareRead.ms / cold.ms >= 0.5),
     ]);
+
+    // (e) a first full sync in a process of its own (catch-up included), on copies of this store, as
+    // V8 runs by default and with the heap capped (V8 otherwise lets the heap grow well past the live set)
+    const memcheck = must(
+      resolveDestination({ ...warehouse(join(ws.dir, 'memcheck.db')), destinationId: 'memcheck' }),
+      'memcheck config',
+    ).config;
+    must(await applyConfig(store, state, [memcheck], false), 'apply memcheck');
+    const memRuns = [
+      { label: 'default heap', flags: [] as string[] },
+      { label: `--max-old-space-size=${HEAP_CAP_MB}`, flags: [`--max-old-space-size=${HEAP_CAP_MB}`] },
+    ].map(({ label, flags }, i) => {
+      const copy = join(ws.dir, `memcheck-${i}.db`);
+      const raw = new Database(join(ws.dir, 'events.db'));
+      raw.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+      raw.close();
+      rmSync(join(ws.dir, 'memcheck.db'), { force: true });
+      const child = spawnSync(
+        process.execPath,
+        [...flags, fileURLToPath(new URL('./fullSync.js', import.meta.url)), copy, 'memcheck'],
+        { encoding: 'utf8', maxBuffer: 1 << 20 },
+      );
+      if (child.status !== 0)
+        return { label, failed: child.stderr.split('\n').find((l) => l.includes('heap')) ?? 'failed' };
+      return { label, ...(JSON.parse(child.stdout) as { ms: number; maxRssBytes: number; created: number }) };
+    });
+    for (const m of memRuns) {
+      rows.push(
+        'failed' in m
+          ? [
+              `(e) peak memory, first full sync, own process, ${m.label}`,
+              String(m.failed),
+              '',
+              '',
+              '',
+              'MISSED',
+            ]
+          : [
+              `(e) peak memory, first full sync of ${m.created} profiles, own process, ${m.label}`,
+              mib(m.maxRssBytes),
+              '',
+              ms(m.ms),
+              scale === '1m' ? '< 1.5 GiB' : 'at 1m: < 1.5 GiB',
+              scale === '1m' ? pass(m.maxRssBytes < 1.5 * 1024 ** 3) : '',
+            ],
+      );
+    }
 
     // (c) first full sync into a SQLite destination, state already caught up
     const config = must(resolveDestination(warehouse(join(ws.dir, 'warehouse.db'))), 'config').config;
@@ -159,37 +209,6 @@ const main = async (): Promise<void> => {
       pass(full.ms / verify.ms >= 0.5 && matched),
     ]);
 
-    // (e) a full sync in a cold process of its own, into a second, empty destination
-    must(
-      await applyConfig(
-        store,
-        state,
-        [
-          {
-            ...config,
-            destinationId: 'memcheck',
-            options: { path: join(ws.dir, 'memcheck.db'), table: 'customers' },
-          },
-        ],
-        false,
-      ),
-      'apply memcheck',
-    );
-    const child = spawnSync(
-      process.execPath,
-      [fileURLToPath(new URL('./fullSync.js', import.meta.url)), join(ws.dir, 'events.db'), 'memcheck'],
-      { encoding: 'utf8', maxBuffer: 1 << 20 },
-    );
-    if (child.status !== 0) throw new Error(`memory check failed: ${child.stderr}`);
-    const mem = JSON.parse(child.stdout) as { ms: number; maxRssBytes: number; created: number };
-    rows.push([
-      `(e) peak memory of a full sync of ${mem.created} profiles (own process, catch-up included)`,
-      mib(mem.maxRssBytes),
-      '',
-      `${ms(mem.ms)}`,
-      scale === '1m' ? '< 1.5 GiB' : 'at 1m: < 1.5 GiB',
-      scale === '1m' ? pass(mem.maxRssBytes < 1.5 * 1024 ** 3) : '',
-    ]);
     await destination.close();
     await store.close();
   } finally {
