@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Destination } from '../domain/destination.js';
 import { population } from '../adapters/demo/people.js';
+import { demoDestinations } from '../adapters/demo/scenario.js';
 
 export const workspace = (): { dir: string; remove: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'syncline-bench-'));
@@ -29,21 +30,9 @@ export const writePopulation = (
 export const linesOf = (file: string): AsyncIterable<string> =>
   createInterface({ input: createReadStream(file), crlfDelay: Infinity });
 
+/** The demo's warehouse (sync mode, every profile), with its file at `path`. */
 export const warehouse = (path: string): Destination => ({
-  destinationId: 'warehouse',
-  name: 'Warehouse customers',
-  type: 'sqlite',
-  syncMode: 'sync',
-  collection: { kind: 'all' },
-  keyField: 'email',
-  mapping: {
-    email: 'email',
-    first_name: 'firstName',
-    last_name: 'lastName',
-    ltv: 'lifetimeValue',
-    plan: 'plan',
-  },
-  groupMapping: { vip: 'VIP', newsletter: 'Newsletter', trial: 'Trial' },
+  ...(demoDestinations[0] as Destination),
   options: { path, table: 'customers' },
 });
 

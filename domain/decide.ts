@@ -43,6 +43,10 @@ export const desiredFields = (d: Destination, profile: ProfileSnapshot): Propert
 export const desiredKey = (d: Destination, fields: Properties): string | undefined =>
   keyOf(fields[d.keyField]);
 
+/** The key a profile claims at the destination: its desired key while in scope, else none. */
+export const claimedKeyOf = (d: Destination, profile: ProfileSnapshot | null): string | undefined =>
+  inScope(d, profile) ? desiredKey(d, desiredFields(d, profile)) : undefined;
+
 /** The managed names of the profile's live mapped groups, sorted. */
 export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[] => {
   const mapping = d.groupMapping ?? {};

@@ -36,8 +36,6 @@ const members = {
   DestinationRemoved,
 };
 
-export const INPUT_EVENT_TYPES = Object.keys(members) as (keyof typeof members)[];
-
 export const InputEvent = taggedUnion(
   'InputEvent',
   'type',

@@ -121,7 +121,6 @@ export const SyncEvent = taggedUnion(
   members,
 );
 export type SyncEvent = t.TypeOf<typeof SyncEvent>;
-export const SYNC_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(members));
 
 export const syncStream = (destinationId: string): string => `sync-${destinationId}`;
 

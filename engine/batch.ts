@@ -1,6 +1,6 @@
 // One batch of a run or a plan: the keys to look up for some profiles, and, given what the
 // destination holds under them, the verdict for each profile with the inputs it was made from.
-import { decide, desiredFields, desiredKey, inScope } from '../domain/decide.js';
+import { claimedKeyOf, decide } from '../domain/decide.js';
 import type { DecisionInput, ObservedRecord, Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
@@ -42,7 +42,7 @@ export const prepare = (
   return profileIds.map((profileId) => {
     const profile = profileSnapshot(s.world, profileId);
     const ledger = v.ledger.entries.get(profileId) ?? null;
-    const key = inScope(config, profile) ? desiredKey(config, desiredFields(config, profile)) : undefined;
+    const key = claimedKeyOf(config, profile);
     const keys: string[] = [];
     if (key !== undefined) keys.push(key);
     if (ledger !== null && ledger.key !== key) keys.push(ledger.key);

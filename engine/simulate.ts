@@ -1,6 +1,6 @@
 // simulate(): the decisions for a scenario, with no store and no destination. It is the pure path
 // of a sync (fold, look up, decide) and the reference the engine's decisions must agree with.
-import { decide, desiredFields, desiredKey, inScope } from '../domain/decide.js';
+import { claimedKeyOf, decide } from '../domain/decide.js';
 import {
   isDecision,
   type Decision,
@@ -44,9 +44,7 @@ export const simulateVerdicts = (scenario: Scenario, mode: SyncModeName): Verdic
   return [...ids].sort(compareStrings).map((profileId) => {
     const profile = profileSnapshot(world, profileId);
     const entry = ledger.get(profileId) ?? null;
-    const key = inScope(destination, profile)
-      ? desiredKey(destination, desiredFields(destination, profile))
-      : undefined;
+    const key = claimedKeyOf(destination, profile);
     const keys = entry === null || entry.key === key ? [key] : [key, entry.key];
     const records = keys.flatMap((k) => {
       const r = k === undefined ? undefined : observed.get(k);

@@ -73,24 +73,29 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
     return s;
   }
   const touched = touchedProfiles(s.world, event);
-  const claiming = [...s.destinations.values()].flatMap((v) => (v.claims ? [v.claims] : []));
   // Keys before the event, per destination and profile: the claims index keeps none of its own.
-  const before = claiming.map((c) => touched.map((pid) => claimedKey(c, s.world, pid)));
+  // Plain loops: this runs for every input event of a catch-up.
+  const before: (string | undefined)[] = [];
+  for (const v of s.destinations.values()) {
+    if (v.claims) for (const pid of touched) before.push(claimedKey(v.claims, s.world, pid));
+  }
   foldWorld(s.world, event);
-  touched.forEach((profileId, i) => {
-    touch(s, e.position, profileId);
-    claiming.forEach((c, d) => {
-      const was = before[d]?.[i];
-      const now = updateClaim(c, s.world, profileId, was);
+  for (const pid of touched) touch(s, e.position, pid);
+  let i = 0;
+  for (const v of s.destinations.values()) {
+    const c = v.claims;
+    if (!c) continue;
+    for (const pid of touched) {
+      const was = before[i++];
+      const now = updateClaim(c, s.world, pid, was);
       // A key changing hands can unblock or block the other profiles that claim it.
-      if (was !== now) {
-        for (const k of [was, now]) {
-          if (k === undefined) continue;
-          for (const other of claimantsOf(c, k)) if (other !== profileId) touch(s, e.position, other);
-        }
+      if (was === now) continue;
+      for (const k of [was, now]) {
+        if (k === undefined) continue;
+        for (const other of claimantsOf(c, k)) if (other !== pid) touch(s, e.position, other);
       }
-    });
-  });
+    }
+  }
   return s;
 };
 

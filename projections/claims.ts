@@ -1,6 +1,6 @@
 // The key index of one destination: which in-scope profiles claim which key. decide() needs it to
 // settle two profiles wanting one record, and to keep a rename from taking another profile's key.
-import { desiredFields, desiredKey, inScope } from '../domain/decide.js';
+import { claimedKeyOf } from '../domain/decide.js';
 import type { Destination } from '../domain/destination.js';
 import { compareStrings } from '../domain/values.js';
 import { profileSnapshot, type World } from './world.js';
@@ -18,12 +18,8 @@ export type Claims = {
 export const emptyClaims = (destination: Destination): Claims => ({ destination, byKey: new Map() });
 
 /** The key a profile claims in the world as it is: its desired key while in scope, else none. */
-export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined => {
-  const profile = profileSnapshot(w, profileId);
-  return inScope(c.destination, profile)
-    ? desiredKey(c.destination, desiredFields(c.destination, profile))
-    : undefined;
-};
+export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined =>
+  claimedKeyOf(c.destination, profileSnapshot(w, profileId));
 
 const release = (c: Claims, profileId: string, key: string): void => {
   const holders = c.byKey.get(key);

@@ -34,6 +34,7 @@ export type RunInfo = {
 };
 
 export type Ledger = {
+  /** profile → the fields (names; values are null) and groups syncline last wrote, and the key */
   readonly entries: Map<string, LedgerEntry>;
   /** record key → the profile that last wrote it: one owner per record */
   readonly owners: Map<string, string>;
@@ -65,38 +66,7 @@ export const initialLedger = (): Ledger => ({
   revision: -1,
 });
 
-/*
- * A ledger entry records WHICH fields and groups syncline wrote, not the values: decide() only asks
- * which fields it may unset, and the values live in the recorded decisions (log and explain read
- * them there). Entries share one frozen object per set of field names and one array per set of
- * groups, so a million entries cost a million small objects, not a million copies of a record.
- */
-const fieldSets = new Map<string, Properties>();
-const groupSets = new Map<string, string[]>();
-
-const writtenFields = (names: readonly string[]): Properties => {
-  const sorted = [...names].sort();
-  const signature = sorted.join('\u0000');
-  let fields = fieldSets.get(signature);
-  if (fields === undefined) {
-    fields = Object.freeze(Object.fromEntries(sorted.map((n) => [n, null])));
-    fieldSets.set(signature, fields);
-  }
-  return fields;
-};
-
-const writtenGroups = (names: Iterable<string>): string[] => {
-  const sorted = [...new Set(names)].sort();
-  const signature = sorted.join('\u0000');
-  let groups = groupSets.get(signature);
-  if (groups === undefined) {
-    groups = Object.freeze(sorted) as string[];
-    groupSets.set(signature, groups);
-  }
-  return groups;
-};
-
-/** What syncline has written to the record after a command succeeded (field names and groups). */
+/** What syncline has written to the record after a command succeeded, values included. */
 export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
   const d = cmd.decision;
   switch (d.operation) {
@@ -106,27 +76,50 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
       return {
         profileId: d.profileId,
         key: cmd.keyAfter,
-        fields: writtenFields(Object.keys(d.fields.set)),
-        groups: writtenGroups(d.groups.add),
+        fields: { ...d.fields.set },
+        groups: [...d.groups.add],
       };
     case 'update': {
-      const unset = new Set(d.fields.unset);
-      const names = [...Object.keys(prev?.fields ?? {}), ...Object.keys(d.fields.set)].filter(
-        (f) => !unset.has(f),
-      );
+      const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
+      for (const f of d.fields.unset) delete fields[f];
       const removed = new Set(d.groups.remove);
-      const groups = [...(prev?.groups ?? []), ...d.groups.add].filter((g) => !removed.has(g));
-      return {
-        profileId: d.profileId,
-        key: cmd.keyAfter,
-        fields: writtenFields([...new Set(names)]),
-        groups: writtenGroups(groups),
-      };
+      const groups = [...new Set([...(prev?.groups ?? []), ...d.groups.add])].filter((g) => !removed.has(g));
+      return { profileId: d.profileId, key: cmd.keyAfter, fields, groups: groups.sort() };
     }
     case 'skip':
       return prev;
   }
 };
+
+/*
+ * The fold's entries record WHICH fields and groups syncline wrote, not the values: decide() only
+ * asks which fields it may unset, and the values live in the recorded decisions (log and explain
+ * read them there, through applyToEntry). Entries share one frozen object per set of field names
+ * and one array per set of groups, so a million entries cost a million small objects, not a million
+ * copies of a record.
+ */
+const fieldSets = new Map<string, Properties>();
+const groupSets = new Map<string, string[]>();
+
+const interned = <A>(table: Map<string, A>, names: readonly string[], make: (sorted: string[]) => A): A => {
+  const sorted = [...names].sort();
+  const signature = sorted.join('\u0000');
+  let shared = table.get(signature);
+  if (shared === undefined) {
+    shared = make(sorted);
+    table.set(signature, shared);
+  }
+  return shared;
+};
+
+const compact = (entry: LedgerEntry): LedgerEntry => ({
+  profileId: entry.profileId,
+  key: entry.key,
+  fields: interned(fieldSets, Object.keys(entry.fields), (names) =>
+    Object.freeze(Object.fromEntries(names.map((n) => [n, null]))),
+  ),
+  groups: interned(groupSets, entry.groups, (names) => Object.freeze(names) as string[]),
+});
 
 /**
  * Whether `observed` (the records under the command's keys, looked up afresh) shows that a command
@@ -165,7 +158,8 @@ export const showsEffect = (
 const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
-  const next = applyToEntry(prev, cmd);
+  const written = applyToEntry(prev, cmd);
+  const next = written && compact(written);
   if (prev !== undefined && l.owners.get(prev.key) === pid) l.owners.delete(prev.key);
   if (next === undefined) {
     l.entries.delete(pid);
@@ -271,15 +265,4 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
       return l;
     }
   }
-};
-
-/** Profiles whose commands never got an outcome (a crash), by profile. */
-export const pendingProfiles = (l: Ledger): Map<string, string[]> => {
-  const out = new Map<string, string[]>();
-  for (const cmd of l.pending.values()) {
-    const list = out.get(cmd.decision.profileId);
-    if (list) list.push(cmd.commandId);
-    else out.set(cmd.decision.profileId, [cmd.commandId]);
-  }
-  return out;
 };
