@@ -48,6 +48,10 @@ export const claimedKeyOf = (d: Destination, profile: ProfileSnapshot | null): s
   inScope(d, profile) ? desiredKey(d, desiredFields(d, profile)) : undefined;
 
 /** The managed names of the profile's live mapped groups, sorted. */
+/** The record's key once the decision is applied: a rename sets the key field, all else keeps the key. */
+export const keyAfter = (keyField: string, d: Decision): string | undefined =>
+  d.operation === 'update' ? (keyOf(d.fields.set[keyField]) ?? d.key) : d.key;
+
 export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[] => {
   const mapping = d.groupMapping ?? {};
   const names: string[] = [];

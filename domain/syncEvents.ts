@@ -34,7 +34,7 @@ export const RecordedDecision = struct(
   'RecordedDecision',
   { commandId: NonEmptyString, decision: Decision },
   {
-    /** the record's key once the command is applied (differs from decision.key on a rename) */
+    /** the record's key once the command is applied, recorded only on a rename (otherwise decision.key) */
     keyAfter: t.string,
     /** key → the other in-scope profile that claimed it, when any did */
     claims: t.record(t.string, Id),

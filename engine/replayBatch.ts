@@ -1,11 +1,12 @@
 // Replaying one recorded batch against the engine state at the position it was decided at: verify
 // recomputes every part of it with the live engine's own code; what-if decides under another mode.
+import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision, type Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
 import type { RecordedDecision, SyncEvent } from '../domain/syncEvents.js';
-import { compareStrings, keyOf } from '../domain/values.js';
+import { compareStrings } from '../domain/values.js';
 import type { Claims } from '../projections/claims.js';
 import { judge, keysOf, prepare, type Prepared } from './batch.js';
 import { kindOf, type Difference } from './replayDiff.js';
@@ -71,10 +72,6 @@ const byProfile = (decisions: readonly RecordedDecision[]): Map<string, Recorded
   return out;
 };
 
-/** The record's key once applied, exactly as the run derives it (a rename sets the key field). */
-const keyAfterOf = (config: Destination, d: Decision): string | undefined =>
-  d.operation === 'update' ? (keyOf(d.fields.set[config.keyField]) ?? d.key) : d.key;
-
 export type Verified = {
   readonly profiles: number;
   readonly matched: number;
@@ -126,8 +123,10 @@ export const verifyBatch = (
       // Same decision: then everything derived from it and its inputs must be the same too.
       const id = commandId(destinationId, pid, b.position, verdict.operation);
       if (first.commandId !== id) add(pid, 'commandId', first.commandId, id);
-      const keyAfter = keyAfterOf(run.config, verdict);
-      if (first.keyAfter !== keyAfter) add(pid, 'keyAfter', first.keyAfter ?? null, keyAfter ?? null);
+      // A run records keyAfter only for a rename; older stores recorded it for every decision.
+      const recorded = first.keyAfter ?? first.decision.key;
+      const derived = keyAfter(run.config.keyField, verdict);
+      if (recorded !== derived) add(pid, 'keyAfter', recorded ?? null, derived ?? null);
       if (!sameData(first.claims ?? {}, prepared.input.claims))
         add(pid, 'claims', first.claims ?? {}, prepared.input.claims);
     }

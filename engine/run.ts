@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Command } from '../domain/command.js';
+import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
-import { keyOf } from '../domain/values.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates } from './candidates.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
@@ -191,14 +191,12 @@ export const syncDestination = async (
         continue;
       }
       const claims = prepared.input.claims;
-      const keyAfter =
-        verdict.operation === 'update'
-          ? (keyOf(verdict.fields.set[config.keyField]) ?? verdict.key)
-          : verdict.key;
+      // Recorded only when it differs: most decisions keep their key, and the record is per profile.
+      const renamedTo = keyAfter(config.keyField, verdict);
       decisions.push({
         commandId: commandId(destinationId, pid, position, verdict.operation),
         decision: verdict,
-        ...(keyAfter === undefined ? {} : { keyAfter }),
+        ...(renamedTo === undefined || renamedTo === verdict.key ? {} : { keyAfter: renamedTo }),
         ...(Object.keys(claims).length > 0 ? { claims } : {}),
       });
     }

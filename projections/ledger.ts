@@ -102,12 +102,15 @@ const fieldSets = new Map<string, Properties>();
 const groupSets = new Map<string, string[]>();
 
 const interned = <A>(table: Map<string, A>, names: readonly string[], make: (sorted: string[]) => A): A => {
-  const sorted = [...names].sort();
-  const signature = sorted.join('\u0000');
-  let shared = table.get(signature);
+  // Names arrive in a few recurring orders (mapping order, mostly): known orders skip the sort.
+  const asGiven = names.join('\u0000');
+  let shared = table.get(asGiven);
   if (shared === undefined) {
-    shared = make(sorted);
+    const sorted = [...names].sort();
+    const signature = sorted.join('\u0000');
+    shared = table.get(signature) ?? make(sorted);
     table.set(signature, shared);
+    table.set(asGiven, shared);
   }
   return shared;
 };

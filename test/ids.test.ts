@@ -1,6 +1,8 @@
 // Command ids: the same destination, profile, position and operation always give the same UUID (v5),
 // and changing any one of them gives another, so a replayed decision is recognisably the same command.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { v5 } from 'uuid';
 import { commandId } from '../domain/ids.js';
 
 describe('command ids', () => {
@@ -21,5 +23,16 @@ describe('command ids', () => {
       commandId('crm', 'p1', 42, 'update'),
     ]);
     expect(ids.size).toBe(5);
+  });
+
+  it('given any profile id, even outside ASCII, then the id is exactly RFC 9562 v5 as the uuid library computes it', () => {
+    const namespace = '6f3a2c1e-9b7d-4e25-8a41-2d0c5e7f9b13';
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.nat(), (profileId, position) => {
+        expect(commandId('crm', profileId, position, 'update')).toBe(
+          v5(JSON.stringify(['crm', profileId, String(position), 'update']), namespace),
+        );
+      }),
+    );
   });
 });

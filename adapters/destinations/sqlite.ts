@@ -159,16 +159,19 @@ const sqliteDestination = (db: Database.Database, names: TableNames): Destinatio
     if (keys.length === 0) return E.right([]);
     return E.map((p: Prepared | null): readonly ObservedRecord[] => {
       if (p === null) return [];
-      const json = JSON.stringify([...new Set(keys)]);
+      const rows = p.lookupRows.all(JSON.stringify([...new Set(keys)])) as Cell[][];
+      // Group rows matter only for records that exist, and a first sync finds none: ask only for those.
+      const found = rows.map((row) => keyFromCell(row[0]));
       const groups = new Map<string, Set<string>>();
-      for (const [k, name] of (p.lookupGroups?.all(json) ?? []) as [Cell, string][]) {
-        const key = keyFromCell(k);
-        const set = groups.get(key) ?? new Set<string>();
-        groups.set(key, set.add(name));
-      }
+      if (found.length > 0)
+        for (const [k, name] of (p.lookupGroups?.all(JSON.stringify(found)) ?? []) as [Cell, string][]) {
+          const key = keyFromCell(k);
+          const set = groups.get(key) ?? new Set<string>();
+          groups.set(key, set.add(name));
+        }
       const columns = [names.keyField, ...names.fields.filter((f) => f !== names.keyField)];
-      return (p.lookupRows.all(json) as Cell[][]).map((row) => {
-        const key = keyFromCell(row[0]);
+      return rows.map((row, r) => {
+        const key = found[r] as string;
         const fields: Properties = {};
         columns.forEach((f, i) => (fields[f] = decodeValue(row[i])));
         return { key, fields, groups: [...(groups.get(key) ?? [])].sort(compareStrings) };
