@@ -3,31 +3,27 @@
 //
 // Value encoding is described in sqliteTables.ts: strings, numbers and null are stored natively in
 // untyped columns; booleans and arrays as BLOBs of their JSON, so lookup returns what apply wrote.
-// Each apply is one transaction; one command's failure is its own outcome and never undoes the others
-// (see applyBatch). Statements are prepared once per column set and reused.
+// How a batch is written (one transaction; one command's failure never undoes the others) is in
+// sqliteApply.ts. better-sqlite3 blocks its thread, so apply runs on a worker thread with its own
+// connection (sqliteApplier.ts) while lookup stays on the caller's: in WAL mode a reader never waits
+// for the writer and each lookup sees the last committed apply.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
-import { compareStrings, keyOf, type Properties, type Value } from '../../domain/values.js';
+import { compareStrings, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
 import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
-import {
-  checkTables,
-  decodeValue,
-  encodeValue,
-  keyFromCell,
-  prepare,
-  type Cell,
-  type Prepared,
-  type TableNames,
-  type TableState,
-} from './sqliteTables.js';
+import type { ApplierData, ApplyRequest, ApplyResponse } from './sqliteApplier.js';
+import { applierOn, connect, guarded, tablesOn } from './sqliteApply.js';
+import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
 
 export const sqliteDescription: DestinationTypeDescription = {
   type: 'sqlite',
@@ -47,113 +43,104 @@ export const sqliteDescription: DestinationTypeDescription = {
   ],
 };
 
-const ok = (c: Command): CommandOutcome => ({ commandId: c.commandId, status: 'ok' });
-const failed = (c: Command, message: string, retryable = false): CommandOutcome => ({
-  commandId: c.commandId,
-  status: 'error',
-  retryable,
-  message,
-});
+type Applied = E.Either<DestinationError, CommandOutcome[]>;
 
-/** Errors that go away by themselves (locks, a full or flaky disk) are worth retrying. */
-const retryableCode = (code: string): boolean => /^SQLITE_(BUSY|LOCKED|IOERR|FULL|PROTOCOL)/.test(code);
-
-/** SQLite failures become values; anything else is a bug and stays an exception. */
-const guarded = <A>(run: () => E.Either<DestinationError, A>): E.Either<DestinationError, A> => {
-  try {
-    return run();
-  } catch (e) {
-    if (!(e instanceof Database.SqliteError)) throw e;
-    return E.left({ _tag: 'DestinationUnavailable', message: e.message, retryable: retryableCode(e.code) });
-  }
+/** Applies batches somewhere, and when closed waits for those under way before letting go of it. */
+type Applier = {
+  readonly apply: (commands: readonly Command[]) => Promise<Applied>;
+  readonly close: () => Promise<void>;
 };
 
-const sqliteDestination = (db: Database.Database, names: TableNames): Destination => {
-  let complete: Prepared | null = null;
-  const tables = (create: boolean): E.Either<DestinationError, Prepared | null> => {
-    if (complete !== null) return E.right(complete);
-    return E.map((state: TableState | null) => {
-      if (state === null) return null;
-      const p = prepare(db, names, state);
-      if (state.groupsExist) complete = p;
-      return p;
-    })(checkTables(db, names, create));
+// vitest runs this module from its .ts source, beside which there is no compiled worker: use dist/'s.
+const applierUrl = (): URL => {
+  const here = new URL(import.meta.url);
+  if (!here.pathname.endsWith('.ts')) return new URL('./sqliteApplier.js', here);
+  const built = new URL('../../dist/adapters/destinations/sqliteApplier.js', here);
+  if (!existsSync(built))
+    throw new Error(`the SQLite destination's worker ${fileURLToPath(built)} is missing: run npm run build`);
+  return built;
+};
+
+/** The worker starts with the first apply, so a plan (lookups only) never starts one. */
+const workerApplier = (data: ApplierData): Applier => {
+  let worker: Worker | null = null;
+  let broken: Error | null = null;
+  let closing = false;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (r: Applied) => void; reject: (e: Error) => void }>();
+  const outstanding = new Set<Promise<unknown>>();
+
+  // An idle worker must not keep the process alive, and a busy one must: a CLI awaiting an apply
+  // would otherwise exit with the apply unanswered.
+  const settle = (id: number): void => {
+    pending.delete(id);
+    if (pending.size === 0) worker?.unref();
   };
-
-  const applyCommand = (p: Prepared, c: Command): CommandOutcome => {
-    const keyField = names.keyField;
-    const set = c.fields.set;
-    if (c.fields.unset.includes(keyField)) return failed(c, `cannot unset the key field ${keyField}`);
-    const newKey = Object.hasOwn(set, keyField) ? keyOf(set[keyField]) : c.key;
-    if (newKey === undefined) return failed(c, `cannot set the key field ${keyField} to no value`);
-    // The key column holds the key itself; a rename is the only way it changes.
-    const setCols = Object.keys(set).filter((f) => f !== keyField);
-    const unsetCols = c.fields.unset.filter((f) => !Object.hasOwn(set, f));
-    const unknown = [...setCols, ...unsetCols].find((f) => !p.state.columns.has(f));
-    if (unknown !== undefined) return failed(c, `table ${names.table} has no column ${unknown}`);
-    const groups = p.groups;
-    if (groups === null) throw new Error('apply runs only once the groups table exists');
-    const values = setCols.map((f) => encodeValue(set[f] as Value));
-    const exists = (key: string): boolean => p.exists.get(key) !== undefined;
-
-    let target = c.key;
-    switch (c.operation) {
-      case 'delete':
-        groups.deleteAll.run(c.key);
-        p.deleteRow.run(c.key);
-        return ok(c);
-      case 'create':
-        p.upsert(setCols).run(c.key, ...values);
-        if (unsetCols.length > 0) p.update([], unsetCols).run(c.key);
-        break;
-      case 'update':
-        if (!exists(c.key)) {
-          // A rename applied before left the record under its new key: finish the command there.
-          if (newKey === c.key || !exists(newKey)) return failed(c, `no record with key ${c.key}`);
-          target = newKey;
-        } else if (newKey !== c.key) {
-          if (exists(newKey)) return failed(c, `cannot rename ${c.key} to ${newKey}: that key is taken`);
-          // Every group row moves, managed or not: a rename changes the key and nothing else.
-          p.renameRow.run(newKey, c.key);
-          groups.rename.run(newKey, c.key);
-          target = newKey;
-        }
-        if (setCols.length + unsetCols.length > 0) p.update(setCols, unsetCols).run(...values, target);
-        break;
+  const fail = (e: Error): void => {
+    broken ??= e;
+    for (const [id, p] of pending) {
+      settle(id);
+      p.reject(broken);
     }
-    for (const name of c.groups.add) groups.add(target, name);
-    for (const name of c.groups.remove) groups.remove.run(target, name);
-    return ok(c);
+  };
+  const start = (): Worker => {
+    const w = new Worker(applierUrl(), { workerData: data });
+    w.unref();
+    w.on('message', ({ id, result }: ApplyResponse) => {
+      const p = pending.get(id);
+      settle(id);
+      p?.resolve(result);
+    });
+    const failure = (e: Error) =>
+      fail(new Error(`SQLite destination apply failed: ${e.message}`, { cause: e }));
+    w.on('error', failure);
+    w.on('messageerror', failure);
+    w.on('exit', (code) => fail(new Error(`SQLite destination's apply worker stopped (exit code ${code})`)));
+    return w;
   };
 
-  // Nested inside a transaction, better-sqlite3 runs this under a SAVEPOINT: a command that fails
-  // half-way is undone alone.
-  const applyOne = db.transaction(applyCommand);
-  const confined = db.transaction((p: Prepared, commands: readonly Command[]): CommandOutcome[] =>
-    commands.map((c) => {
+  const apply = (commands: readonly Command[]): Promise<Applied> => {
+    if (closing) return Promise.reject(new Error('the SQLite destination is closed'));
+    if (broken !== null) return Promise.reject(broken);
+    const id = ++nextId;
+    const answer = new Promise<Applied>((resolve, reject) => {
+      worker ??= start();
+      pending.set(id, { resolve, reject });
+      if (pending.size === 1) worker.ref();
       try {
-        return applyOne(p, c);
+        worker.postMessage({ id, commands: JSON.stringify(commands) } satisfies ApplyRequest);
       } catch (e) {
-        // Errors that end the whole transaction cannot be confined to one command.
-        if (!(e instanceof Database.SqliteError) || !db.inTransaction) throw e;
-        return failed(c, e.message, retryableCode(e.code));
+        settle(id);
+        throw e;
       }
-    }),
-  );
-  // Savepoints cost a third of a first sync, and commands rarely fail inside SQLite (refusals such
-  // as a missing record are found before writing): try the batch without them, and only when SQLite
-  // rejects a command redo the batch with one savepoint per command.
-  const optimistic = db.transaction((p: Prepared, commands: readonly Command[]): CommandOutcome[] =>
-    commands.map((c) => applyCommand(p, c)),
-  );
-  const applyBatch = (p: Prepared, commands: readonly Command[]): CommandOutcome[] => {
-    try {
-      return optimistic.immediate(p, commands);
-    } catch (e) {
-      if (!(e instanceof Database.SqliteError) || e.code.startsWith('SQLITE_BUSY')) throw e;
-      return confined.immediate(p, commands);
-    }
+    });
+    const forget = () => void outstanding.delete(answer);
+    answer.then(forget, forget);
+    outstanding.add(answer);
+    return answer;
   };
+
+  const close = async (): Promise<void> => {
+    closing = true;
+    await Promise.allSettled([...outstanding]);
+    if (worker !== null) await worker.terminate();
+  };
+  return { apply, close };
+};
+
+/** For a database private to one connection (`:memory:`, or `''` for a temporary file). */
+const inThreadApplier = (db: Database.Database, names: TableNames): Applier => {
+  const apply = applierOn(db, names);
+  return {
+    // A bug's exception rejects, as it does from the worker, rather than throwing at the caller.
+    apply: (commands) => new Promise((resolve) => resolve(apply(commands))),
+    close: () => Promise.resolve(),
+  };
+};
+
+const sqliteDestination = (db: Database.Database, path: string, names: TableNames): Destination => {
+  const tables = tablesOn(db, names);
+  const applier = db.memory ? inThreadApplier(db, names) : workerApplier({ path: resolve(path), names });
 
   const lookup = (keys: readonly string[]): E.Either<DestinationError, readonly ObservedRecord[]> => {
     if (keys.length === 0) return E.right([]);
@@ -179,18 +166,16 @@ const sqliteDestination = (db: Database.Database, names: TableNames): Destinatio
     })(tables(false));
   };
 
+  let closed: Promise<void> | null = null;
   return {
     describe: () => sqliteDescription,
     // Work happens when the task runs, so re-running a task repeats the call.
     lookup: (keys) => () => Promise.resolve(guarded(() => lookup(keys))),
-    apply: (commands) => () =>
-      Promise.resolve(
-        guarded(() => E.map((p: Prepared | null) => applyBatch(p as Prepared, commands))(tables(true))),
-      ),
-    close: () => {
-      if (db.open) db.close();
-      return Promise.resolve();
-    },
+    apply: (commands) => () => applier.apply(commands),
+    close: () =>
+      (closed ??= applier.close().finally(() => {
+        if (db.open) db.close();
+      })),
   };
 };
 
@@ -198,21 +183,7 @@ const messageOf = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 const openDatabase = (config: DestinationConfig, path: string): E.Either<OpenError, Database.Database> =>
   E.tryCatch(
-    () => {
-      mkdirSync(dirname(resolve(path)), { recursive: true });
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('busy_timeout = 5000');
-      // A sync writes in many small transactions at keys spread over the whole key index: a page
-      // cache that holds the index (up to 64 MiB, grown only as needed) and rarer checkpoints (about
-      // every 40 MiB of WAL) make that several times faster than SQLite's 2 MiB / 4 MiB defaults.
-      db.pragma('cache_size = -65536');
-      db.pragma('wal_autocheckpoint = 10000');
-      // NORMAL survives a killed process; a power cut may lose the last commits, and the next sync
-      // sees that in its observation and writes them again, so the destination still converges.
-      db.pragma('synchronous = NORMAL');
-      return db;
-    },
+    () => connect(path),
     (e) => openFailed(config, `cannot open ${path}: ${messageOf(e)}`),
   );
 
@@ -228,7 +199,7 @@ export const sqliteDestinationType: DestinationType = {
         E.bind('groupsTable', ({ options }) => optionalString(config, options, 'groupsTable')),
         E.flatMap(({ path, table, groupsTable }) =>
           E.map((db: Database.Database) =>
-            sqliteDestination(db, {
+            sqliteDestination(db, path, {
               table,
               groupsTable: groupsTable ?? `${table}_groups`,
               keyField: config.keyField,

@@ -1,0 +1,33 @@
+// The worker thread the SQLite destination applies commands on, with a connection of its own, so
+// that writing one batch does not block the thread deciding and recording the next (see sqlite.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Either } from 'fp-ts/lib/Either.js';
+import type { Command, CommandOutcome } from '../../domain/command.js';
+import type { DestinationError } from '../../engine/ports.js';
+import { applierOn, connect, guarded, type Apply } from './sqliteApply.js';
+import type { TableNames } from './sqliteTables.js';
+
+export type ApplierData = { readonly path: string; readonly names: TableNames };
+/** `commands` is their JSON: V8 applies objects JSON.parse builds ~30% faster than structured clone's. */
+export type ApplyRequest = { readonly id: number; readonly commands: string };
+export type ApplyResponse = {
+  readonly id: number;
+  readonly result: Either<DestinationError, CommandOutcome[]>;
+};
+
+const port = parentPort;
+if (port === null) throw new Error('sqliteApplier.js runs only as the SQLite destination’s worker thread');
+const { path, names } = workerData as ApplierData;
+
+let apply: Apply | null = null;
+// Requests run one at a time, in the order they were posted. An exception other than a SqliteError
+// is a bug: it is left to end the worker, and the destination rejects every apply from then on.
+port.on('message', ({ id, commands }: ApplyRequest) => {
+  // Opened with the first request, so that a SQLite failure to open answers it as a DestinationError
+  // (and the next request tries again).
+  const result = guarded(() => {
+    apply ??= applierOn(connect(path), names);
+    return apply(JSON.parse(commands) as Command[]);
+  });
+  port.postMessage({ id, result } satisfies ApplyResponse);
+});

@@ -1,0 +1,166 @@
+// The SQLite destination's apply runs on a worker thread with its own connection: what the caller's
+// thread sees afterwards, when the worker starts and stops, and what a process's lifetime does with it.
+import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Command } from '../domain/command.js';
+import type { Destination as DestinationConfig } from '../domain/destination.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import type { Destination } from '../engine/ports.js';
+
+// Counts the workers started, without the destination exposing anything for it.
+const started = vi.hoisted(() => ({ workers: 0 }));
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:worker_threads')>();
+  class CountedWorker extends actual.Worker {
+    constructor(...args: ConstructorParameters<typeof actual.Worker>) {
+      super(...args);
+      started.workers++;
+    }
+  }
+  return { ...actual, Worker: CountedWorker };
+});
+
+const BUILT_SQLITE = new URL('../dist/adapters/destinations/sqlite.js', import.meta.url);
+
+let dir: string;
+let opened: Destination[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'syncline-sqlite-thread-'));
+  started.workers = 0;
+});
+afterEach(async () => {
+  await Promise.all(opened.map((d) => d.close()));
+  opened = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const config = (path = join(dir, 'crm.db')): DestinationConfig => ({
+  destinationId: 'crm',
+  type: 'sqlite',
+  collection: { kind: 'all' },
+  keyField: 'email',
+  mapping: { email: 'email', first_name: 'firstName' },
+  groupMapping: {},
+  options: { path, table: 'contacts' },
+});
+
+const open = async (c: DestinationConfig = config()): Promise<Destination> => {
+  const result = await sqliteDestinationType.open(c, {})();
+  if (result._tag === 'Left') throw new Error(result.left.message);
+  opened.push(result.right);
+  return result.right;
+};
+
+const create = (key: string, more: Partial<Command> = {}): Command => ({
+  commandId: `c-${key}`,
+  profileId: `p-${key}`,
+  operation: 'create',
+  key,
+  fields: { set: { email: key, first_name: `name of ${key}` }, unset: [] },
+  groups: { add: ['VIP'], remove: [] },
+  ...more,
+});
+
+const many = (n: number): Command[] => Array.from({ length: n }, (_, i) => create(`k${i}@example.com`));
+
+const rowCount = (path = join(dir, 'crm.db')): number => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM contacts`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+};
+
+describe('sqlite destination apply on a worker thread', () => {
+  it('given an applied batch, when the caller looks up right after, then it sees the rows and groups', async () => {
+    const d = await open();
+    const applied = await d.apply([create('ada@example.com'), create('bob@example.com')])();
+    expect(applied).toEqual({
+      _tag: 'Right',
+      right: [
+        { commandId: 'c-ada@example.com', status: 'ok' },
+        { commandId: 'c-bob@example.com', status: 'ok' },
+      ],
+    });
+    expect(await d.lookup(['ada@example.com', 'nobody@example.com'])()).toEqual({
+      _tag: 'Right',
+      right: [
+        {
+          key: 'ada@example.com',
+          fields: { email: 'ada@example.com', first_name: 'name of ada@example.com' },
+          groups: ['VIP'],
+        },
+      ],
+    });
+    expect(started.workers).toBe(1);
+  });
+
+  it('given only lookups (a plan), when closed, then no worker was started; the first apply starts one', async () => {
+    const d = await open();
+    expect(await d.lookup(['ada@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+    expect(started.workers).toBe(0);
+    await d.apply([create('ada@example.com')])();
+    await d.apply([create('bob@example.com')])();
+    expect(started.workers).toBe(1);
+  });
+
+  it('given an apply in flight, when closed, then close waits for it and its rows are in the file', async () => {
+    const d = await open();
+    const applying = d.apply(many(3000))();
+    await d.close();
+    expect(rowCount()).toBe(3000);
+    expect(await applying).toMatchObject({ _tag: 'Right', right: { length: 3000 } });
+    await d.close(); // a second close is harmless
+    await expect(d.apply([create('late@example.com')])()).rejects.toThrow('closed');
+  });
+
+  it('given a command the worker cannot handle (a bug), when applied, then that apply and every later one reject with its message', async () => {
+    const d = await open();
+    const broken = { ...create('ada@example.com'), fields: { set: {} } } as unknown as Command;
+    await expect(d.apply([broken])()).rejects.toThrow(/Cannot read properties of undefined/);
+    await expect(d.apply([create('bob@example.com')])()).rejects.toThrow(
+      /Cannot read properties of undefined/,
+    );
+    expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+  });
+
+  it('given an in-memory path, when applied, then apply stays on the caller’s thread, whose lookup sees it', async () => {
+    const d = await open(config(':memory:'));
+    await d.apply([create('ada@example.com')])();
+    expect(await d.lookup(['ada@example.com'])()).toMatchObject({ right: [{ key: 'ada@example.com' }] });
+    expect(started.workers).toBe(0);
+  });
+});
+
+describe('a process using the sqlite destination', () => {
+  it('given an apply awaited and no close, when its script ends, then the process exits by itself with the rows written', async () => {
+    const path = join(dir, 'crm.db');
+    const script = join(dir, 'apply.mjs');
+    writeFileSync(
+      script,
+      `import { sqliteDestinationType } from ${JSON.stringify(BUILT_SQLITE.href)};
+const opened = await sqliteDestinationType.open(${JSON.stringify(config(path))}, {})();
+const applied = await opened.right.apply(${JSON.stringify(many(500))})();
+console.log(applied._tag, applied.right.length);
+`,
+    );
+    const run = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
+      (resolve) => {
+        const child = execFile(
+          process.execPath,
+          [script],
+          { timeout: 30_000, encoding: 'utf8' },
+          (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
+        );
+      },
+    );
+    // Unanswered top-level awaits exit 13; a worker left ref'd would hang until the timeout kills it.
+    expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 500\n' });
+    expect(rowCount(path)).toBe(500);
+  });
+});
