@@ -124,6 +124,15 @@ export type SyncEvent = t.TypeOf<typeof SyncEvent>;
 
 export const syncStream = (destinationId: string): string => `sync-${destinationId}`;
 
-/** The tag that finds every sync event about one profile at one destination (log, explain). */
+/** The tag that finds every decision about one profile at one destination (log, explain); stores
+ *  written before appliedTag existed carry it on outcomes too. */
 export const profileTag = (destinationId: string, profileId: string): string =>
   `${syncStream(destinationId)}/${profileId}`;
+
+/**
+ * The tag on the BatchApplied events holding outcomes of the commands recorded by the BatchDecided at
+ * `decidedAt` (its store position). Outcomes are found from their decisions: a tag per decided batch
+ * costs a hundredth of a tag per command, and a first sync writes one per profile.
+ */
+export const appliedTag = (destinationId: string, decidedAt: number): string =>
+  `applied-${destinationId}@${decidedAt}`;

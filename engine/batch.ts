@@ -6,7 +6,7 @@ import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { compareStrings } from '../domain/values.js';
 import { claimsFor } from '../projections/claims.js';
-import { applyToEntry, showsEffect, type PendingCommand } from '../projections/ledger.js';
+import { applyToEntry, pendingOf, showsEffect, type PendingCommand } from '../projections/ledger.js';
 import { profileSnapshot } from '../projections/world.js';
 import type { DestinationView, EngineState } from './state.js';
 
@@ -30,15 +30,6 @@ export const prepare = (
   mode: SyncModeName,
   profileIds: readonly string[],
 ): Prepared[] => {
-  const pendingOf = (profileId: string): PendingCommand[] => {
-    const ids = v.ledger.pendingByProfile.get(profileId);
-    if (ids === undefined) return [];
-    // In decision order: the ledger fold settles them in that order too.
-    return [...ids].flatMap((id) => {
-      const cmd = v.ledger.pending.get(id);
-      return cmd ? [cmd] : [];
-    });
-  };
   return profileIds.map((profileId) => {
     const profile = profileSnapshot(s.world, profileId);
     const ledger = v.ledger.entries.get(profileId) ?? null;
@@ -46,7 +37,8 @@ export const prepare = (
     const keys: string[] = [];
     if (key !== undefined) keys.push(key);
     if (ledger !== null && ledger.key !== key) keys.push(ledger.key);
-    const pending = pendingOf(profileId);
+    // In decision order: the ledger fold settles them in that order too.
+    const pending = pendingOf(v.ledger, profileId);
     for (const cmd of pending)
       for (const k of [cmd.decision.key ?? '', cmd.keyAfter]) if (k !== '' && !keys.includes(k)) keys.push(k);
     const claims = v.claims ? claimsFor(v.claims, keys, profileId) : {};

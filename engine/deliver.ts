@@ -31,16 +31,14 @@ export const deliver = async (
 ): Promise<CommandResult[]> => {
   const results = new Map<string, CommandResult>();
   let open: Tracked[] = commands.map((command) => ({ command, attempts: 0, waits: 0 }));
+  // Every outcome of one apply call is known at the same moment: one timestamp per call, not per command.
+  let at = '';
   const finish = (t: Tracked, r: Omit<CommandResult, 'commandId' | 'attempts' | 'at'>) =>
-    results.set(t.command.commandId, {
-      commandId: t.command.commandId,
-      attempts: t.attempts,
-      at: opts.now().toISOString(),
-      ...r,
-    });
+    results.set(t.command.commandId, { commandId: t.command.commandId, attempts: t.attempts, at, ...r });
 
   while (open.length > 0) {
     const outcome = await destination.apply(open.map((t) => t.command))();
+    at = opts.now().toISOString();
     const again: Tracked[] = [];
     let wait = 0;
     if (outcome._tag === 'Left') {

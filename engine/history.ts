@@ -2,7 +2,7 @@
 // store scan), many profiles' inputs in one pass, and which inputs changed a profile.
 import * as E from 'fp-ts/lib/Either.js';
 import type { InputEvent } from '../domain/events.js';
-import { profileTag } from '../domain/syncEvents.js';
+import { appliedTag, profileTag } from '../domain/syncEvents.js';
 import { compareStrings } from '../domain/values.js';
 import { foldWorld, initialWorld, touchedProfiles } from '../projections/world.js';
 import { groupLifecycleTag } from './ingest.js';
@@ -70,9 +70,19 @@ export const readProfileHistory = async (
   const configs = await readConfigs(store, destinationId);
   if (configs.length === 0) return E.left({ _tag: 'UnknownDestination', destinationId });
   const inputs = await readProfileInputs(store, profileId);
-  const sync = await collect(store.readTagged(profileTag(destinationId, profileId)));
-  return E.right({ destinationId, profileId, inputs, configs, sync });
+  const decided = await collect(store.readTagged(profileTag(destinationId, profileId)));
+  const outcomes: StoredEvent[][] = [];
+  for (const e of decided)
+    if (e.type === 'BatchDecided' && commandsFor(e, profileId))
+      outcomes.push(await collect(store.readTagged(appliedTag(destinationId, e.position))));
+  return E.right({ destinationId, profileId, inputs, configs, sync: merged(decided, ...outcomes) });
 };
+
+/** Whether a recorded batch decided a command (not a skip) for the profile, whose outcome follows. */
+const commandsFor = (e: StoredEvent, profileId: string): boolean =>
+  (e.data as { decisions: readonly { decision: { profileId: string; operation: string } }[] }).decisions.some(
+    (r) => r.decision.profileId === profileId && r.decision.operation !== 'skip',
+  );
 
 /**
  * Above this many profiles, `log` gathers causes in one pass over the store: a few index reads per

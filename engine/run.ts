@@ -8,7 +8,13 @@ import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
+import {
+  appliedTag,
+  profileTag,
+  syncStream,
+  type RecordedDecision,
+  type SyncEvent,
+} from '../domain/syncEvents.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates } from './candidates.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
@@ -77,7 +83,8 @@ const toCommand = (id: string, d: Decision): Command => ({
 });
 
 type Tagged = SyncEvent & { readonly tags?: readonly string[] };
-type Writer = (events: Tagged[]) => Promise<E.Either<SyncError, void>>;
+/** Resolves with the position of the last event appended. */
+type Writer = (events: Tagged[]) => Promise<E.Either<SyncError, number>>;
 
 /** Appends to the sync stream at the revision we last saw, then folds what landed (ours and others'). */
 const writer =
@@ -101,7 +108,7 @@ const writer =
     if (appended.length > 0 && appended[0]?.position === s.position + 1)
       for (const e of appended) applyStored(s, e);
     else await catchUp(store, s);
-    return E.right(undefined);
+    return E.right(appended.at(-1)?.position ?? s.position);
   };
 
 export const syncDestination = async (
@@ -147,33 +154,49 @@ export const syncDestination = async (
       },
     },
   ]);
-  if (E.isLeft(started)) return started;
+  if (E.isLeft(started)) return E.left(started.left);
 
   const counts = emptyCounts();
   const outbox: Tagged[] = [];
   /*
    * Commands of several decided batches are applied together: a destination's commit is its costly
-   * part, and every decision is already recorded before it is applied. Outcomes ride with the next
-   * append; if the process dies before then, the next run settles those commands by observation.
+   * part, and every decision is already recorded before it is applied. One apply is kept in flight
+   * while later batches are looked up, decided and recorded, so a destination that works off the
+   * engine's thread (network, or SQLite's writer thread) overlaps with deciding. Outcomes ride with
+   * the next append; if the process dies before then, the next run settles those commands by
+   * observation.
    */
-  const queue: Command[] = [];
-  const flush = async (): Promise<void> => {
-    const commands = queue.splice(0);
-    if (commands.length === 0) return;
-    const results = await deliver(destination, commands, opts.delivery);
-    outbox.push({
-      type: 'BatchApplied',
-      tags: commands.map((c) => profileTag(destinationId, c.profileId)),
-      data: { runId, results },
+  const queue: Queued[] = [];
+  let inflight: Promise<void> = Promise.resolve();
+  const startApply = (): void => {
+    const queued = queue.splice(0);
+    if (queued.length === 0) return;
+    const commands = queued.map((q) => q.command);
+    const applied = inflight.then(async () => {
+      const results = await deliver(destination, commands, opts.delivery);
+      outbox.push({
+        type: 'BatchApplied',
+        // Found from its decisions: one tag per decided batch, not one per command.
+        tags: [...new Set(queued.map((q) => q.decidedAt))].map((at) => appliedTag(destinationId, at)),
+        data: { runId, results },
+      });
+      tallyApplied(counts, commands, results);
     });
-    tallyApplied(counts, commands, results);
+    // Awaited later; marked handled so a bug's rejection is not reported before that.
+    applied.catch(() => undefined);
+    inflight = applied;
+  };
+  /** Applies what is queued and waits for every apply, before the run's last append. */
+  const drain = async (): Promise<void> => {
+    startApply();
+    await inflight;
   };
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const position = s.position;
     const keys = keysOf(batch);
     const found = await lookupWithRetry(destination, keys, opts.delivery);
-    if (E.isLeft(found)) return fail(write, outbox, destinationId, runId, found.left, now);
+    if (E.isLeft(found)) return fail(write, outbox, () => inflight, destinationId, runId, found.left, now);
 
     const judged = judge(batch, found.right);
     const decisions: RecordedDecision[] = [];
@@ -219,37 +242,50 @@ export const syncDestination = async (
         },
       },
     ]);
-    if (E.isLeft(decided)) return decided;
+    if (E.isLeft(decided)) {
+      // Another writer took the stream: nothing more can be recorded, but the apply under way ends first.
+      await inflight.catch(() => undefined);
+      return E.left(decided.left);
+    }
 
-    queue.push(
-      ...decisions
-        .filter((r) => r.decision.operation !== 'skip')
-        .map((r) => toCommand(r.commandId, r.decision)),
-    );
+    for (const r of decisions)
+      if (r.decision.operation !== 'skip')
+        queue.push({ command: toCommand(r.commandId, r.decision), decidedAt: decided.right });
     tallyDecided(counts, decisions, unchanged);
-    const last = i + opts.batchSize >= profileIds.length;
-    if (queue.length >= opts.applyBatchSize || last) await flush();
+    if (queue.length >= opts.applyBatchSize) {
+      // At most one apply in flight: memory stays bounded and outcomes are recorded in order.
+      await inflight;
+      startApply();
+    }
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
+  await drain();
 
   const finished = await write([
     ...outbox.splice(0),
     { type: 'RunFinished', data: { runId, position: s.position, counts: counts.totals, finishedAt: now() } },
   ]);
-  if (E.isLeft(finished)) return finished;
+  if (E.isLeft(finished)) return E.left(finished.left);
   return E.right({ destinationId, runId, mode, reason, considered: profileIds.length, ...counts });
 };
+
+/** A decided command waiting to be applied, with the position of the BatchDecided that recorded it. */
+type Queued = { readonly command: Command; readonly decidedAt: number };
 
 type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['observed'];
 
 const fail = async (
   write: Writer,
   outbox: Tagged[],
+  applied: () => Promise<void>,
   destinationId: string,
   runId: string,
   message: string,
   now: () => string,
 ): Promise<E.Either<SyncError, RunSummary>> => {
+  // The apply under way ends and its outcomes are recorded; commands still queued stay without
+  // outcome, and the next run settles them by what it observes.
+  await applied();
   await write([...outbox.splice(0), { type: 'RunFailed', data: { runId, message, failedAt: now() } }]);
   return E.left({ _tag: 'DestinationFailed', destinationId, runId, message });
 };

@@ -39,8 +39,11 @@ export type Ledger = {
   /** record key → the profile that last wrote it: one owner per record */
   readonly owners: Map<string, string>;
   readonly pending: Map<string, PendingCommand>;
-  /** profile → ids of its pending commands, so a batch finds its own without scanning them all */
-  readonly pendingByProfile: Map<string, Set<string>>;
+  /**
+   * profile → ids of its pending commands, so a batch finds its own without scanning them all. Almost
+   * every profile has one at a time: a single id is kept as a plain string, a Set only beyond one.
+   */
+  readonly pendingByProfile: Map<string, string | Set<string>>;
   readonly failures: Map<string, Failure>;
   readonly retryRequested: Set<string>;
   /** the run started and not yet finished or failed (after a crash, until the next run starts) */
@@ -178,16 +181,32 @@ const pend = (l: Ledger, cmd: PendingCommand): void => {
   l.pending.set(cmd.commandId, cmd);
   const pid = cmd.decision.profileId;
   const ids = l.pendingByProfile.get(pid);
-  if (ids) ids.add(cmd.commandId);
-  else l.pendingByProfile.set(pid, new Set([cmd.commandId]));
+  if (ids === undefined) l.pendingByProfile.set(pid, cmd.commandId);
+  else if (typeof ids === 'string') l.pendingByProfile.set(pid, new Set([ids, cmd.commandId]));
+  else ids.add(cmd.commandId);
 };
 
 const unpend = (l: Ledger, cmd: PendingCommand): void => {
   l.pending.delete(cmd.commandId);
   const pid = cmd.decision.profileId;
   const ids = l.pendingByProfile.get(pid);
-  ids?.delete(cmd.commandId);
-  if (ids?.size === 0) l.pendingByProfile.delete(pid);
+  if (ids === cmd.commandId) l.pendingByProfile.delete(pid);
+  else if (typeof ids === 'object') {
+    ids.delete(cmd.commandId);
+    if (ids.size === 0) l.pendingByProfile.delete(pid);
+  }
+};
+
+/** The profile's pending commands, in the order they were decided. */
+export const pendingOf = (l: Ledger, profileId: string): PendingCommand[] => {
+  const ids = l.pendingByProfile.get(profileId);
+  if (ids === undefined) return [];
+  const out: PendingCommand[] = [];
+  for (const id of typeof ids === 'string' ? [ids] : ids) {
+    const cmd = l.pending.get(id);
+    if (cmd) out.push(cmd);
+  }
+  return out;
 };
 
 /** Folds one sync event (in stream order). Updates the ledger in place and returns it. */

@@ -5,12 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { MESSAGES } from '../domain/decision.js';
 import { syncStream } from '../domain/syncEvents.js';
 import { simulate } from '../engine/simulate.js';
-import { givenEngine } from './support/engine.js';
+import { syncDestination } from '../engine/run.js';
+import type { StoredEvent } from '../engine/ports.js';
+import { givenEngine, noWait } from './support/engine.js';
 import {
   changed,
   created,
   deleted,
   destination,
+  everyone,
   groupCreated,
   groupDeleted,
   inGroup,
@@ -286,5 +289,61 @@ describe('failures', () => {
     expect(r).toEqual(E.left({ _tag: 'Busy', destinationId: 'crm', runId: 'run-a' }));
     const recovered = await w.sync({ isAlive: () => false });
     expect(E.isRight(recovered) && recovered.right.totals.created).toBe(1);
+  });
+});
+
+describe('applying while deciding', () => {
+  it('given an apply that is still under way, when the run goes on, then later batches are looked up and recorded meanwhile, no second apply starts before it ends, and every outcome is recorded', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    const ids = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
+    const real = w.destination.destination(w.config);
+    const log: string[] = [];
+    let release: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    let applies = 0;
+    let open = 0;
+    const held: typeof real = {
+      ...real,
+      lookup: (keys) => () => (log.push(`lookup ${keys.length}`), real.lookup(keys)()),
+      apply: (commands) => async () => {
+        open++;
+        const n = ++applies;
+        log.push(`apply ${n} starts (${open} open)`);
+        if (n === 1) {
+          // Let the run go on while this apply is held, then release it.
+          setTimeout(release, 20);
+          await firstHeld;
+        }
+        const r = await real.apply(commands)();
+        log.push(`apply ${n} ends`);
+        open--;
+        return r;
+      },
+    };
+    const recording: typeof w.store = {
+      ...w.store,
+      append: (writes) => () => {
+        for (const write of writes) for (const e of write.events) log.push(`record ${e.type}`);
+        return w.store.append(writes)();
+      },
+    };
+    const run = await syncDestination(recording, w.state, 'crm', held, {
+      ...noWait,
+      batchSize: 10,
+      applyBatchSize: 10,
+    });
+    expect(E.isRight(run) && run.right.totals.created).toBe(40);
+    // while the first batch's commands were being applied, the second batch was looked up and recorded
+    const whileHeld = log.slice(0, log.indexOf('apply 1 ends'));
+    expect(whileHeld.filter((l) => l === 'lookup 10')).toHaveLength(2);
+    expect(whileHeld.filter((l) => l === 'record BatchDecided')).toHaveLength(2);
+    expect(log.filter((l) => l.includes('starts')).every((l) => l.endsWith('(1 open)'))).toBe(true);
+    expect(applies).toBe(4);
+    const applied: StoredEvent[] = [];
+    for await (const e of w.store.readStream(syncStream('crm')))
+      if (e.type === 'BatchApplied') applied.push(e);
+    expect(applied.flatMap((e) => (e.data as { results: { status: string }[] }).results)).toHaveLength(40);
+    expect(w.records()).toHaveLength(40);
   });
 });

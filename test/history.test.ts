@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Destination, EventStore, StoredEvent } from '../engine/ports.js';
 import { syncDestination } from '../engine/run.js';
+import { appliedTag, profileTag } from '../domain/syncEvents.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { changed, created, destination, everyone, groupCreated, inGroup, joined } from './support/given.js';
 import { ann, annStory, at, explained, ingest, logOf } from './support/story.js';
@@ -88,6 +89,26 @@ describe('outcomes other than applied', () => {
     expect(first?.outcome).toMatchObject({ status: 'superseded', by: second?.commandId });
     expect(second?.outcome).toMatchObject({ status: 'applied' });
   });
+});
+
+describe('finding a profile’s outcomes', () => {
+  it.each([100, 5000])(
+    'given 300 profiles decided in batches of 100 and applied %i commands at a time, when we read one profile’s log, then its outcome is found through its decision’s batch, and outcomes carry no per-profile tag',
+    async (applyBatchSize) => {
+      const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+      const ids = Array.from({ length: 300 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+      await ingest(w, ...ids.map((id) => created(id, { email: `${id}@x.io` })));
+      await w.synced({ batchSize: 100, applyBatchSize });
+      const tagged: StoredEvent[] = [];
+      for await (const e of w.store.readTagged(profileTag('crm', 'p250'))) tagged.push(e);
+      expect(tagged.map((e) => e.type)).toEqual(['BatchDecided']);
+      const outcomes: StoredEvent[] = [];
+      for await (const e of w.store.readTagged(appliedTag('crm', tagged[0]?.position ?? 0))) outcomes.push(e);
+      expect(outcomes.map((e) => e.type)).toEqual(['BatchApplied']);
+      const [entry] = await logOf(w.store, 'p250');
+      expect(entry?.outcome).toMatchObject({ status: 'applied' });
+    },
+  );
 });
 
 /** A store that counts what is read from it. */

@@ -129,14 +129,17 @@ describe('verifying runs that crashed, failed and were settled', () => {
     await w.synced();
 
     const batches = await batchesOf(w.store);
+    // The crashed run recorded Bob's batch while Ann's apply was under way: the next run confirms
+    // Ann's create (the destination shows it) and supersedes Bob's (it never reached the destination).
     expect(batches.map((b) => [b.settled?.map((s) => s.status), b.cleared])).toEqual([
       [undefined, undefined],
-      [['confirmed'], undefined],
+      [undefined, undefined],
+      [['confirmed', 'superseded'], undefined],
       [undefined, ['p2']],
     ]);
     const r = await replayed(w.store);
     expect(r.runs.map((run) => [run.outcome, run.decisions, run.matched, run.mismatches])).toEqual([
-      ['unfinished', 1, 1, []],
+      ['unfinished', 2, 2, []],
       ['finished', 2, 2, []],
       ['finished', 1, 1, []],
     ]);

@@ -34,12 +34,13 @@ afterEach(async () => {
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 describe('SQLite event store', () => {
-  it('given a path in a missing directory, when opened, then the directory and a WAL-mode file at the current schema version are created', () => {
+  it('given a path in a missing directory, when opened, then the directory and a WAL-mode file at the current schema version, with 16 KiB pages, are created', () => {
     const path = freshPath();
     open(path);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('page_size', { simple: true })).toBe(16384);
     raw.close();
   });
 
