@@ -159,20 +159,23 @@ export const syncDestination = async (
   const counts = emptyCounts();
   const outbox: Tagged[] = [];
   /*
-   * Commands of several decided batches are applied together: a destination's commit is its costly
-   * part, and every decision is already recorded before it is applied. One apply is kept in flight
-   * while later batches are looked up, decided and recorded, so a destination that works off the
-   * engine's thread (network, or SQLite's writer thread) overlaps with deciding. Outcomes ride with
+   * One apply is kept in flight while later batches are looked up, decided and recorded, so a
+   * destination that works off the engine's thread (network, or SQLite's writer thread) overlaps
+   * with deciding; commands decided meanwhile are applied together next, since a destination's
+   * commit is its costly part. Every decision is recorded before it is applied. Outcomes ride with
    * the next append; if the process dies before then, the next run settles those commands by
    * observation.
    */
   const queue: Queued[] = [];
   let inflight: Promise<void> = Promise.resolve();
+  let applying = false;
   const startApply = (): void => {
     const queued = queue.splice(0);
     if (queued.length === 0) return;
     const commands = queued.map((q) => q.command);
-    const applied = inflight.then(async () => {
+    applying = true;
+    // Called only once the previous apply has ended: the commands leave now, not a microtask later.
+    const applied = (async () => {
       const results = await deliver(destination, commands, opts.delivery);
       outbox.push({
         type: 'BatchApplied',
@@ -181,13 +184,15 @@ export const syncDestination = async (
         data: { runId, results },
       });
       tallyApplied(counts, commands, results);
-    });
+      applying = false;
+    })();
     // Awaited later; marked handled so a bug's rejection is not reported before that.
     applied.catch(() => undefined);
     inflight = applied;
   };
   /** Applies what is queued and waits for every apply, before the run's last append. */
   const drain = async (): Promise<void> => {
+    await inflight;
     startApply();
     await inflight;
   };
@@ -252,8 +257,16 @@ export const syncDestination = async (
       if (r.decision.operation !== 'skip')
         queue.push({ command: toCommand(r.commandId, r.decision), decidedAt: decided.right });
     tallyDecided(counts, decisions, unchanged);
-    if (queue.length >= opts.applyBatchSize) {
-      // At most one apply in flight: memory stays bounded and outcomes are recorded in order.
+    // The store and the SQLite destination answer synchronously, so without this the run would never
+    // return to the event loop: a finished apply's reply, timers and signals would wait for the end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // An idle destination is handed the queue once a fifth of applyBatchSize has gathered: soon
+    // enough that the last commands hardly wait, in calls large enough that commits stay few (each
+    // also makes the lookups' connection reread its pages). While it is busy, commands gather up to
+    // applyBatchSize, and then the run waits: one apply in flight keeps memory bounded and outcomes
+    // in order.
+    if (!applying && queue.length >= opts.applyBatchSize / 5) startApply();
+    else if (queue.length >= opts.applyBatchSize) {
       await inflight;
       startApply();
     }
