@@ -1,10 +1,14 @@
 // A full sync in a process of its own, for the memory figure: opens the store, catches up, syncs
 // one destination, and prints {ms, maxRssBytes, created} as JSON. Used by bench/run.ts.
+// Like the syncline executable, it limits the heap's growth step (SYNCLINE_HEAP_GROWTH_PERCENT).
 import * as E from 'fp-ts/lib/Either.js';
 import { openSqliteStore } from '../adapters/stores/sqlite.js';
 import { destinationTypes } from '../adapters/destinations/registry.js';
 import { defaultSyncOptions, syncDestination } from '../engine/run.js';
 import { catchUp, initialState } from '../engine/state.js';
+import { limitHeapGrowth } from '../adapters/cli/heap.js';
+
+if (E.isLeft(limitHeapGrowth(process.env))) throw new Error('bad SYNCLINE_HEAP_GROWTH_PERCENT');
 
 const [storePath, destinationId] = process.argv.slice(2);
 if (storePath === undefined || destinationId === undefined)

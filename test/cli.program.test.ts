@@ -4,7 +4,9 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_HEAP_GROWTH_PERCENT, limitHeapGrowth } from '../adapters/cli/heap.js';
 import { CLI_PATH, REPO_ROOT, linesOf, runCli } from './support/cli.js';
 
 describe('syncline program', () => {
@@ -13,6 +15,18 @@ describe('syncline program', () => {
       code: 2,
       stdout: '',
       stderr: "syncline: unknown command 'simulat' (Did you mean simulate?)\n",
+    });
+  });
+
+  it('exits 2 when SYNCLINE_HEAP_GROWTH_PERCENT is not a whole number, naming the variable and its value', async () => {
+    expect(await runCli(['describe'], { env: { SYNCLINE_HEAP_GROWTH_PERCENT: '2.5' } })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'syncline: SYNCLINE_HEAP_GROWTH_PERCENT: "2.5" is not a whole number of percent (0 leaves V8\'s own policy)\n',
+    });
+    expect(await runCli(['describe'], { env: { SYNCLINE_HEAP_GROWTH_PERCENT: '0' } })).toMatchObject({
+      code: 0,
     });
   });
 
@@ -71,5 +85,17 @@ describe('syncline program', () => {
       },
     );
     expect(JSON.parse(viaBin.stdout)).toMatchObject({ types: [{ type: 'memory' }, { type: 'sqlite' }] });
+  });
+});
+
+describe('the heap growth step', () => {
+  it('is 30% unless SYNCLINE_HEAP_GROWTH_PERCENT says otherwise; 0 leaves V8 its own policy; anything else is refused', () => {
+    expect(limitHeapGrowth({})).toEqual(E.right(DEFAULT_HEAP_GROWTH_PERCENT));
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(30);
+    expect(limitHeapGrowth({ SYNCLINE_HEAP_GROWTH_PERCENT: '' })).toEqual(E.right(30));
+    expect(limitHeapGrowth({ SYNCLINE_HEAP_GROWTH_PERCENT: '45' })).toEqual(E.right(45));
+    expect(limitHeapGrowth({ SYNCLINE_HEAP_GROWTH_PERCENT: '0' })).toEqual(E.right(undefined));
+    for (const bad of ['-1', 'lots', '1e400'])
+      expect(E.isLeft(limitHeapGrowth({ SYNCLINE_HEAP_GROWTH_PERCENT: bad }))).toBe(true);
   });
 });

@@ -2,7 +2,8 @@
 // The `syncline` executable: runs the program on the process's arguments and is the one place that
 // turns outcomes into exit codes (0 success, 1 failure, 2 usage error) and `syncline: ...` lines.
 import * as E from 'fp-ts/lib/Either.js';
-import { errorLines, unexpected, type CliError } from './errors.js';
+import { errorLines, unexpected, usageError, type CliError } from './errors.js';
+import { limitHeapGrowth } from './heap.js';
 import type { CliIO } from './output.js';
 import { runCli } from './program.js';
 
@@ -21,7 +22,10 @@ const io: CliIO = {
   interactive: process.stdout.isTTY === true,
 };
 
-const outcome = await runCli(process.argv.slice(2), io)().catch((e: unknown) => E.left(unexpected(e)));
+const heap = limitHeapGrowth(process.env);
+const outcome = E.isLeft(heap)
+  ? E.left(usageError(heap.left))
+  : await runCli(process.argv.slice(2), io)().catch((e: unknown) => E.left(unexpected(e)));
 if (E.isLeft(outcome)) {
   const bare = outcome.left._tag === 'InvalidInput';
   for (const line of errorLines(outcome.left))
