@@ -1,16 +1,16 @@
 // Deterministic command ids: the same destination, profile, store position and operation always
 // give the same UUID, so a replayed or retried decision is recognisably the same command.
 import { hash } from 'node:crypto';
-import { parse as parseUuid } from 'uuid';
 
 /** A fixed namespace for syncline's name-based (v5) UUIDs; changing it would change every id. */
 const SYNCLINE_NAMESPACE = '6f3a2c1e-9b7d-4e25-8a41-2d0c5e7f9b13';
-const NAMESPACE_BYTES = Buffer.from(parseUuid(SYNCLINE_NAMESPACE));
+const NAMESPACE_BYTES = Buffer.from(SYNCLINE_NAMESPACE.replaceAll('-', ''), 'hex');
 
 /**
- * RFC 9562 §5.5 (the same bytes as uuid's v5()): SHA-1 of namespace and name, with the version and
- * variant bits set. Node's one-shot hash is used because a first sync derives one id per profile,
- * and v5() spends twice as long on creating a hash object and formatting its bytes.
+ * RFC 9562 §5.5: SHA-1 of namespace and name, with the version and variant bits set. Written here
+ * over node's one-shot hash because a first sync derives one id per profile and the uuid package's
+ * v5() spends twice as long creating a hash object and formatting bytes; the tests check every id
+ * against that v5() (uuid stays a development dependency for that).
  */
 const v5 = (name: string): string => {
   const h = hash('sha1', Buffer.concat([NAMESPACE_BYTES, Buffer.from(name, 'utf8')]), 'hex');
