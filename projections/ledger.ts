@@ -118,14 +118,27 @@ const interned = <A>(table: Map<string, A>, names: readonly string[], make: (sor
   return shared;
 };
 
-const compact = (entry: LedgerEntry): LedgerEntry => ({
-  profileId: entry.profileId,
-  key: entry.key,
-  fields: interned(fieldSets, Object.keys(entry.fields), (names) =>
+const compactEntry = (
+  profileId: string,
+  key: string,
+  fields: Properties,
+  groups: readonly string[],
+): LedgerEntry => ({
+  profileId,
+  key,
+  fields: interned(fieldSets, Object.keys(fields), (names) =>
     Object.freeze(Object.fromEntries(names.map((n) => [n, null]))),
   ),
-  groups: interned(groupSets, entry.groups, (names) => Object.freeze(names) as string[]),
+  groups: interned(groupSets, groups, (names) => Object.freeze(names) as string[]),
 });
+
+/** applyToEntry, compacted; a create (every command of a first sync) skips the copy applyToEntry makes. */
+const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
+  const d = cmd.decision;
+  if (d.operation === 'create') return compactEntry(d.profileId, cmd.keyAfter, d.fields.set, d.groups.add);
+  const entry = applyToEntry(prev, cmd);
+  return entry && compactEntry(entry.profileId, entry.key, entry.fields, entry.groups);
+};
 
 /**
  * Whether `observed` (the records under the command's keys, looked up afresh) shows that a command
@@ -164,8 +177,7 @@ export const showsEffect = (
 const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
-  const written = applyToEntry(prev, cmd);
-  const next = written && compact(written);
+  const next = written(prev, cmd);
   if (prev !== undefined && l.owners.get(prev.key) === pid) l.owners.delete(prev.key);
   if (next === undefined) {
     l.entries.delete(pid);

@@ -8,6 +8,7 @@ import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import type { Scenario } from '../domain/scenario.js';
 import { compareStrings, type Properties, type Value } from '../domain/values.js';
+import { claimedKeyOf, desiredFields, desiredKey, inScope } from '../domain/decide.js';
 import { simulate } from '../engine/simulate.js';
 import {
   changed,
@@ -330,6 +331,24 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
           }
         }
       }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('(g) given any destination and profile, the key it claims is the desired key of its desired record while in scope, and none outside', () => {
+    fc.assert(
+      fc.property(
+        destinationArb,
+        propertiesArb,
+        fc.subarray(GROUP_IDS),
+        fc.boolean(),
+        (d, properties, groups, live) => {
+          const profile = live ? { properties, groups } : null;
+          expect(claimedKeyOf(d, profile)).toBe(
+            inScope(d, profile) ? desiredKey(d, desiredFields(d, profile)) : undefined,
+          );
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
