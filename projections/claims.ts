@@ -72,8 +72,12 @@ export const claimantsOf = (c: Claims, key: string): Iterable<string> => {
 
 /** The smallest in-scope profile id other than `profileId` that claims `key`. */
 export const otherClaimant = (c: Claims, key: string, profileId: string): string | undefined => {
+  const holders = c.byKey.get(key);
+  // The common cases without iterating: asked once per key of every profile in every batch.
+  if (holders === undefined || holders === profileId) return undefined;
+  if (typeof holders === 'string') return holders;
   let best: string | undefined;
-  for (const id of claimantsOf(c, key)) {
+  for (const id of holders) {
     if (id !== profileId && (best === undefined || compareStrings(id, best) < 0)) best = id;
   }
   return best;
