@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Destination, EventStore, StoredEvent } from '../engine/ports.js';
 import { syncDestination } from '../engine/run.js';
 import { appliedTag, profileTag } from '../domain/syncEvents.js';
+import type { InputEvent } from '../domain/events.js';
+import { openMemoryStore } from '../adapters/stores/memory.js';
+import { inputTags } from '../engine/ingest.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { changed, created, destination, everyone, groupCreated, inGroup, joined } from './support/given.js';
 import { ann, annStory, at, explained, ingest, logOf } from './support/story.js';
@@ -109,6 +112,39 @@ describe('finding a profile’s outcomes', () => {
       expect(entry?.outcome).toMatchObject({ status: 'applied' });
     },
   );
+});
+
+describe('a store recorded before outcomes were tagged by batch', () => {
+  it('given outcomes tagged per profile and not by batch, when we read a profile’s log, then its outcome is still found', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    await ingest(w, created('p1', { email: 'p1@x.io' }), created('p2', { email: 'p2@x.io' }));
+    await w.synced();
+    // The same events copied into a fresh store with the tags older versions wrote.
+    const old = openMemoryStore();
+    const profileOf = new Map<string, string>();
+    for await (const e of w.store.readAll()) {
+      const data = e.data as {
+        profileIds?: string[];
+        decisions?: { commandId: string; decision: { profileId: string } }[];
+        results?: { commandId: string }[];
+      };
+      for (const r of data.decisions ?? []) profileOf.set(r.commandId, r.decision.profileId);
+      const tags =
+        e.type === 'BatchDecided'
+          ? (data.profileIds ?? []).map((p) => profileTag('crm', p))
+          : e.type === 'BatchApplied'
+            ? (data.results ?? []).map((r) => profileTag('crm', profileOf.get(r.commandId) ?? ''))
+            : e.stream.startsWith('sync-') || e.stream.startsWith('destination-')
+              ? []
+              : inputTags({ type: e.type, data: e.data } as InputEvent);
+      const r = await old.append([
+        { stream: e.stream, events: [{ id: e.id, type: e.type, data: e.data, tags }], expected: 'any' },
+      ])();
+      if (r._tag === 'Left') throw new Error(JSON.stringify(r.left));
+    }
+    const [entry] = await logOf(old, 'p2');
+    expect(entry?.outcome).toMatchObject({ status: 'applied' });
+  });
 });
 
 /** A store that counts what is read from it. */
