@@ -8,21 +8,16 @@ import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
-import {
-  appliedTag,
-  profileTag,
-  syncStream,
-  type RecordedDecision,
-  type SyncEvent,
-} from '../domain/syncEvents.js';
+import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
+import { applying, type Tagged } from './applying.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates } from './candidates.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
-import { defaultDelivery, deliver, type DeliveryOptions } from './deliver.js';
+import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
 import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
-import { emptyCounts, tallyApplied, tallyDecided, type RunSummary } from './summary.js';
+import { emptyCounts, tallyDecided, type RunSummary } from './summary.js';
 
 export type SyncError =
   | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
@@ -82,7 +77,6 @@ const toCommand = (id: string, d: Decision): Command => ({
   groups: d.groups,
 });
 
-type Tagged = SyncEvent & { readonly tags?: readonly string[] };
 /** Resolves with the position of the last event appended. */
 type Writer = (events: Tagged[]) => Promise<E.Either<SyncError, number>>;
 
@@ -158,50 +152,20 @@ export const syncDestination = async (
 
   const counts = emptyCounts();
   const outbox: Tagged[] = [];
-  /*
-   * One apply is kept in flight while later batches are looked up, decided and recorded, so a
-   * destination that works off the engine's thread (network, or SQLite's writer thread) overlaps
-   * with deciding; commands decided meanwhile are applied together next, since a destination's
-   * commit is its costly part. Every decision is recorded before it is applied. Outcomes ride with
-   * the next append; if the process dies before then, the next run settles those commands by
-   * observation.
-   */
-  const queue: Queued[] = [];
-  let inflight: Promise<void> = Promise.resolve();
-  let applying = false;
-  const startApply = (): void => {
-    const queued = queue.splice(0);
-    if (queued.length === 0) return;
-    const commands = queued.map((q) => q.command);
-    applying = true;
-    // Called only once the previous apply has ended: the commands leave now, not a microtask later.
-    const applied = (async () => {
-      const results = await deliver(destination, commands, opts.delivery);
-      outbox.push({
-        type: 'BatchApplied',
-        // Found from its decisions: one tag per decided batch, not one per command.
-        tags: [...new Set(queued.map((q) => q.decidedAt))].map((at) => appliedTag(destinationId, at)),
-        data: { runId, results },
-      });
-      tallyApplied(counts, commands, results);
-      applying = false;
-    })();
-    // Awaited later; marked handled so a bug's rejection is not reported before that.
-    applied.catch(() => undefined);
-    inflight = applied;
-  };
-  /** Applies what is queued and waits for every apply, before the run's last append. */
-  const drain = async (): Promise<void> => {
-    await inflight;
-    startApply();
-    await inflight;
-  };
+  const commands = applying(
+    destination,
+    opts.delivery,
+    opts.applyBatchSize,
+    { destinationId, runId },
+    counts,
+    outbox,
+  );
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const position = s.position;
     const keys = keysOf(batch);
     const found = await lookupWithRetry(destination, keys, opts.delivery);
-    if (E.isLeft(found)) return fail(write, outbox, () => inflight, destinationId, runId, found.left, now);
+    if (E.isLeft(found)) return fail(write, outbox, commands.underway, destinationId, runId, found.left, now);
 
     const judged = judge(batch, found.right);
     const decisions: RecordedDecision[] = [];
@@ -249,30 +213,20 @@ export const syncDestination = async (
     ]);
     if (E.isLeft(decided)) {
       // Another writer took the stream: nothing more can be recorded, but the apply under way ends first.
-      await inflight.catch(() => undefined);
+      await commands.underway().catch(() => undefined);
       return E.left(decided.left);
     }
-
-    for (const r of decisions)
-      if (r.decision.operation !== 'skip')
-        queue.push({ command: toCommand(r.commandId, r.decision), decidedAt: decided.right });
     tallyDecided(counts, decisions, unchanged);
     // The store and the SQLite destination answer synchronously, so without this the run would never
     // return to the event loop: a finished apply's reply, timers and signals would wait for the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    // An idle destination is handed what is queued at once, so a small run's last commands wait for
-    // one batch's apply, not for a large one (measured: a sync of 2000 changed profiles a quarter
-    // faster, a first sync of 100k no slower than when waiting for 1000 commands). While it is busy,
-    // commands gather up to applyBatchSize, and then the run waits: one apply in flight keeps memory
-    // bounded and outcomes in order.
-    if (!applying) startApply();
-    else if (queue.length >= opts.applyBatchSize) {
-      await inflight;
-      startApply();
-    }
+    await commands.recorded(
+      decisions.flatMap((r) => (r.decision.operation === 'skip' ? [] : [toCommand(r.commandId, r.decision)])),
+      decided.right,
+    );
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
-  await drain();
+  await commands.drain();
 
   const finished = await write([
     ...outbox.splice(0),
@@ -281,9 +235,6 @@ export const syncDestination = async (
   if (E.isLeft(finished)) return E.left(finished.left);
   return E.right({ destinationId, runId, mode, reason, considered: profileIds.length, ...counts });
 };
-
-/** A decided command waiting to be applied, with the position of the BatchDecided that recorded it. */
-type Queued = { readonly command: Command; readonly decidedAt: number };
 
 type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['observed'];
 

@@ -1,0 +1,82 @@
+// The commands of a run, applied through the destination one call at a time while the run goes on
+// deciding, and their outcomes gathered as BatchApplied events for the run's next append.
+import type { Command } from '../domain/command.js';
+import { appliedTag, type SyncEvent } from '../domain/syncEvents.js';
+import { deliver, type DeliveryOptions } from './deliver.js';
+import type { Destination } from './ports.js';
+import { tallyApplied, type Counts } from './summary.js';
+
+export type Tagged = SyncEvent & { readonly tags?: readonly string[] };
+
+export type Applying = {
+  /** Queues the commands recorded by the BatchDecided at `decidedAt`, and hands the destination
+   *  what is queued if it is idle; waits for it first when applyBatchSize commands are waiting. */
+  readonly recorded: (commands: readonly Command[], decidedAt: number) => Promise<void>;
+  /** Waits for the apply under way (its outcomes join the outbox); queued commands stay unapplied. */
+  readonly underway: () => Promise<void>;
+  /** Applies everything queued and waits for it: before the run's last append. */
+  readonly drain: () => Promise<void>;
+};
+
+/*
+ * One apply is kept in flight while later batches are looked up, decided and recorded, so a
+ * destination that works off the engine's thread (network, or SQLite's writer thread) overlaps with
+ * deciding. An idle destination is handed what is queued at once, so a small run's last commands
+ * wait for one batch's apply, not for a large one (measured: a sync of 2000 changed profiles a
+ * quarter faster, a first sync of 100k no slower than when waiting for 1000 commands). While it is
+ * busy, commands gather up to applyBatchSize, and then the run waits: one apply in flight keeps
+ * memory bounded and outcomes in order. Every command was recorded before it is queued; outcomes
+ * ride with the run's next append, and if the process dies first, the next run settles those
+ * commands by observation.
+ */
+export const applying = (
+  destination: Destination,
+  delivery: DeliveryOptions,
+  applyBatchSize: number,
+  run: { readonly destinationId: string; readonly runId: string },
+  counts: Counts,
+  outbox: Tagged[],
+): Applying => {
+  const queue: { readonly command: Command; readonly decidedAt: number }[] = [];
+  let inflight: Promise<void> = Promise.resolve();
+  let busy = false;
+
+  // Called only once the previous apply has ended: the commands leave now, not a microtask later.
+  const start = (): void => {
+    const queued = queue.splice(0);
+    if (queued.length === 0) return;
+    const commands = queued.map((q) => q.command);
+    busy = true;
+    const applied = (async () => {
+      const results = await deliver(destination, commands, delivery);
+      outbox.push({
+        type: 'BatchApplied',
+        // Found from its decisions: one tag per decided batch, not one per command.
+        tags: [...new Set(queued.map((q) => q.decidedAt))].map((at) => appliedTag(run.destinationId, at)),
+        data: { runId: run.runId, results },
+      });
+      tallyApplied(counts, commands, results);
+      busy = false;
+    })();
+    // Awaited later; marked handled so a bug's rejection is not reported before that.
+    applied.catch(() => undefined);
+    inflight = applied;
+  };
+
+  return {
+    recorded: async (commands, decidedAt) => {
+      for (const command of commands) queue.push({ command, decidedAt });
+      if (!busy) start();
+      else if (queue.length >= applyBatchSize) {
+        await inflight;
+        start();
+      }
+    },
+    underway: () => inflight,
+    drain: async () => {
+      await inflight;
+      start();
+      await inflight;
+    },
+  };
+};
