@@ -1,5 +1,5 @@
-// The SQLite store's on-disk layout and its versioning: creates the schema in a fresh file and
-// refuses a file written by a newer syncline instead of guessing at its layout.
+// The SQLite store's on-disk layout, its versioning and the statements over it: creates the schema
+// in a fresh file and refuses a file written by a newer syncline instead of guessing at its layout.
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -88,3 +88,64 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
     })
     .immediate();
 };
+
+const COLUMNS =
+  'position, stream, revision, id, type, data, occurred_at AS occurredAt, recorded_at AS recordedAt';
+
+/** Prepared once per connection: preparing per call would dominate the cost of small appends and reads. */
+type StatementName =
+  | 'begin'
+  | 'commit'
+  | 'rollback'
+  | 'insert'
+  | 'tag'
+  | 'tags'
+  | 'readTagged'
+  | 'streamRevision'
+  | 'streamRevisions'
+  | 'head'
+  | 'readAll'
+  | 'readStream'
+  | 'knownIds'
+  | 'checkpoint'
+  | 'createCheckpoint'
+  | 'moveCheckpoint';
+
+export const statementsOn = (
+  db: BetterSqlite3.Database,
+): Readonly<Record<StatementName, BetterSqlite3.Statement>> => ({
+  begin: db.prepare('BEGIN IMMEDIATE'),
+  commit: db.prepare('COMMIT'),
+  rollback: db.prepare('ROLLBACK'),
+  insert: db.prepare(
+    `INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  ),
+  tag: db.prepare('INSERT OR IGNORE INTO event_tags (tag, position) VALUES (?, ?)'),
+  tags: db.prepare('INSERT OR IGNORE INTO event_tags (tag, position) SELECT value, ? FROM json_each(?)'),
+  readTagged: db.prepare(
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `e.${c}`)
+      .join(', ')} FROM event_tags t JOIN events e ON e.position = t.position
+     WHERE t.tag = ? AND t.position > ? ORDER BY t.position LIMIT ?`,
+  ),
+  streamRevision: db
+    .prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1')
+    .pluck(),
+  streamRevisions: db.prepare(
+    `SELECT value AS stream,
+            (SELECT revision FROM events WHERE stream = value ORDER BY revision DESC LIMIT 1) AS revision
+     FROM json_each(?)`,
+  ),
+  head: db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck(),
+  readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+  readStream: db.prepare(
+    `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+  ),
+  knownIds: db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+  checkpoint: db.prepare('SELECT value FROM checkpoints WHERE name = ?').pluck(),
+  createCheckpoint: db.prepare(
+    'INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+  ),
+  moveCheckpoint: db.prepare('UPDATE checkpoints SET value = ? WHERE name = ? AND value = ?'),
+});

@@ -54,6 +54,23 @@ export const eventStoreContract = (
         expect(await collect(store.readTagged('nobody'))).toEqual([]);
       });
 
+      it('given one event with hundreds of tags, some repeated and some with quotes or accents, when each tag is read, then it finds the event once', async () => {
+        const tags = Array.from({ length: 300 }, (_, i) => `sync-crm/p${i}`);
+        const odd = ['sync-crm/"quoted"', 'sync-crm/zoë', 'sync-crm/back\\slash'];
+        await success(
+          store.append([
+            {
+              stream: 'sync-crm',
+              expected: 'any',
+              events: [{ type: 'Batch', data: 1, tags: [...tags, ...odd, tags[7] as string] }],
+            },
+          ]),
+        );
+        for (const tag of [...tags, ...odd])
+          expect((await collect(store.readTagged(tag))).map((e) => e.data)).toEqual([1]);
+        expect(await collect(store.readTagged('sync-crm/p300'))).toEqual([]);
+      });
+
       it('given a refused append and a duplicate id, when their tags are read, then neither left a tag behind', async () => {
         await success(
           store.append([
