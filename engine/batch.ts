@@ -22,6 +22,8 @@ export type Prepared = {
  * command left without outcome adds its keys (before and after), so the lookup shows whether it
  * was applied even when the profile has changed since.
  */
+const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
+
 export const prepare = (
   s: EngineState,
   v: DestinationView,
@@ -40,7 +42,7 @@ export const prepare = (
     const pending = pendingOf(v.ledger, profileId);
     for (const cmd of pending)
       for (const k of [cmd.decision.key ?? '', cmd.keyAfter]) if (k !== '' && !keys.includes(k)) keys.push(k);
-    const claims = v.claims ? claimsFor(v.claims, keys, profileId) : {};
+    const claims = v.claims ? claimsFor(v.claims, keys, profileId) : NO_CLAIMS;
     return {
       profileId,
       keys,
@@ -76,18 +78,33 @@ export type Judged = {
  */
 export const judge = (batch: readonly Prepared[], records: readonly ObservedRecord[]): Judged[] => {
   const byKey = new Map(records.map((r) => [r.key, r]));
+  // Loops rather than flatMap and spreads: this runs for every profile of every batch.
   return batch.map((prepared) => {
-    const observed = prepared.keys.flatMap((k) => {
+    const observed: ObservedRecord[] = [];
+    for (const k of prepared.keys) {
       const r = byKey.get(k);
-      return r ? [r] : [];
-    });
-    const keyField = prepared.input.destination.keyField;
-    let ledger = prepared.input.ledger;
-    const settled = prepared.pending.map((cmd): Settlement => {
-      if (!showsEffect(cmd, keyField, observed)) return { commandId: cmd.commandId, status: 'superseded' };
+      if (r) observed.push(r);
+    }
+    const input = prepared.input;
+    let ledger = input.ledger;
+    const settled: Settlement[] = [];
+    for (const cmd of prepared.pending) {
+      if (!showsEffect(cmd, input.destination.keyField, observed)) {
+        settled.push({ commandId: cmd.commandId, status: 'superseded' });
+        continue;
+      }
       ledger = applyToEntry(ledger ?? undefined, cmd) ?? null;
-      return { commandId: cmd.commandId, status: 'confirmed' };
+      settled.push({ commandId: cmd.commandId, status: 'confirmed' });
+    }
+    const verdict = decide({
+      destination: input.destination,
+      mode: input.mode,
+      profileId: input.profileId,
+      profile: input.profile,
+      ledger,
+      claims: input.claims,
+      observed,
     });
-    return { prepared, observed, settled, verdict: decide({ ...prepared.input, ledger, observed }) };
+    return { prepared, observed, settled, verdict };
   });
 };

@@ -88,12 +88,15 @@ export const claimsFor = (
   c: Claims,
   keys: readonly (string | undefined)[],
   profileId: string,
-): Record<string, string> => {
-  const out: Record<string, string> = {};
+): Readonly<Record<string, string>> => {
+  let out: Record<string, string> | undefined;
   for (const key of keys) {
     if (key === undefined) continue;
     const other = otherClaimant(c, key, profileId);
-    if (other !== undefined) out[key] = other;
+    if (other !== undefined) (out ??= {})[key] = other;
   }
-  return out;
+  // Almost every profile has no rival claimant: they share one empty record instead of one each.
+  return out ?? NONE;
 };
+
+const NONE: Readonly<Record<string, string>> = Object.freeze({});

@@ -209,10 +209,12 @@ const unpend = (l: Ledger, cmd: PendingCommand): void => {
   }
 };
 
+const NO_PENDING: readonly PendingCommand[] = Object.freeze([]);
+
 /** The profile's pending commands, in the order they were decided. */
-export const pendingOf = (l: Ledger, profileId: string): PendingCommand[] => {
+export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] => {
   const ids = l.pendingByProfile.get(profileId);
-  if (ids === undefined) return [];
+  if (ids === undefined) return NO_PENDING;
   const out: PendingCommand[] = [];
   for (const id of typeof ids === 'string' ? [ids] : ids) {
     const cmd = l.pending.get(id);
