@@ -247,10 +247,14 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
         l.failures.delete(pid);
         l.retryRequested.delete(pid);
       }
+      // Both are almost always empty, and a first sync folds a decision per profile.
+      const clearing = l.failures.size > 0 || l.retryRequested.size > 0;
       for (const r of e.data.decisions) {
         const pid = r.decision.profileId;
-        l.failures.delete(pid);
-        l.retryRequested.delete(pid);
+        if (clearing) {
+          l.failures.delete(pid);
+          l.retryRequested.delete(pid);
+        }
         if (r.decision.operation === 'skip') continue;
         pend(l, {
           runId: e.data.runId,
