@@ -15,7 +15,9 @@ import { managedGroupNames, mappedFields, type Destination } from './destination
 import { allows } from './modes.js';
 import { compareStrings, keyOf, valueEquals, type Properties, type Value } from './values.js';
 
-const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort(compareStrings);
+/** Distinct and sorted; most lists here hold one name or none, which need neither a Set nor a sort. */
+const sorted = (xs: readonly string[]): string[] =>
+  xs.length < 2 ? [...xs] : [...new Set(xs)].sort(compareStrings);
 
 /** In scope: a live profile that the destination's collection includes (groups are live groups). */
 export const inScope = (d: Destination, profile: ProfileSnapshot | null): profile is ProfileSnapshot => {

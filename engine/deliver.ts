@@ -1,6 +1,7 @@
 // Applies commands through a destination with retries: retryable errors back off exponentially
 // (at most `maxAttempts`), waits the destination asks for do not count, terminal errors stop at once.
-import type { Command } from '../domain/command.js';
+import * as E from 'fp-ts/lib/Either.js';
+import type { Command, CommandOutcome } from '../domain/command.js';
 import type { CommandResult } from '../domain/syncEvents.js';
 import type { Destination } from './ports.js';
 
@@ -23,22 +24,27 @@ export const defaultDelivery: DeliveryOptions = {
 
 type Tracked = { command: Command; attempts: number; waits: number };
 
+const isOk = (o: CommandOutcome): boolean => o.status === 'ok';
+
 /** One result per command, in the order given. Never throws for destination errors. */
 export const deliver = async (
   destination: Destination,
   commands: readonly Command[],
   opts: DeliveryOptions,
 ): Promise<CommandResult[]> => {
+  let outcome = await destination.apply(commands)();
+  // Every outcome of one apply call is known at the same moment: one timestamp per call, not per command.
+  let at = opts.now().toISOString();
+  // Most calls succeed whole at the first attempt: those need no tracking of attempts and waits.
+  if (E.isRight(outcome) && outcome.right.length === commands.length && outcome.right.every(isOk))
+    return commands.map((c) => ({ commandId: c.commandId, attempts: 1, at, status: 'ok' }));
+
   const results = new Map<string, CommandResult>();
   let open: Tracked[] = commands.map((command) => ({ command, attempts: 0, waits: 0 }));
-  // Every outcome of one apply call is known at the same moment: one timestamp per call, not per command.
-  let at = '';
   const finish = (t: Tracked, r: Omit<CommandResult, 'commandId' | 'attempts' | 'at'>) =>
     results.set(t.command.commandId, { commandId: t.command.commandId, attempts: t.attempts, at, ...r });
 
-  while (open.length > 0) {
-    const outcome = await destination.apply(open.map((t) => t.command))();
-    at = opts.now().toISOString();
+  for (;;) {
     const again: Tracked[] = [];
     let wait = 0;
     if (outcome._tag === 'Left') {
@@ -50,8 +56,9 @@ export const deliver = async (
         else finish(t, { status: 'error', retryable, message: err.message });
       }
     } else {
+      const outcomes = outcome.right;
       open.forEach((t, i) => {
-        const o = outcome.right[i];
+        const o = outcomes[i];
         if (o === undefined) {
           t.attempts++;
           finish(t, {
@@ -78,11 +85,12 @@ export const deliver = async (
         else finish(t, { status: 'error', retryable: o.retryable, message: o.message });
       });
     }
-    if (again.length > 0) {
-      const maxAttempt = Math.max(...again.map((t) => t.attempts));
-      await opts.sleep(Math.max(wait, maxAttempt > 0 ? opts.backoffMs * 2 ** (maxAttempt - 1) : 0));
-    }
+    if (again.length === 0) break;
+    const maxAttempt = Math.max(...again.map((t) => t.attempts));
+    await opts.sleep(Math.max(wait, maxAttempt > 0 ? opts.backoffMs * 2 ** (maxAttempt - 1) : 0));
     open = again;
+    outcome = await destination.apply(open.map((t) => t.command))();
+    at = opts.now().toISOString();
   }
   return commands.map((c) => results.get(c.commandId) as CommandResult);
 };

@@ -185,12 +185,13 @@ export const syncDestination = async (
       const claims = prepared.input.claims;
       // Recorded only when it differs: most decisions keep their key, and the record is per profile.
       const renamedTo = keyAfter(config.keyField, verdict);
-      decisions.push({
+      const recorded: RecordedDecision = {
         commandId: commandId(destinationId, pid, position, verdict.operation),
         decision: verdict,
-        ...(renamedTo === undefined || renamedTo === verdict.key ? {} : { keyAfter: renamedTo }),
-        ...(Object.keys(claims).length > 0 ? { claims } : {}),
-      });
+      };
+      if (renamedTo !== undefined && renamedTo !== verdict.key) recorded.keyAfter = renamedTo;
+      if (Object.keys(claims).length > 0) recorded.claims = claims;
+      decisions.push(recorded);
     }
     const decided = await write([
       ...outbox.splice(0),
