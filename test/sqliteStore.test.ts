@@ -1,6 +1,6 @@
 // What only the SQLite store promises beyond the contract: durability across reopen, safe sharing
 // of one file by several connections, schema versioning, and opening stores from URLs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -34,6 +34,29 @@ afterEach(async () => {
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 describe('SQLite event store', () => {
+  it.each([':memory:', ''])(
+    'given the in-memory name %j, when opened from another directory, then events are stored and read back, and no file of that name appears',
+    async (name) => {
+      const cwd = process.cwd();
+      const dir = mkdtempSync(join(tmpdir(), 'syncline-memory-'));
+      process.chdir(dir);
+      try {
+        const opened = openSqliteStore(name);
+        if (E.isLeft(opened)) throw new Error(opened.left.message);
+        const store = opened.right;
+        await success(
+          store.append([{ stream: 's', expected: 'no-stream', events: [{ type: 'A', data: 1 }] }]),
+        );
+        expect((await collect(store.readStream('s'))).map((e) => e.data)).toEqual([1]);
+        await store.close();
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        process.chdir(cwd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('given a path in a missing directory, when opened, then the directory and a WAL-mode file at the current schema version, with 16 KiB pages, are created', () => {
     const path = freshPath();
     open(path);

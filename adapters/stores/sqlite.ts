@@ -268,10 +268,12 @@ export const openSqliteStore = (
   path: string,
   options: SqliteStoreOptions = {},
 ): E.Either<SqliteOpenError, EventStore> => {
-  const file = resolve(path);
+  // SQLite's names for a private in-memory database: resolving them would make a file of that name.
+  const inMemory = path === ':memory:' || path === '';
+  const file = inMemory ? path : resolve(path);
   let db: Database.Database | undefined;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     const prepared = prepareSchema(db, file);
     if (E.isLeft(prepared)) {
