@@ -4,7 +4,7 @@ import { claimedKeyOf, decide } from '../domain/decide.js';
 import type { DecisionInput, ObservedRecord, Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { claimsFor } from '../projections/claims.js';
+import { NO_CLAIMS, claimsFor } from '../projections/claims.js';
 import { applyToEntry, pendingOf, showsEffect, type PendingCommand } from '../projections/ledger.js';
 import { profileSnapshot } from '../projections/world.js';
 import type { DestinationView, EngineState } from './state.js';
@@ -22,8 +22,6 @@ export type Prepared = {
  * command left without outcome adds its keys (before and after), so the lookup shows whether it
  * was applied even when the profile has changed since.
  */
-const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
-
 export const prepare = (
   s: EngineState,
   v: DestinationView,

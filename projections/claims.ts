@@ -3,6 +3,7 @@
 import { claimedKeyOf } from '../domain/decide.js';
 import type { Destination } from '../domain/destination.js';
 import { compareStrings } from '../domain/values.js';
+import { hold, holdersOf, letGo, type Holders } from './holders.js';
 import { profileSnapshot, type World } from './world.js';
 
 export type Claims = {
@@ -12,7 +13,7 @@ export type Claims = {
    * No profile → key map is kept: a profile's key is recomputed from the world when needed, which
    * saves a map entry per profile per destination.
    */
-  readonly byKey: Map<string, string | Set<string>>;
+  readonly byKey: Holders;
 };
 
 export const emptyClaims = (destination: Destination): Claims => ({ destination, byKey: new Map() });
@@ -21,21 +22,8 @@ export const emptyClaims = (destination: Destination): Claims => ({ destination,
 export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined =>
   claimedKeyOf(c.destination, profileSnapshot(w, profileId));
 
-const release = (c: Claims, profileId: string, key: string): void => {
-  const holders = c.byKey.get(key);
-  if (holders === profileId) c.byKey.delete(key);
-  else if (holders instanceof Set) {
-    holders.delete(profileId);
-    if (holders.size === 1) c.byKey.set(key, holders.values().next().value as string);
-  }
-};
-
-const take = (c: Claims, profileId: string, key: string): void => {
-  const holders = c.byKey.get(key);
-  if (holders === undefined) c.byKey.set(key, profileId);
-  else if (holders instanceof Set) holders.add(profileId);
-  else if (holders !== profileId) c.byKey.set(key, new Set([holders, profileId]));
-};
+const release = (c: Claims, profileId: string, key: string): void => letGo(c.byKey, key, profileId);
+const take = (c: Claims, profileId: string, key: string): void => hold(c.byKey, key, profileId);
 
 /**
  * Moves a profile's claim from `before` (its key before the event was folded: take it with
@@ -65,10 +53,7 @@ export const buildClaims = (destination: Destination, w: World): Claims => {
 };
 
 /** Every in-scope profile that claims `key`. */
-export const claimantsOf = (c: Claims, key: string): Iterable<string> => {
-  const holders = c.byKey.get(key);
-  return holders === undefined ? [] : typeof holders === 'string' ? [holders] : holders;
-};
+export const claimantsOf = (c: Claims, key: string): Iterable<string> => holdersOf(c.byKey, key);
 
 /** The smallest in-scope profile id other than `profileId` that claims `key`. */
 export const otherClaimant = (c: Claims, key: string, profileId: string): string | undefined => {
@@ -83,6 +68,9 @@ export const otherClaimant = (c: Claims, key: string, profileId: string): string
   return best;
 };
 
+/** No rival claimant for any key: shared, frozen. */
+export const NO_CLAIMS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The claims decide() needs for these keys, as a plain record that can be stored with a decision. */
 export const claimsFor = (
   c: Claims,
@@ -96,7 +84,5 @@ export const claimsFor = (
     if (other !== undefined) (out ??= {})[key] = other;
   }
   // Almost every profile has no rival claimant: they share one empty record instead of one each.
-  return out ?? NONE;
+  return out ?? NO_CLAIMS;
 };
-
-const NONE: Readonly<Record<string, string>> = Object.freeze({});

@@ -4,6 +4,7 @@ import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.j
 import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 import type { Properties } from '../domain/values.js';
+import { hold, holdersOf, letGo, type Holders } from './holders.js';
 
 export type PendingCommand = {
   readonly runId: string;
@@ -39,11 +40,8 @@ export type Ledger = {
   /** record key → the profile that last wrote it: one owner per record */
   readonly owners: Map<string, string>;
   readonly pending: Map<string, PendingCommand>;
-  /**
-   * profile → ids of its pending commands, so a batch finds its own without scanning them all. Almost
-   * every profile has one at a time: a single id is kept as a plain string, a Set only beyond one.
-   */
-  readonly pendingByProfile: Map<string, string | Set<string>>;
+  /** profile → ids of its pending commands, so a batch finds its own without scanning them all */
+  readonly pendingByProfile: Holders;
   readonly failures: Map<string, Failure>;
   readonly retryRequested: Set<string>;
   /** the run started and not yet finished or failed (after a crash, until the next run starts) */
@@ -191,32 +189,21 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
 
 const pend = (l: Ledger, cmd: PendingCommand): void => {
   l.pending.set(cmd.commandId, cmd);
-  const pid = cmd.decision.profileId;
-  const ids = l.pendingByProfile.get(pid);
-  if (ids === undefined) l.pendingByProfile.set(pid, cmd.commandId);
-  else if (typeof ids === 'string') l.pendingByProfile.set(pid, new Set([ids, cmd.commandId]));
-  else ids.add(cmd.commandId);
+  hold(l.pendingByProfile, cmd.decision.profileId, cmd.commandId);
 };
 
 const unpend = (l: Ledger, cmd: PendingCommand): void => {
   l.pending.delete(cmd.commandId);
-  const pid = cmd.decision.profileId;
-  const ids = l.pendingByProfile.get(pid);
-  if (ids === cmd.commandId) l.pendingByProfile.delete(pid);
-  else if (typeof ids === 'object') {
-    ids.delete(cmd.commandId);
-    if (ids.size === 0) l.pendingByProfile.delete(pid);
-  }
+  letGo(l.pendingByProfile, cmd.decision.profileId, cmd.commandId);
 };
 
 const NO_PENDING: readonly PendingCommand[] = Object.freeze([]);
 
 /** The profile's pending commands, in the order they were decided. */
 export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] => {
-  const ids = l.pendingByProfile.get(profileId);
-  if (ids === undefined) return NO_PENDING;
+  if (!l.pendingByProfile.has(profileId)) return NO_PENDING;
   const out: PendingCommand[] = [];
-  for (const id of typeof ids === 'string' ? [ids] : ids) {
+  for (const id of holdersOf(l.pendingByProfile, profileId)) {
     const cmd = l.pending.get(id);
     if (cmd) out.push(cmd);
   }
