@@ -122,9 +122,9 @@ describe('sqlite destination apply on a worker thread', () => {
   it('given a command the worker cannot handle (a bug), when applied, then that apply and every later one reject with its message', async () => {
     const d = await open();
     const broken = { ...create('ada@example.com'), fields: { set: {} } } as unknown as Command;
-    await expect(d.apply([broken])()).rejects.toThrow(/Cannot read properties of undefined/);
+    await expect(d.apply([broken])()).rejects.toThrow(/Cannot read properties of null/);
     await expect(d.apply([create('bob@example.com')])()).rejects.toThrow(
-      /Cannot read properties of undefined/,
+      /Cannot read properties of null/,
     );
     expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
   });

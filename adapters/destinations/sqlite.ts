@@ -6,7 +6,8 @@
 // How a batch is written (one transaction; one command's failure never undoes the others) is in
 // sqliteApply.ts. better-sqlite3 blocks its thread, so apply runs on a worker thread with its own
 // connection (sqliteApplier.ts) while lookup stays on the caller's: in WAL mode a reader never waits
-// for the writer and each lookup sees the last committed apply.
+// for the writer and each lookup sees the last committed apply. Commands cross to that thread in the
+// compact form of sqliteWire.ts.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +25,7 @@ import { openFailed, optionalString, requiredString, resolveOptions } from './op
 import type { ApplierData, ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect, guarded, tablesOn } from './sqliteApply.js';
 import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
+import { outcomesOf, toWire, type WireFailure } from './sqliteWire.js';
 
 export const sqliteDescription: DestinationTypeDescription = {
   type: 'sqlite',
@@ -67,7 +69,10 @@ const workerApplier = (data: ApplierData): Applier => {
   let broken: Error | null = null;
   let closing = false;
   let nextId = 0;
-  const pending = new Map<number, { resolve: (r: Applied) => void; reject: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    { commands: readonly Command[]; resolve: (r: Applied) => void; reject: (e: Error) => void }
+  >();
   const outstanding = new Set<Promise<unknown>>();
 
   // An idle worker must not keep the process alive, and a busy one must: a CLI awaiting an apply
@@ -89,7 +94,8 @@ const workerApplier = (data: ApplierData): Applier => {
     w.on('message', ({ id, result }: ApplyResponse) => {
       const p = pending.get(id);
       settle(id);
-      p?.resolve(result);
+      if (p !== undefined)
+        p.resolve(E.map((failed: WireFailure[]) => outcomesOf(p.commands, failed))(result));
     });
     const failure = (e: Error) =>
       fail(new Error(`SQLite destination apply failed: ${e.message}`, { cause: e }));
@@ -105,10 +111,10 @@ const workerApplier = (data: ApplierData): Applier => {
     const id = ++nextId;
     const answer = new Promise<Applied>((resolve, reject) => {
       worker ??= start();
-      pending.set(id, { resolve, reject });
+      pending.set(id, { commands, resolve, reject });
       if (pending.size === 1) worker.ref();
       try {
-        worker.postMessage({ id, commands: JSON.stringify(commands) } satisfies ApplyRequest);
+        worker.postMessage({ id, wire: JSON.stringify(toWire(commands)) } satisfies ApplyRequest);
       } catch (e) {
         settle(id);
         throw e;
@@ -133,7 +139,10 @@ const inThreadApplier = (db: Database.Database, names: TableNames): Applier => {
   const apply = applierOn(db, names);
   return {
     // A bug's exception rejects, as it does from the worker, rather than throwing at the caller.
-    apply: (commands) => new Promise((resolve) => resolve(apply(commands))),
+    apply: (commands) =>
+      new Promise((resolve) =>
+        resolve(E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(apply(toWire(commands)))),
+      ),
     close: () => Promise.resolve(),
   };
 };

@@ -7,10 +7,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Command, CommandOutcome } from '../../domain/command.js';
 import { keyOf, type Value } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
+import type { Wire, WireCommand, WireFailure } from './sqliteWire.js';
 import {
+  type Cell,
   checkTables,
   encodeValue,
   prepare,
@@ -45,14 +46,6 @@ const tune = (db: Database.Database): void => {
   db.pragma('synchronous = NORMAL');
 };
 
-const ok = (c: Command): CommandOutcome => ({ commandId: c.commandId, status: 'ok' });
-const failed = (c: Command, message: string, retryable = false): CommandOutcome => ({
-  commandId: c.commandId,
-  status: 'error',
-  retryable,
-  message,
-});
-
 /** Errors that go away by themselves (locks, a full or flaky disk) are worth retrying. */
 const retryableCode = (code: string): boolean => /^SQLITE_(BUSY|LOCKED|IOERR|FULL|PROTOCOL)/.test(code);
 
@@ -86,88 +79,141 @@ export const tablesOn = (db: Database.Database, names: TableNames): Tables => {
   };
 };
 
-export type Apply = (commands: readonly Command[]) => E.Either<DestinationError, CommandOutcome[]>;
+export type Apply = (wire: Wire) => E.Either<DestinationError, WireFailure[]>;
+
+/** A shape's columns, worked out once: which values go to which columns, and where the key is. */
+type Shape = {
+  readonly names: readonly string[];
+  /** the columns set besides the key column, and the positions of their values */
+  readonly columns: readonly string[];
+  readonly positions: readonly number[];
+  /** the position of the key field's value, -1 when the command does not set it */
+  readonly keyAt: number;
+  /** a column the table lacks: commands of this shape fail naming it */
+  readonly unknown: string | undefined;
+};
+
+const NO_FAILURES: readonly WireFailure[] = Object.freeze([]);
 
 /** Applies batches of commands on `db`, the only connection that writes to these tables. */
 export const applierOn = (db: Database.Database, names: TableNames): Apply => {
   const tables = tablesOn(db, names);
+  const keyField = names.keyField;
+  const shapes = new Map<string, Shape>();
+  const shapeOf = (p: Prepared, fields: readonly string[]): Shape => {
+    const signature = fields.join('\u0000');
+    let shape = shapes.get(signature);
+    if (shape === undefined) {
+      const columns: string[] = [];
+      const positions: number[] = [];
+      fields.forEach((f, i) => {
+        if (f === keyField) return;
+        columns.push(f);
+        positions.push(i);
+      });
+      const unknown = columns.find((f) => !p.state.columns.has(f));
+      shape = { names: fields, columns, positions, keyAt: fields.indexOf(keyField), unknown };
+      shapes.set(signature, shape);
+    }
+    return shape;
+  };
 
-  const applyCommand = (p: Prepared, c: Command): CommandOutcome => {
-    const keyField = names.keyField;
-    const set = c.fields.set;
-    if (c.fields.unset.includes(keyField)) return failed(c, `cannot unset the key field ${keyField}`);
-    const newKey = Object.hasOwn(set, keyField) ? keyOf(set[keyField]) : c.key;
-    if (newKey === undefined) return failed(c, `cannot set the key field ${keyField} to no value`);
+  /** Undefined when applied, else why not. Throws SqliteErrors (see applyBatch). */
+  const applyCommand = (p: Prepared, shape: Shape, c: WireCommand): string | undefined => {
+    const [operation, key, , given, unset, add, remove] = c;
+    if (unset.includes(keyField)) return `cannot unset the key field ${keyField}`;
+    const newKey = shape.keyAt < 0 ? key : keyOf(given[shape.keyAt]);
+    if (newKey === undefined) return `cannot set the key field ${keyField} to no value`;
     // The key column holds the key itself; a rename is the only way it changes.
-    const setCols = Object.keys(set).filter((f) => f !== keyField);
-    const unsetCols = c.fields.unset.filter((f) => !Object.hasOwn(set, f));
-    const unknown = [...setCols, ...unsetCols].find((f) => !p.state.columns.has(f));
-    if (unknown !== undefined) return failed(c, `table ${names.table} has no column ${unknown}`);
+    const setCols = shape.columns;
+    const unsetCols = unset.length === 0 ? unset : unset.filter((f) => !shape.names.includes(f));
+    const unknown = shape.unknown ?? unsetCols.find((f) => !p.state.columns.has(f));
+    if (unknown !== undefined) return `table ${names.table} has no column ${unknown}`;
     const groups = p.groups;
     if (groups === null) throw new Error('apply runs only once the groups table exists');
-    const values = setCols.map((f) => encodeValue(set[f] as Value));
-    const exists = (key: string): boolean => p.exists.get(key) !== undefined;
+    const positions = shape.positions;
+    const values = new Array<Cell>(positions.length);
+    for (let i = 0; i < positions.length; i++)
+      values[i] = encodeValue(given[positions[i] as number] as Value);
+    const exists = (k: string): boolean => p.exists.get(k) !== undefined;
 
-    let target = c.key;
-    switch (c.operation) {
-      case 'delete':
-        groups.deleteAll.run(c.key);
-        p.deleteRow.run(c.key);
-        return ok(c);
-      case 'create':
-        p.upsert(setCols).run(c.key, ...values);
-        if (unsetCols.length > 0) p.update([], unsetCols).run(c.key);
+    let target = key;
+    switch (operation) {
+      case 'd':
+        groups.deleteAll.run(key);
+        p.deleteRow.run(key);
+        return undefined;
+      case 'c':
+        p.upsert(setCols).run(key, ...values);
+        if (unsetCols.length > 0) p.update([], unsetCols).run(key);
         break;
-      case 'update':
-        if (!exists(c.key)) {
+      case 'u':
+        if (!exists(key)) {
           // A rename applied before left the record under its new key: finish the command there.
-          if (newKey === c.key || !exists(newKey)) return failed(c, `no record with key ${c.key}`);
+          if (newKey === key || !exists(newKey)) return `no record with key ${key}`;
           target = newKey;
-        } else if (newKey !== c.key) {
-          if (exists(newKey)) return failed(c, `cannot rename ${c.key} to ${newKey}: that key is taken`);
+        } else if (newKey !== key) {
+          if (exists(newKey)) return `cannot rename ${key} to ${newKey}: that key is taken`;
           // Every group row moves, managed or not: a rename changes the key and nothing else.
-          p.renameRow.run(newKey, c.key);
-          groups.rename.run(newKey, c.key);
+          p.renameRow.run(newKey, key);
+          groups.rename.run(newKey, key);
           target = newKey;
         }
         if (setCols.length + unsetCols.length > 0) p.update(setCols, unsetCols).run(...values, target);
         break;
     }
-    for (const name of c.groups.add) groups.add(target, name);
-    for (const name of c.groups.remove) groups.remove.run(target, name);
-    return ok(c);
+    for (const name of add) groups.add(target, name);
+    for (const name of remove) groups.remove.run(target, name);
+    return undefined;
+  };
+
+  const applyAll = (
+    p: Prepared,
+    wire: Wire,
+    one: (p: Prepared, shape: Shape, c: WireCommand) => string | undefined,
+    onError?: (e: unknown) => WireFailure[1] | undefined,
+  ): WireFailure[] => {
+    const batchShapes = wire.shapes.map((fields) => shapeOf(p, fields));
+    let failures: WireFailure[] | undefined;
+    wire.commands.forEach((c, i) => {
+      let message: string | undefined;
+      let retryable = false;
+      try {
+        message = one(p, batchShapes[c[2]] as Shape, c);
+      } catch (e) {
+        if (onError === undefined) throw e;
+        message = onError(e);
+        if (message === undefined) throw e;
+        retryable = retryableCode((e as InstanceType<typeof Database.SqliteError>).code);
+      }
+      if (message !== undefined) (failures ??= []).push([i, message, retryable]);
+    });
+    return failures ?? (NO_FAILURES as WireFailure[]);
   };
 
   // Nested inside a transaction, better-sqlite3 runs this under a SAVEPOINT: a command that fails
   // half-way is undone alone.
   const applyOne = db.transaction(applyCommand);
-  const confined = db.transaction((p: Prepared, commands: readonly Command[]): CommandOutcome[] =>
-    commands.map((c) => {
-      try {
-        return applyOne(p, c);
-      } catch (e) {
-        // Errors that end the whole transaction cannot be confined to one command.
-        if (!(e instanceof Database.SqliteError) || !db.inTransaction) throw e;
-        return failed(c, e.message, retryableCode(e.code));
-      }
-    }),
+  const confined = db.transaction((p: Prepared, wire: Wire) =>
+    applyAll(p, wire, applyOne, (e) =>
+      // Errors that end the whole transaction cannot be confined to one command.
+      e instanceof Database.SqliteError && db.inTransaction ? e.message : undefined,
+    ),
   );
   // Savepoints cost a third of a first sync, and commands rarely fail inside SQLite (refusals such
   // as a missing record are found before writing): try the batch without them, and only when SQLite
   // rejects a command redo the batch with one savepoint per command.
-  const optimistic = db.transaction((p: Prepared, commands: readonly Command[]): CommandOutcome[] =>
-    commands.map((c) => applyCommand(p, c)),
-  );
-  const applyBatch = (p: Prepared, commands: readonly Command[]): CommandOutcome[] => {
+  const optimistic = db.transaction((p: Prepared, wire: Wire) => applyAll(p, wire, applyCommand));
+  const applyBatch = (p: Prepared, wire: Wire): WireFailure[] => {
     try {
-      return optimistic.immediate(p, commands);
+      return optimistic.immediate(p, wire);
     } catch (e) {
       if (!(e instanceof Database.SqliteError) || e.code.startsWith('SQLITE_BUSY')) throw e;
-      return confined.immediate(p, commands);
+      return confined.immediate(p, wire);
     }
   };
 
   // tables(true) never answers null: it creates the records table when missing.
-  return (commands) =>
-    guarded(() => E.map((p: Prepared | null) => applyBatch(p as Prepared, commands))(tables(true)));
+  return (wire) =>
+    guarded(() => E.map((p: Prepared | null) => applyBatch(p as Prepared, wire))(tables(true)));
 };
