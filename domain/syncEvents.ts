@@ -89,8 +89,46 @@ export type CommandResult = t.TypeOf<typeof CommandResult>;
 
 export const BatchApplied = syncEvent(
   'BatchApplied',
-  struct('data', { runId: NonEmptyString, results: t.array(CommandResult) }),
+  struct(
+    'data',
+    {
+      runId: NonEmptyString,
+      /** outcomes other than those in `ok`: failures, and successes that took retries */
+      results: t.array(CommandResult),
+    },
+    {
+      /** the commands that succeeded at their first attempt, all at `at`: most of a run's outcomes,
+       *  recorded as ids alone (a first sync records one per profile). Older stores lack it. */
+      ok: struct('ok', { at: IsoTime, commandIds: t.array(NonEmptyString) }),
+    },
+  ),
 );
+type Applied = t.TypeOf<typeof BatchApplied>['data'];
+
+/** Every outcome a BatchApplied records, `ok` ones included, as CommandResults. */
+export const resultsOf = (applied: Applied): CommandResult[] => {
+  const ok = applied.ok;
+  if (ok === undefined || ok.commandIds.length === 0) return applied.results;
+  return [
+    ...ok.commandIds.map((commandId): CommandResult => ({ commandId, status: 'ok', attempts: 1, at: ok.at })),
+    ...applied.results,
+  ];
+};
+
+/** The form a BatchApplied records `results` in: first-attempt successes at one time as ids alone. */
+export const appliedData = (runId: string, results: readonly CommandResult[]): Applied => {
+  const first = results.find(firstTime);
+  if (first === undefined) return { runId, results: [...results] };
+  const commandIds: string[] = [];
+  const others: CommandResult[] = [];
+  for (const r of results)
+    if (firstTime(r) && r.at === first.at) commandIds.push(r.commandId);
+    else others.push(r);
+  return { runId, results: others, ok: { at: first.at, commandIds } };
+};
+
+const firstTime = (r: CommandResult): boolean =>
+  r.status === 'ok' && r.attempts === 1 && r.retryable === undefined && r.message === undefined;
 
 export const RunCounts = t.record(t.string, t.number);
 

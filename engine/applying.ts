@@ -1,7 +1,7 @@
 // The commands of a run, applied through the destination one call at a time while the run goes on
 // deciding, and their outcomes gathered as BatchApplied events for the run's next append.
 import type { Command } from '../domain/command.js';
-import { appliedTag, type SyncEvent } from '../domain/syncEvents.js';
+import { appliedData, appliedTag, type SyncEvent } from '../domain/syncEvents.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
 import type { Destination } from './ports.js';
 import { tallyApplied, type Counts } from './summary.js';
@@ -53,7 +53,7 @@ export const applying = (
         type: 'BatchApplied',
         // Found from its decisions: one tag per decided batch, not one per command.
         tags: [...new Set(queued.map((q) => q.decidedAt))].map((at) => appliedTag(run.destinationId, at)),
-        data: { runId: run.runId, results },
+        data: appliedData(run.runId, results),
       });
       tallyApplied(counts, commands, results);
       busy = false;

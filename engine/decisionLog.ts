@@ -2,7 +2,7 @@
 // failed, skipped, superseded or pending), its three times and the input events that caused it.
 import * as E from 'fp-ts/lib/Either.js';
 import type { Decision, DecisionOperation } from '../domain/decision.js';
-import { syncStream, type CommandResult, type SyncEvent } from '../domain/syncEvents.js';
+import { resultsOf, syncStream, type CommandResult, type SyncEvent } from '../domain/syncEvents.js';
 import {
   changesOf,
   INDEX_READS_UP_TO,
@@ -157,7 +157,7 @@ export const entriesOf = async (
       }
       for (const pid of d.profileIds) if (wanted(pid)) lastLooked.set(pid, d.position);
     } else if (e.type === 'BatchApplied') {
-      for (const r of (e.data as Applied).results) {
+      for (const r of resultsOf(e.data as Applied)) {
         const entry = open.get(r.commandId);
         if (!entry) continue;
         open.delete(r.commandId);

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { decide } from '../domain/decide.js';
 import type { Decision, DecisionOperation, LedgerEntry, ObservedRecord } from '../domain/decision.js';
 import type { SyncModeName } from '../domain/modes.js';
-import type { SyncEvent } from '../domain/syncEvents.js';
+import { resultsOf, type SyncEvent } from '../domain/syncEvents.js';
 import { applyToEntry, type PendingCommand } from '../projections/ledger.js';
 import { profileSnapshot } from '../projections/world.js';
 import { outcomeWords, resultOutcome, settledOutcome, type Outcome, type Settled } from './decisionLog.js';
@@ -225,7 +225,7 @@ export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explana
     if (source === 'sync') {
       if (e.type === 'BatchDecided') batch(e, e.data as Decided);
       else if (e.type === 'BatchApplied')
-        for (const r of (e.data as Applied).results) {
+        for (const r of resultsOf(e.data as Applied)) {
           const cmd = pending.get(r.commandId);
           if (cmd) settle(cmd, resultOutcome(r), e.position);
         }

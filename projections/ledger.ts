@@ -253,6 +253,12 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
       return l;
     }
     case 'BatchApplied': {
+      for (const id of e.data.ok?.commandIds ?? []) {
+        const cmd = l.pending.get(id);
+        if (!cmd) continue;
+        unpend(l, cmd);
+        settle(l, cmd);
+      }
       for (const r of e.data.results) {
         const cmd = l.pending.get(r.commandId);
         if (!cmd) continue;

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Destination, EventStore, StoredEvent } from '../engine/ports.js';
 import { syncDestination } from '../engine/run.js';
-import { appliedTag, profileTag } from '../domain/syncEvents.js';
+import { appliedTag, profileTag, resultsOf } from '../domain/syncEvents.js';
 import type { InputEvent } from '../domain/events.js';
 import { openMemoryStore } from '../adapters/stores/memory.js';
 import { inputTags } from '../engine/ingest.js';
@@ -123,7 +123,15 @@ describe('a store recorded before outcomes were tagged by batch', () => {
     const old = openMemoryStore();
     const profileOf = new Map<string, string>();
     for await (const e of w.store.readAll()) {
-      const data = e.data as {
+      // Older versions recorded every outcome in full, with no ok list.
+      const data = (
+        e.type === 'BatchApplied'
+          ? {
+              runId: (e.data as { runId: string }).runId,
+              results: resultsOf(e.data as Parameters<typeof resultsOf>[0]),
+            }
+          : e.data
+      ) as {
         profileIds?: string[];
         decisions?: { commandId: string; decision: { profileId: string } }[];
         results?: { commandId: string }[];
@@ -138,7 +146,7 @@ describe('a store recorded before outcomes were tagged by batch', () => {
               ? []
               : inputTags({ type: e.type, data: e.data } as InputEvent);
       const r = await old.append([
-        { stream: e.stream, events: [{ id: e.id, type: e.type, data: e.data, tags }], expected: 'any' },
+        { stream: e.stream, events: [{ id: e.id, type: e.type, data, tags }], expected: 'any' },
       ])();
       if (r._tag === 'Left') throw new Error(JSON.stringify(r.left));
     }

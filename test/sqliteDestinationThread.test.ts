@@ -123,9 +123,7 @@ describe('sqlite destination apply on a worker thread', () => {
     const d = await open();
     const broken = { ...create('ada@example.com'), fields: { set: {} } } as unknown as Command;
     await expect(d.apply([broken])()).rejects.toThrow(/Cannot read properties of null/);
-    await expect(d.apply([create('bob@example.com')])()).rejects.toThrow(
-      /Cannot read properties of null/,
-    );
+    await expect(d.apply([create('bob@example.com')])()).rejects.toThrow(/Cannot read properties of null/);
     expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
   });
 

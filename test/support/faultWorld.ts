@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors } from '../../domain/codec.js';
 import type { Destination } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
-import { SyncEvent, syncStream } from '../../domain/syncEvents.js';
+import { resultsOf, SyncEvent, syncStream } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import { resolveDestination } from '../../adapters/destinations/registry.js';
 import { openSqliteStore } from '../../adapters/stores/sqlite.js';
@@ -283,7 +283,7 @@ export const decisionsWithoutOutcome = (
   const settledAfter = new Map<string, number>();
   const decidedAt = new Map<string, number[]>();
   for (const e of sync) {
-    if (e.type === 'BatchApplied') for (const r of e.data.results) applied.add(r.commandId);
+    if (e.type === 'BatchApplied') for (const r of resultsOf(e.data)) applied.add(r.commandId);
     if (e.type === 'BatchDecided') {
       for (const s of (e as Decided).data.settled ?? []) settledAfter.set(s.commandId, e.revision);
       for (const r of (e as Decided).data.decisions) {
