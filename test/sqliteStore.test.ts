@@ -1,6 +1,6 @@
 // What only the SQLite store promises beyond the contract: durability across reopen, safe sharing
 // of one file by several connections, schema versioning, and opening stores from URLs.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -87,6 +87,57 @@ describe('SQLite event store', () => {
       again.append([{ stream: 'profile-p', expected: 0, events: [{ type: 'T', data: 2 }] }]),
     );
     expect(next.appended.map((e) => [e.position, e.revision])).toEqual([[2, 1]]);
+  });
+
+  it('given more appended than the checkpoint size, when the background checkpoint reports done, then the database file holds the events while the appending connection never checkpoints', async () => {
+    const path = freshPath();
+    let done: () => void = () => undefined;
+    const checkpointed = new Promise<void>((resolve) => (done = resolve));
+    const store = open(path, { checkpointBytes: 256 * 1024, onCheckpoint: () => done() });
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 8; i++)
+      await success(
+        store.append([
+          { stream: 'log', expected: i === 0 ? 'no-stream' : i - 1, events: [{ type: 'T', data: big }] },
+        ]),
+      );
+    await checkpointed;
+    // Only a checkpoint moves pages from the log into the file.
+    expect(statSync(path).size).toBeGreaterThan(256 * 1024);
+  });
+
+  it("given appends past SQLite's own checkpoint threshold but under the store's, then the appending connection checkpoints none of it", async () => {
+    const path = freshPath();
+    const store = open(path, { checkpointBytes: 1 << 30 });
+    const big = 'x'.repeat(1024 * 1024);
+    // SQLite's default would checkpoint after 1000 pages of 16 KiB: this appends more than that.
+    for (let i = 0; i < 18; i++)
+      await success(
+        store.append([
+          { stream: 'log', expected: i === 0 ? 'no-stream' : i - 1, events: [{ type: 'T', data: big }] },
+        ]),
+      );
+    expect(statSync(path).size).toBeLessThan(1024 * 1024);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(18 * 1024 * 1024);
+  });
+
+  it('given a store that has checkpointed in the background, when closed, then the log is gone and it reopens with every event', async () => {
+    const path = freshPath();
+    let done: () => void = () => undefined;
+    const checkpointed = new Promise<void>((resolve) => (done = resolve));
+    const store = open(path, { checkpointBytes: 1024, onCheckpoint: () => done() });
+    await success(
+      store.append([
+        { stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] },
+      ]),
+    );
+    await checkpointed;
+    await success(store.append([{ stream: 'log', expected: 0, events: [{ type: 'T', data: 'after' }] }]));
+    await store.close();
+    // The last connection to close removes the log: the checkpointer's own connection closed first.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const again = open(path);
+    expect((await collect(again.readAll())).map((e) => e.data)).toEqual(['x'.repeat(4096), 'after']);
   });
 
   it("given two connections to one file, when the second appends with a revision the first has moved past, then it is refused and sees the first one's events", async () => {

@@ -9,9 +9,7 @@
 // for the writer and each lookup sees the last committed apply. Commands cross to that thread in the
 // compact form of sqliteWire.ts.
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -21,6 +19,7 @@ import type { Destination as DestinationConfig } from '../../domain/destination.
 import { SYNC_MODES } from '../../domain/modes.js';
 import { compareStrings, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
+import { workerFile } from '../workerFile.js';
 import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
 import type { ApplierData, ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect, guarded, tablesOn } from './sqliteApply.js';
@@ -53,16 +52,6 @@ type Applier = {
   readonly close: () => Promise<void>;
 };
 
-// vitest runs this module from its .ts source, beside which there is no compiled worker: use dist/'s.
-const applierUrl = (): URL => {
-  const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith('.ts')) return new URL('./sqliteApplier.js', here);
-  const built = new URL('../../dist/adapters/destinations/sqliteApplier.js', here);
-  if (!existsSync(built))
-    throw new Error(`the SQLite destination's worker ${fileURLToPath(built)} is missing: run npm run build`);
-  return built;
-};
-
 /** The worker starts with the first apply, so a plan (lookups only) never starts one. */
 const workerApplier = (data: ApplierData): Applier => {
   let worker: Worker | null = null;
@@ -89,7 +78,10 @@ const workerApplier = (data: ApplierData): Applier => {
     }
   };
   const start = (): Worker => {
-    const w = new Worker(applierUrl(), { workerData: data });
+    const w = new Worker(
+      workerFile(import.meta.url, './sqliteApplier.js', '../../dist/adapters/destinations/sqliteApplier.js'),
+      { workerData: data },
+    );
     w.unref();
     w.on('message', ({ id, result }: ApplyResponse) => {
       const p = pending.get(id);

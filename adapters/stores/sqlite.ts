@@ -9,12 +9,17 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, abortableDelay, expectationFailure, paged, subscription } from './common.js';
 import { prepareSchema, statementsOn, type SchemaRefusal } from './sqliteSchema.js';
+import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
   /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
   readonly busyTimeoutMs?: number;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
+  /** Event data appended between two background checkpoints (see checkpoints.ts). */
+  readonly checkpointBytes?: number;
+  /** Called when a background checkpoint has finished: for tests and metrics. */
+  readonly onCheckpoint?: () => void;
 };
 
 export type SqliteOpenError = SchemaRefusal;
@@ -53,8 +58,13 @@ const unavailable = (error: unknown): StoreError => {
   throw error;
 };
 
-const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore => {
+const storeOver = (
+  db: Database.Database,
+  pollIntervalMs: number,
+  checkpoints: Checkpoints | null,
+): EventStore => {
   const statements = statementsOn(db);
+  let closed: Promise<void> | null = null;
 
   const revisionOf = (stream: string): number =>
     (statements.streamRevision.get(stream) as number | undefined) ?? -1;
@@ -95,12 +105,13 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
   const appendWithin = (
     writes: readonly StreamWrite[],
     collect = true,
-  ): E.Either<StoreError, AppendResult & { readonly stored: number }> => {
+  ): E.Either<StoreError, AppendResult & { readonly stored: number; readonly bytes: number }> => {
     const recordedAt = new Date().toISOString();
     // Heads as of the start, advanced as writes land, so a stream written twice is checked in order.
     const revisions = headsOf(writes);
     const appended: StoredEvent[] = [];
     let stored = 0;
+    let bytes = 0;
     for (const { stream, expected, events } of writes) {
       const actual = revisions.get(stream) ?? -1;
       const refusal = expectationFailure(stream, expected, actual);
@@ -110,16 +121,18 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
         const id = event.id ?? randomUUID();
         const occurredAt = event.occurredAt ?? recordedAt;
         // The unique id decides whether the event is new: no lookup before each insert.
+        const data = JSON.stringify(event.data) ?? 'null';
         const { changes, lastInsertRowid } = statements.insert.run(
           stream,
           revision + 1,
           id,
           event.type,
-          JSON.stringify(event.data) ?? 'null',
+          data,
           occurredAt,
           recordedAt,
         );
         if (changes === 0) continue;
+        bytes += data.length;
         revision += 1;
         if (event.tags !== undefined && event.tags.length >= MANY_TAGS)
           statements.tags.run(lastInsertRowid, JSON.stringify(event.tags));
@@ -144,7 +157,7 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
       revisions.set(stream, revision);
     }
     // A Map until here: stream names are user data, and one called "__proto__" must stay a key.
-    return E.right({ appended, revisions: Object.fromEntries(revisions), stored });
+    return E.right({ appended, revisions: Object.fromEntries(revisions), stored, bytes });
   };
 
   // The work runs inside a promise so that a bug's exception becomes a rejection, never a synchronous throw.
@@ -183,6 +196,7 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
         return E.left(unavailable(error));
       }
       let appended = 0;
+      let bytes = 0;
       try {
         for await (const batch of batches) {
           const result = appendWithin(batch, false);
@@ -191,8 +205,10 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
             return result;
           }
           appended += result.right.stored;
+          bytes += result.right.bytes;
         }
         statements.commit.run();
+        checkpoints?.appended(bytes);
         return E.right({ appended });
       } catch (error) {
         if (db.inTransaction) statements.rollback.run();
@@ -204,9 +220,10 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
     appendAll,
     append: (writes) =>
       guarded(() =>
-        inWriteTransaction(() =>
-          E.map(({ appended, revisions }: AppendResult) => ({ appended, revisions }))(appendWithin(writes)),
-        ),
+        E.map(({ appended, revisions, bytes }: AppendResult & { readonly bytes: number }) => {
+          checkpoints?.appended(bytes);
+          return { appended, revisions };
+        })(inWriteTransaction(() => appendWithin(writes))),
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
@@ -256,10 +273,13 @@ const storeOver = (db: Database.Database, pollIntervalMs: number): EventStore =>
           ? E.right(undefined)
           : E.left({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
       }),
+    // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
+    // is left and removes the log, as SQLite does for the last connection to a file.
     close: () =>
-      Promise.resolve().then(() => {
+      (closed ??= (async () => {
+        await checkpoints?.close();
         if (db.open) db.close();
-      }),
+      })()),
   };
 };
 
@@ -280,7 +300,15 @@ export const openSqliteStore = (
       db.close();
       return prepared;
     }
-    return E.right(storeOver(db, options.pollIntervalMs ?? 100));
+    const checkpoints = inMemory
+      ? null
+      : offThreadCheckpoints(
+          db,
+          file,
+          options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
+          options.onCheckpoint,
+        );
+    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints));
   } catch (error) {
     // Opening touches only the file system and the file, so any failure here is the environment's.
     if (db?.open === true) db.close();
