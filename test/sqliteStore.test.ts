@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
@@ -104,6 +105,35 @@ describe('SQLite event store', () => {
     await checkpointed;
     // Only a checkpoint moves pages from the log into the file.
     expect(statSync(path).size).toBeGreaterThan(256 * 1024);
+  });
+
+  it('given a process that appended enough for a background checkpoint and never closes the store, when its script ends, then it exits by itself', async () => {
+    const path = freshPath();
+    const script = join(directory, `checkpointing-${files}.mjs`);
+    const built = new URL('../dist/adapters/stores/sqlite.js', import.meta.url);
+    writeFileSync(
+      script,
+      `import { openSqliteStore } from ${JSON.stringify(built.href)};
+let checkpoints = 0;
+const store = openSqliteStore(${JSON.stringify(path)}, { checkpointBytes: 1024, onCheckpoint: () => checkpoints++ }).right;
+const r = await store.append([{ stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] }])();
+// A checkpoint is best effort and keeps nothing alive; this timer gives it time to finish.
+await new Promise((resolve) => setTimeout(resolve, 1000));
+console.log(r._tag, checkpoints);
+`,
+    );
+    const run = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
+      (resolve) => {
+        const child = execFile(
+          process.execPath,
+          [script],
+          { timeout: 30_000, encoding: 'utf8' },
+          (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
+        );
+      },
+    );
+    // A checkpointer left ref'd would keep the process alive until the timeout kills it.
+    expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 1\n' });
   });
 
   it("given appends past SQLite's own checkpoint threshold but under the store's, then the appending connection checkpoints none of it", async () => {

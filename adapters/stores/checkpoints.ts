@@ -51,8 +51,6 @@ export const offThreadCheckpoints = (
       ),
       { workerData: { path } satisfies CheckpointerData },
     );
-    // Best effort: a process that has finished its work must not wait for a checkpoint to exit.
-    w.unref();
     w.on('message', (reply: CheckpointReply) => {
       busy = false;
       if (reply === 'failed') fallBack();
@@ -65,6 +63,9 @@ export const offThreadCheckpoints = (
         resolve();
       }),
     );
+    // Best effort: a process that has finished its work must not wait for a checkpoint to exit.
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    w.unref();
     return w;
   };
 
