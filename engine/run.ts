@@ -11,6 +11,7 @@ import type { SyncModeName } from '../domain/modes.js';
 import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
 import { applying, type Tagged } from './applying.js';
 import { judge, keysOf, prepare } from './batch.js';
+import { observed, type LookAhead } from './lookAhead.js';
 import { candidates } from './candidates.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { defaultDelivery, type DeliveryOptions } from './deliver.js';
@@ -77,13 +78,16 @@ const toCommand = (id: string, d: Decision): Command => ({
   groups: d.groups,
 });
 
-/** Resolves with the position of the last event appended. */
-type Writer = (events: Tagged[]) => Promise<E.Either<SyncError, number>>;
+/** Resolves with the position of the last event appended. `foreign` counts the appends after which
+ *  events written by others were folded too (the world may have changed under the run). */
+type Writer = ((events: Tagged[]) => Promise<E.Either<SyncError, number>>) & {
+  readonly foreign: () => number;
+};
 
 /** Appends to the sync stream at the revision we last saw, then folds what landed (ours and others'). */
-const writer =
-  (store: EventStore, s: EngineState, v: DestinationView, runId: () => string): Writer =>
-  async (events) => {
+const writer = (store: EventStore, s: EngineState, v: DestinationView, runId: () => string): Writer => {
+  let foreign = 0;
+  const write = async (events: Tagged[]): Promise<E.Either<SyncError, number>> => {
     const expected = v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision;
     const r = await store.append([{ stream: syncStream(v.destinationId), events, expected }])();
     if (E.isLeft(r)) {
@@ -101,9 +105,14 @@ const writer =
     const appended = r.right.appended;
     if (appended.length > 0 && appended[0]?.position === s.position + 1)
       for (const e of appended) applyStored(s, e);
-    else await catchUp(store, s);
+    else {
+      foreign++;
+      await catchUp(store, s);
+    }
     return E.right(appended.at(-1)?.position ?? s.position);
   };
+  return Object.assign(write, { foreign: () => foreign });
+};
 
 export const syncDestination = async (
   store: EventStore,
@@ -160,14 +169,22 @@ export const syncDestination = async (
     counts,
     outbox,
   );
-  for (let i = 0; i < profileIds.length; i += opts.batchSize) {
-    const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
-    const position = s.position;
+  const look = (from: number): LookAhead => {
+    const batch = prepare(s, v, config, mode, profileIds.slice(from, from + opts.batchSize));
     const keys = keysOf(batch);
-    const found = await lookupWithRetry(destination, keys, opts.delivery);
-    if (E.isLeft(found)) return fail(write, outbox, commands.underway, destinationId, runId, found.left, now);
+    const found = lookupWithRetry(destination, keys, opts.delivery);
+    // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
+    found.catch(() => undefined);
+    return { from, batch, keys, found, foreign: write.foreign() };
+  };
+  for (let ahead: LookAhead | null = profileIds.length > 0 ? look(0) : null; ahead !== null;) {
+    const i = ahead.from;
+    const seen = await observed(ahead, write.foreign(), () => look(i), s, v, config, mode);
+    if (E.isLeft(seen)) return fail(write, outbox, commands.underway, destinationId, runId, seen.left, now);
+    const { batch, keys, records } = seen.right;
+    const position = s.position;
 
-    const judged = judge(batch, found.right);
+    const judged = judge(batch, records);
     const decisions: RecordedDecision[] = [];
     const settled: { commandId: string; status: 'confirmed' | 'superseded' }[] = [];
     const cleared: string[] = [];
@@ -193,6 +210,9 @@ export const syncDestination = async (
       if (Object.keys(claims).length > 0) recorded.claims = claims;
       decisions.push(recorded);
     }
+    // The next batch is looked up while this one is recorded: a destination that answers off this
+    // thread (the SQLite destination's reader) overlaps the append. See `observed` for why it is sound.
+    ahead = i + opts.batchSize < profileIds.length ? look(i + opts.batchSize) : null;
     const decided = await write([
       ...outbox.splice(0),
       {
@@ -203,7 +223,7 @@ export const syncDestination = async (
           position,
           profileIds: batch.map((p) => p.profileId),
           keys,
-          observed: found.right as BatchObserved,
+          observed: records as BatchObserved,
           decisions,
           decidedAt: now(),
           ...(settled.length > 0 ? { settled } : {}),

@@ -334,9 +334,10 @@ describe('applying while deciding', () => {
       applyBatchSize: 10,
     });
     expect(E.isRight(run) && run.right.totals.created).toBe(40);
-    // while the first batch's commands were being applied, the second batch was looked up and recorded
+    // while the first batch's commands were being applied, the second batch was looked up and recorded,
+    // and the third looked up ahead
     const whileHeld = log.slice(0, log.indexOf('apply 1 ends'));
-    expect(whileHeld.filter((l) => l === 'lookup 10')).toHaveLength(2);
+    expect(whileHeld.filter((l) => l === 'lookup 10')).toHaveLength(3);
     expect(whileHeld.filter((l) => l === 'record BatchDecided')).toHaveLength(2);
     expect(log.filter((l) => l.includes('starts')).every((l) => l.endsWith('(1 open)'))).toBe(true);
     expect(applies).toBe(4);

@@ -1,0 +1,110 @@
+// Looking a batch up while the previous one is recorded: when lookups happen, and how a preparation
+// made before that recording is made good against the ledger the recording left.
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import type { ObservedRecord } from '../domain/decision.js';
+import { keysOf, prepare } from '../engine/batch.js';
+import { observed, type LookAhead } from '../engine/lookAhead.js';
+import { syncDestination } from '../engine/run.js';
+import { catchUp } from '../engine/state.js';
+import { givenEngine, noWait } from './support/engine.js';
+import { changed, created, destination, everyone } from './support/given.js';
+
+const rec = (key: string): ObservedRecord => ({ key, fields: { email: key }, groups: [] });
+
+describe('looking up ahead', () => {
+  it('given a run of three batches, when it records a batch, then the next batch has already been looked up', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    await w.happen(...['p1', 'p2', 'p3'].map((id) => created(id, { email: `${id}@x.io` })));
+    const real = w.destination.destination(w.config);
+    const log: string[] = [];
+    const logged: typeof real = {
+      ...real,
+      lookup: (keys) => () => (log.push(`lookup ${keys.join(' ')}`), real.lookup(keys)()),
+    };
+    const recording: typeof w.store = {
+      ...w.store,
+      append: (writes) => () => {
+        for (const write of writes)
+          for (const e of write.events)
+            if (e.type === 'BatchDecided')
+              log.push(`record ${(e.data as { profileIds: string[] }).profileIds.join(' ')}`);
+        return w.store.append(writes)();
+      },
+    };
+    const run = await syncDestination(recording, w.state, 'crm', logged, { ...noWait, batchSize: 1 });
+    expect(E.isRight(run) && run.right.totals.created).toBe(3);
+    expect(log).toEqual([
+      'lookup p1@x.io',
+      'lookup p2@x.io',
+      'record p1',
+      'lookup p3@x.io',
+      'record p2',
+      'record p3',
+    ]);
+  });
+
+  describe('a batch prepared before the previous one was recorded', () => {
+    const world = async () => {
+      const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+      await w.happen(created('p1', { email: 'p1@x.io' }), created('p2', { email: 'p2@x.io' }));
+      await w.synced();
+      // p1 moves to a new key: it looks up its new key and, from its ledger entry, its old one
+      await w.happen(changed('p1', { email: 'new@x.io' }));
+      await catchUp(w.store, w.state);
+      const v = w.state.destinations.get('crm');
+      if (!v || !v.config) throw new Error('no view');
+      const batch = prepare(w.state, v, v.config, 'sync', ['p1', 'p2']);
+      const ahead = (found: readonly ObservedRecord[], foreign = 0): LookAhead => ({
+        from: 0,
+        batch,
+        keys: keysOf(batch),
+        found: Promise.resolve(E.right(found)),
+        foreign,
+      });
+      return { w, v, config: v.config, batch, ahead };
+    };
+
+    it('given nothing moved meanwhile, then it is decided as prepared, with what was looked up', async () => {
+      const { w, v, config, batch, ahead } = await world();
+      const found = [rec('p1@x.io'), rec('p2@x.io')];
+      const r = await observed(ahead(found), 0, () => ahead([]), w.state, v, config, 'sync');
+      expect(r).toEqual(E.right({ batch, keys: ['new@x.io', 'p1@x.io', 'p2@x.io'], records: found }));
+    });
+
+    it('given an outcome meanwhile took a profile’s record (the owners rule), then that profile is prepared again without the key, and its record is left out of the observation', async () => {
+      const { w, v, config, ahead } = await world();
+      const a = ahead([rec('p1@x.io'), rec('p2@x.io')]);
+      // as the fold of another profile's outcome for p1@x.io would leave the ledger
+      v.ledger.entries.delete('p1');
+      const r = await observed(a, 0, () => ahead([]), w.state, v, config, 'sync');
+      if (E.isLeft(r)) throw new Error(r.left);
+      expect(r.right.batch[0]?.input.ledger).toBeNull();
+      expect(r.right.batch[0]?.keys).toEqual(['new@x.io']);
+      expect(r.right.batch[1]).toBe(a.batch[1]);
+      expect(r.right.keys).toEqual(['new@x.io', 'p2@x.io']);
+      expect(r.right.records).toEqual([rec('p2@x.io')]);
+    });
+
+    it('given events written by others were folded meanwhile, then the batch is prepared and looked up again', async () => {
+      const { w, v, config, ahead } = await world();
+      const again = ahead([rec('p2@x.io')], 1);
+      const r = await observed(ahead([rec('p1@x.io')], 0), 1, () => again, w.state, v, config, 'sync');
+      expect(r).toEqual(E.right({ batch: again.batch, keys: again.keys, records: [rec('p2@x.io')] }));
+    });
+
+    it('given the look-up failed, then that failure is what is observed', async () => {
+      const { w, v, config, batch } = await world();
+      const failed: LookAhead = {
+        from: 0,
+        batch,
+        keys: keysOf(batch),
+        found: Promise.resolve(E.left('destination down')),
+        foreign: 0,
+      };
+      expect(await observed(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
+        E.left('destination down'),
+      );
+    });
+  });
+});
