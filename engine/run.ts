@@ -62,7 +62,7 @@ const processAlive = (owner: Owner): boolean => {
 
 export const defaultSyncOptions: SyncOptions = {
   batchSize: 500,
-  applyBatchSize: 5000,
+  applyBatchSize: 20_000,
   full: false,
   delivery: defaultDelivery,
   owner: { host: hostname(), pid: process.pid },

@@ -1,5 +1,5 @@
-// The SQLite destination's apply runs on a worker thread with its own connection: what the caller's
-// thread sees afterwards, when the worker starts and stops, and what a process's lifetime does with it.
+// The SQLite destination applies on a writer thread and looks up on a reader thread, each with its own
+// connection: what a lookup sees, when the threads start and stop, and what a process's lifetime does.
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,8 +76,8 @@ const rowCount = (path = join(dir, 'crm.db')): number => {
   }
 };
 
-describe('sqlite destination apply on a worker thread', () => {
-  it('given an applied batch, when the caller looks up right after, then it sees the rows and groups', async () => {
+describe('sqlite destination apply and lookup on threads', () => {
+  it('given an applied batch, when the caller looks up right after, then the reader sees the rows and groups', async () => {
     const d = await open();
     const applied = await d.apply([create('ada@example.com'), create('bob@example.com')])();
     expect(applied).toEqual({
@@ -97,16 +97,37 @@ describe('sqlite destination apply on a worker thread', () => {
         },
       ],
     });
-    expect(started.workers).toBe(1);
+    expect(started.workers).toBe(2);
   });
 
-  it('given only lookups (a plan), when closed, then no worker was started; the first apply starts one', async () => {
+  it('given only lookups (a plan), then only the reader thread starts; the first apply starts the writer', async () => {
     const d = await open();
     expect(await d.lookup(['ada@example.com'])()).toEqual({ _tag: 'Right', right: [] });
-    expect(started.workers).toBe(0);
+    expect(await d.lookup(['bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+    expect(started.workers).toBe(1);
     await d.apply([create('ada@example.com')])();
     await d.apply([create('bob@example.com')])();
-    expect(started.workers).toBe(1);
+    expect(started.workers).toBe(2);
+  });
+
+  it('given an apply waiting for the write lock, when looking up, then the lookup answers without waiting for it', async () => {
+    const d = await open();
+    await d.apply([create('ada@example.com')])();
+    // Another connection holds the write lock: the writer's next transaction waits for it.
+    const other = new Database(join(dir, 'crm.db'));
+    other.exec('BEGIN IMMEDIATE');
+    let applied = false;
+    const applying = d
+      .apply([create('bob@example.com')])()
+      .then((r) => ((applied = true), r));
+    expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toMatchObject({
+      right: [{ key: 'ada@example.com' }],
+    });
+    expect(applied).toBe(false);
+    other.exec('COMMIT');
+    other.close();
+    expect(await applying).toMatchObject({ _tag: 'Right', right: [{ status: 'ok' }] });
+    expect(await d.lookup(['bob@example.com'])()).toMatchObject({ right: [{ key: 'bob@example.com' }] });
   });
 
   it('given an apply in flight, when closed, then close waits for it and its rows are in the file', async () => {

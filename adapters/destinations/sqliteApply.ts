@@ -34,6 +34,10 @@ export const connect = (path: string): Database.Database => {
 };
 
 const tune = (db: Database.Database): void => {
+  // Only a file syncline creates, while it is empty (a user's database keeps its own): with 16 KiB
+  // pages a sync's commits rewrite fewer pages of the key index, and a first sync of 100k records
+  // spent about a quarter less of the writer's time committing than with SQLite's 4 KiB.
+  if (db.pragma('page_count', { simple: true }) === 0) db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   // A sync writes in many small transactions at keys spread over the whole key index: a page

@@ -167,7 +167,7 @@ export const syncCommand: CliCommand = (program, runHandler) => {
       '--apply-batch-size <n>',
       'commands applied to the destination at once, gathered from consecutive batches',
       positiveInt,
-      5000,
+      defaultSyncOptions.applyBatchSize,
     )
     .option('--full', 'look at every profile, not only those changed since the last run')
     .option('--follow', 'keep syncing as new events arrive, until interrupted')
