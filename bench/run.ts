@@ -139,6 +139,7 @@ const main = async (): Promise<void> => {
       const summary = must(run.value, 'sync');
       if (timedForC) {
         syncMs.push(run.ms);
+        process.stderr.write(`bench: first sync of ${id}: ${run.ms.toFixed(0)} ms\n`);
         const written = bareRows(state, config);
         const bareFile = join(ws.dir, `bare-${id}.db`);
         bareMs.push((await timed(() => bareWrite(bareFile, Object.keys(config.mapping), written))).ms);
@@ -186,6 +187,7 @@ const main = async (): Promise<void> => {
       );
       considered = must(incremental.value, 'incremental sync').considered;
       warmMs.push(incremental.ms);
+      process.stderr.write(`bench: sync of ${id} after 1% changed: ${incremental.ms.toFixed(0)} ms\n`);
     }
     // the same from a cold process: catch-up of the whole store first
     const coldState = initialState();
