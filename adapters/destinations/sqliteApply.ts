@@ -13,6 +13,7 @@ import type { Wire, WireCommand, WireFailure } from './sqliteWire.js';
 import {
   type Cell,
   checkTables,
+  type Statement,
   encodeValue,
   prepare,
   type Prepared,
@@ -95,6 +96,10 @@ type Shape = {
   readonly keyAt: number;
   /** a column the table lacks: commands of this shape fail naming it */
   readonly unknown: string | undefined;
+  /** the shape's create and its update without unset fields, the statements nearly every command runs */
+  readonly upsert: Statement;
+  /** null when the shape sets no column besides the key */
+  readonly update: Statement | null;
 };
 
 const NO_FAILURES: readonly WireFailure[] = Object.freeze([]);
@@ -116,7 +121,15 @@ export const applierOn = (db: Database.Database, names: TableNames): Apply => {
         positions.push(i);
       });
       const unknown = columns.find((f) => !p.state.columns.has(f));
-      shape = { names: fields, columns, positions, keyAt: fields.indexOf(keyField), unknown };
+      shape = {
+        names: fields,
+        columns,
+        positions,
+        keyAt: fields.indexOf(keyField),
+        unknown,
+        upsert: p.upsert(columns),
+        update: columns.length > 0 ? p.update(columns, []) : null,
+      };
       shapes.set(signature, shape);
     }
     return shape;
@@ -148,10 +161,16 @@ export const applierOn = (db: Database.Database, names: TableNames): Apply => {
         p.deleteRow.run(key);
         return undefined;
       case 'c':
-        p.upsert(setCols).run(key, ...values);
+        shape.upsert.run(key, ...values);
         if (unsetCols.length > 0) p.update([], unsetCols).run(key);
         break;
       case 'u':
+        // Most updates set fields under the key they address: the update itself tells whether the
+        // record is there, without a lookup first.
+        if (newKey === key && shape.update !== null && unsetCols.length === 0) {
+          if (shape.update.run(...values, key).changes === 0) return `no record with key ${key}`;
+          break;
+        }
         if (!exists(key)) {
           // A rename applied before left the record under its new key: finish the command there.
           if (newKey === key || !exists(newKey)) return `no record with key ${key}`;
