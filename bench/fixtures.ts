@@ -38,11 +38,17 @@ export const warehouse = (path: string): Destination => ({
 
 /**
  * Wall time of `work`. Each measurement starts from a collected heap when node runs with --expose-gc
- * (npm run bench does): otherwise the garbage one side left (a baseline's rows, an earlier run's
- * record) is collected in the other side's time, and the ratios drift by a fifth from run to run.
+ * (npm run bench does) and once its sweeping has ended: otherwise the garbage one side left (a
+ * baseline's rows, an earlier run's record) is collected in the other side's time, and the ratios
+ * drift by a fifth from run to run.
  */
 export const timed = async <A>(work: () => Promise<A> | A): Promise<{ ms: number; value: A }> => {
-  (globalThis as { gc?: () => void }).gc?.();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    // The collection's sweeping goes on on other threads for a while: let it end before timing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   const start = process.hrtime.bigint();
   const value = await work();
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
