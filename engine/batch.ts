@@ -67,6 +67,9 @@ export type Judged = {
   readonly verdict: Verdict;
 };
 
+const NONE_FOUND: readonly ObservedRecord[] = Object.freeze([]);
+const NONE_SETTLED: readonly Settlement[] = Object.freeze([]);
+
 /**
  * Decides every profile of the batch against the records found for its keys. Commands a crash left
  * without outcome are settled first, by what the destination shows, and the decision is made from
@@ -78,14 +81,16 @@ export const judge = (batch: readonly Prepared[], records: readonly ObservedReco
   const byKey = new Map(records.map((r) => [r.key, r]));
   // Loops rather than flatMap and spreads: this runs for every profile of every batch.
   return batch.map((prepared) => {
-    const observed: ObservedRecord[] = [];
+    // A first sync finds no record for anyone, and few profiles have unsettled commands: those
+    // share one frozen empty list instead of two fresh ones each.
+    let observed: ObservedRecord[] = NONE_FOUND as ObservedRecord[];
     for (const k of prepared.keys) {
       const r = byKey.get(k);
-      if (r) observed.push(r);
+      if (r) (observed === NONE_FOUND ? (observed = []) : observed).push(r);
     }
     const input = prepared.input;
     let ledger = input.ledger;
-    const settled: Settlement[] = [];
+    const settled: Settlement[] = prepared.pending.length === 0 ? (NONE_SETTLED as Settlement[]) : [];
     for (const cmd of prepared.pending) {
       if (!showsEffect(cmd, input.destination.keyField, observed)) {
         settled.push({ commandId: cmd.commandId, status: 'superseded' });

@@ -241,10 +241,10 @@ export const syncDestination = async (
     // The store and the SQLite destination answer synchronously, so without this the run would never
     // return to the event loop: a finished apply's reply, timers and signals would wait for the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await commands.recorded(
-      decisions.flatMap((r) => (r.decision.operation === 'skip' ? [] : [toCommand(r.commandId, r.decision)])),
-      decided.right,
-    );
+    const toApply: Command[] = [];
+    for (const r of decisions)
+      if (r.decision.operation !== 'skip') toApply.push(toCommand(r.commandId, r.decision));
+    await commands.recorded(toApply, decided.right);
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
   await commands.drain();
