@@ -16,6 +16,8 @@ export type LookAhead = {
   readonly found: Promise<E.Either<string, readonly ObservedRecord[]>>;
   /** the run's count of catch-ups on events written by others, when the batch was prepared */
   readonly foreign: number;
+  /** the ledger's count of entries taken by the owners rule, when the batch was prepared */
+  readonly taken: number;
 };
 
 export type Observed = {
@@ -31,7 +33,8 @@ export type Observed = {
  *
  * Prepared before the previous batch was recorded, a profile's preparation can be stale in one way:
  * that append folded outcomes, and an outcome gives a record to the profile that wrote it last (the
- * owners rule), dropping another profile's ledger entry. Such a profile is prepared again; its keys
+ * owners rule), dropping another profile's ledger entry (the ledger counts those: when none was
+ * dropped meanwhile, nothing is checked). Such a profile is prepared again; its keys
  * can only lose the entry's key, so the records looked up still cover them, and the observation
  * keeps only the records under the keys that remain. A profile's pending commands change only with
  * its own decisions, and its claims only with the world; if events written by others were folded
@@ -51,6 +54,9 @@ export const observed = async (
   if (foreign !== ahead.foreign) return whole(again());
   const found = await ahead.found;
   if (E.isLeft(found)) return found;
+  // Nearly always no entry was taken meanwhile, and then no profile needs a second look.
+  if (v.ledger.taken === ahead.taken)
+    return E.right({ batch: ahead.batch, keys: ahead.keys, records: found.right });
   let batch = ahead.batch;
   for (let i = 0; i < batch.length; i++) {
     const p = batch[i] as Prepared;

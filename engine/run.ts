@@ -175,7 +175,7 @@ export const syncDestination = async (
     const found = lookupWithRetry(destination, keys, opts.delivery);
     // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
     found.catch(() => undefined);
-    return { from, batch, keys, found, foreign: write.foreign() };
+    return { from, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
   };
   for (let ahead: LookAhead | null = profileIds.length > 0 ? look(0) : null; ahead !== null;) {
     const i = ahead.from;

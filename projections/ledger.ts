@@ -51,6 +51,9 @@ export type Ledger = {
   runs: number;
   /** the revision of the sync stream this ledger has folded up to (-1: none) */
   revision: number;
+  /** how many entries the owners rule has dropped (a profile's entry taken by another's outcome):
+   *  the only change a fold makes to the entry of a profile other than the one it is about */
+  taken: number;
 };
 
 export const initialLedger = (): Ledger => ({
@@ -65,6 +68,7 @@ export const initialLedger = (): Ledger => ({
   lastRun: null,
   runs: 0,
   revision: -1,
+  taken: 0,
 });
 
 /** What syncline has written to the record after a command succeeded, values included. */
@@ -198,7 +202,7 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
     return;
   }
   const previousOwner = l.owners.get(next.key);
-  if (previousOwner !== undefined && previousOwner !== pid) l.entries.delete(previousOwner);
+  if (previousOwner !== undefined && previousOwner !== pid && l.entries.delete(previousOwner)) l.taken++;
   l.owners.set(next.key, pid);
   l.entries.set(pid, next);
 };

@@ -105,4 +105,29 @@ describe('the ledger fold of outcomes', () => {
       expect(l.owners.get('ada@example.com')).toBe('p1');
     },
   );
+
+  it('given another profile’s command writing a record a profile had written, when applied, then that profile’s entry is dropped and counted as taken', () => {
+    const ok1 = foldLedger(foldLedger(initialLedger(), decided), {
+      type: 'BatchApplied',
+      data: appliedData('r1', [ok('c1')]),
+    });
+    expect(ok1.taken).toBe(0);
+    const byP2 = {
+      ...decided,
+      data: {
+        ...decided.data,
+        profileIds: ['p2'],
+        decisions: [
+          { commandId: 'c2', decision: { ...decision, profileId: 'p2', operation: 'update' as const } },
+        ],
+      },
+    };
+    const l = foldLedger(foldLedger(ok1, byP2), {
+      type: 'BatchApplied',
+      data: appliedData('r1', [ok('c2')]),
+    });
+    expect(l.entries.has('p1')).toBe(false);
+    expect(l.owners.get('ada@example.com')).toBe('p2');
+    expect(l.taken).toBe(1);
+  });
 });

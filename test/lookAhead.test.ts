@@ -61,6 +61,7 @@ describe('looking up ahead', () => {
         keys: keysOf(batch),
         found: Promise.resolve(E.right(found)),
         foreign,
+        taken: v.ledger.taken,
       });
       return { w, v, config: v.config, batch, ahead };
     };
@@ -77,6 +78,7 @@ describe('looking up ahead', () => {
       const a = ahead([rec('p1@x.io'), rec('p2@x.io')]);
       // as the fold of another profile's outcome for p1@x.io would leave the ledger
       v.ledger.entries.delete('p1');
+      v.ledger.taken++;
       const r = await observed(a, 0, () => ahead([]), w.state, v, config, 'sync');
       if (E.isLeft(r)) throw new Error(r.left);
       expect(r.right.batch[0]?.input.ledger).toBeNull();
@@ -101,6 +103,7 @@ describe('looking up ahead', () => {
         keys: keysOf(batch),
         found: Promise.resolve(E.left('destination down')),
         foreign: 0,
+        taken: 0,
       };
       expect(await observed(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
         E.left('destination down'),
