@@ -1,14 +1,15 @@
-// When and where the SQLite store checkpoints its write-ahead log: on a worker thread of its own,
-// once enough has been appended, instead of inside whichever commit crosses SQLite's threshold.
+// When and where a busy SQLite connection's write-ahead log is checkpointed: on a worker thread of
+// its own, once enough has been written, instead of inside whichever commit crosses SQLite's threshold.
 //
 // A checkpoint copies the log's pages into the database file. SQLite runs it by default in the
-// committing connection, so a first sync of 100k profiles spent ~75 ms of its deciding thread
-// copying its own record (about a tenth of what appending it costs). Here the appending connection
-// never checkpoints (wal_autocheckpoint = 0); a second connection on a worker does, PASSIVE, so it
-// waits for nobody. If that worker cannot run, the connection goes back to SQLite's own checkpoints.
+// committing connection: a first sync of 100k profiles spent ~75 ms of its deciding thread copying
+// its own record (the store), and now and then a sync's last apply waited ~100 ms for a checkpoint
+// of the destination's log (the SQLite destination's writer). Here the writing connection never
+// checkpoints (wal_autocheckpoint = 0); a second connection on a worker does, PASSIVE, so it waits
+// for nobody. If that worker cannot run, the connection goes back to SQLite's own checkpoints.
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { workerFile } from '../workerFile.js';
+import { workerFile } from './workerFile.js';
 import type { CheckpointerData, CheckpointReply, CheckpointRequest } from './sqliteCheckpointer.js';
 
 export type Checkpoints = {
@@ -44,11 +45,7 @@ export const offThreadCheckpoints = (
 
   const start = (): Worker => {
     const w = new Worker(
-      workerFile(
-        import.meta.url,
-        './sqliteCheckpointer.js',
-        '../../dist/adapters/stores/sqliteCheckpointer.js',
-      ),
+      workerFile(import.meta.url, './sqliteCheckpointer.js', '../dist/adapters/sqliteCheckpointer.js'),
       { workerData: { path } satisfies CheckpointerData },
     );
     w.on('message', (reply: CheckpointReply) => {
