@@ -5,6 +5,7 @@ import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 import type { Properties } from '../domain/values.js';
 import { hold, holdersOf, letGo, type Holders } from './holders.js';
+import { interned, interner } from './interned.js';
 
 export type PendingCommand = {
   readonly runId: string;
@@ -101,38 +102,12 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
  * asks which fields it may unset, and the values live in the recorded decisions (log and explain
  * read them there, through applyToEntry). Entries share one frozen object per set of field names
  * and one array per set of groups, so a million entries cost a million small objects, not a million
- * copies of a record. The last names asked for are checked first: consecutive entries mostly share
- * them (one mapping, few sets of groups), and comparing them costs less than joining them.
+ * copies of a record.
  */
-type Interner<A> = {
-  readonly table: Map<string, A>;
-  last: { readonly names: readonly string[]; readonly shared: A } | null;
-};
-const interner = <A>(): Interner<A> => ({ table: new Map(), last: null });
-const fieldSets = interner<Properties>();
-const groupSets = interner<string[]>();
-
-const interned = <A>(i: Interner<A>, names: readonly string[], make: (sorted: string[]) => A): A => {
-  if (i.last !== null && sameNames(i.last.names, names)) return i.last.shared;
-  // Names arrive in a few recurring orders (mapping order, mostly): known orders skip the sort.
-  const asGiven = names.join('\u0000');
-  let shared = i.table.get(asGiven);
-  if (shared === undefined) {
-    const sorted = [...names].sort();
-    const signature = sorted.join('\u0000');
-    shared = i.table.get(signature) ?? make(sorted);
-    i.table.set(signature, shared);
-    i.table.set(asGiven, shared);
-  }
-  i.last = { names: [...names], shared };
-  return shared;
-};
-
-const sameNames = (a: readonly string[], b: readonly string[]): boolean => {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
+const fieldSets = interner<Properties>((names) =>
+  Object.freeze(Object.fromEntries(names.map((n) => [n, null]))),
+);
+const groupSets = interner<string[]>((names) => Object.freeze(names) as string[]);
 
 const compactEntry = (
   profileId: string,
@@ -142,13 +117,9 @@ const compactEntry = (
 ): LedgerEntry => ({
   profileId,
   key,
-  fields: interned(fieldSets, Object.keys(fields), namesOnly),
-  groups: interned(groupSets, groups, frozen),
+  fields: interned(fieldSets, Object.keys(fields)),
+  groups: interned(groupSets, groups),
 });
-
-const namesOnly = (names: string[]): Properties =>
-  Object.freeze(Object.fromEntries(names.map((n) => [n, null])));
-const frozen = (names: string[]): string[] => Object.freeze(names) as string[];
 
 /** applyToEntry, compacted; a create (every command of a first sync) skips the copy applyToEntry makes. */
 const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
