@@ -1,12 +1,12 @@
-// When and where a busy SQLite connection's write-ahead log is checkpointed: on a worker thread of
-// its own, once enough has been written, instead of inside whichever commit crosses SQLite's threshold.
+// When and where the SQLite store's write-ahead log is checkpointed: on a worker thread of its own,
+// once enough has been appended, instead of inside whichever commit crosses SQLite's threshold.
 //
 // A checkpoint copies the log's pages into the database file. SQLite runs it by default in the
-// committing connection: a first sync of 100k profiles spent ~75 ms of its deciding thread copying
-// its own record (the store), and now and then a sync's last apply waited ~100 ms for a checkpoint
-// of the destination's log (the SQLite destination's writer). Here the writing connection never
-// checkpoints (wal_autocheckpoint = 0); a second connection on a worker does, PASSIVE, so it waits
-// for nobody. If that worker cannot run, the connection goes back to SQLite's own checkpoints.
+// committing connection, so a first sync of 100k profiles spent ~75 ms of its deciding thread
+// copying its own record. Here the appending connection never checkpoints (wal_autocheckpoint = 0);
+// a second connection on a worker does, PASSIVE, so it waits for nobody. If that worker cannot run,
+// the connection goes back to SQLite's own checkpoints. (The SQLite destination's writer tried it
+// too: a sync of a few changes got slower, so it checkpoints in its own commits.)
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { workerFile } from './workerFile.js';

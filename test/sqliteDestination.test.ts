@@ -250,26 +250,6 @@ describe('sqlite destination options', () => {
     expect(existsSync(path)).toBe(true);
   });
 
-  it('creates a missing file with 16 KiB pages, and leaves the page size of an existing one as it is', async () => {
-    const created = join(dir, 'new.db');
-    await open(config({ path: created }));
-    const existing = join(dir, 'theirs.db');
-    const theirs = new Database(existing);
-    theirs.exec('CREATE TABLE other (x)');
-    theirs.close();
-    await open(config({ path: existing }));
-    const pageSize = (path: string) => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return db.pragma('page_size', { simple: true });
-      } finally {
-        db.close();
-      }
-    };
-    expect(pageSize(created)).toBe(16384);
-    expect(pageSize(existing)).toBe(4096);
-  });
-
   it('reads an {"env": NAME} option from the environment', async () => {
     const path = join(dir, 'from-env.db');
     const d = await open(config({ path: { env: 'CRM_DB' } }), { CRM_DB: path });
