@@ -35,4 +35,11 @@ describe('command ids', () => {
       }),
     );
   });
+
+  it('given a profile id longer than the hashing buffer, then the id is still v5, and shorter ones after it too', () => {
+    const namespace = '6f3a2c1e-9b7d-4e25-8a41-2d0c5e7f9b13';
+    const name = (profileId: string) => JSON.stringify(['crm', profileId, '7', 'create']);
+    for (const profileId of ['p'.repeat(3000), 'ü'.repeat(1500), 'p1'])
+      expect(commandId('crm', profileId, 7, 'create')).toBe(v5(name(profileId), namespace));
+  });
 });

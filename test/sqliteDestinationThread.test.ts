@@ -1,7 +1,7 @@
 // The SQLite destination applies on a writer thread and looks up on a reader thread, each with its own
 // connection: what a lookup sees, when the threads start and stop, and what a process's lifetime does.
 import Database from 'better-sqlite3';
-import { execFile } from 'node:child_process';
+import { runScript } from './support/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,16 +168,7 @@ const applied = await opened.right.apply(${JSON.stringify(many(500))})();
 console.log(applied._tag, applied.right.length);
 `,
     );
-    const run = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
-      (resolve) => {
-        const child = execFile(
-          process.execPath,
-          [script],
-          { timeout: 30_000, encoding: 'utf8' },
-          (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
-        );
-      },
-    );
+    const run = await runScript(script);
     // Unanswered top-level awaits exit 13; a worker left ref'd would hang until the timeout kills it.
     expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 500\n' });
     expect(rowCount(path)).toBe(500);

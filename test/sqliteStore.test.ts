@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { execFile } from 'node:child_process';
+import { runScript } from './support/cli.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
@@ -122,16 +122,7 @@ await new Promise((resolve) => setTimeout(resolve, 1000));
 console.log(r._tag, checkpoints);
 `,
     );
-    const run = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
-      (resolve) => {
-        const child = execFile(
-          process.execPath,
-          [script],
-          { timeout: 30_000, encoding: 'utf8' },
-          (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
-        );
-      },
-    );
+    const run = await runScript(script);
     // A checkpointer left ref'd would keep the process alive until the timeout kills it.
     expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 1\n' });
   });

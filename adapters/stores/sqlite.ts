@@ -9,14 +9,14 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, abortableDelay, expectationFailure, paged, subscription } from './common.js';
 import { prepareSchema, statementsOn, type SchemaRefusal } from './sqliteSchema.js';
-import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from '../sqliteCheckpoints.js';
+import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
   /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
   readonly busyTimeoutMs?: number;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
-  /** Event data appended between two background checkpoints (see sqliteCheckpoints.ts). */
+  /** Event data appended between two background checkpoints (see checkpoints.ts). */
   readonly checkpointBytes?: number;
   /** Called when a background checkpoint has finished: for tests and metrics. */
   readonly onCheckpoint?: () => void;

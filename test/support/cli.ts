@@ -37,6 +37,26 @@ export const runCli = (
     );
   });
 
+export type ScriptExit = {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+};
+
+/**
+ * Runs a node script to its end, or kills it after `timeoutMs`: for specs that a process exits by
+ * itself (a worker left ref'd would keep it alive until the kill, signal SIGTERM).
+ */
+export const runScript = (script: string, timeoutMs = 30_000): Promise<ScriptExit> =>
+  new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [script],
+      { timeout: timeoutMs, encoding: 'utf8' },
+      (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
+    );
+  });
+
 /** Lines of output without the final newline's empty string. */
 export const linesOf = (text: string): string[] => text.replace(/\n$/, '').split('\n');
 

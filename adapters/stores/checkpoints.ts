@@ -9,7 +9,7 @@
 // too: a sync of a few changes got slower, so it checkpoints in its own commits.)
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { workerFile } from './workerFile.js';
+import { workerFile } from '../workerFile.js';
 import type { CheckpointerData, CheckpointReply, CheckpointRequest } from './sqliteCheckpointer.js';
 
 export type Checkpoints = {
@@ -19,7 +19,8 @@ export type Checkpoints = {
   readonly close: () => Promise<void>;
 };
 
-/** SQLite's default threshold is 1000 pages; with 16 KiB pages that is about 16 MiB of log. */
+/** Event data between checkpoints. SQLite's own threshold is 1000 pages, 16 MiB of log with the
+ *  store's 16 KiB pages, which 8 MiB of appended events take about (tags and index pages add up). */
 export const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
@@ -45,7 +46,11 @@ export const offThreadCheckpoints = (
 
   const start = (): Worker => {
     const w = new Worker(
-      workerFile(import.meta.url, './sqliteCheckpointer.js', '../dist/adapters/sqliteCheckpointer.js'),
+      workerFile(
+        import.meta.url,
+        './sqliteCheckpointer.js',
+        '../../dist/adapters/stores/sqliteCheckpointer.js',
+      ),
       { workerData: { path } satisfies CheckpointerData },
     );
     w.on('message', (reply: CheckpointReply) => {
