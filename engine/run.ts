@@ -9,7 +9,7 @@ import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
-import { applying, type Tagged } from './applying.js';
+import { applying, gatherFor, type Tagged } from './applying.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { observed, type LookAhead } from './lookAhead.js';
 import { candidates } from './candidates.js';
@@ -165,6 +165,7 @@ export const syncDestination = async (
     destination,
     opts.delivery,
     opts.applyBatchSize,
+    gatherFor(profileIds.length, opts.batchSize, opts.applyBatchSize),
     { destinationId, runId },
     counts,
     outbox,

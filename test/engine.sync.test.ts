@@ -6,6 +6,7 @@ import { MESSAGES } from '../domain/decision.js';
 import { resultsOf, syncStream } from '../domain/syncEvents.js';
 import { simulate } from '../engine/simulate.js';
 import { syncDestination } from '../engine/run.js';
+import { GATHER, gatherFor } from '../engine/applying.js';
 import type { StoredEvent } from '../engine/ports.js';
 import { givenEngine, noWait } from './support/engine.js';
 import {
@@ -347,5 +348,38 @@ describe('applying while deciding', () => {
     const outcomes = applied.flatMap((e) => resultsOf(e.data as Parameters<typeof resultsOf>[0]));
     expect(outcomes.filter((r) => r.status === 'ok')).toHaveLength(40);
     expect(w.records()).toHaveLength(40);
+  });
+
+  it('given a run of 400 profiles in batches of 10 and a destination that is always idle, when it syncs, then the destination gets its commands an eighth of the run at a time, and the last ones when deciding ends', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    const ids = Array.from({ length: 400 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
+    const real = w.destination.destination(w.config);
+    const sizes: number[] = [];
+    const counted: typeof real = {
+      ...real,
+      apply: (commands) => () => (sizes.push(commands.length), real.apply(commands)()),
+    };
+    const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
+    expect(E.isRight(run) && run.right.totals.created).toBe(400);
+    expect(sizes).toEqual([50, 50, 50, 50, 50, 50, 50, 50]);
+    expect(w.records()).toHaveLength(400);
+  });
+});
+
+describe('how many commands an idle destination waits for', () => {
+  it('is a batch for a small run, so its apply overlaps its deciding', () => {
+    expect(gatherFor(2000, 500, 20_000)).toBe(500);
+    expect(gatherFor(30, 500, 20_000)).toBe(500);
+  });
+
+  it('is an eighth of a middling run', () => {
+    expect(gatherFor(10_000, 500, 20_000)).toBe(1250);
+  });
+
+  it('is at most GATHER for a large run, and never more than one call may hold', () => {
+    expect(gatherFor(1_000_000, 500, 20_000)).toBe(GATHER);
+    expect(gatherFor(1_000_000, 500, 1000)).toBe(1000);
+    expect(gatherFor(1_000_000, 500, 1)).toBe(1);
   });
 });
