@@ -19,6 +19,21 @@ export type Applying = {
   readonly drain: () => Promise<void>;
 };
 
+/** Commands a large run hands an idle destination at once: see gatherFor. */
+export const GATHER = 5000;
+
+/**
+ * How many commands an idle destination waits for. A destination's commit is its costly part: the
+ * rows of a first sync of 100k written 500 per transaction (each batch handed over at once) wrote
+ * 0.69 GB to SQLite's write-ahead log for a 22 MB table, 5000 per transaction 0.16 GB, and one
+ * transaction 0.05 GB. The sync's system time fell from 560 to 440 ms and its CPU by 150–300 ms
+ * (its wall time by less than this machine's noise). But a run's last gathered commands are applied after it has decided everything, with nothing
+ * left to overlap: a small run (a sync of a few changes, measured 20–30 % slower when it waited
+ * for 1000 commands) hands over each batch, and no run waits for more than an eighth of itself.
+ */
+export const gatherFor = (profiles: number, batchSize: number, applyBatchSize: number): number =>
+  Math.max(1, Math.min(applyBatchSize, GATHER, Math.max(batchSize, Math.ceil(profiles / 8))));
+
 /*
  * One apply is kept in flight while later batches are looked up, decided and recorded, so a
  * destination that works off the engine's thread (network, or SQLite's writer thread) overlaps with
@@ -28,21 +43,6 @@ export type Applying = {
  * queued; outcomes ride with the run's next append, and if the process dies first, the next run
  * settles those commands by observation.
  */
-/** Commands a large run hands an idle destination at once: see gatherFor. */
-export const GATHER = 5000;
-
-/**
- * How many commands an idle destination waits for. A destination's commit is its costly part: the
- * rows of a first sync of 100k written 500 per transaction (each batch handed over at once) wrote
- * 0.69 GB to SQLite's write-ahead log for a 22 MB table, 5000 per transaction 0.16 GB, and one
- * transaction 0.05 GB; the writer's system time fell from 560 to 440 ms, its CPU by 150–300 ms.
- * But a run's last gathered commands are applied after it has decided everything, with nothing
- * left to overlap: a small run (a sync of a few changes, measured 20–30 % slower when it waited
- * for 1000 commands) hands over each batch, and no run waits for more than an eighth of itself.
- */
-export const gatherFor = (profiles: number, batchSize: number, applyBatchSize: number): number =>
-  Math.max(1, Math.min(applyBatchSize, GATHER, Math.max(batchSize, Math.ceil(profiles / 8))));
-
 export const applying = (
   destination: Destination,
   delivery: DeliveryOptions,
