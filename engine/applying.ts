@@ -27,9 +27,10 @@ export const GATHER = 5000;
  * rows of a first sync of 100k written 500 per transaction (each batch handed over at once) wrote
  * 0.69 GB to SQLite's write-ahead log for a 22 MB table, 5000 per transaction 0.16 GB, and one
  * transaction 0.05 GB. The sync's system time fell from 560 to 440 ms and its CPU by 150–300 ms
- * (its wall time by less than this machine's noise). But a run's last gathered commands are applied after it has decided everything, with nothing
- * left to overlap: a small run (a sync of a few changes, measured 20–30 % slower when it waited
- * for 1000 commands) hands over each batch, and no run waits for more than an eighth of itself.
+ * (its wall time by less than this machine's noise). But a run's last gathered commands are
+ * applied after it has decided everything, with nothing left to overlap: a small run (a sync of a
+ * few changes, measured 20–30 % slower when it waited for 1000 commands) hands over each batch,
+ * and no run waits for more than an eighth of itself.
  */
 export const gatherFor = (profiles: number, batchSize: number, applyBatchSize: number): number =>
   Math.max(1, Math.min(applyBatchSize, GATHER, Math.max(batchSize, Math.ceil(profiles / 8))));
