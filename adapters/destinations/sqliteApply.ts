@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { keyOf, type Value } from '../../domain/values.js';
+import { switchToWal } from '../walMode.js';
 import type { DestinationError } from '../../engine/ports.js';
 import type { Wire, WireCommand, WireFailure } from './sqliteWire.js';
 import {
@@ -35,7 +36,7 @@ export const connect = (path: string): Database.Database => {
 };
 
 const tune = (db: Database.Database): void => {
-  db.pragma('journal_mode = WAL');
+  switchToWal(db);
   db.pragma('busy_timeout = 5000');
   // A sync writes in many small transactions at keys spread over the whole key index: a page
   // cache that holds the index (up to 64 MiB, grown only as needed) and rarer checkpoints (about

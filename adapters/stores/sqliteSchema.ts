@@ -2,6 +2,7 @@
 // in a fresh file and refuses a file written by a newer syncline instead of guessing at its layout.
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
+import { switchToWal } from '../walMode.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
 export const SCHEMA_VERSION = 1;
@@ -64,7 +65,7 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
     // batch's decisions as one event of a few hundred KiB, and 16 KiB pages store such an event in a
     // quarter of the overflow pages, a third faster to append than SQLite's default 4 KiB.
     db.pragma('page_size = 16384');
-    db.pragma('journal_mode = WAL');
+    switchToWal(db);
   }
   /*
    * NORMAL by default: in WAL mode it survives a killed process (DESIGN §8's crash), and costs no

@@ -47,11 +47,15 @@ export type ScriptExit = {
  * Runs a node script to its end, or kills it after `timeoutMs`: for specs that a process exits by
  * itself (a worker left ref'd would keep it alive until the kill, signal SIGTERM).
  */
-export const runScript = (script: string, timeoutMs = 30_000): Promise<ScriptExit> =>
+export const runScript = (
+  script: string,
+  timeoutMs = 30_000,
+  args: readonly string[] = [],
+): Promise<ScriptExit> =>
   new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [script],
+      [script, ...args],
       { timeout: timeoutMs, encoding: 'utf8' },
       (_, stdout) => resolve({ code: child.exitCode, signal: child.signalCode, stdout }),
     );
