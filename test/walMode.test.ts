@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runScript } from './support/cli.js';
 
@@ -14,16 +15,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A script that waits for `startAt` (so both processes open together), opens, and prints the mode. */
-const opener = (name: string, open: string): string => {
+/**
+ * A script that imports `imports`, waits for the instant given as its first argument (so both
+ * processes open together), runs `body` on the file given as its second, and prints what went wrong.
+ */
+const opener = (name: string, imports: string, body: string): string => {
   const script = join(dir, `${name}.mjs`);
   writeFileSync(
     script,
-    `${open.split('\n')[0]}
-const startAt = Number(process.argv[2]);
+    `${imports}
+const [startAt, file] = [Number(process.argv[2]), process.argv[3]];
 while (Date.now() < startAt);
 try {
-  ${open.split('\n').slice(1).join('\n  ')}
+${body}
 } catch (e) {
   console.log('failed: ' + e.message);
 }
@@ -32,39 +36,60 @@ try {
   return script;
 };
 
-const together = async (script: string, args: (i: number) => string, pairs: number): Promise<string[]> => {
+/** Runs `script` twice at once per file, `pairs` times; returns every output and the files. */
+const together = async (
+  script: string,
+  name: (i: number) => string,
+  pairs: number,
+): Promise<{ outputs: string[]; files: string[] }> => {
   const outputs: string[] = [];
+  const files: string[] = [];
   for (let i = 0; i < pairs; i++) {
+    const file = join(dir, name(i));
+    files.push(file);
     // Far enough ahead that both processes have loaded their modules and are spinning.
     const startAt = String(Date.now() + 600);
-    const runs = await Promise.all([0, 1].map(() => runScript(script, 30_000, [startAt, args(i)])));
+    const runs = await Promise.all([0, 1].map(() => runScript(script, 30_000, [startAt, file])));
     outputs.push(...runs.map((r) => r.stdout.trim()));
   }
-  return outputs;
+  return { outputs, files };
+};
+
+/** The file's journal mode, read afresh. */
+const journalOf = (file: string): unknown => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('journal_mode', { simple: true });
+  } finally {
+    db.close();
+  }
 };
 
 describe('two processes opening a new SQLite file at once', () => {
   it('given a destination file that does not exist yet, when two processes open it at the same moment, then both open it in WAL mode', async () => {
     const script = opener(
       'destination',
-      `import { connect } from ${JSON.stringify(BUILT('destinations/sqliteApply.js'))};
-const db = connect(process.argv[3]);
+      `import { connect } from ${JSON.stringify(BUILT('destinations/sqliteApply.js'))};`,
+      `const db = connect(file);
 console.log(db.pragma('journal_mode', { simple: true }));
 db.close();`,
     );
-    const outputs = await together(script, (i) => join(dir, `crm-${i}.db`), 6);
+    const { outputs, files } = await together(script, (i) => `crm-${i}.db`, 6);
     expect(outputs).toEqual(Array.from({ length: 12 }, () => 'wal'));
+    expect(files.map(journalOf)).toEqual(files.map(() => 'wal'));
   }, 60_000);
 
   it('given a store file that does not exist yet, when two processes open it at the same moment, then both open it with its schema in WAL mode', async () => {
     const script = opener(
       'store',
-      `import { openSqliteStore } from ${JSON.stringify(BUILT('stores/sqlite.js'))};
-const opened = openSqliteStore(process.argv[3]);
+      `import { openSqliteStore } from ${JSON.stringify(BUILT('stores/sqlite.js'))};`,
+      `const opened = openSqliteStore(file);
 if (opened._tag === 'Left') console.log('failed: ' + opened.left.message);
-else { console.log(String(await opened.right.head())); await opened.right.close(); }`,
+else { console.log('head ' + (await opened.right.head())); await opened.right.close(); }`,
     );
-    const outputs = await together(script, (i) => join(dir, `events-${i}.db`), 6);
-    expect(outputs).toEqual(Array.from({ length: 12 }, () => '0'));
+    const { outputs, files } = await together(script, (i) => `events-${i}.db`, 6);
+    // head() reads the events table: both processes found the schema in place.
+    expect(outputs).toEqual(Array.from({ length: 12 }, () => 'head 0'));
+    expect(files.map(journalOf)).toEqual(files.map(() => 'wal'));
   }, 60_000);
 });
