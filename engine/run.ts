@@ -133,6 +133,17 @@ export const syncDestination = async (
   const write = writer(store, s, v, () => runId);
   const { profileIds, reason } = candidates(s, v, opts.full);
   const now = () => opts.delivery.now().toISOString();
+  const look = (from: number): LookAhead => {
+    const batch = prepare(s, v, config, mode, profileIds.slice(from, from + opts.batchSize));
+    const keys = keysOf(batch);
+    const found = lookupWithRetry(destination, keys, opts.delivery);
+    // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
+    found.catch(() => undefined);
+    return { from, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
+  };
+  // The first batch is looked up while the guardrail counts and the run is recorded as started: a
+  // lookup only reads, and `observed` prepares it again if anything it relied on moved meanwhile.
+  const first: LookAhead | null = profileIds.length > 0 ? look(0) : null;
   // Refused before anything is recorded or applied: the user decides, then runs again.
   const deletes = await checkDeletes(s, v, mode, profileIds, destination, opts.maxDeletes, opts.delivery);
   if (E.isLeft(deletes)) {
@@ -165,20 +176,12 @@ export const syncDestination = async (
     destination,
     opts.delivery,
     opts.applyBatchSize,
-    gatherFor(profileIds.length, opts.batchSize, opts.applyBatchSize),
+    gatherFor(profileIds.length, opts.applyBatchSize),
     { destinationId, runId },
     counts,
     outbox,
   );
-  const look = (from: number): LookAhead => {
-    const batch = prepare(s, v, config, mode, profileIds.slice(from, from + opts.batchSize));
-    const keys = keysOf(batch);
-    const found = lookupWithRetry(destination, keys, opts.delivery);
-    // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
-    found.catch(() => undefined);
-    return { from, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
-  };
-  for (let ahead: LookAhead | null = profileIds.length > 0 ? look(0) : null; ahead !== null;) {
+  for (let ahead = first; ahead !== null;) {
     const i = ahead.from;
     const seen = await observed(ahead, write.foreign(), () => look(i), s, v, config, mode);
     if (E.isLeft(seen)) return fail(write, outbox, commands.underway, destinationId, runId, seen.left, now);

@@ -367,19 +367,55 @@ describe('applying while deciding', () => {
   });
 });
 
-describe('how many commands an idle destination waits for', () => {
-  it('is a batch for a small run, so its apply overlaps its deciding', () => {
-    expect(gatherFor(2000, 500, 20_000)).toBe(500);
-    expect(gatherFor(30, 500, 20_000)).toBe(500);
+describe('gathering and looking ahead in a small run', () => {
+  it("given a run of 40 profiles in batches of 10 where 3 of each batch have no email, when it syncs, then each batch's 7 commands are handed to the idle destination as soon as they are recorded", async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    const ids = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    // with no email a profile gets a skip, which is recorded but never applied
+    await w.happen(...ids.map((id, i) => created(id, i % 10 < 3 ? {} : { email: `${id}@x.io` })));
+    const real = w.destination.destination(w.config);
+    const sizes: number[] = [];
+    const counted: typeof real = {
+      ...real,
+      apply: (commands) => () => (sizes.push(commands.length), real.apply(commands)()),
+    };
+    const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
+    expect(E.isRight(run) && run.right.totals).toMatchObject({ created: 28, skipped: 12 });
+    expect(sizes).toEqual([7, 7, 7, 7]);
   });
 
-  it('is an eighth of a middling run', () => {
-    expect(gatherFor(10_000, 500, 20_000)).toBe(1250);
+  it('given a run, when it starts, then its first batch is looked up before the run is recorded as started', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    await w.happen(ann, bob);
+    const real = w.destination.destination(w.config);
+    const log: string[] = [];
+    const looking: typeof real = {
+      ...real,
+      lookup: (keys) => () => (log.push(`lookup ${keys.join(' ')}`), real.lookup(keys)()),
+    };
+    const recording: typeof w.store = {
+      ...w.store,
+      append: (writes) => () => {
+        for (const write of writes) for (const e of write.events) log.push(`record ${e.type}`);
+        return w.store.append(writes)();
+      },
+    };
+    const run = await syncDestination(recording, w.state, 'crm', looking, noWait);
+    expect(E.isRight(run) && run.right.totals.created).toBe(2);
+    expect(log.slice(0, 3)).toEqual(['lookup ann@x.io bob@x.io', 'record RunStarted', 'record BatchDecided']);
+  });
+});
+
+describe('how many commands an idle destination waits for', () => {
+  it('is an eighth of a run, so even a small run hands over its first batch while it decides the next', () => {
+    expect(gatherFor(2000, 20_000)).toBe(250);
+    expect(gatherFor(30, 20_000)).toBe(4);
+    expect(gatherFor(10_000, 20_000)).toBe(1250);
   });
 
   it('is at most GATHER for a large run, and never more than one call may hold', () => {
-    expect(gatherFor(1_000_000, 500, 20_000)).toBe(GATHER);
-    expect(gatherFor(1_000_000, 500, 1000)).toBe(1000);
-    expect(gatherFor(1_000_000, 500, 1)).toBe(1);
+    expect(gatherFor(1_000_000, 20_000)).toBe(GATHER);
+    expect(gatherFor(1_000_000, 1000)).toBe(1000);
+    expect(gatherFor(1_000_000, 1)).toBe(1);
   });
 });
