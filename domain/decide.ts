@@ -143,8 +143,16 @@ const skip = (profileId: string, level: 'info' | 'error', message: string, key?:
 export const decide = (input: DecisionInput): Verdict => {
   const { destination: d, mode, profileId, profile, ledger } = input;
   const find = (key: string): ObservedRecord | undefined => input.observed.find((r) => r.key === key);
+  const claims = input.claims;
+  // Nearly every profile has no rival claimant. Asking an empty record about a key costs more than
+  // it seems: a property lookup makes V8 intern the key string, a fresh one for every profile.
+  let rivals = false;
+  for (const _ in claims) {
+    rivals = true;
+    break;
+  }
   const claimant = (key: string): string | undefined =>
-    Object.hasOwn(input.claims, key) ? input.claims[key] : undefined;
+    rivals && Object.hasOwn(claims, key) ? claims[key] : undefined;
 
   if (!inScope(d, profile)) {
     if (ledger === null) return nothing(profileId, 'never-written');
