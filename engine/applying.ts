@@ -10,9 +10,9 @@ export type Tagged = SyncEvent & { readonly tags?: readonly string[] };
 
 export type Applying = {
   /** Queues the commands recorded by the BatchDecided at `decidedAt`, and hands the destination
-   *  what is queued if it is idle and `gather` commands are waiting; waits for it first when
-   *  applyBatchSize commands are waiting. */
-  readonly recorded: (commands: readonly Command[], decidedAt: number) => Promise<void>;
+   *  what is queued if it is idle and `gather` commands are waiting, or the run has fewer than
+   *  `gather` profiles `left` to decide; waits for it first when applyBatchSize commands are waiting. */
+  readonly recorded: (commands: readonly Command[], decidedAt: number, left: number) => Promise<void>;
   /** Waits for the apply under way (its outcomes join the outbox); queued commands stay unapplied. */
   readonly underway: () => Promise<void>;
   /** Applies everything queued and waits for it: before the run's last append. */
@@ -29,7 +29,9 @@ export const GATHER = 5000;
  * transaction 0.05 GB. The sync's system time fell from 560 to 440 ms and its CPU by 150–300 ms
  * (its wall time by less than this machine's noise). But a run's last gathered commands are
  * applied after it has decided everything, with nothing left to overlap, so no run waits for more
- * than an eighth of itself. The rule counts commands, not batches: a batch in which some profiles
+ * than an eighth of itself, and near its end a run stops gathering: once fewer profiles are left to
+ * decide than it would wait for, an idle destination gets each batch as it is recorded (a first
+ * sync of 100k had waited 70–95 ms at its end for its last 5,000). The rule counts commands, not batches: a batch in which some profiles
  * need nothing holds fewer commands than profiles, and a sync of 2,000 changes (about 490 commands
  * per batch of 500) waited for 500 left its first batch unapplied until the second, and its last
  * thousand commands to the end.
@@ -82,10 +84,10 @@ export const applying = (
   };
 
   return {
-    recorded: async (commands, decidedAt) => {
+    recorded: async (commands, decidedAt, left) => {
       for (const command of commands) queue.push({ command, decidedAt });
       if (!busy) {
-        if (queue.length >= gather) start();
+        if (queue.length >= gather || left < gather) start();
       } else if (queue.length >= applyBatchSize) {
         await inflight;
         start();

@@ -248,7 +248,7 @@ export const syncDestination = async (
     const toApply: Command[] = [];
     for (const r of decisions)
       if (r.decision.operation !== 'skip') toApply.push(toCommand(r.commandId, r.decision));
-    await commands.recorded(toApply, decided.right);
+    await commands.recorded(toApply, decided.right, Math.max(0, profileIds.length - i - opts.batchSize));
     opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
   }
   await commands.drain();

@@ -350,7 +350,7 @@ describe('applying while deciding', () => {
     expect(w.records()).toHaveLength(40);
   });
 
-  it('given a run of 400 profiles in batches of 10 and a destination that is always idle, when it syncs, then the destination gets its commands an eighth of the run at a time, and the last ones when deciding ends', async () => {
+  it('given a run of 400 profiles in batches of 10 and a destination that is always idle, when it syncs, then the destination gets its commands an eighth of the run at a time, and once fewer profiles than that are left to decide, each batch as it is recorded', async () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     const ids = Array.from({ length: 400 }, (_, i) => `p${String(i).padStart(3, '0')}`);
     await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
@@ -362,7 +362,7 @@ describe('applying while deciding', () => {
     };
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
     expect(E.isRight(run) && run.right.totals.created).toBe(400);
-    expect(sizes).toEqual([50, 50, 50, 50, 50, 50, 50, 50]);
+    expect(sizes).toEqual([50, 50, 50, 50, 50, 50, 50, 10, 10, 10, 10, 10]);
     expect(w.records()).toHaveLength(400);
   });
 });
