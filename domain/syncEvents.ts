@@ -160,7 +160,10 @@ export const SyncEvent = taggedUnion(
 );
 export type SyncEvent = t.TypeOf<typeof SyncEvent>;
 
-export const syncStream = (destinationId: string): string => `sync-${destinationId}`;
+/** The prefix of every destination's sync stream: no input stream starts with it. */
+export const SYNC_PREFIX = 'sync-';
+
+export const syncStream = (destinationId: string): string => `${SYNC_PREFIX}${destinationId}`;
 
 /** The tag that finds every decision about one profile at one destination (log, explain); stores
  *  written before appliedTag existed carry it on outcomes too. */

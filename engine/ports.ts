@@ -83,8 +83,16 @@ export type EventStore = {
   readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;
   /** The events carrying `tag`, in position order, found through an index (never a scan). */
   readonly readTagged: (tag: string) => AsyncIterable<StoredEvent>;
-  /** Every event after `afterPosition` (exclusive; 0 = from the start), in position order. */
-  readonly readAll: (afterPosition?: number, batchSize?: number) => AsyncIterable<StoredEvent>;
+  /**
+   * Every event after `afterPosition` (exclusive; 0 = from the start), in position order. With
+   * `leaveOut`, the events of streams whose name starts with it are left out, never read or decoded:
+   * replaying one destination reads the inputs without every destination's record of decisions.
+   */
+  readonly readAll: (
+    afterPosition?: number,
+    batchSize?: number,
+    leaveOut?: string,
+  ) => AsyncIterable<StoredEvent>;
   /** Like readAll, then waits for new events until `signal` aborts. */
   readonly subscribe: (afterPosition: number, signal: AbortSignal) => AsyncIterable<StoredEvent>;
   /** The last stream revision (-1 if the stream does not exist). */

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
+import { SYNC_PREFIX, syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import { compareStrings } from '../domain/values.js';
 import { claimedKey, emptyClaims, updateClaim, type Claims } from '../projections/claims.js';
 import { initialLedger } from '../projections/ledger.js';
@@ -113,37 +113,39 @@ const flag = (t: Track, position: number, aspect: Aspect, recorded: unknown, rec
   t.report.mismatches.push({ position, profileId: null, aspect, recorded, recomputed });
 };
 
+/** A run start or batch of the destination's stream, and the item to handle there if selected. */
+type Decided = { readonly at: number; readonly item: Item | null };
+
 /**
- * Reads the sync stream lazily, one selected run start or batch at a time, so memory holds one
- * batch however long the history. Runs not selected are skipped here, outcomes noted on the way.
+ * Follows the sync stream in order: which runs are selected, each start or batch as an item (or
+ * null when its run is not selected), and runs' outcomes noted on the way.
  */
-const scanner = (store: EventStore, destinationId: string, filter: RunFilter, verify: boolean) => {
+const scanner = (filter: RunFilter, verify: boolean) => {
   const tracks = new Map<string, Track | null>();
-  const stream = store.readStream(syncStream(destinationId))[Symbol.asyncIterator]();
   // The engine prepares a batch only after folding the previous start or batch it wrote.
   let lastDecided = 0;
-  const next = async (): Promise<Item | undefined> => {
-    for (;;) {
-      const r = await stream.next();
-      if (r.done === true) return undefined;
-      const e = r.value;
-      const ev = { type: e.type, data: e.data } as SyncEvent;
-      if (ev.type === 'RunStarted' || ev.type === 'BatchDecided') {
-        const at = ev.data.position;
-        const outOfOrder = at < lastDecided;
-        lastDecided = e.position;
-        const track = trackFor(ev, e.position);
-        if (!track) continue;
-        if (outOfOrder) flag(track, at, 'order', e.position, null);
-        return ev.type === 'RunStarted'
-          ? { kind: 'start', at, stored: e.position, track, data: ev.data }
-          : { kind: 'batch', at, stored: e.position, track, data: ev.data };
-      }
-      if (ev.type === 'RunFinished' || ev.type === 'RunFailed') {
-        const t = tracks.get(ev.data.runId);
-        if (t) t.report.outcome = ev.type === 'RunFinished' ? 'finished' : 'failed';
-      }
+  const decidedBy = (e: StoredEvent): Decided | undefined => {
+    const ev = { type: e.type, data: e.data } as SyncEvent;
+    if (ev.type === 'RunStarted' || ev.type === 'BatchDecided') {
+      const at = ev.data.position;
+      const outOfOrder = at < lastDecided;
+      lastDecided = e.position;
+      const track = trackFor(ev, e.position);
+      if (!track) return { at, item: null };
+      if (outOfOrder) flag(track, at, 'order', e.position, null);
+      return {
+        at,
+        item:
+          ev.type === 'RunStarted'
+            ? { kind: 'start', at, stored: e.position, track, data: ev.data }
+            : { kind: 'batch', at, stored: e.position, track, data: ev.data },
+      };
     }
+    if (ev.type === 'RunFinished' || ev.type === 'RunFailed') {
+      const t = tracks.get(ev.data.runId);
+      if (t) t.report.outcome = ev.type === 'RunFinished' ? 'finished' : 'failed';
+    }
+    return undefined;
   };
   const trackFor = (ev: SyncEvent & { type: 'RunStarted' | 'BatchDecided' }, stored: number) => {
     const runId = ev.data.runId;
@@ -162,7 +164,23 @@ const scanner = (store: EventStore, destinationId: string, filter: RunFilter, ve
     tracks.set(runId, orphan);
     return orphan;
   };
-  return { next, tracks, seen: () => lastDecided > 0 };
+  return { decidedBy, tracks, seen: () => lastDecided > 0 };
+};
+
+/** One of the two sources a pass folds in position order, looked at one event ahead. */
+type Source = { next: StoredEvent | undefined; readonly advance: () => Promise<void> };
+
+const source = async (events: AsyncIterable<StoredEvent>): Promise<Source> => {
+  const it = events[Symbol.asyncIterator]();
+  const s: Source = {
+    next: undefined,
+    advance: async () => {
+      const r = await it.next();
+      s.next = r.done === true ? undefined : r.value;
+    },
+  };
+  await s.advance();
+  return s;
 };
 
 const emptyView = (destinationId: string): DestinationView => ({
@@ -175,7 +193,7 @@ const emptyView = (destinationId: string): DestinationView => ({
 
 /** Folds one event; the what-if config's claims follow the same profiles the live claims do. */
 const fold = (s: EngineState, e: StoredEvent, alt: Claims | null): void => {
-  const input = !e.stream.startsWith('sync-') && !e.type.startsWith('Destination');
+  const input = !e.stream.startsWith(SYNC_PREFIX) && !e.type.startsWith('Destination');
   if (alt === null || !input) {
     applyStored(s, e);
     return;
@@ -194,7 +212,7 @@ export const replayDestination = async (
   const filter = opts.runs ?? {};
   const whatIf = opts.mode !== undefined || opts.config !== undefined;
   const verify = opts.verify ?? !whatIf;
-  const scan = scanner(store, destinationId, filter, verify);
+  const scan = scanner(filter, verify);
   const late: Item[] = [];
 
   const handle = (s: EngineState, alt: Claims | null, item: Item): void => {
@@ -225,36 +243,86 @@ export const replayDestination = async (
     }
   };
 
-  /** One pass over the store, handing each item the state exactly at its position. */
-  const pass = async (next: () => Promise<Item | undefined>, first: boolean): Promise<void> => {
+  /**
+   * One pass over the store, handing each item the state exactly at its position. The inputs are
+   * read without any destination's sync stream, and this destination's stream once, beside them: a
+   * pass decodes no record of decisions twice and none of another destination's.
+   *
+   * The first pass stops at each start or batch of the stream (the `at` it was decided at comes
+   * before its own position, after events of both sources), reading the stream only up to the next
+   * one: the events between two are few (outcomes, a run's end). A later pass stops at given items.
+   */
+  const pass = async (items: readonly Item[] | null): Promise<void> => {
     const s = initialState();
     const alt = opts.config ? emptyClaims(opts.config) : null;
     const total = await store.head();
-    let pending = await next();
-    const drain = async (before: number): Promise<void> => {
-      while (pending !== undefined && pending.at < before) {
-        // Recorded after the log had passed its position (never by the engine): a second pass.
-        if (first && pending.at < s.position) late.push(pending);
-        else handle(s, alt, pending);
-        pending = await next();
+    const inputs = await source(store.readAll(0, undefined, SYNC_PREFIX));
+    const own = store.readStream(syncStream(destinationId))[Symbol.asyncIterator]();
+    // this destination's events read and not yet folded, of which the first `scanned` were scanned
+    const ahead: StoredEvent[] = [];
+    let scanned = 0;
+    let ownDone = false;
+    const readOwn = async (): Promise<boolean> => {
+      const r = await own.next();
+      if (r.done === true) return !(ownDone = true);
+      ahead.push(r.value);
+      return true;
+    };
+    // The first pass stops at each start or batch: the stream is read up to the next one.
+    const nextStop = async (): Promise<Decided | null> => {
+      for (;;) {
+        if (scanned === ahead.length && !(await readOwn())) return null;
+        const decided = scan.decidedBy(ahead[scanned++] as StoredEvent);
+        if (decided !== undefined) return decided;
       }
     };
     let folded = 0;
-    for await (const e of store.readAll(0)) {
-      await drain(e.position);
-      if (pending === undefined) break;
+    const foldNext = (e: StoredEvent): void => {
       fold(s, e, alt);
       if (++folded % 2000 === 0) opts.onProgress?.(e.position, total);
-    }
-    await drain(Number.POSITIVE_INFINITY);
+    };
+    /** Folds every event of both sources up to `limit`, in position order. */
+    const foldUpTo = async (limit: number): Promise<void> => {
+      for (;;) {
+        // A later pass reads this destination's events one ahead, as it folds them.
+        if (items !== null && ahead.length === 0 && !ownDone) await readOwn();
+        const mine = ahead[0];
+        const input = inputs.next;
+        if (
+          mine !== undefined &&
+          mine.position <= limit &&
+          (input === undefined || mine.position < input.position)
+        ) {
+          ahead.shift();
+          scanned = Math.max(0, scanned - 1);
+          foldNext(mine);
+        } else if (input !== undefined && input.position <= limit) {
+          foldNext(input);
+          await inputs.advance();
+        } else return;
+      }
+    };
+    const at = (item: Item): void => {
+      // Recorded after the log had passed its position (never by the engine): a second pass.
+      if (items === null && item.at < s.position) late.push(item);
+      else handle(s, alt, item);
+    };
+
+    if (items === null)
+      for (let stop = await nextStop(); stop !== null; stop = await nextStop()) {
+        await foldUpTo(stop.at);
+        if (stop.item !== null) at(stop.item);
+      }
+    else
+      for (const item of items) {
+        await foldUpTo(item.at);
+        at(item);
+      }
     opts.onProgress?.(total, total);
   };
 
-  await pass(scan.next, true);
-  if (late.length > 0) {
-    const queue = [...late].sort((a, b) => a.at - b.at);
-    await pass(() => Promise.resolve(queue.shift()), false);
-  }
+  await pass(null);
+  if (late.length > 0) await pass([...late].sort((a, b) => a.at - b.at));
 
   if (!scan.seen()) return E.left({ _tag: 'NoRuns', destinationId });
   if (filter.runId !== undefined && !scan.tracks.get(filter.runId))

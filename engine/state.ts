@@ -2,7 +2,7 @@
 // ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
-import type { SyncEvent } from '../domain/syncEvents.js';
+import { SYNC_PREFIX, type SyncEvent } from '../domain/syncEvents.js';
 import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../projections/claims.js';
 import { foldLedger, initialLedger, type Ledger } from '../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../projections/world.js';
@@ -48,8 +48,6 @@ const touch = (s: EngineState, position: number, profileId: string): void => {
   s.touchPositions.push(position);
   s.touchProfiles.push(profileId);
 };
-
-const SYNC_PREFIX = 'sync-';
 
 /**
  * Folds one stored event into every projection. Stored events were checked by their codecs when

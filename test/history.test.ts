@@ -166,7 +166,7 @@ const counting = (store: EventStore) => {
   }
   const wrapped: EventStore = {
     ...store,
-    readAll: (after, size) => (counts.readAll++, count(store.readAll(after, size))),
+    readAll: (after, size, leaveOut) => (counts.readAll++, count(store.readAll(after, size, leaveOut))),
     subscribe: (after, signal) => (counts.readAll++, count(store.subscribe(after, signal))),
     readStream: (stream, from) => count(store.readStream(stream, from)),
     readTagged: (tag) => count(store.readTagged(tag)),

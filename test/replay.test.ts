@@ -289,6 +289,41 @@ describe('what another mode would have done', () => {
   });
 });
 
+describe('what a replay reads', () => {
+  it("given another destination's record in the store, when one destination is replayed, then the other record is never read and each event of its own is read once", async () => {
+    const { w } = await story('sync');
+    const own: StoredEvent[] = [];
+    for await (const e of w.store.readStream(syncStream('crm'))) own.push(e);
+    // another destination's record: a copy of this one under another stream
+    const copied = await w.store.append([
+      {
+        stream: syncStream('other'),
+        expected: 'no-stream',
+        events: own.map((e) => ({ type: e.type, data: e.data })),
+      },
+    ])();
+    expect(E.isRight(copied)).toBe(true);
+    const reads: StoredEvent[] = [];
+    async function* seen(events: AsyncIterable<StoredEvent>) {
+      for await (const e of events) {
+        reads.push(e);
+        yield e;
+      }
+    }
+    const counting: EventStore = {
+      ...w.store,
+      readAll: (after, size, leaveOut) => seen(w.store.readAll(after, size, leaveOut)),
+      readStream: (stream, from) => seen(w.store.readStream(stream, from)),
+    };
+    const r = await replayed(counting, { verify: true });
+    expect(r.runs.length).toBeGreaterThan(0);
+    for (const run of r.runs) expect(run.mismatches).toEqual([]);
+    expect(reads.filter((e) => e.stream === syncStream('other'))).toEqual([]);
+    const ownReads = reads.filter((e) => e.stream === syncStream('crm')).map((e) => e.position);
+    expect(ownReads).toEqual(own.map((e) => e.position));
+  });
+});
+
 describe('choosing runs', () => {
   it('given a run id or a window, when replayed, then only the runs chosen are recomputed; an unknown id or destination is an error', async () => {
     const { w, runs } = await story('sync');

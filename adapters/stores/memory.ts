@@ -86,6 +86,17 @@ export const openMemoryStore = (): EventStore => {
   const fetchAfter = (position: number, limit: number): readonly StoredEvent[] =>
     log.slice(position, position + limit);
 
+  const fetchAfterLeavingOut =
+    (prefix: string) =>
+    (position: number, limit: number): readonly StoredEvent[] => {
+      const page: StoredEvent[] = [];
+      for (let i = position; i < log.length && page.length < limit; i++) {
+        const e = log[i] as StoredEvent;
+        if (!e.stream.startsWith(prefix)) page.push(e);
+      }
+      return page;
+    };
+
   const waitForMore = (position: number, signal: AbortSignal): Promise<void> =>
     // An append may have landed while the subscriber was busy; only sleep if there is nothing new.
     log.length > position || signal.aborted || !open
@@ -131,8 +142,13 @@ export const openMemoryStore = (): EventStore => {
         DEFAULT_BATCH_SIZE,
         (last) => last.revision + 1,
       ),
-    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE) =>
-      paged(fetchAfter, Math.max(0, afterPosition), batchSize, (last) => last.position),
+    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut) =>
+      paged(
+        leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
+        Math.max(0, afterPosition),
+        batchSize,
+        (last) => last.position,
+      ),
     subscribe: (afterPosition, signal) =>
       subscription(fetchAfter, Math.max(0, afterPosition), signal, waitForMore, () => open),
     streamRevision: (stream) => Promise.resolve(revisionOf(stream)),

@@ -239,8 +239,18 @@ const storeOver = (
         DEFAULT_BATCH_SIZE,
         (last) => last.position,
       ),
-    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE) =>
-      paged(fetchAfter, Math.max(0, afterPosition), batchSize, (last) => last.position),
+    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut) =>
+      paged(
+        leaveOut === undefined
+          ? fetchAfter
+          : (position, limit) =>
+              (statements.readAllLeavingOut.all(position, leaveOut, leaveOut, limit) as EventRow[]).map(
+                toStored,
+              ),
+        Math.max(0, afterPosition),
+        batchSize,
+        (last) => last.position,
+      ),
     subscribe: (afterPosition, signal) =>
       subscription(
         fetchAfter,

@@ -106,6 +106,7 @@ type StatementName =
   | 'streamRevisions'
   | 'head'
   | 'readAll'
+  | 'readAllLeavingOut'
   | 'readStream'
   | 'knownIds'
   | 'checkpoint'
@@ -140,6 +141,10 @@ export const statementsOn = (
   ),
   head: db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck(),
   readAll: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+  // The prefix is compared as it is (substr, not LIKE, which ignores case and treats _ and % apart).
+  readAllLeavingOut: db.prepare(
+    `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream, 1, length(?)) <> ? ORDER BY position LIMIT ?`,
+  ),
   readStream: db.prepare(
     `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
   ),

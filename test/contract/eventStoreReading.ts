@@ -26,6 +26,32 @@ export const readingSpecs = (current: () => EventStore): void => {
         expect(await collect(store.readAll(7, batchSize))).toEqual(everything.slice(7));
       }
     });
+
+    it('given streams whose names start alike, when reading all leaving out a prefix, then only the other streams come back, in order, whatever the page size', async () => {
+      const store = current();
+      // 'Sync-a' and 'sync_a' differ from the prefix only in case or in a LIKE wildcard
+      for (const stream of ['sync-a', 'input-1', 'sync-b', 'Sync-a', 'sync_a', 'sync-a', 'input-2'])
+        await appended(store, stream, 2);
+      const kept = (await collect(store.readAll())).filter((e) => !e.stream.startsWith('sync-'));
+      expect(kept.map((e) => e.stream)).toEqual([
+        'input-1',
+        'input-1',
+        'Sync-a',
+        'Sync-a',
+        'sync_a',
+        'sync_a',
+        'input-2',
+        'input-2',
+      ]);
+      for (const batchSize of [1, 3, 8, 100]) {
+        expect(await collect(store.readAll(0, batchSize, 'sync-'))).toEqual(kept);
+        expect(await collect(store.readAll(4, batchSize, 'sync-'))).toEqual(
+          kept.filter((e) => e.position > 4),
+        );
+      }
+      // every name starts with the empty prefix
+      expect(await collect(store.readAll(0, undefined, ''))).toEqual([]);
+    });
   });
 
   describe('reading a stream', () => {
