@@ -2,7 +2,7 @@
 // store scan), many profiles' inputs in one pass, and which inputs changed a profile.
 import * as E from 'fp-ts/lib/Either.js';
 import type { InputEvent } from '../domain/events.js';
-import { appliedTag, profileTag } from '../domain/syncEvents.js';
+import { SYNC_PREFIX, appliedTag, profileTag } from '../domain/syncEvents.js';
 import { compareStrings } from '../domain/values.js';
 import { foldWorld, initialWorld, touchedProfiles } from '../projections/world.js';
 import { groupLifecycleTag } from './ingest.js';
@@ -99,7 +99,8 @@ const scanInputs = async (store: EventStore, wanted: ReadonlySet<string>) => {
     if (list) list.push(e);
     else m.set(k, [e]);
   };
-  for await (const e of store.readAll()) {
+  // The destinations' records of decisions are most of a synced store, and none of them is an input.
+  for await (const e of store.readAll(0, undefined, SYNC_PREFIX)) {
     if (e.stream.startsWith('profile-')) {
       const id = e.stream.slice('profile-'.length);
       if (wanted.has(id)) push(own, id, e);
