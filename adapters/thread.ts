@@ -1,11 +1,14 @@
 // A worker thread that answers requests one at a time, in the order they were asked: started with
-// the first request, unref'd while idle so it never keeps a process alive, and closed once answered.
+// the first request or ahead of it, unref'd while idle so it never keeps a process alive, and closed
+// once answered.
 import { parentPort, Worker } from 'node:worker_threads';
 
 export type Thread<Req, Res> = {
   /** Rejects when the thread has failed (a bug there) or is closed: never for the work's own errors,
    *  which a thread returns as values. */
   readonly ask: (request: Req) => Promise<Res>;
+  /** Boots the thread now rather than with the first request: booting takes tens of milliseconds. */
+  readonly boot: () => void;
   /** Waits for the answers under way, then ends the thread. */
   readonly close: () => Promise<void>;
 };
@@ -34,7 +37,7 @@ export const thread = <Req, Res>(file: () => URL, data: unknown, what: string): 
       p.reject(broken);
     }
   };
-  const start = (): Worker => {
+  const started = (): Worker => {
     const w = new Worker(file(), { workerData: data });
     w.on('message', ({ id, body }: Envelope<Res>) => {
       const p = pending.get(id);
@@ -55,7 +58,7 @@ export const thread = <Req, Res>(file: () => URL, data: unknown, what: string): 
     if (broken !== null) return Promise.reject(broken);
     const id = ++nextId;
     const answer = new Promise<Res>((resolve, reject) => {
-      worker ??= start();
+      worker ??= started();
       pending.set(id, { resolve, reject });
       if (pending.size === 1) worker.ref();
       try {
@@ -71,12 +74,16 @@ export const thread = <Req, Res>(file: () => URL, data: unknown, what: string): 
     return answer;
   };
 
+  const boot = (): void => {
+    if (!closing && broken === null) worker ??= started();
+  };
+
   const close = async (): Promise<void> => {
     closing = true;
     await Promise.allSettled([...outstanding]);
     if (worker !== null) await worker.terminate();
   };
-  return { ask, close };
+  return { ask, boot, close };
 };
 
 /**

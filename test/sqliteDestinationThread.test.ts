@@ -100,13 +100,23 @@ describe('sqlite destination apply and lookup on threads', () => {
     expect(started.workers).toBe(2);
   });
 
-  it('given only lookups (a plan), then only the reader thread starts; the first apply starts the writer', async () => {
+  it('given a destination just opened, then its reader has booted before any request; lookups alone (a plan) start no writer and create no table, and the first apply does both', async () => {
     const d = await open();
+    expect(started.workers).toBe(1);
     expect(await d.lookup(['ada@example.com'])()).toEqual({ _tag: 'Right', right: [] });
     expect(await d.lookup(['bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+    const tables = () => {
+      const db = new Database(join(dir, 'crm.db'), { readonly: true });
+      try {
+        return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(tables()).toEqual([]);
     expect(started.workers).toBe(1);
     await d.apply([create('ada@example.com')])();
-    await d.apply([create('bob@example.com')])();
+    expect(tables()).toEqual(['contacts', 'contacts_groups']);
     expect(started.workers).toBe(2);
   });
 
@@ -157,6 +167,19 @@ describe('sqlite destination apply and lookup on threads', () => {
 });
 
 describe('a process using the sqlite destination', () => {
+  it('given a destination opened and never used or closed, when its script ends, then the process exits by itself', async () => {
+    const script = join(dir, 'idle.mjs');
+    writeFileSync(
+      script,
+      `import { sqliteDestinationType } from ${JSON.stringify(BUILT_SQLITE.href)};
+const opened = await sqliteDestinationType.open(${JSON.stringify(config(join(dir, 'idle.db')))}, {})();
+console.log(opened._tag);
+`,
+    );
+    // Its reader boots at open: idle, it must not keep the process alive.
+    expect(await runScript(script)).toEqual({ code: 0, signal: null, stdout: 'Right\n' });
+  });
+
   it('given an apply awaited and no close, when its script ends, then the process exits by itself with the rows written', async () => {
     const path = join(dir, 'crm.db');
     const script = join(dir, 'apply.mjs');
