@@ -9,6 +9,31 @@ import { applyToEntry, pendingOf, showsEffect, type PendingCommand } from '../pr
 import { profileSnapshot } from '../projections/world.js';
 import type { DestinationView, EngineState } from './state.js';
 
+/** Below this batch size a run is not tapered: a quarter of it would be a few profiles. */
+const TAPERED_FROM = 100;
+/** Beyond this many batches a run is not tapered: its first lookup and last apply weigh little. */
+const TAPERED_UP_TO = 16;
+
+/**
+ * Where a run's batches start, and its end: batches of `batchSize`, except that a run of three to
+ * sixteen batches starts and ends with a quarter of one. Nothing overlaps a run's first lookup (the
+ * engine has nothing decided yet) or its last apply (it has nothing left to decide): a sync of
+ * 2,000 changed profiles in batches of 500 waited about 10 ms for each, and took 11% less time in
+ * batches of 125, 500, 500, 500, 250 and 125 (median of eleven alternating runs).
+ */
+export const batchBounds = (profiles: number, batchSize: number): number[] => {
+  const quarter = Math.ceil(batchSize / 4);
+  const tapered =
+    batchSize >= TAPERED_FROM && profiles > 2 * batchSize && profiles <= TAPERED_UP_TO * batchSize;
+  const bounds = [0];
+  let next = tapered ? quarter : batchSize;
+  const lastFrom = tapered ? profiles - quarter : profiles;
+  for (; next < lastFrom; next += batchSize) bounds.push(next);
+  if (tapered) bounds.push(lastFrom);
+  bounds.push(profiles);
+  return profiles === 0 ? [0] : bounds;
+};
+
 export type Prepared = {
   readonly profileId: string;
   readonly keys: readonly string[];

@@ -10,7 +10,7 @@ import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
 import { applying, gatherFor, type Tagged } from './applying.js';
-import { judge, keysOf, prepare } from './batch.js';
+import { batchBounds, judge, keysOf, prepare } from './batch.js';
 import { observed, type LookAhead } from './lookAhead.js';
 import { candidates } from './candidates.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
@@ -35,6 +35,7 @@ export type SyncError =
 export type Owner = { readonly host: string; readonly pid: number };
 
 export type SyncOptions = {
+  /** profiles per batch; a run of three to sixteen starts and ends with a quarter of one */
   readonly batchSize: number;
   /** commands applied to the destination in one call, gathered from consecutive batches */
   readonly applyBatchSize: number;
@@ -133,8 +134,11 @@ export const syncDestination = async (
   const write = writer(store, s, v, () => runId);
   const { profileIds, reason } = candidates(s, v, opts.full);
   const now = () => opts.delivery.now().toISOString();
+  const bounds = batchBounds(profileIds.length, opts.batchSize);
+  const ends = new Map(bounds.slice(0, -1).map((from, k) => [from, bounds[k + 1] as number]));
+  const endOf = (from: number): number => ends.get(from) ?? profileIds.length;
   const look = (from: number): LookAhead => {
-    const batch = prepare(s, v, config, mode, profileIds.slice(from, from + opts.batchSize));
+    const batch = prepare(s, v, config, mode, profileIds.slice(from, endOf(from)));
     const keys = keysOf(batch);
     const found = lookupWithRetry(destination, keys, opts.delivery);
     // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
@@ -216,7 +220,7 @@ export const syncDestination = async (
     }
     // The next batch is looked up while this one is recorded: a destination that answers off this
     // thread (the SQLite destination's reader) overlaps the append. See `observed` for why it is sound.
-    ahead = i + opts.batchSize < profileIds.length ? look(i + opts.batchSize) : null;
+    ahead = endOf(i) < profileIds.length ? look(endOf(i)) : null;
     const decided = await write([
       ...outbox.splice(0),
       {
@@ -248,8 +252,8 @@ export const syncDestination = async (
     const toApply: Command[] = [];
     for (const r of decisions)
       if (r.decision.operation !== 'skip') toApply.push(toCommand(r.commandId, r.decision));
-    await commands.recorded(toApply, decided.right, Math.max(0, profileIds.length - i - opts.batchSize));
-    opts.onProgress?.(Math.min(i + opts.batchSize, profileIds.length), profileIds.length);
+    await commands.recorded(toApply, decided.right, profileIds.length - endOf(i));
+    opts.onProgress?.(endOf(i), profileIds.length);
   }
   await commands.drain();
 

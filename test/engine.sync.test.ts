@@ -7,6 +7,7 @@ import { resultsOf, syncStream } from '../domain/syncEvents.js';
 import { simulate } from '../engine/simulate.js';
 import { syncDestination } from '../engine/run.js';
 import { GATHER, gatherFor } from '../engine/applying.js';
+import { batchBounds } from '../engine/batch.js';
 import type { StoredEvent } from '../engine/ports.js';
 import { givenEngine, noWait } from './support/engine.js';
 import {
@@ -403,6 +404,37 @@ describe('gathering and looking ahead in a small run', () => {
     const run = await syncDestination(recording, w.state, 'crm', looking, noWait);
     expect(E.isRight(run) && run.right.totals.created).toBe(2);
     expect(log.slice(0, 3)).toEqual(['lookup ann@x.io bob@x.io', 'record RunStarted', 'record BatchDecided']);
+  });
+});
+
+describe("a run's batches", () => {
+  it('given 1,200 profiles and batches of 500, when they are synced, then the run looks up 125, 500, 450 and 125 profiles, and creates every one', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    const ids = Array.from({ length: 1200 }, (_, i) => `p${String(i).padStart(4, '0')}`);
+    await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
+    const real = w.destination.destination(w.config);
+    const looked: number[] = [];
+    const counted: typeof real = {
+      ...real,
+      lookup: (keys) => () => (looked.push(keys.length), real.lookup(keys)()),
+    };
+    const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 500 });
+    expect(E.isRight(run) && run.right.totals.created).toBe(1200);
+    expect(looked).toEqual([125, 500, 450, 125]);
+    expect(w.records()).toHaveLength(1200);
+  });
+
+  it('start and end with a quarter batch when a run has three to sixteen batches of 100 or more', () => {
+    expect(batchBounds(2000, 500)).toEqual([0, 125, 625, 1125, 1625, 1875, 2000]);
+    expect(batchBounds(1001, 500)).toEqual([0, 125, 625, 876, 1001]);
+    expect(batchBounds(1000, 500)).toEqual([0, 500, 1000]);
+    expect(batchBounds(501, 500)).toEqual([0, 500, 501]);
+    expect(batchBounds(40, 10)).toEqual([0, 10, 20, 30, 40]);
+    expect(batchBounds(3, 500)).toEqual([0, 3]);
+    expect(batchBounds(0, 500)).toEqual([0]);
+    expect(batchBounds(8000, 500).slice(0, 3)).toEqual([0, 125, 625]);
+    expect(batchBounds(8001, 500).slice(0, 3)).toEqual([0, 500, 1000]);
+    expect(batchBounds(8001, 500)).toHaveLength(18);
   });
 });
 
