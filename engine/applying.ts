@@ -2,6 +2,7 @@
 // deciding, and their outcomes gathered as BatchApplied events for the run's next append.
 import type { Command } from '../domain/command.js';
 import { appliedData, appliedTag, type SyncEvent } from '../domain/syncEvents.js';
+import { isShortRun } from './batch.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
 import type { Destination } from './ports.js';
 import { tallyApplied, type Counts } from './summary.js';
@@ -36,10 +37,13 @@ export const GATHER = 5000;
  * The rule counts commands, not batches: a batch in which some profiles need nothing holds fewer
  * commands than profiles. A sync of 2,000 changes (about 490 commands per batch of 500) that
  * waited for 500 left its first batch unapplied until the second, and its last thousand commands
- * to the end.
+ * to the end. A short run (see isShortRun) waits for nothing: its first batch is a quarter batch,
+ * fewer commands than an eighth of the run, and every batch it hands over at once overlaps more.
  */
-export const gatherFor = (profiles: number, applyBatchSize: number): number =>
-  Math.max(1, Math.min(applyBatchSize, GATHER, Math.ceil(profiles / 8)));
+export const gatherFor = (profiles: number, batchSize: number, applyBatchSize: number): number =>
+  isShortRun(profiles, batchSize)
+    ? 1
+    : Math.max(1, Math.min(applyBatchSize, GATHER, Math.ceil(profiles / 8)));
 
 /*
  * One apply is kept in flight while later batches are looked up, decided and recorded, so a

@@ -11,8 +11,13 @@ import type { DestinationView, EngineState } from './state.js';
 
 /** Below this batch size a run is not tapered: a quarter of it would be a few profiles. */
 const TAPERED_FROM = 100;
-/** Beyond this many batches a run is not tapered: its first lookup and last apply weigh little. */
-const TAPERED_UP_TO = 16;
+/**
+ * A run of at most this many batches is short: what nothing overlaps (its first lookup, its last
+ * apply) weighs on it, so it is tapered and hands each batch over at once (see gatherFor).
+ */
+const SHORT_RUN = 16;
+
+export const isShortRun = (profiles: number, batchSize: number): boolean => profiles <= SHORT_RUN * batchSize;
 
 /**
  * Where a run's batches start, and its end: batches of `batchSize`, except that a run of three to
@@ -23,8 +28,7 @@ const TAPERED_UP_TO = 16;
  */
 export const batchBounds = (profiles: number, batchSize: number): number[] => {
   const quarter = Math.ceil(batchSize / 4);
-  const tapered =
-    batchSize >= TAPERED_FROM && profiles > 2 * batchSize && profiles <= TAPERED_UP_TO * batchSize;
+  const tapered = batchSize >= TAPERED_FROM && profiles > 2 * batchSize && isShortRun(profiles, batchSize);
   const bounds = [0];
   let next = tapered ? quarter : batchSize;
   const lastFrom = tapered ? profiles - quarter : profiles;

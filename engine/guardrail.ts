@@ -22,8 +22,11 @@ export type TooManyDeletes = {
 export const defaultMaxDeletes = (owned: number): number => Math.max(10, Math.floor(owned * 0.25));
 
 /**
- * Profiles a run would delete: out of scope, written by syncline, not claimed by an in-scope profile,
- * and (checked only when the cheap count is over the limit) still present at the destination.
+ * Refuses a run that would delete more than the limit. It counts the profiles a run would delete: out
+ * of scope, written by syncline, not claimed by an in-scope profile, and (checked only when that
+ * count is over the limit) still present at the destination. A run with no more candidates than the
+ * limit cannot exceed it, and is not counted: looking at each of 2,000 candidates' profile and entry
+ * took a sync of 1% changes at 100k 7 ms, before anything else could use that memory.
  */
 export const checkDeletes = async (
   s: EngineState,
@@ -33,11 +36,12 @@ export const checkDeletes = async (
   destination: Destination,
   maxDeletes: number | undefined,
   delivery: DeliveryOptions,
-): Promise<E.Either<TooManyDeletes | string, number>> => {
+): Promise<E.Either<TooManyDeletes | string, void>> => {
   const config = v.config;
-  if (!config || !allows(mode, 'delete')) return E.right(0);
+  if (!config || !allows(mode, 'delete')) return E.right(undefined);
   const owned = v.ledger.entries.size;
   const limit = maxDeletes ?? defaultMaxDeletes(owned);
+  if (profileIds.length <= limit) return E.right(undefined);
   const keys: string[] = [];
   for (const pid of profileIds) {
     const entry = v.ledger.entries.get(pid);
@@ -45,12 +49,12 @@ export const checkDeletes = async (
     if (v.claims && otherClaimant(v.claims, entry.key, pid) !== undefined) continue;
     keys.push(entry.key);
   }
-  if (keys.length <= limit) return E.right(keys.length);
+  if (keys.length <= limit) return E.right(undefined);
   // Over the limit on paper: ask the destination which of those records still exist.
   const found = await lookupWithRetry(destination, keys, delivery);
   if (E.isLeft(found)) return found;
   const deletes = found.right.length;
   return deletes > limit
     ? E.left({ _tag: 'TooManyDeletes', destinationId: v.destinationId, deletes, limit, owned })
-    : E.right(deletes);
+    : E.right(undefined);
 };

@@ -35,7 +35,7 @@ export type SyncError =
 export type Owner = { readonly host: string; readonly pid: number };
 
 export type SyncOptions = {
-  /** profiles per batch; a run of three to sixteen starts and ends with a quarter of one */
+  /** profiles per batch; a short run of three or more starts and ends with a quarter of one */
   readonly batchSize: number;
   /** commands applied to the destination in one call, gathered from consecutive batches */
   readonly applyBatchSize: number;
@@ -180,7 +180,7 @@ export const syncDestination = async (
     destination,
     opts.delivery,
     opts.applyBatchSize,
-    gatherFor(profileIds.length, opts.applyBatchSize),
+    gatherFor(profileIds.length, opts.batchSize, opts.applyBatchSize),
     { destinationId, runId },
     counts,
     outbox,

@@ -439,15 +439,21 @@ describe("a run's batches", () => {
 });
 
 describe('how many commands an idle destination waits for', () => {
-  it('is an eighth of a run, so even a small run hands over its first batch while it decides the next', () => {
-    expect(gatherFor(2000, 20_000)).toBe(250);
-    expect(gatherFor(30, 20_000)).toBe(4);
-    expect(gatherFor(10_000, 20_000)).toBe(1250);
+  it('is nothing for a short run of up to sixteen batches, which hands each batch over at once', () => {
+    expect(gatherFor(2000, 500, 20_000)).toBe(1);
+    expect(gatherFor(30, 500, 20_000)).toBe(1);
+    expect(gatherFor(8000, 500, 20_000)).toBe(1);
+  });
+
+  it('is an eighth of a longer run, so it hands over its first commands while it decides', () => {
+    expect(gatherFor(8001, 500, 20_000)).toBe(1001);
+    expect(gatherFor(10_000, 500, 20_000)).toBe(1250);
+    expect(gatherFor(400, 10, 20_000)).toBe(50);
   });
 
   it('is at most GATHER for a large run, and never more than one call may hold', () => {
-    expect(gatherFor(1_000_000, 20_000)).toBe(GATHER);
-    expect(gatherFor(1_000_000, 1000)).toBe(1000);
-    expect(gatherFor(1_000_000, 1)).toBe(1);
+    expect(gatherFor(1_000_000, 500, 20_000)).toBe(GATHER);
+    expect(gatherFor(1_000_000, 500, 1000)).toBe(1000);
+    expect(gatherFor(1_000_000, 500, 1)).toBe(1);
   });
 });
