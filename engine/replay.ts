@@ -167,7 +167,7 @@ const scanner = (filter: RunFilter, verify: boolean) => {
   return { decidedBy, tracks, seen: () => lastDecided > 0 };
 };
 
-/** One of the two sources a pass folds in position order, looked at one event ahead. */
+/** The input events a pass folds, looked at one event ahead to merge them with the sync stream's. */
 type Source = { next: StoredEvent | undefined; readonly advance: () => Promise<void> };
 
 const source = async (events: AsyncIterable<StoredEvent>): Promise<Source> => {
