@@ -27,6 +27,7 @@ export const isShortRun = (profiles: number, batchSize: number): boolean => prof
  * batches of 125, 500, 500, 500, 250 and 125 (median of eleven alternating runs).
  */
 export const batchBounds = (profiles: number, batchSize: number): number[] => {
+  if (profiles === 0) return [0];
   const quarter = Math.ceil(batchSize / 4);
   const tapered = batchSize >= TAPERED_FROM && profiles > 2 * batchSize && isShortRun(profiles, batchSize);
   const bounds = [0];
@@ -35,7 +36,7 @@ export const batchBounds = (profiles: number, batchSize: number): number[] => {
   for (; next < lastFrom; next += batchSize) bounds.push(next);
   if (tapered) bounds.push(lastFrom);
   bounds.push(profiles);
-  return profiles === 0 ? [0] : bounds;
+  return bounds;
 };
 
 export type Prepared = {

@@ -9,8 +9,8 @@ import { keysOf, prepare, type Prepared } from './batch.js';
 import type { DestinationView, EngineState } from './state.js';
 
 export type LookAhead = {
-  /** where the batch starts among the run's candidates */
-  readonly from: number;
+  /** the batch's place among the run's batches (see batchBounds) */
+  readonly index: number;
   readonly batch: readonly Prepared[];
   readonly keys: string[];
   readonly found: Promise<E.Either<string, readonly ObservedRecord[]>>;

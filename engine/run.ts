@@ -134,20 +134,20 @@ export const syncDestination = async (
   const write = writer(store, s, v, () => runId);
   const { profileIds, reason } = candidates(s, v, opts.full);
   const now = () => opts.delivery.now().toISOString();
+  // batch k holds the candidates from bounds[k] up to bounds[k + 1]
   const bounds = batchBounds(profileIds.length, opts.batchSize);
-  const ends = new Map(bounds.slice(0, -1).map((from, k) => [from, bounds[k + 1] as number]));
-  const endOf = (from: number): number => ends.get(from) ?? profileIds.length;
-  const look = (from: number): LookAhead => {
-    const batch = prepare(s, v, config, mode, profileIds.slice(from, endOf(from)));
+  const batches = bounds.length - 1;
+  const look = (index: number): LookAhead => {
+    const batch = prepare(s, v, config, mode, profileIds.slice(bounds[index], bounds[index + 1]));
     const keys = keysOf(batch);
     const found = lookupWithRetry(destination, keys, opts.delivery);
     // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
     found.catch(() => undefined);
-    return { from, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
+    return { index, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
   };
   // The first batch is looked up while the guardrail counts and the run is recorded as started: a
   // lookup only reads, and `observed` prepares it again if anything it relied on moved meanwhile.
-  const first: LookAhead | null = profileIds.length > 0 ? look(0) : null;
+  const first: LookAhead | null = batches > 0 ? look(0) : null;
   // Refused before anything is recorded or applied: the user decides, then runs again.
   const deletes = await checkDeletes(s, v, mode, profileIds, destination, opts.maxDeletes, opts.delivery);
   if (E.isLeft(deletes)) {
@@ -186,8 +186,9 @@ export const syncDestination = async (
     outbox,
   );
   for (let ahead = first; ahead !== null;) {
-    const i = ahead.from;
-    const seen = await observed(ahead, write.foreign(), () => look(i), s, v, config, mode);
+    const k = ahead.index;
+    const end = bounds[k + 1] as number;
+    const seen = await observed(ahead, write.foreign(), () => look(k), s, v, config, mode);
     if (E.isLeft(seen)) return fail(write, outbox, commands.underway, destinationId, runId, seen.left, now);
     const { batch, keys, records } = seen.right;
     const position = s.position;
@@ -220,7 +221,7 @@ export const syncDestination = async (
     }
     // The next batch is looked up while this one is recorded: a destination that answers off this
     // thread (the SQLite destination's reader) overlaps the append. See `observed` for why it is sound.
-    ahead = endOf(i) < profileIds.length ? look(endOf(i)) : null;
+    ahead = k + 1 < batches ? look(k + 1) : null;
     const decided = await write([
       ...outbox.splice(0),
       {
@@ -252,8 +253,8 @@ export const syncDestination = async (
     const toApply: Command[] = [];
     for (const r of decisions)
       if (r.decision.operation !== 'skip') toApply.push(toCommand(r.commandId, r.decision));
-    await commands.recorded(toApply, decided.right, profileIds.length - endOf(i));
-    opts.onProgress?.(endOf(i), profileIds.length);
+    await commands.recorded(toApply, decided.right, profileIds.length - end);
+    opts.onProgress?.(end, profileIds.length);
   }
   await commands.drain();
 

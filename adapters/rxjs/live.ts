@@ -13,6 +13,7 @@ import {
   type OperatorFunction,
 } from 'rxjs';
 import type { InputEvent } from '../../domain/events.js';
+import { SYNC_PREFIX } from '../../domain/syncEvents.js';
 import { syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
 import type { Destination, EventStore, StoredEvent } from '../../engine/ports.js';
 import type { EngineState } from '../../engine/state.js';
@@ -59,7 +60,7 @@ export const followSync = (
     return runs;
   };
   const arrivals = storeEvents(store, state.position).pipe(
-    filter((e) => !e.stream.startsWith('sync-')),
+    filter((e) => !e.stream.startsWith(SYNC_PREFIX)),
     auditTime(quietMs),
     map(() => 'events arrived'),
   );

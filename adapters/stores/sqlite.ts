@@ -182,6 +182,12 @@ const storeOver = (
   const fetchAfter = (position: number, limit: number): readonly StoredEvent[] =>
     (statements.readAll.all(position, limit) as EventRow[]).map(toStored);
 
+  /** Like fetchAfter, without the rows of streams starting with `prefix` (never decoded). */
+  const fetchAfterLeavingOut =
+    (prefix: string) =>
+    (position: number, limit: number): readonly StoredEvent[] =>
+      (statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[]).map(toStored);
+
   /*
    * One transaction held across awaits while the batches arrive: other processes wait on the write
    * lock (busy_timeout), and a refusal or an exception from the source rolls back all of it.
@@ -241,12 +247,7 @@ const storeOver = (
       ),
     readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut) =>
       paged(
-        leaveOut === undefined
-          ? fetchAfter
-          : (position, limit) =>
-              (statements.readAllLeavingOut.all(position, leaveOut, leaveOut, limit) as EventRow[]).map(
-                toStored,
-              ),
+        leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
         Math.max(0, afterPosition),
         batchSize,
         (last) => last.position,
