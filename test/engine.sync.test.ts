@@ -10,6 +10,7 @@ import { GATHER, gatherFor } from '../engine/applying.js';
 import { batchBounds } from '../engine/batch.js';
 import type { StoredEvent } from '../engine/ports.js';
 import { givenEngine, noWait } from './support/engine.js';
+import { notingDestination, notingStore } from './support/noting.js';
 import {
   changed,
   created,
@@ -306,8 +307,7 @@ describe('applying while deciding', () => {
     let applies = 0;
     let open = 0;
     const held: typeof real = {
-      ...real,
-      lookup: (keys) => () => (log.push(`lookup ${keys.length}`), real.lookup(keys)()),
+      ...notingDestination(real, { lookup: (keys) => log.push(`lookup ${keys.length}`) }),
       apply: (commands) => async () => {
         open++;
         const n = ++applies;
@@ -323,13 +323,7 @@ describe('applying while deciding', () => {
         return r;
       },
     };
-    const recording: typeof w.store = {
-      ...w.store,
-      append: (writes) => () => {
-        for (const write of writes) for (const e of write.events) log.push(`record ${e.type}`);
-        return w.store.append(writes)();
-      },
-    };
+    const recording = notingStore(w.store, (e) => log.push(`record ${e.type}`));
     const run = await syncDestination(recording, w.state, 'crm', held, {
       ...noWait,
       batchSize: 10,
@@ -355,12 +349,10 @@ describe('applying while deciding', () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     const ids = Array.from({ length: 400 }, (_, i) => `p${String(i).padStart(3, '0')}`);
     await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
-    const real = w.destination.destination(w.config);
     const sizes: number[] = [];
-    const counted: typeof real = {
-      ...real,
-      apply: (commands) => () => (sizes.push(commands.length), real.apply(commands)()),
-    };
+    const counted = notingDestination(w.destination.destination(w.config), {
+      apply: (commands) => sizes.push(commands.length),
+    });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
     expect(E.isRight(run) && run.right.totals.created).toBe(400);
     expect(sizes).toEqual([50, 50, 50, 50, 50, 50, 50, 10, 10, 10, 10, 10]);
@@ -374,12 +366,10 @@ describe('gathering and looking ahead in a small run', () => {
     const ids = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
     // with no email a profile gets a skip, which is recorded but never applied
     await w.happen(...ids.map((id, i) => created(id, i % 10 < 3 ? {} : { email: `${id}@x.io` })));
-    const real = w.destination.destination(w.config);
     const sizes: number[] = [];
-    const counted: typeof real = {
-      ...real,
-      apply: (commands) => () => (sizes.push(commands.length), real.apply(commands)()),
-    };
+    const counted = notingDestination(w.destination.destination(w.config), {
+      apply: (commands) => sizes.push(commands.length),
+    });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
     expect(E.isRight(run) && run.right.totals).toMatchObject({ created: 28, skipped: 12 });
     expect(sizes).toEqual([7, 7, 7, 7]);
@@ -388,19 +378,11 @@ describe('gathering and looking ahead in a small run', () => {
   it('given a run, when it starts, then its first batch is looked up before the run is recorded as started', async () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     await w.happen(ann, bob);
-    const real = w.destination.destination(w.config);
     const log: string[] = [];
-    const looking: typeof real = {
-      ...real,
-      lookup: (keys) => () => (log.push(`lookup ${keys.join(' ')}`), real.lookup(keys)()),
-    };
-    const recording: typeof w.store = {
-      ...w.store,
-      append: (writes) => () => {
-        for (const write of writes) for (const e of write.events) log.push(`record ${e.type}`);
-        return w.store.append(writes)();
-      },
-    };
+    const looking = notingDestination(w.destination.destination(w.config), {
+      lookup: (keys) => log.push(`lookup ${keys.join(' ')}`),
+    });
+    const recording = notingStore(w.store, (e) => log.push(`record ${e.type}`));
     const run = await syncDestination(recording, w.state, 'crm', looking, noWait);
     expect(E.isRight(run) && run.right.totals.created).toBe(2);
     expect(log.slice(0, 3)).toEqual(['lookup ann@x.io bob@x.io', 'record RunStarted', 'record BatchDecided']);
@@ -412,12 +394,10 @@ describe("a run's batches", () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     const ids = Array.from({ length: 1200 }, (_, i) => `p${String(i).padStart(4, '0')}`);
     await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
-    const real = w.destination.destination(w.config);
     const looked: number[] = [];
-    const counted: typeof real = {
-      ...real,
-      lookup: (keys) => () => (looked.push(keys.length), real.lookup(keys)()),
-    };
+    const counted = notingDestination(w.destination.destination(w.config), {
+      lookup: (keys) => looked.push(keys.length),
+    });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 500 });
     expect(E.isRight(run) && run.right.totals.created).toBe(1200);
     expect(looked).toEqual([125, 500, 450, 125]);

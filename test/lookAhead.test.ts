@@ -8,6 +8,7 @@ import { observed, type LookAhead } from '../engine/lookAhead.js';
 import { syncDestination } from '../engine/run.js';
 import { catchUp } from '../engine/state.js';
 import { givenEngine, noWait } from './support/engine.js';
+import { notingDestination, notingStore } from './support/noting.js';
 import { changed, created, destination, everyone } from './support/given.js';
 
 const rec = (key: string): ObservedRecord => ({ key, fields: { email: key }, groups: [] });
@@ -16,22 +17,14 @@ describe('looking up ahead', () => {
   it('given a run of three batches, when it records a batch, then the next batch has already been looked up', async () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     await w.happen(...['p1', 'p2', 'p3'].map((id) => created(id, { email: `${id}@x.io` })));
-    const real = w.destination.destination(w.config);
     const log: string[] = [];
-    const logged: typeof real = {
-      ...real,
-      lookup: (keys) => () => (log.push(`lookup ${keys.join(' ')}`), real.lookup(keys)()),
-    };
-    const recording: typeof w.store = {
-      ...w.store,
-      append: (writes) => () => {
-        for (const write of writes)
-          for (const e of write.events)
-            if (e.type === 'BatchDecided')
-              log.push(`record ${(e.data as { profileIds: string[] }).profileIds.join(' ')}`);
-        return w.store.append(writes)();
-      },
-    };
+    const logged = notingDestination(w.destination.destination(w.config), {
+      lookup: (keys) => log.push(`lookup ${keys.join(' ')}`),
+    });
+    const recording = notingStore(w.store, (e) => {
+      if (e.type === 'BatchDecided')
+        log.push(`record ${(e.data as { profileIds: string[] }).profileIds.join(' ')}`);
+    });
     const run = await syncDestination(recording, w.state, 'crm', logged, { ...noWait, batchSize: 1 });
     expect(E.isRight(run) && run.right.totals.created).toBe(3);
     expect(log).toEqual([
@@ -56,7 +49,7 @@ describe('looking up ahead', () => {
       if (!v || !v.config) throw new Error('no view');
       const batch = prepare(w.state, v, v.config, 'sync', ['p1', 'p2']);
       const ahead = (found: readonly ObservedRecord[], foreign = 0): LookAhead => ({
-        from: 0,
+        index: 0,
         batch,
         keys: keysOf(batch),
         found: Promise.resolve(E.right(found)),
@@ -98,7 +91,7 @@ describe('looking up ahead', () => {
     it('given the look-up failed, then that failure is what is observed', async () => {
       const { w, v, config, batch } = await world();
       const failed: LookAhead = {
-        from: 0,
+        index: 0,
         batch,
         keys: keysOf(batch),
         found: Promise.resolve(E.left('destination down')),
