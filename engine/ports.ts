@@ -121,6 +121,12 @@ export type Destination = {
   readonly lookup: (keys: readonly string[]) => TaskEither<DestinationError, readonly ObservedRecord[]>;
   /** One outcome per command, in order. Applying a command twice has the same effect as once. */
   readonly apply: (commands: readonly Command[]) => TaskEither<DestinationError, readonly CommandOutcome[]>;
+  /**
+   * Called when a run has finished, and never awaited: the time between runs is the destination's to
+   * tidy up in (the SQLite destination checkpoints its write-ahead log there, rather than in the
+   * middle of the next run's apply). Optional; must not throw.
+   */
+  readonly tidy?: () => void;
   readonly close: () => Promise<void>;
 };
 

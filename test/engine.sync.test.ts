@@ -360,6 +360,24 @@ describe('applying while deciding', () => {
   });
 });
 
+describe('between runs', () => {
+  it('given a run that applies commands, when it has recorded RunFinished, then the destination is asked to tidy up, once, after the last apply', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    await w.happen(ann, bob);
+    const log: string[] = [];
+    const noted = notingDestination(w.destination.destination(w.config), {
+      apply: (commands) => log.push(`apply ${commands.length}`),
+      tidy: () => log.push('tidy'),
+    });
+    const recording = notingStore(w.store, (e) => log.push(`record ${e.type}`));
+    const run = await syncDestination(recording, w.state, 'crm', noted, noWait);
+    expect(E.isRight(run) && run.right.totals.created).toBe(2);
+    expect(log.filter((l) => l === 'tidy')).toHaveLength(1);
+    expect(log.slice(-2)).toEqual(['record RunFinished', 'tidy']);
+    expect(log.indexOf('apply 2')).toBeLessThan(log.indexOf('tidy'));
+  });
+});
+
 describe('gathering and looking ahead in a small run', () => {
   it("given a run of 40 profiles in batches of 10 where 3 of each batch have no email, when it syncs, then each batch's 7 commands are handed to the idle destination as soon as they are recorded", async () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));

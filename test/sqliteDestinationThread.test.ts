@@ -2,7 +2,7 @@
 // connection: what a lookup sees, when the threads start and stop, and what a process's lifetime does.
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -148,6 +148,48 @@ describe('sqlite destination apply and lookup on threads', () => {
     expect(await applying).toMatchObject({ _tag: 'Right', right: { length: 3000 } });
     await d.close(); // a second close is harmless
     await expect(d.apply([create('late@example.com')])()).rejects.toThrow('closed');
+  });
+
+  it('given applied batches, when the destination tidies up after a run, then the database file alone holds them: its write-ahead log was checkpointed, where closing alone leaves it to SQLite', async () => {
+    // A connection of our own stays open, so that closing the destination is not the last close
+    // (which checkpoints by itself); the file alone is read from a copy of it.
+    const inFileAlone = (path: string): number => {
+      const copy = `${path}.alone`;
+      copyFileSync(path, copy);
+      const db = new Database(copy, { readonly: true });
+      try {
+        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'contacts'").get();
+        return exists === undefined
+          ? 0
+          : (db.prepare('SELECT count(*) FROM contacts').pluck().get() as number);
+      } finally {
+        db.close();
+      }
+    };
+    const held: Database.Database[] = [];
+    const synced = async (path: string, tidy: boolean): Promise<void> => {
+      const d = await open(config(path));
+      await d.apply(many(300))();
+      held.push(new Database(path));
+      held.at(-1)?.prepare('SELECT count(*) FROM contacts').get();
+      if (tidy) d.tidy?.();
+      await d.close();
+    };
+    try {
+      await synced(join(dir, 'untidy.db'), false);
+      expect(inFileAlone(join(dir, 'untidy.db'))).toBe(0);
+      await synced(join(dir, 'tidy.db'), true);
+      expect(inFileAlone(join(dir, 'tidy.db'))).toBe(300);
+    } finally {
+      for (const db of held) db.close();
+    }
+  });
+
+  it('given a destination that never applied, when it tidies up, then no writer starts', async () => {
+    const d = await open();
+    d.tidy?.();
+    await d.close();
+    expect(started.workers).toBe(1);
   });
 
   it('given a command the worker cannot handle (a bug), when applied, then that apply and every later one reject with its message', async () => {

@@ -52,6 +52,8 @@ type Found = E.Either<DestinationError, readonly ObservedRecord[]>;
 type Work = {
   readonly lookup: (keys: readonly string[]) => Promise<Found>;
   readonly apply: (commands: readonly Command[]) => Promise<Applied>;
+  /** The run has ended: see Destination.tidy. */
+  readonly tidy: () => void;
   /** Waits for the work under way before letting go of it. */
   readonly close: () => Promise<void>;
 };
@@ -81,12 +83,20 @@ const onThreads = (path: string, names: TableNames): Work => {
     'SQLite destination apply',
   );
   reader.boot();
+  let wrote = false;
   return {
     lookup: (keys) => reader.ask(keys),
-    apply: async (commands) =>
-      E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(
-        await writer.ask(JSON.stringify(toWire(commands))),
-      ),
+    apply: async (commands) => {
+      wrote = true;
+      return E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(
+        await writer.ask({ apply: JSON.stringify(toWire(commands)) }),
+      );
+    },
+    // Queued behind the run's last apply on the writer's thread. Failing to checkpoint loses nothing
+    // (SQLite checkpoints again later), and a closed thread has nothing left to checkpoint.
+    tidy: () => {
+      if (wrote) void writer.ask({ checkpoint: true }).catch(() => undefined);
+    },
     close: async () => {
       await Promise.all([reader.close(), writer.close()]);
     },
@@ -104,6 +114,8 @@ const inThread = (db: Database.Database, names: TableNames): Work => {
       new Promise((resolve) =>
         resolve(E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(apply(toWire(commands)))),
       ),
+    // An in-memory database has no write-ahead log.
+    tidy: () => undefined,
     close: () => Promise.resolve(),
   };
 };
@@ -116,6 +128,7 @@ const sqliteDestination = (db: Database.Database, path: string, names: TableName
     // Work happens when the task runs, so re-running a task repeats the call.
     lookup: (keys) => () => work.lookup(keys),
     apply: (commands) => () => work.apply(commands),
+    tidy: () => work.tidy(),
     close: () =>
       (closed ??= work.close().finally(() => {
         if (db.open) db.close();
