@@ -10,6 +10,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
 import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite.js';
+import { SLICE } from '../adapters/stores/jsonPieces.js';
+import { MAX_PIECES } from '../adapters/stores/sqliteSchema.js';
 import { collect, failure, success } from './contract/eventStoreHelpers.js';
 
 /** The message of a refusal that should carry one, so specs can match on its wording. */
@@ -248,6 +250,32 @@ console.log(r._tag, checkpoints);
       .all('s', 0, 10) as { detail: string }[];
     raw.close();
     expect(plan.map((step) => step.detail).join('; ')).toMatch(/SEARCH events USING INDEX events_by_stream/);
+  });
+
+  it('given events with long arrays (bound in pieces that SQLite joins), when appended, then each row holds exactly the JSON.stringify of its data and reads back equal', async () => {
+    const path = freshPath();
+    const store = open(path);
+    const item = (i: number) => ({ id: `c-${i}`, name: 'Chloé', tags: ['a', 'b'], v: i / 3 });
+    const batches = [
+      {
+        runId: 'r',
+        ids: Array.from({ length: 250 }, (_, i) => `p${i}`),
+        items: Array.from({ length: 250 }, (_, i) => item(i)),
+      },
+      // more slices than one insert takes: joined before binding
+      { items: Array.from({ length: (MAX_PIECES + 1) * SLICE }, (_, i) => i) },
+      { small: [1, 2, 3] },
+    ];
+    await success(
+      store.append([
+        { stream: 'big', expected: 'no-stream', events: batches.map((data) => ({ type: 'Batch', data })) },
+      ]),
+    );
+    const raw = new Database(path, { readonly: true });
+    const texts = raw.prepare('SELECT data FROM events ORDER BY position').pluck().all();
+    raw.close();
+    expect(texts).toEqual(batches.map((b) => JSON.stringify(b)));
+    expect((await collect(store.readAll())).map((e) => e.data)).toEqual(batches);
   });
 });
 

@@ -8,7 +8,14 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, abortableDelay, expectationFailure, paged, subscription } from './common.js';
-import { prepareSchema, statementsOn, type SchemaRefusal } from './sqliteSchema.js';
+import {
+  insertsInPieces,
+  MAX_PIECES,
+  prepareSchema,
+  statementsOn,
+  type SchemaRefusal,
+} from './sqliteSchema.js';
+import { jsonPieces } from './jsonPieces.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
@@ -64,6 +71,7 @@ const storeOver = (
   checkpoints: Checkpoints | null,
 ): EventStore => {
   const statements = statementsOn(db);
+  const insertInPieces = insertsInPieces(db);
   let closed: Promise<void> | null = null;
 
   const revisionOf = (stream: string): number =>
@@ -121,18 +129,13 @@ const storeOver = (
         const id = event.id ?? randomUUID();
         const occurredAt = event.occurredAt ?? recordedAt;
         // The unique id decides whether the event is new: no lookup before each insert.
-        const data = JSON.stringify(event.data) ?? 'null';
-        const { changes, lastInsertRowid } = statements.insert.run(
-          stream,
-          revision + 1,
-          id,
-          event.type,
-          data,
-          occurredAt,
-          recordedAt,
-        );
+        const data = jsonPieces(event.data);
+        const pieces = data.length <= MAX_PIECES ? data : [data.join('')];
+        const { changes, lastInsertRowid } = (
+          pieces.length === 1 ? statements.insert : insertInPieces(pieces.length)
+        ).run(stream, revision + 1, id, event.type, ...pieces, occurredAt, recordedAt);
         if (changes === 0) continue;
-        bytes += data.length;
+        for (const piece of pieces) bytes += piece.length;
         revision += 1;
         if (event.tags !== undefined && event.tags.length >= MANY_TAGS)
           statements.tags.run(lastInsertRowid, JSON.stringify(event.tags));

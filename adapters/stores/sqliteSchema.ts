@@ -93,6 +93,31 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
 const COLUMNS =
   'position, stream, revision, id, type, data, occurred_at AS occurredAt, recorded_at AS recordedAt';
 
+/** Most pieces one insert takes (see jsonPieces.ts); an event cut in more is joined before binding. */
+export const MAX_PIECES = 64;
+
+/**
+ * The insert, with the event's data bound as `pieces` parameters that SQLite joins (`? || ? || …`),
+ * prepared once per number of pieces.
+ */
+export const insertsInPieces = (
+  db: BetterSqlite3.Database,
+): ((pieces: number) => BetterSqlite3.Statement) => {
+  const prepared = new Map<number, BetterSqlite3.Statement>();
+  return (pieces) => {
+    let statement = prepared.get(pieces);
+    if (statement === undefined) {
+      const data = Array.from({ length: pieces }, () => '?').join(' || ');
+      statement = db.prepare(
+        `INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at)
+         VALUES (?, ?, ?, ?, ${data}, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      );
+      prepared.set(pieces, statement);
+    }
+    return statement;
+  };
+};
+
 /** Prepared once per connection: preparing per call would dominate the cost of small appends and reads. */
 type StatementName =
   | 'begin'
