@@ -122,11 +122,12 @@ export type Destination = {
   /** One outcome per command, in order. Applying a command twice has the same effect as once. */
   readonly apply: (commands: readonly Command[]) => TaskEither<DestinationError, readonly CommandOutcome[]>;
   /**
-   * Called when a run has finished, and never awaited: the time between runs is the destination's to
-   * tidy up in (the SQLite destination checkpoints its write-ahead log there, rather than in the
-   * middle of the next run's apply). Optional; must not throw.
+   * Called when a run has finished, and not awaited by it: the time between runs is the destination's
+   * to tidy up in (the SQLite destination checkpoints its write-ahead log there, rather than in the
+   * middle of the next run's apply). Resolves when the tidying is done, for a caller that wants the
+   * destination quiet (a benchmark); never rejects. Optional.
    */
-  readonly tidy?: () => void;
+  readonly tidy?: () => Promise<void>;
   readonly close: () => Promise<void>;
 };
 

@@ -263,7 +263,7 @@ export const syncDestination = async (
     { type: 'RunFinished', data: { runId, position: s.position, counts: counts.totals, finishedAt: now() } },
   ]);
   if (E.isLeft(finished)) return E.left(finished.left);
-  destination.tidy?.();
+  void destination.tidy?.();
   return E.right({ destinationId, runId, mode, reason, considered: profileIds.length, ...counts });
 };
 

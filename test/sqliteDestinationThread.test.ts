@@ -172,7 +172,7 @@ describe('sqlite destination apply and lookup on threads', () => {
       await d.apply(many(300))();
       held.push(new Database(path));
       held.at(-1)?.prepare('SELECT count(*) FROM contacts').get();
-      if (tidy) d.tidy?.();
+      if (tidy) await d.tidy?.();
       await d.close();
     };
     try {
@@ -187,7 +187,7 @@ describe('sqlite destination apply and lookup on threads', () => {
 
   it('given a destination that never applied, when it tidies up, then no writer starts', async () => {
     const d = await open();
-    d.tidy?.();
+    await d.tidy?.();
     await d.close();
     expect(started.workers).toBe(1);
   });

@@ -53,7 +53,7 @@ type Work = {
   readonly lookup: (keys: readonly string[]) => Promise<Found>;
   readonly apply: (commands: readonly Command[]) => Promise<Applied>;
   /** The run has ended: see Destination.tidy. */
-  readonly tidy: () => void;
+  readonly tidy: () => Promise<void>;
   /** Waits for the work under way before letting go of it. */
   readonly close: () => Promise<void>;
 };
@@ -94,9 +94,13 @@ const onThreads = (path: string, names: TableNames): Work => {
     },
     // Queued behind the run's last apply on the writer's thread. Failing to checkpoint loses nothing
     // (SQLite checkpoints again later), and a closed thread has nothing left to checkpoint.
-    tidy: () => {
-      if (wrote) void writer.ask({ checkpoint: true }).catch(() => undefined);
-    },
+    tidy: () =>
+      wrote
+        ? writer.ask({ checkpoint: true }).then(
+            () => undefined,
+            () => undefined,
+          )
+        : Promise.resolve(),
     close: async () => {
       await Promise.all([reader.close(), writer.close()]);
     },
@@ -115,7 +119,7 @@ const inThread = (db: Database.Database, names: TableNames): Work => {
         resolve(E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(apply(toWire(commands)))),
       ),
     // An in-memory database has no write-ahead log.
-    tidy: () => undefined,
+    tidy: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 };

@@ -14,7 +14,10 @@ export const notingDestination = (real: Destination, notes: Notes): Destination 
   ...real,
   lookup: (keys) => () => (notes.lookup?.(keys), real.lookup(keys)()),
   apply: (commands) => () => (notes.apply?.(commands), real.apply(commands)()),
-  tidy: () => (notes.tidy?.(), real.tidy?.()),
+  tidy: async () => {
+    notes.tidy?.();
+    await real.tidy?.();
+  },
 });
 
 /** `real`, telling `note` each event it is asked to append, in order. */
