@@ -56,6 +56,20 @@ export async function* paged(
   }
 }
 
+/**
+ * readAll over an adapter's two position-cursor fetches: every event after `afterPosition`, or, with
+ * `leaveOut`, those of streams whose name does not start with it.
+ */
+export const readingAll =
+  (fetchAfter: FetchPage, fetchAfterLeavingOut: (prefix: string) => FetchPage) =>
+  (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut?: string): AsyncIterable<StoredEvent> =>
+    paged(
+      leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
+      Math.max(0, afterPosition),
+      batchSize,
+      (last) => last.position,
+    );
+
 /** How an adapter waits for events past `position`; it must resolve promptly once `signal` aborts. */
 export type WaitForMore = (position: number, signal: AbortSignal) => Promise<void>;
 

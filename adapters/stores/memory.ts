@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
-import { DEFAULT_BATCH_SIZE, expectationFailure, paged, subscription } from './common.js';
+import { DEFAULT_BATCH_SIZE, expectationFailure, paged, readingAll, subscription } from './common.js';
 
 const closedError: StoreError = { _tag: 'StoreUnavailable', message: 'the memory store is closed' };
 
@@ -142,13 +142,7 @@ export const openMemoryStore = (): EventStore => {
         DEFAULT_BATCH_SIZE,
         (last) => last.revision + 1,
       ),
-    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut) =>
-      paged(
-        leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
-        Math.max(0, afterPosition),
-        batchSize,
-        (last) => last.position,
-      ),
+    readAll: readingAll(fetchAfter, fetchAfterLeavingOut),
     subscribe: (afterPosition, signal) =>
       subscription(fetchAfter, Math.max(0, afterPosition), signal, waitForMore, () => open),
     streamRevision: (stream) => Promise.resolve(revisionOf(stream)),

@@ -7,7 +7,14 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
-import { DEFAULT_BATCH_SIZE, abortableDelay, expectationFailure, paged, subscription } from './common.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  abortableDelay,
+  expectationFailure,
+  paged,
+  readingAll,
+  subscription,
+} from './common.js';
 import {
   insertsInPieces,
   MAX_PIECES,
@@ -248,13 +255,7 @@ const storeOver = (
         DEFAULT_BATCH_SIZE,
         (last) => last.position,
       ),
-    readAll: (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut) =>
-      paged(
-        leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
-        Math.max(0, afterPosition),
-        batchSize,
-        (last) => last.position,
-      ),
+    readAll: readingAll(fetchAfter, fetchAfterLeavingOut),
     subscribe: (afterPosition, signal) =>
       subscription(
         fetchAfter,
