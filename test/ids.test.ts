@@ -36,6 +36,25 @@ describe('command ids', () => {
     );
   });
 
+  it('given ids of several destinations, positions and operations asked in any order, then each is the v5 of its own inputs', () => {
+    // The parts a run shares are kept from one call to the next: no id may see another's.
+    const namespace = '6f3a2c1e-9b7d-4e25-8a41-2d0c5e7f9b13';
+    const input = fc.tuple(
+      fc.constantFrom('crm', 'crm2', 'ü "dest"', ''),
+      fc.string({ unit: 'grapheme' }),
+      fc.oneof(fc.nat(), fc.bigInt({ min: 0n }), fc.constantFrom('7', '007')),
+      fc.constantFrom('create', 'update', 'delete'),
+    );
+    fc.assert(
+      fc.property(fc.array(input, { maxLength: 20 }), (asked) => {
+        for (const [destinationId, profileId, position, operation] of asked)
+          expect(commandId(destinationId, profileId, position, operation)).toBe(
+            v5(JSON.stringify([destinationId, profileId, String(position), operation]), namespace),
+          );
+      }),
+    );
+  });
+
   it('given a profile id longer than the hashing buffer, then the id is still v5, and shorter ones after it too', () => {
     const namespace = '6f3a2c1e-9b7d-4e25-8a41-2d0c5e7f9b13';
     const name = (profileId: string) => JSON.stringify(['crm', profileId, '7', 'create']);
