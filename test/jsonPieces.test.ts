@@ -57,8 +57,9 @@ describe('jsonPieces', () => {
     const batch = { runId: 'r', profileIds: decisions.map((d) => d.decision.profileId), decisions };
     const pieces = jsonPieces(batch);
     expect(pieces.join('')).toBe(JSON.stringify(batch));
-    // profileIds and decisions, each in 500 / SLICE slices, then what follows the last slice
-    expect(pieces.length).toBe(2 * (500 / SLICE) + 1);
+    // profileIds and decisions, each in 500 / SLICE slices with the text before each, then what
+    // follows the last slice
+    expect(pieces.length).toBe(2 * 2 * (500 / SLICE) + 1);
     const longestPiece = Math.max(...pieces.map((p) => p.length));
     expect(longestPiece).toBeLessThan(JSON.stringify(decisions.slice(500 - SLICE)).length + 100);
   });

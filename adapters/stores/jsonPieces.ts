@@ -42,9 +42,11 @@ export const jsonPieces = (value: unknown, slice: number = SLICE): string[] => {
     pending += '[';
     for (let start = 0; start < v.length; start += slice) {
       const part = JSON.stringify(v.slice(start, start + slice));
-      // Without its brackets: the slices are elements of one array.
-      pieces.push(`${pending}${start > 0 ? ',' : ''}${part.slice(1, -1)}`);
-      pending = '';
+      // The text between slices is a piece of its own: joined to a slice here, it would be copied
+      // with it into a new string (35 KiB a slice, 48 MB over a first sync of 100,000 profiles).
+      pieces.push(start > 0 ? ',' : pending);
+      // Without its brackets (a view of the text, not a copy): the slices are elements of one array.
+      pieces.push(part.slice(1, -1));
     }
     pending = ']';
   }

@@ -94,7 +94,7 @@ const COLUMNS =
   'position, stream, revision, id, type, data, occurred_at AS occurredAt, recorded_at AS recordedAt';
 
 /** Most pieces one insert takes (see jsonPieces.ts); an event cut in more is joined before binding. */
-export const MAX_PIECES = 64;
+export const MAX_PIECES = 128;
 
 /**
  * The insert, with the event's data bound as `pieces` parameters that SQLite joins (`? || ? || …`),
