@@ -65,7 +65,8 @@ export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[
   const mapping = d.groupMapping ?? {};
   const names: string[] = [];
   for (const g of profile.groups) if (Object.hasOwn(mapping, g)) names.push(mapping[g] as string);
-  return sorted(names);
+  // The list is ours already: one name or none needs no copy.
+  return names.length < 2 ? names : sorted(names);
 };
 
 type Change = Pick<Decision, 'fields' | 'groups'>;
@@ -140,24 +141,32 @@ const skip = (profileId: string, level: 'info' | 'error', message: string, key?:
   message,
 });
 
+const findIn = (observed: readonly ObservedRecord[], key: string): ObservedRecord | undefined => {
+  for (const r of observed) if (r.key === key) return r;
+  return undefined;
+};
+
+/** Whether any key has a rival claimant. Nearly every profile has none, and asking an empty record
+ *  about a key costs more than it seems: a property lookup makes V8 intern the key string, a fresh
+ *  one for every profile. */
+const hasRivals = (claims: Readonly<Record<string, string>>): boolean => {
+  for (const _ in claims) return true;
+  return false;
+};
+
+/** The rival claimant of `key`, if the claims name any (null: they name none). */
+const claimantIn = (rivals: Readonly<Record<string, string>> | null, key: string): string | undefined =>
+  rivals !== null && Object.hasOwn(rivals, key) ? rivals[key] : undefined;
+
 export const decide = (input: DecisionInput): Verdict => {
-  const { destination: d, mode, profileId, profile, ledger } = input;
-  const find = (key: string): ObservedRecord | undefined => input.observed.find((r) => r.key === key);
-  const claims = input.claims;
-  // Nearly every profile has no rival claimant. Asking an empty record about a key costs more than
-  // it seems: a property lookup makes V8 intern the key string, a fresh one for every profile.
-  let rivals = false;
-  for (const _ in claims) {
-    rivals = true;
-    break;
-  }
-  const claimant = (key: string): string | undefined =>
-    rivals && Object.hasOwn(claims, key) ? claims[key] : undefined;
+  const { destination: d, mode, profileId, profile, ledger, observed, claims } = input;
+  // Plain calls rather than closures over the input: decide runs once per profile of every batch.
+  const rivals = hasRivals(claims) ? claims : null;
 
   if (!inScope(d, profile)) {
     if (ledger === null) return nothing(profileId, 'never-written');
-    if (claimant(ledger.key) !== undefined) return nothing(profileId, 'claimed-by-other');
-    const record = find(ledger.key);
+    if (claimantIn(rivals, ledger.key) !== undefined) return nothing(profileId, 'claimed-by-other');
+    const record = findIn(observed, ledger.key);
     if (record === undefined) return nothing(profileId, 'record-gone');
     if (allows(mode, 'delete')) return { profileId, operation: 'delete', key: ledger.key, ...NO_CHANGE };
     const managed = managedGroupNames(d);
@@ -177,15 +186,17 @@ export const decide = (input: DecisionInput): Verdict => {
   const fields = desiredFields(d, profile);
   const key = desiredKey(d, fields);
   if (key === undefined) return skip(profileId, 'error', MESSAGES.noKey(d.keyField));
-  const other = claimant(key);
+  const other = claimantIn(rivals, key);
   if (other !== undefined && compareStrings(other, profileId) < 0) {
     return skip(profileId, 'error', MESSAGES.claimed(key, other), key);
   }
   const groups = desiredGroups(d, profile);
   const previousKey = ledger !== null && ledger.key !== key ? ledger.key : undefined;
   const record =
-    find(key) ??
-    (previousKey !== undefined && claimant(previousKey) === undefined ? find(previousKey) : undefined);
+    findIn(observed, key) ??
+    (previousKey !== undefined && claimantIn(rivals, previousKey) === undefined
+      ? findIn(observed, previousKey)
+      : undefined);
 
   if (record !== undefined) {
     const change = diffRecord(d, fields, groups, record, ledger);
