@@ -25,16 +25,22 @@ const viewOf = (length: number): Buffer => {
   return view;
 };
 
-/** The UUID's variant nibble (10xx) for each hex digit of the hash at its place. */
-const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(
-  [...'0123456789abcdef'].map((c) => [c, ((parseInt(c, 16) & 0x3) | 0x8).toString(16)]),
-);
+/** The hash's hex digits, and the UUID they are laid out in (version 5 and its dashes in place). */
+const hex = Buffer.alloc(40);
+const uuid = Buffer.from('00000000-0000-5000-8000-000000000000', 'latin1');
+
+/** The variant digit (10xx) for each hex digit of the hash at its place, by character code. */
+const VARIANT = new Uint8Array(128);
+for (const c of '0123456789abcdef')
+  VARIANT[c.charCodeAt(0)] = ((parseInt(c, 16) & 0x3) | 0x8).toString(16).charCodeAt(0);
 
 /**
  * RFC 9562 §5.5: SHA-1 of namespace and name, with the version and variant bits set. Written here
  * over node's one-shot hash because the uuid package's v5() spends twice as long creating a hash
  * object and formatting bytes; the tests check every id against that v5() (uuid stays a development
- * dependency for that). The hash is asked for in hex: as a Buffer it costs four times as much.
+ * dependency for that). The hash is asked for in hex (as a Buffer it costs four times as much) and
+ * its digits are moved into place in a buffer: slicing and joining them made eight strings per id,
+ * 360 bytes of a first sync's allocation per profile.
  */
 const v5 = (name: string): string => {
   // At most three bytes per UTF-16 unit.
@@ -45,8 +51,16 @@ const v5 = (name: string): string => {
     views.clear();
   }
   const used = NAMESPACE_BYTES.length + scratch.write(name, NAMESPACE_BYTES.length, 'utf8');
-  const h = hash('sha1', viewOf(used), 'hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[h.charAt(16)]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  hex.write(hash('sha1', viewOf(used), 'hex'), 0, 40, 'latin1');
+  // xxxxxxxx-xxxx-5xxx-Vxxx-xxxxxxxxxxxx from the first 32 digits (digit 12 is the version's).
+  // Byte by byte: Buffer#copy makes a view of its source for each call.
+  for (let i = 0; i < 8; i++) uuid[i] = hex[i] as number;
+  for (let i = 8; i < 12; i++) uuid[i + 1] = hex[i] as number;
+  for (let i = 13; i < 16; i++) uuid[i + 2] = hex[i] as number;
+  uuid[19] = VARIANT[hex[16] as number] as number;
+  for (let i = 17; i < 20; i++) uuid[i + 3] = hex[i] as number;
+  for (let i = 20; i < 32; i++) uuid[i + 4] = hex[i] as number;
+  return uuid.toString('latin1', 0, 36);
 };
 
 /** A string JSON writes as itself between quotes: printable ASCII without `"` and `\`. */
