@@ -57,11 +57,15 @@ export const bareWrite = (dbPath: string, columns: readonly string[], rows: read
   const db = new Database(dbPath);
   db.pragma('journal_mode = WAL');
   const cols = columns.map((c) => `"${c}"`).join(', ');
+  // The tables exactly as the SQLite destination creates them (sqliteTables.ts): a TEXT key, and
+  // the groups table WITHOUT ROWID. Until 29 November the groups table here had a rowid and an index
+  // besides, which made this loop 5-10% slower than the writes it stands beside.
   db.exec(
-    `CREATE TABLE customers (${columns.map((c, i) => `"${c}"${i === 0 ? ' PRIMARY KEY' : ''}`).join(', ')})`,
+    `CREATE TABLE customers (${columns.map((c, i) => `"${c}"${i === 0 ? ' TEXT PRIMARY KEY NOT NULL' : ''}`).join(', ')})`,
   );
   db.exec(
-    'CREATE TABLE customers_groups (record_key NOT NULL, group_name NOT NULL, PRIMARY KEY (record_key, group_name))',
+    'CREATE TABLE customers_groups (record_key TEXT NOT NULL, group_name TEXT NOT NULL, ' +
+      'PRIMARY KEY (record_key, group_name)) WITHOUT ROWID',
   );
   const insert = db.prepare(`INSERT INTO customers (${cols}) VALUES (${columns.map(() => '?').join(', ')})`);
   const group = db.prepare('INSERT INTO customers_groups (record_key, group_name) VALUES (?, ?)');
