@@ -145,7 +145,15 @@ const main = async (): Promise<void> => {
         process.stderr.write(`bench: first sync of ${id}: ${run.ms.toFixed(0)} ms\n`);
         const written = bareRows(state, config);
         const bareFile = join(ws.dir, `bare-${id}.db`);
-        bareMs.push((await timed(() => bareWrite(bareFile, Object.keys(config.mapping), written))).ms);
+        // The destination's tables, as warehouse() names them.
+        const table = String(config.options?.table);
+        const names = {
+          table,
+          groupsTable: `${table}_groups`,
+          keyField: config.keyField,
+          fields: Object.keys(config.mapping),
+        };
+        bareMs.push((await timed(() => bareWrite(bareFile, names, written))).ms);
       }
       return { id, destination, summary, ms: run.ms };
     };
