@@ -1,0 +1,65 @@
+// `npm run bench` at its smallest scale: it runs end to end and prints every measure with its
+// target, each median beside the trials it was taken from, and a replay that matches the run.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
+
+type Run = { readonly code: number; readonly stdout: string };
+
+const bench = (): Promise<Run> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', BENCH, '--scale', '10k'],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 20 },
+      (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout }),
+    );
+  });
+
+/** The cells of the table row whose first cell starts with `label`. */
+const row = (stdout: string, label: string): string[] => {
+  const line = stdout.split('\n').find((l) => l.startsWith(`│ ${label}`));
+  if (line === undefined) throw new Error(`no row ${label} in:\n${stdout}`);
+  return line
+    .split('│')
+    .slice(1, -1)
+    .map((c) => c.trim());
+};
+
+const trials = (cell: string): number[] => {
+  const m = /^(\d+) ms \(([\d /]+)\)$/.exec(cell);
+  if (m === null) throw new Error(`no trials in "${cell}"`);
+  return (m[2] as string).split(' / ').map(Number);
+};
+
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+describe('npm run bench --scale 10k', () => {
+  it('given a population of 10,000, when the bench runs, then it prints every measure, each median with its trials', async () => {
+    const { code, stdout } = await bench();
+    expect(code).toBe(0);
+    for (const label of ['(a) ingest', '(b) cold catch-up', '(e) peak memory', '(f) log', '(g) replay'])
+      expect(row(stdout, label).length).toBe(6);
+
+    const c = row(stdout, '(c) first sync');
+    expect(c[0]).toContain('10000 created');
+    const synced = trials(c[1] as string);
+    const bare = trials(c[2] as string);
+    expect(synced).toHaveLength(3);
+    expect(bare).toHaveLength(3);
+    // The printed medians and the ratio are those of the trials printed beside them.
+    expect(Number.parseInt(c[1] as string, 10)).toBe(median(synced));
+    expect(Number.parseInt(c[2] as string, 10)).toBe(median(bare));
+    expect(Number.parseFloat(c[3] as string)).toBeCloseTo(median(synced) / median(bare), 1);
+    expect(c[4]).toBe('≤ 3×');
+
+    const d = row(stdout, '(d) sync after 1% changed');
+    expect(trials(d[1] as string)).toHaveLength(3);
+    expect(d[4]).toBe('≤ 5%');
+
+    expect(row(stdout, '(g) replay')[0]).toContain('all matched');
+  });
+});
