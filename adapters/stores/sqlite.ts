@@ -14,6 +14,7 @@ import {
   paged,
   readingAll,
   subscription,
+  type Rows,
 } from './common.js';
 import {
   insertsInPieces,
@@ -53,6 +54,9 @@ const CHUNK = 10_000;
 const MANY_TAGS = 16;
 
 const toStored = (row: EventRow): StoredEvent => ({ ...row, data: JSON.parse(row.data) as unknown });
+
+/** A row's data is parsed when its event is handed on, not when its page is read (see PAGE_BYTES). */
+const ROWS: Rows<EventRow> = { event: toStored, bytes: (row) => row.data.length };
 
 /*
  * Failures of the environment (lock held too long, disk full or read-only, file damaged) are part
@@ -189,14 +193,14 @@ const storeOver = (
    * always commits after every transaction holding lower ones. A page that sees position p
    * therefore sees every position below p; an event cannot later appear behind a reader's cursor.
    */
-  const fetchAfter = (position: number, limit: number): readonly StoredEvent[] =>
-    (statements.readAll.all(position, limit) as EventRow[]).map(toStored);
+  const fetchAfter = (position: number, limit: number): readonly EventRow[] =>
+    statements.readAll.all(position, limit) as EventRow[];
 
   /** Like fetchAfter, without the rows of streams starting with `prefix` (never decoded). */
   const fetchAfterLeavingOut =
     (prefix: string) =>
-    (position: number, limit: number): readonly StoredEvent[] =>
-      (statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[]).map(toStored);
+    (position: number, limit: number): readonly EventRow[] =>
+      statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[];
 
   /*
    * One transaction held across awaits while the batches arrive: other processes wait on the write
@@ -243,19 +247,21 @@ const storeOver = (
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
-        (from, limit) => (statements.readStream.all(stream, from, limit) as EventRow[]).map(toStored),
+        (from, limit) => statements.readStream.all(stream, from, limit) as EventRow[],
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
         (last) => last.revision + 1,
+        ROWS,
       ),
     readTagged: (tag) =>
       paged(
-        (after, limit) => (statements.readTagged.all(tag, after, limit) as EventRow[]).map(toStored),
+        (after, limit) => statements.readTagged.all(tag, after, limit) as EventRow[],
         0,
         DEFAULT_BATCH_SIZE,
         (last) => last.position,
+        ROWS,
       ),
-    readAll: readingAll(fetchAfter, fetchAfterLeavingOut),
+    readAll: readingAll(fetchAfter, fetchAfterLeavingOut, ROWS),
     subscribe: (afterPosition, signal) =>
       subscription(
         fetchAfter,
@@ -264,6 +270,7 @@ const storeOver = (
         // Polling, because appends from other processes send no notification.
         (_position, aborted) => abortableDelay(pollIntervalMs, aborted),
         () => db.open,
+        ROWS,
       ),
     streamRevision: (stream) => Promise.resolve().then(() => revisionOf(stream)),
     head: () => Promise.resolve().then(() => statements.head.get() as number),
