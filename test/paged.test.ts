@@ -36,6 +36,7 @@ const table = (sizes: readonly number[]) => {
       return event(r);
     },
     bytes: (r) => r.size,
+    position: (r) => r.position,
   };
   return { rows, pages, turned, fetch, asEvents };
 };

@@ -20,10 +20,12 @@ export type FetchPage<R = StoredEvent> = (
 export type Rows<R> = {
   readonly event: (row: R) => StoredEvent;
   readonly bytes: (row: R) => number;
+  /** the position of the event a row holds: readAll and subscribe go on from there */
+  readonly position: (row: R) => number;
 };
 
 /** Rows that are events already (the memory store's): nothing to turn, nothing to count. */
-const EVENTS: Rows<StoredEvent> = { event: (e) => e, bytes: () => 0 };
+const EVENTS: Rows<StoredEvent> = { event: (e) => e, bytes: () => 0, position: (e) => e.position };
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
@@ -101,17 +103,17 @@ export async function* paged<R = StoredEvent>(
  * `leaveOut`, those of streams whose name does not start with it.
  */
 export const readingAll =
-  <R extends { readonly position: number } = StoredEvent>(
+  <R = StoredEvent>(
     fetchAfter: FetchPage<R>,
     fetchAfterLeavingOut: (prefix: string) => FetchPage<R>,
-    rows?: Rows<R>,
+    rows: Rows<R> = EVENTS as unknown as Rows<R>,
   ) =>
   (afterPosition = 0, batchSize = DEFAULT_BATCH_SIZE, leaveOut?: string): AsyncIterable<StoredEvent> =>
     paged(
       leaveOut === undefined ? fetchAfter : fetchAfterLeavingOut(leaveOut),
       Math.max(0, afterPosition),
       batchSize,
-      (last) => last.position,
+      rows.position,
       rows,
     );
 
@@ -122,24 +124,18 @@ export type WaitForMore = (position: number, signal: AbortSignal) => Promise<voi
  * Catches up from `afterPosition`, then waits for more until `signal` aborts or the store closes,
  * and then simply returns, so `for await` loops end without an exception.
  */
-export async function* subscription<R extends { readonly position: number } = StoredEvent>(
+export async function* subscription<R = StoredEvent>(
   fetchAfter: FetchPage<R>,
   afterPosition: number,
   signal: AbortSignal,
   waitForMore: WaitForMore,
   isOpen: () => boolean,
-  rows?: Rows<R>,
+  rows: Rows<R> = EVENTS as unknown as Rows<R>,
 ): AsyncGenerator<StoredEvent, void, undefined> {
   let position = afterPosition;
   while (!signal.aborted && isOpen()) {
     // Up to the end as it is now, in pages as readAll takes them; then wait for more.
-    for await (const event of paged(
-      fetchAfter,
-      position,
-      DEFAULT_BATCH_SIZE,
-      (last) => last.position,
-      rows,
-    )) {
+    for await (const event of paged(fetchAfter, position, DEFAULT_BATCH_SIZE, rows.position, rows)) {
       // The consumer may abort while handling an event; it must not be handed another one.
       if (signal.aborted) return;
       position = event.position;

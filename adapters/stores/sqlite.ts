@@ -19,6 +19,7 @@ import {
 import {
   insertsInPieces,
   MAX_PIECES,
+  type EventRow,
   prepareSchema,
   statementsOn,
   type SchemaRefusal,
@@ -39,8 +40,6 @@ export type SqliteStoreOptions = {
 
 export type SqliteOpenError = SchemaRefusal;
 
-type EventRow = Omit<StoredEvent, 'data'> & { readonly data: string };
-
 /**
  * Ids or streams per lookup query. They travel as one JSON parameter (json_each), so SQLite's limit
  * on bound variables never applies; the chunk only bounds the size of each query's text.
@@ -53,10 +52,28 @@ const CHUNK = 10_000;
  */
 const MANY_TAGS = 16;
 
-const toStored = (row: EventRow): StoredEvent => ({ ...row, data: JSON.parse(row.data) as unknown });
+const toStored = ([
+  position,
+  stream,
+  revision,
+  id,
+  type,
+  data,
+  occurredAt,
+  recordedAt,
+]: EventRow): StoredEvent => ({
+  position,
+  stream,
+  revision,
+  id,
+  type,
+  data: JSON.parse(data) as unknown,
+  occurredAt,
+  recordedAt,
+});
 
 /** A row's data is parsed when its event is handed on, not when its page is read (see PAGE_BYTES). */
-const ROWS: Rows<EventRow> = { event: toStored, bytes: (row) => row.data.length };
+const ROWS: Rows<EventRow> = { event: toStored, bytes: (row) => row[5].length, position: (row) => row[0] };
 
 /*
  * Failures of the environment (lock held too long, disk full or read-only, file damaged) are part
@@ -250,7 +267,7 @@ const storeOver = (
         (from, limit) => statements.readStream.all(stream, from, limit) as EventRow[],
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
-        (last) => last.revision + 1,
+        (last) => last[2] + 1,
         ROWS,
       ),
     readTagged: (tag) =>
@@ -258,7 +275,7 @@ const storeOver = (
         (after, limit) => statements.readTagged.all(tag, after, limit) as EventRow[],
         0,
         DEFAULT_BATCH_SIZE,
-        (last) => last.position,
+        ROWS.position,
         ROWS,
       ),
     readAll: readingAll(fetchAfter, fetchAfterLeavingOut, ROWS),
