@@ -99,3 +99,21 @@ describe('the heap growth step', () => {
       expect(E.isLeft(limitHeapGrowth({ SYNCLINE_HEAP_GROWTH_PERCENT: bad }))).toBe(true);
   });
 });
+
+describe('what the program loads at start', () => {
+  it('given the program loaded to run any command, then rxjs is not among its modules: only `sync --follow` loads it', async () => {
+    // rxjs took 100–130 ms to load, and every command paid it before a lazy import moved it.
+    const script = [
+      "import { createRequire } from 'node:module';",
+      `await import(${JSON.stringify(join(REPO_ROOT, 'dist/adapters/cli/program.js'))});`,
+      'const loaded = Object.keys(createRequire(import.meta.url).cache);',
+      "console.log(JSON.stringify({ rxjs: loaded.filter((k) => k.includes('/node_modules/rxjs/')).length, commander: loaded.some((k) => k.includes('/node_modules/commander/')) }));",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    // commander shows that loaded modules are seen at all.
+    expect(JSON.parse(stdout)).toEqual({ rxjs: 0, commander: true });
+  });
+});

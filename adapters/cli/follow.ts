@@ -6,7 +6,6 @@ import type { Destination as DestinationConfig } from '../../domain/destination.
 import { defaultSyncOptions, type SyncError } from '../../engine/run.js';
 import type { Destination } from '../../engine/ports.js';
 import type { RunSummary } from '../../engine/summary.js';
-import { followSync } from '../rxjs/live.js';
 import type { CliContext } from './command.js';
 import type { CliError } from './errors.js';
 import { printLines } from './output.js';
@@ -34,8 +33,11 @@ export const follow = (
           destination,
         }),
       );
-      return () =>
-        new Promise((resolve) => {
+      return async () => {
+        // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
+        // it: only a follower does.
+        const { followSync } = await import('../rxjs/live.js');
+        return new Promise((resolve) => {
           const done = (outcome: Awaited<ReturnType<TE.TaskEither<CliError, void>>>) => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
@@ -61,5 +63,6 @@ export const follow = (
             error: (e: unknown) => done({ _tag: 'Left', left: { _tag: 'Unexpected', message: String(e) } }),
           });
         });
+      };
     }),
   );
