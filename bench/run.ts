@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { openSqliteStore } from '../adapters/stores/sqlite.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import { resolveDestination } from '../adapters/destinations/registry.js';
+import { tableNamesOf } from '../adapters/destinations/sqliteTables.js';
 import { changes } from '../adapters/demo/people.js';
 import { applyConfig } from '../engine/configure.js';
 import { ingest } from '../engine/ingest.js';
@@ -145,14 +146,8 @@ const main = async (): Promise<void> => {
         process.stderr.write(`bench: first sync of ${id}: ${run.ms.toFixed(0)} ms\n`);
         const written = bareRows(state, config);
         const bareFile = join(ws.dir, `bare-${id}.db`);
-        // The destination's tables, as warehouse() names them.
-        const table = String(config.options?.table);
-        const names = {
-          table,
-          groupsTable: `${table}_groups`,
-          keyField: config.keyField,
-          fields: Object.keys(config.mapping),
-        };
+        // The destination's tables, named as the destination names them from warehouse()'s options.
+        const names = tableNamesOf(config, String(config.options?.table));
         bareMs.push((await timed(() => bareWrite(bareFile, names, written))).ms);
       }
       return { id, destination, summary, ms: run.ms };

@@ -24,7 +24,7 @@ import type { ApplierData, ApplyRequest, ApplyResponse } from './sqliteApplier.j
 import { applierOn, connect } from './sqliteApply.js';
 import { lookupOn } from './sqliteLookup.js';
 import type { LookupRequest, LookupResponse, ReaderData } from './sqliteReader.js';
-import type { TableNames } from './sqliteTables.js';
+import { tableNamesOf, type TableNames } from './sqliteTables.js';
 import { outcomesOf, toWire, type WireFailure } from './sqliteWire.js';
 
 export const sqliteDescription: DestinationTypeDescription = {
@@ -160,12 +160,7 @@ export const sqliteDestinationType: DestinationType = {
         E.bind('groupsTable', ({ options }) => optionalString(config, options, 'groupsTable')),
         E.flatMap(({ path, table, groupsTable }) =>
           E.map((db: Database.Database) =>
-            sqliteDestination(db, path, {
-              table,
-              groupsTable: groupsTable ?? `${table}_groups`,
-              keyField: config.keyField,
-              fields: Object.keys(config.mapping),
-            }),
+            sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
           )(openDatabase(config, path)),
         ),
       ),

@@ -15,6 +15,7 @@
 // column reads back "100"); syncline leaves such columns as they are, so declare them untyped.
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
+import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { Value } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
 
@@ -58,6 +59,14 @@ export type TableNames = {
   /** the destination fields of the mapping: one column each */
   readonly fields: readonly string[];
 };
+
+/** The tables a destination writes, from its `table` and `groupsTable` options (by default `<table>_groups`). */
+export const tableNamesOf = (config: DestinationConfig, table: string, groupsTable?: string): TableNames => ({
+  table,
+  groupsTable: groupsTable ?? `${table}_groups`,
+  keyField: config.keyField,
+  fields: Object.keys(config.mapping),
+});
 
 const misconfigured = (message: string): DestinationError => ({ _tag: 'DestinationMisconfigured', message });
 
