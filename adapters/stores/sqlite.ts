@@ -267,7 +267,7 @@ const storeOver = (
         (from, limit) => statements.readStream.all(stream, from, limit) as EventRow[],
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
-        (last) => last[2] + 1,
+        ([, , revision]) => revision + 1,
         ROWS,
       ),
     readTagged: (tag) =>
