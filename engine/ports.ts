@@ -63,6 +63,31 @@ export type AppendResult = {
   readonly revisions: Readonly<Record<string, number>>;
 };
 
+/** A snapshot as a store keeps it: what it was folded up to, and its parts (JSON texts, in order). */
+export type StoredSnapshot = {
+  /** the format of its parts (see engine/snapshot.ts); a reader skips every format but its own */
+  readonly format: number;
+  /** the position of the last event folded into it, and that event's id */
+  readonly position: number;
+  readonly eventId: string;
+  readonly takenAt: string;
+  /** Read a page at a time, so that a snapshot of a million profiles is never held whole. */
+  readonly parts: () => AsyncIterable<string>;
+};
+
+export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly parts: Iterable<string> };
+
+/**
+ * Where a store keeps snapshots of the projections, beside the events they were folded from, so a
+ * backup or a copy of the store carries its snapshots and a store rolled back drops them with it.
+ */
+export type Snapshots = {
+  /** The newest snapshot of `format`, or null. */
+  readonly latest: (format: number) => Promise<StoredSnapshot | null>;
+  /** Stores the snapshot in one transaction, in place of every older one of its format. */
+  readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, void>;
+};
+
 export type EventStore = {
   /**
    * Appends to one or more streams atomically: every expected revision holds, or nothing is written.
@@ -108,6 +133,7 @@ export type EventStore = {
     expected: number | null,
     value: number,
   ) => TaskEither<StoreError, void>;
+  readonly snapshots: Snapshots;
   readonly close: () => Promise<void>;
 };
 

@@ -65,9 +65,32 @@ describe('SQLite event store', () => {
     open(path);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     expect(raw.pragma('page_size', { simple: true })).toBe(16384);
     raw.close();
+  });
+
+  it('given a store of schema version 1 (before snapshots), when opened, then it gains the snapshot tables at version 2 and its events are as they were', async () => {
+    const path = freshPath();
+    const first = open(path);
+    await success(
+      first.append([{ stream: 'profile-p1', expected: 'no-stream', events: [{ type: 'Seeded', data: 1 }] }]),
+    );
+    await first.close();
+    // What a version-1 store is: the same file without the tables version 2 added.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE snapshot_parts; DROP TABLE snapshots');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const reopened = open(path);
+    expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toEqual([[1, 1]]);
+    expect(await reopened.snapshots.latest(1)).toBeNull();
+    await success(reopened.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["end"]'] }));
+    expect((await reopened.snapshots.latest(1))?.position).toBe(1);
+    await reopened.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(2);
+    after.close();
   });
 
   it('given a store with events and a checkpoint, when it is closed and reopened, then everything is still there and positions continue', async () => {
@@ -225,7 +248,7 @@ console.log(r._tag, checkpoints);
     raw.pragma('user_version = 99');
     raw.close();
     expect(messageOf(openSqliteStore(path))).toMatch(
-      /^StoreUnavailable: .*schema version 99.*up to 1.*newer syncline/,
+      /^StoreUnavailable: .*schema version 99.*up to 2.*newer syncline/,
     );
     const after = new Database(path, { readonly: true });
     expect(after.pragma('journal_mode', { simple: true })).toBe('delete');

@@ -2,7 +2,14 @@
 // the process. It follows the same contract as the SQLite store, down to JSON-only event data.
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
+import type {
+  AppendResult,
+  EventStore,
+  StoreError,
+  StoredEvent,
+  StoredSnapshot,
+  StreamWrite,
+} from '../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, expectationFailure, paged, readingAll, subscription } from './common.js';
 
 const closedError: StoreError = { _tag: 'StoreUnavailable', message: 'the memory store is closed' };
@@ -18,6 +25,8 @@ export const openMemoryStore = (): EventStore => {
   const streams = new Map<string, StoredEvent[]>();
   const ids = new Set<string>();
   const checkpoints = new Map<string, number>();
+  /** format → the newest snapshot of it, its parts copied so the caller's strings are not kept live */
+  const snapshots = new Map<number, Omit<StoredSnapshot, 'parts'> & { readonly parts: readonly string[] }>();
   const tagged = new Map<string, StoredEvent[]>();
   /** tags of planned events until they are committed (StoredEvent does not carry them) */
   const pendingTags = new Map<StoredEvent, readonly string[]>();
@@ -157,6 +166,31 @@ export const openMemoryStore = (): EventStore => {
       }
       checkpoints.set(name, value);
       return Promise.resolve(E.right(undefined));
+    },
+    snapshots: {
+      latest: (format) => {
+        const found = snapshots.get(format);
+        if (!open || found === undefined) return Promise.resolve(null);
+        return Promise.resolve({
+          ...found,
+          // Handed on after a turn of the event loop, as a store reading a file would.
+          parts: async function* () {
+            await Promise.resolve();
+            yield* found.parts;
+          },
+        });
+      },
+      keep:
+        ({ parts, ...snapshot }) =>
+        () => {
+          if (!open) return Promise.resolve(E.left(closedError));
+          snapshots.set(snapshot.format, {
+            ...snapshot,
+            takenAt: new Date().toISOString(),
+            parts: [...parts],
+          });
+          return Promise.resolve(E.right(undefined));
+        },
     },
     close: () => {
       open = false;

@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { switchToWal } from '../walMode.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type SchemaRefusal = { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
@@ -38,6 +38,27 @@ const SCHEMA_V1 = `
     name  TEXT    PRIMARY KEY,
     value INTEGER NOT NULL
   ) WITHOUT ROWID;
+`;
+
+/*
+ * Version 2: snapshots of the projections (see engine/snapshot.ts). A snapshot is cut in parts of
+ * about a megabyte, so that one of a million profiles is written and read without being held whole.
+ * The parts keep a rowid: rows that large make a WITHOUT ROWID table slow.
+ */
+const SCHEMA_V2 = `
+  CREATE TABLE snapshots (
+    id       INTEGER PRIMARY KEY,
+    format   INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    event_id TEXT    NOT NULL,
+    taken_at TEXT    NOT NULL
+  );
+  CREATE TABLE snapshot_parts (
+    snapshot INTEGER NOT NULL REFERENCES snapshots (id),
+    seq      INTEGER NOT NULL,
+    body     TEXT    NOT NULL,
+    UNIQUE (snapshot, seq)
+  );
 `;
 
 const tooNew = (path: string, version: number): SchemaRefusal => ({
@@ -75,16 +96,15 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
    * commit durable on power loss too, for audit trails that must not lose a single decision.
    */
   db.pragma(`synchronous = ${process.env.SYNCLINE_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
-  // Only a new file needs the write lock, to create the schema exactly once.
+  // Only a new or older file needs the write lock, to create or extend the schema exactly once.
   if (found === SCHEMA_VERSION) return E.right(undefined);
   return db
     .transaction((): E.Either<SchemaRefusal, void> => {
       const version = versionOf(db);
       if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
-      if (version === 0) {
-        db.exec(SCHEMA_V1);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      }
+      if (version === 0) db.exec(SCHEMA_V1);
+      if (version < 2) db.exec(SCHEMA_V2);
+      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return E.right(undefined);
     })
     .immediate();

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent } from '../../engine/ports.js';
 import { appended, collect, failure, success } from './eventStoreHelpers.js';
 import { readingSpecs } from './eventStoreReading.js';
+import { snapshotSpecs } from './eventStoreSnapshots.js';
 
 /**
  * Registers the suite. `open` must return a fresh, empty store on every call (it is called before
@@ -392,6 +393,7 @@ export const eventStoreContract = (
     });
 
     readingSpecs(current);
+    snapshotSpecs(current);
 
     describe('checkpoints', () => {
       it('given no checkpoint, when it is set from null, then the value reads back; a later compare-and-set from that value succeeds', async () => {
