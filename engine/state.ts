@@ -25,6 +25,12 @@ export type EngineState = {
   /** (position, profile) of every change to a profile's desired state, in position order */
   readonly touchPositions: number[];
   readonly touchProfiles: string[];
+  /**
+   * How much folding the state holds: one per event, plus one per decision or outcome a recorded
+   * batch carries (a batch of 500 costs 500 times an input event). A new snapshot pays for itself
+   * once enough has been folded since the last one (see engine/resume.ts).
+   */
+  folded: number;
 };
 
 export const initialState = (): EngineState => ({
@@ -33,6 +39,7 @@ export const initialState = (): EngineState => ({
   destinations: new Map(),
   touchPositions: [],
   touchProfiles: [],
+  folded: 0,
 });
 
 const view = (s: EngineState, destinationId: string): DestinationView => {
@@ -55,11 +62,13 @@ const touch = (s: EngineState, position: number, profileId: string): void => {
  */
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.position = e.position;
+  s.folded++;
   if (e.stream.startsWith(SYNC_PREFIX)) {
-    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, {
-      type: e.type,
-      data: e.data,
-    } as SyncEvent);
+    const event = { type: e.type, data: e.data } as SyncEvent;
+    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event);
+    if (event.type === 'BatchDecided') s.folded += event.data.decisions.length;
+    else if (event.type === 'BatchApplied')
+      s.folded += (event.data.ok?.commandIds.length ?? 0) + event.data.results.length;
     return s;
   }
   const event = { type: e.type, data: e.data } as InputEvent;

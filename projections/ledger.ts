@@ -38,7 +38,8 @@ export type RunInfo = {
 export type Ledger = {
   /** profile → the fields (names; values are null) and groups syncline last wrote, and the key */
   readonly entries: Map<string, LedgerEntry>;
-  /** record key → the profile that last wrote it: one owner per record */
+  /** record key → the profile that last wrote it: one owner per record. Exactly the entries' keys
+   *  read backwards (settle keeps them so), which lets a snapshot leave them out. */
   readonly owners: Map<string, string>;
   readonly pending: Map<string, PendingCommand>;
   /** profile → ids of its pending commands, so a batch finds its own without scanning them all */
@@ -118,6 +119,19 @@ const compactEntry = (
   profileId,
   key,
   fields: interned(fieldSets, Object.keys(fields)),
+  groups: interned(groupSets, groups),
+});
+
+/** An entry as a snapshot gives it back: its field names, shared like every entry's. */
+export const restoredEntry = (
+  profileId: string,
+  key: string,
+  fieldNames: readonly string[],
+  groups: readonly string[],
+): LedgerEntry => ({
+  profileId,
+  key,
+  fields: interned(fieldSets, fieldNames),
   groups: interned(groupSets, groups),
 });
 

@@ -1,0 +1,324 @@
+// Snapshots of the engine's state: restoring one and folding on gives exactly the state a fold from
+// the first event gives, at every position of a history with failures, retries, crashes and removals.
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Destination } from '../domain/destination.js';
+import { applyConfig } from '../engine/configure.js';
+import type { Destination as DestinationPort, StoredEvent } from '../engine/ports.js';
+import { requestRetry } from '../engine/retry.js';
+import { keepSnapshot, resume, snapshotDue } from '../engine/resume.js';
+import { restoreState, SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
+import { applyStored, initialState, type EngineState } from '../engine/state.js';
+import { collect, success } from './contract/eventStoreHelpers.js';
+import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
+import { syncDestination } from '../engine/run.js';
+import {
+  changed,
+  created,
+  deleted,
+  destination,
+  groupCreated,
+  groupDeleted,
+  inGroup,
+  joined,
+  left,
+} from './support/given.js';
+
+const foldOf = (events: readonly StoredEvent[]): EngineState => {
+  const s = initialState();
+  for (const e of events) applyStored(s, e);
+  return s;
+};
+
+async function* fromList(parts: readonly string[]): AsyncIterable<string> {
+  await Promise.resolve();
+  yield* parts;
+}
+
+const restored = async (parts: readonly string[]): Promise<EngineState> => {
+  const r = await restoreState(fromList(parts));
+  if (E.isLeft(r)) throw new Error(`the snapshot was refused: ${r.left}`);
+  return r.right;
+};
+
+const crm = destination({ mode: 'sync', collection: inGroup('vip') });
+const mailer: Destination = { ...destination({ mode: 'additive' }), destinationId: 'mailer' };
+
+/**
+ * A history that leaves every part of the state filled at some position: two destinations (one
+ * later removed), a key claimed by two profiles, a terminal failure, a retry requested, a run cut
+ * short by an apply that failed as a whole (its commands left pending), a reconfiguration and a
+ * group deleted with members.
+ */
+const history = async (): Promise<EngineWorld> => {
+  const w = await givenEngine(crm);
+  await applyConfig(w.store, w.state, [crm, mailer], false);
+  await w.happen(
+    groupCreated('vip'),
+    groupCreated('newsletter'),
+    created('p1', { email: 'a@x.io', firstName: 'Ana', lifetimeValue: 10 }),
+    created('p2', { email: 'b@x.io', firstName: 'Bo' }),
+    created('p3', { email: 'b@x.io' }),
+    joined('p1', 'vip'),
+    joined('p2', 'vip'),
+    joined('p3', 'vip'),
+    joined('p2', 'newsletter'),
+  );
+  await w.synced();
+  w.destination.failNextApplies('a@x.io', 1, { retryable: false, message: 'rejected' });
+  await w.happen(
+    changed('p1', { lifetimeValue: 20 }),
+    left('p2', 'newsletter'),
+    changed('p2', { email: 'c@x.io' }),
+    deleted('p3'),
+  );
+  await w.sync();
+  await requestRetry(w.store, w.state, 'crm', undefined);
+  await w.happen(
+    created('p4', { email: 'd@x.io' }),
+    joined('p4', 'vip'),
+    changed('p1', { firstName: 'Anna' }),
+  );
+  w.destination.failNextCalls('apply', 1, {
+    _tag: 'DestinationUnavailable',
+    message: 'down',
+    retryable: false,
+  });
+  await w.sync();
+  // A run that dies after recording its decisions (an exception stands in for a kill): its commands
+  // stay pending, and the next run starts while they are, marking the dead run interrupted.
+  await w.happen(changed('p4', { firstName: 'Dee' }));
+  const dying: DestinationPort = {
+    ...w.destination.destination(w.config),
+    apply: () => () => Promise.reject(new Error('killed')),
+  };
+  await syncDestination(w.store, w.state, 'crm', dying, noWait).catch(() => undefined);
+  await w.synced();
+  await w.reconfigure({ ...crm, syncMode: 'additive' });
+  await w.happen(groupDeleted('vip'), created('p5', { email: 'e@x.io' }));
+  await applyConfig(w.store, w.state, [{ ...crm, syncMode: 'additive' }], true);
+  return w;
+};
+
+describe('a snapshot of the engine state', () => {
+  let events: StoredEvent[] = [];
+  beforeAll(async () => {
+    events = await collect((await history()).store.readAll());
+  });
+
+  it('given the history, then it does reach every part of the state: commands pending from a dead run, failures, retries, an open run, a removed destination', () => {
+    const seen = { carried: false, failures: false, retries: false, open: false, removed: false };
+    for (let p = 0; p <= events.length; p++) {
+      const s = foldOf(events.slice(0, p));
+      const crmView = s.destinations.get('crm');
+      const open = crmView?.ledger.open;
+      seen.carried ||= [...(crmView?.ledger.pending.values() ?? [])].some(
+        (c) => open && c.runId !== open.runId,
+      );
+      seen.failures ||= (crmView?.ledger.failures.size ?? 0) > 0;
+      seen.retries ||= (crmView?.ledger.retryRequested.size ?? 0) > 0;
+      seen.open ||= crmView?.ledger.open != null;
+      seen.removed ||= s.destinations.get('mailer')?.config === null;
+    }
+    expect(seen).toEqual({ carried: true, failures: true, retries: true, open: true, removed: true });
+  });
+
+  it('given the state at any position, when its snapshot is restored, then it equals that state; and folding the rest onto it gives the state of the whole history', async () => {
+    const whole = foldOf(events);
+    for (let p = 0; p <= events.length; p++) {
+      const s = foldOf(events.slice(0, p));
+      const back = await restored([...snapshotParts(s)]);
+      expect(back, `at position ${p}`).toEqual(s);
+      // Folding on shows what equality cannot: objects the fold shares (a ledger's open run is its
+      // last run) must be shared again, or the next RunFinished would update only one of them.
+      for (const e of events.slice(p)) applyStored(back, e);
+      expect(back, `restored at ${p}, folded to the end`).toEqual(whole);
+    }
+  });
+
+  it('given a state with more profiles and touches than one part holds, then it is cut in parts and restored whole', async () => {
+    const s = foldOf(events);
+    for (let i = 0; i < 12_000; i++) {
+      s.world.profiles.set(`bulk-${i}`, { properties: { email: `b${i}@x.io` }, groups: [], deleted: false });
+      s.touchPositions.push(s.position);
+      s.touchProfiles.push(`bulk-${i}`);
+    }
+    const parts = [...snapshotParts(s)];
+    expect(parts.filter((p) => p.startsWith('["profiles"')).length).toBe(3);
+    expect(parts.filter((p) => p.startsWith('["touches"')).length).toBe(3);
+    const back = await restored(parts);
+    expect(back.world.profiles).toEqual(s.world.profiles);
+    expect(back.touchProfiles).toEqual(s.touchProfiles);
+  });
+
+  describe('when it is damaged, then it is refused with what is wrong, never half restored', () => {
+    let parts: string[] = [];
+    beforeAll(() => {
+      parts = [...snapshotParts(foldOf(events))];
+    });
+    const refusal = async (damaged: readonly string[]): Promise<string> => {
+      const r = await restoreState(fromList(damaged));
+      if (E.isRight(r)) throw new Error('the damaged snapshot was restored');
+      return r.left;
+    };
+    it('without its last part', async () => {
+      expect(await refusal(parts.slice(0, -1))).toBe(
+        `it ends after part ${parts.length - 1}, without its end`,
+      );
+    });
+    it('without a part of profiles', async () => {
+      const i = parts.findIndex((p) => p.startsWith('["profiles"'));
+      expect(await refusal(parts.filter((_, j) => j !== i))).toMatch(
+        /^it holds 0 profiles where its head says \d+$/,
+      );
+    });
+    it('with a part that is not JSON', async () => {
+      expect(await refusal([parts[0]!, '{"profiles', ...parts.slice(1)])).toMatch(/^part 2 is malformed: /);
+    });
+    it('with a part of an unknown kind', async () => {
+      expect(await refusal([parts[0]!, '["mystery",[]]', ...parts.slice(1)])).toBe(
+        'part 2 is of an unknown kind, "mystery"',
+      );
+    });
+    it('with its head out of place', async () => {
+      expect(await refusal([parts[1]!, parts[0]!, ...parts.slice(2)])).toMatch(
+        /^part 1 \(\w+\) is out of place$/,
+      );
+    });
+    it('with a head whose position is not a number', async () => {
+      const head = JSON.parse(parts[0]!) as [string, Record<string, unknown>];
+      const bad = JSON.stringify(['head', { ...head[1], position: 'ten' }]);
+      expect(await refusal([bad, ...parts.slice(1)])).toMatch(/^part 1 \(head\): position: /);
+    });
+    it('with nothing in it', async () => {
+      expect(await refusal([])).toBe('it has no parts');
+    });
+  });
+});
+
+describe('resuming from a store', () => {
+  it('given a snapshot kept halfway, when a process resumes, then it starts from it and ends with the state of a whole fold', async () => {
+    const w = await history();
+    const events = await collect(w.store.readAll());
+    const half = Math.floor(events.length / 2);
+    const s = foldOf(events.slice(0, half));
+    await success(
+      w.store.snapshots.keep({
+        format: SNAPSHOT_FORMAT,
+        position: half,
+        eventId: events[half - 1]!.id,
+        parts: snapshotParts(s),
+      }),
+    );
+    const r = await resume(w.store);
+    expect(r.from?.position).toBe(half);
+    expect(r.ignored).toBeUndefined();
+    expect(r.folded).toBe(s.folded);
+    expect(r.state).toEqual(foldOf(events));
+  });
+
+  it('given a snapshot taken after another event than the one the store holds at its position, when a process resumes, then it says so and folds the whole store', async () => {
+    const w = await history();
+    const events = await collect(w.store.readAll());
+    await success(
+      w.store.snapshots.keep({
+        format: SNAPSHOT_FORMAT,
+        position: 5,
+        eventId: 'not-the-fifth-event',
+        parts: snapshotParts(foldOf(events.slice(0, 5))),
+      }),
+    );
+    const r = await resume(w.store);
+    expect(r.from).toBeNull();
+    expect(r.ignored).toBe(
+      'the snapshot taken at position 5 does not match the store: the event there is not the one it was taken after',
+    );
+    expect(r.state).toEqual(foldOf(events));
+  });
+
+  it('given a damaged snapshot, when a process resumes, then it names the damage and folds the whole store', async () => {
+    const w = await history();
+    const events = await collect(w.store.readAll());
+    const parts = [...snapshotParts(foldOf(events.slice(0, 8)))];
+    await success(
+      w.store.snapshots.keep({
+        format: SNAPSHOT_FORMAT,
+        position: 8,
+        eventId: events[7]!.id,
+        parts: parts.slice(0, -1),
+      }),
+    );
+    const r = await resume(w.store);
+    expect(r.ignored).toBe(
+      `the snapshot taken at position 8 cannot be read: it ends after part ${parts.length - 1}, without its end`,
+    );
+    expect(r.state).toEqual(foldOf(events));
+  });
+
+  it('given a snapshot of another format only, when a process resumes, then it folds the whole store without complaint', async () => {
+    const w = await history();
+    const events = await collect(w.store.readAll());
+    await success(
+      w.store.snapshots.keep({
+        format: SNAPSHOT_FORMAT + 1,
+        position: 1,
+        eventId: events[0]!.id,
+        parts: ['?'],
+      }),
+    );
+    const r = await resume(w.store);
+    expect(r).toMatchObject({ from: null, folded: 0 });
+    expect(r.ignored).toBeUndefined();
+  });
+
+  it('given little folded since the last snapshot, when a snapshot is offered, then none is kept; given enough, one is, at the end of the store', async () => {
+    const w = await history();
+    expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(false);
+    expect(await w.store.snapshots.latest(SNAPSHOT_FORMAT)).toBeNull();
+    w.state.folded += 20_000;
+    expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(true);
+    const kept = await w.store.snapshots.latest(SNAPSHOT_FORMAT);
+    expect(kept?.position).toBe(await w.store.head());
+    expect((await resume(w.store)).state).toEqual(w.state);
+  });
+
+  it('snapshotDue: at least 20,000 folded since the last, and at least half as many as there are profiles', () => {
+    const s = initialState();
+    s.position = 1;
+    s.folded = 30_000;
+    expect(snapshotDue(s, 0)).toBe(true);
+    expect(snapshotDue(s, 10_001)).toBe(false);
+    for (let i = 0; i < 100_000; i++)
+      s.world.profiles.set(`p${i}`, { properties: {}, groups: [], deleted: false });
+    expect(snapshotDue(s, 0)).toBe(false);
+    s.folded = 50_000;
+    expect(snapshotDue(s, 0)).toBe(true);
+    expect(snapshotDue({ ...initialState(), folded: 1e6 }, 0)).toBe(false);
+  });
+});
+
+/*
+ * A tripwire, not a specification: snapshots of SNAPSHOT_FORMAT are read back by every later build,
+ * so a change to what the folds build must come with a new format. When this fails, check whether
+ * the change alters the state a fold leaves (then bump SNAPSHOT_FORMAT), and update the fingerprint.
+ */
+describe('the snapshot format', () => {
+  it('is bumped whenever the folds change: the fingerprint of their source is the one recorded for this format', () => {
+    const sources = [
+      ...readdirSync(new URL('../projections/', import.meta.url))
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+        .map((f) => new URL(`../projections/${f}`, import.meta.url)),
+      new URL('../engine/state.ts', import.meta.url),
+      new URL('../engine/snapshot.ts', import.meta.url),
+    ];
+    const hash = createHash('sha256');
+    for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
+    expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
+      format: 1,
+      fingerprint: 'b2e9fc1572ac4ae3',
+    });
+  });
+});
