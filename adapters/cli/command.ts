@@ -15,6 +15,8 @@ export type GlobalOptions = {
   readonly config: string;
   /** machine output: exactly one JSON document on stdout */
   readonly json: boolean;
+  /** start from the store's newest snapshot and keep new ones (--no-snapshots: fold from the start) */
+  readonly snapshots: boolean;
 };
 
 export type CliContext = {

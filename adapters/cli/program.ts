@@ -32,6 +32,10 @@ export const buildProgram = (io: CliIO, run: Run): Command => {
     .addOption(new Option('--store <url>', 'event store URL').env('SYNCLINE_STORE').default(DEFAULT_STORE))
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print one JSON document on stdout instead of text')
+    .option(
+      '--no-snapshots',
+      "fold the whole store from its first event, ignoring the store's snapshots, and keep none",
+    )
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
     // Help and usage messages go through io; errors are not printed here but returned as values,
@@ -61,6 +65,7 @@ const globalOptions = (opts: Record<string, unknown>, command: Command): GlobalO
     ['cli', 'env'].includes(command.getOptionValueSourceWithGlobals('store') ?? ''),
   config: typeof opts.config === 'string' ? opts.config : DEFAULT_CONFIG,
   json: opts.json === true,
+  snapshots: opts.snapshots !== false,
 });
 
 const contextFor = (io: CliIO, command: Command): CliContext => ({

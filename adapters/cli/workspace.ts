@@ -5,7 +5,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
-import type { Destination, EventStore } from '../../engine/ports.js';
+import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
+import { keepSnapshot, resume } from '../../engine/resume.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
 import { openStore } from '../stores/open.js';
@@ -83,31 +84,63 @@ export const withStore = <A>(
 
 export type Session = { readonly store: EventStore; readonly state: EngineState };
 
+export type SessionOptions = {
+  /** the store may be created (only `apply` and `ingest`, which write input, pass it) */
+  readonly create?: boolean;
+  /**
+   * keep a snapshot at the end if enough was folded since the last (see snapshotDue): commands that
+   * have folded the store to its end anyway (sync, apply, retry) pass it; the read-only commands
+   * never write to the store, and ingest does not fold what it appends
+   */
+  readonly keepsSnapshot?: boolean;
+  readonly onEvent?: (position: number, head: number) => void;
+};
+
 /**
- * Opens the store, catches up, runs `work`, and closes the store whatever happened. Only commands
- * that write input (`apply`, `ingest`) pass `create`; the others refuse a store that is not there.
+ * Opens the store, folds it from its newest snapshot (unless --no-snapshots), runs `work`, keeps a
+ * snapshot if asked and due, and closes the store whatever happened. The others refuse a store that
+ * is not there. A snapshot that cannot be used or kept is reported on stderr and changes nothing
+ * else: folding from the start gives the same state.
  */
 export const withSession = <A>(
   ctx: CliContext,
   work: (s: Session) => TE.TaskEither<CliError, A>,
-  onEvent?: (position: number, head: number) => void,
-  create = false,
+  options: SessionOptions = {},
 ): TE.TaskEither<CliError, A> =>
   withStore(
     ctx,
     (store) =>
       pipe(
         TE.fromTask(async () => {
-          const state = initialState();
+          const { onEvent } = options;
           const head = onEvent ? await store.head() : 0;
-          await catchUp(store, state, onEvent ? (p) => onEvent(p, head) : undefined);
-          return { store, state };
+          const progress = onEvent ? (p: number) => onEvent(p, head) : undefined;
+          if (!ctx.options.snapshots)
+            return { state: await catchUp(store, initialState(), progress), folded: 0 };
+          const resumed = await resume(store, progress);
+          if (resumed.ignored !== undefined)
+            ctx.io.stderr(`syncline: ${resumed.ignored}; folded the whole store instead\n`);
+          return resumed;
         }),
-        TE.chain(work),
+        TE.chain(({ state, folded }) =>
+          pipe(
+            work({ store, state }),
+            TE.chainFirstTaskK(() => async () => {
+              if (!options.keepsSnapshot || !ctx.options.snapshots) return;
+              const kept = await keepSnapshot(store, state, folded)();
+              if (E.isLeft(kept))
+                ctx.io.stderr(
+                  `syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`,
+                );
+            }),
+          ),
+        ),
       ),
     undefined,
-    create,
+    options.create === true,
   );
+
+const messageOf = (e: StoreError): string => ('message' in e ? e.message : e._tag);
 
 /** The configured destinations to work on: all of them, or the one named by --destination. */
 export const chosenDestinations = (

@@ -55,8 +55,7 @@ const run = (ctx: CliContext, flags: ApplyFlags): TE.TaskEither<CliError, void> 
               ),
             TE.mapLeft(storeFailed),
           ),
-        undefined,
-        true,
+        { create: true, keepsSnapshot: true },
       ),
     ),
     TE.map((result) =>

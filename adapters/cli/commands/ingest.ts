@@ -134,8 +134,7 @@ const ingestSource = (ctx: CliContext, src: Source): TE.TaskEither<CliError, voi
         TE.chainEitherK(E.mapLeft((e: IngestError) => ingestError(src.label, e))),
         TE.map((r) => report(ctx, src.label, r)),
       ),
-    undefined,
-    true,
+    { create: true },
   );
 
 const run = (ctx: CliContext, file: string): TE.TaskEither<CliError, void> =>

@@ -129,32 +129,35 @@ export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
 };
 
 const run = (ctx: CliContext, flags: SyncFlags): TE.TaskEither<CliError, void> =>
-  withSession(ctx, (s) =>
-    flags.follow === true
-      ? pipe(
-          TE.fromEither(chosenDestinations(s.state, flags.destination)),
-          TE.chain((configs) => follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r), syncError)),
-        )
-      : pipe(
-          TE.fromEither(chosenDestinations(s.state, flags.destination)),
-          TE.chain((destinations) =>
-            TE.sequenceSeqArray(destinations.map((d) => runOne(ctx, s, d.destinationId, flags))),
+  withSession(
+    ctx,
+    (s) =>
+      flags.follow === true
+        ? pipe(
+            TE.fromEither(chosenDestinations(s.state, flags.destination)),
+            TE.chain((configs) => follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r), syncError)),
+          )
+        : pipe(
+            TE.fromEither(chosenDestinations(s.state, flags.destination)),
+            TE.chain((destinations) =>
+              TE.sequenceSeqArray(destinations.map((d) => runOne(ctx, s, d.destinationId, flags))),
+            ),
+            TE.chainEitherK((summaries) => {
+              if (ctx.options.json) printJson(ctx.io, { destinations: summaries.map(summaryJson) });
+              else
+                printLines(
+                  ctx.io,
+                  summaries.flatMap((r) => summaryLines(ctx, r)),
+                );
+              const failedCount = summaries.reduce((n, r) => n + r.totals.failed, 0);
+              return failedCount > 0
+                ? E.left(
+                    failed(`${plural(failedCount, 'command')} failed; see syncline log, then syncline retry`),
+                  )
+                : E.right(undefined);
+            }),
           ),
-          TE.chainEitherK((summaries) => {
-            if (ctx.options.json) printJson(ctx.io, { destinations: summaries.map(summaryJson) });
-            else
-              printLines(
-                ctx.io,
-                summaries.flatMap((r) => summaryLines(ctx, r)),
-              );
-            const failedCount = summaries.reduce((n, r) => n + r.totals.failed, 0);
-            return failedCount > 0
-              ? E.left(
-                  failed(`${plural(failedCount, 'command')} failed; see syncline log, then syncline retry`),
-                )
-              : E.right(undefined);
-          }),
-        ),
+    { keepsSnapshot: true },
   );
 
 export const syncCommand: CliCommand = (program, runHandler) => {

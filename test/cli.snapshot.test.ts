@@ -1,0 +1,114 @@
+// Snapshots through the built CLI: a sync keeps one, every command then starts from it and answers
+// exactly as a fold of the whole store does, and a damaged one is reported and folded around.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './support/cli.js';
+
+type Kept = { position: number; parts: number } | null;
+
+describe('projection snapshots in the CLI', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let dir = '';
+  const cli = (...args: string[]) => runCli(args, { cwd: dir });
+  const store = () => new Database(join(dir, 'events.db'));
+  const kept = (): Kept => {
+    const db = store();
+    try {
+      const row = db.prepare('SELECT id, position FROM snapshots ORDER BY id DESC LIMIT 1').get() as
+        { id: number; position: number } | undefined;
+      if (row === undefined) return null;
+      const parts = db.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = ?').pluck().get(row.id);
+      return { position: row.position, parts: parts as number };
+    } finally {
+      db.close();
+    }
+  };
+  const head = (): number => {
+    const db = store();
+    try {
+      return db.prepare('SELECT max(position) FROM events').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    tmp = await tempDir();
+    // The demo's 10,000 profiles and two syncs fold far more than a snapshot needs to be worth it.
+    expect((await runCli(['demo', 'demo', '--json'], { cwd: tmp.path })).code).toBe(0);
+    dir = join(tmp.path, 'demo');
+  }, 120_000);
+  afterAll(() => tmp.remove());
+
+  it('given a store with no snapshot, when sync has run, then one is kept at the end of the store, in many parts', async () => {
+    expect(kept()).toBeNull();
+    const r = await cli('sync');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const snapshot = kept();
+    expect(snapshot?.position).toBe(head());
+    expect(snapshot?.parts).toBeGreaterThan(5);
+  });
+
+  it('when status and plan start from the snapshot, then they print what a fold of the whole store prints', async () => {
+    for (const command of [['status'], ['plan'], ['status', '--json'], ['plan', '--json']]) {
+      const fromSnapshot = await cli(...command);
+      const whole = await cli('--no-snapshots', ...command);
+      expect(fromSnapshot.stderr).toBe('');
+      expect(fromSnapshot.code).toBe(whole.code);
+      expect(fromSnapshot.stdout).toBe(whole.stdout);
+    }
+  });
+
+  it('given new events ingested, when the CLI reads, then it folds them onto the snapshot; ingest itself keeps none, sync keeps one only when enough was folded since', async () => {
+    const before = kept();
+    const events = [
+      { type: 'ProfileCreated', data: { profileId: 'snap-1', properties: { email: 'snap-1@x.io' } } },
+      { type: 'ProfilePropertiesChanged', data: { profileId: 'p0000001', set: { plan: 'pro' } } },
+    ];
+    await tmp.write('demo/more.jsonl', events.map((e) => JSON.stringify(e)).join('\n'));
+    expect((await cli('ingest', 'more.jsonl')).code).toBe(0);
+    expect(kept()).toEqual(before);
+    const plan = await cli('plan', '--json');
+    expect(plan.stdout).toBe((await cli('--no-snapshots', 'plan', '--json')).stdout);
+    expect(plan.stdout).toContain('snap-1@x.io');
+    // Two profiles' worth of folding since the snapshot: a new one would not pay for its writing.
+    expect((await cli('sync')).code).toBe(0);
+    expect(kept()).toEqual(before);
+    expect((await cli('status')).stdout).toBe((await cli('--no-snapshots', 'status')).stdout);
+  });
+
+  it('given a damaged snapshot, when a command runs, then it says so on stderr, folds the whole store and answers the same; the next sync keeps a sound one', async () => {
+    const whole = await cli('--no-snapshots', 'status', '--json');
+    const db = store();
+    db.prepare(
+      'UPDATE snapshot_parts SET body = \'["profiles", [[\' WHERE seq = 1 AND snapshot = (SELECT max(id) FROM snapshots)',
+    ).run();
+    db.close();
+    const position = kept()?.position;
+    const damaged = await cli('status', '--json');
+    expect(damaged.code).toBe(0);
+    expect(damaged.stdout).toBe(whole.stdout);
+    expect(damaged.stderr).toMatch(
+      new RegExp(
+        `^syncline: the snapshot taken at position ${position} cannot be read: part 2 is malformed: .+; folded the whole store instead\\n$`,
+      ),
+    );
+    expect((await cli('sync')).code).toBe(0);
+    expect(kept()?.position).toBe(head());
+    const after = await cli('status', '--json');
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toBe((await cli('--no-snapshots', 'status', '--json')).stdout);
+  });
+
+  it('given --no-snapshots, when sync runs with every snapshot gone, then it keeps none', async () => {
+    const db = store();
+    db.exec('DELETE FROM snapshot_parts; DELETE FROM snapshots');
+    db.close();
+    expect((await cli('--no-snapshots', 'sync')).code).toBe(0);
+    expect(kept()).toBeNull();
+    expect((await cli('sync')).code).toBe(0);
+    expect(kept()?.position).toBe(head());
+  });
+});
