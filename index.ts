@@ -23,6 +23,8 @@ export {
   type EngineState,
   type DestinationView,
 } from './engine/state.js';
+export { resume, keepSnapshot, snapshotDue, type Resumed } from './engine/resume.js';
+export { SNAPSHOT_FORMAT, snapshotParts, restoreState } from './engine/snapshot.js';
 export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError } from './engine/run.js';
 export { planDestination, type Plan } from './engine/plan.js';
 export { ingest, type IngestError, type IngestResult } from './engine/ingest.js';
@@ -39,7 +41,10 @@ export type {
   EventStore,
   ExpectedRevision,
   NewEvent,
+  NewSnapshot,
   OpenError,
+  Snapshots,
+  StoredSnapshot,
   StoreError,
   StoredEvent,
   StreamWrite,

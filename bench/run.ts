@@ -12,6 +12,7 @@ import { applyConfig } from '../engine/configure.js';
 import { ingest } from '../engine/ingest.js';
 import { defaultSyncOptions, syncDestination } from '../engine/run.js';
 import { catchUp, initialState } from '../engine/state.js';
+import { keepSnapshot, resume } from '../engine/resume.js';
 import { desiredFields, desiredGroups, desiredKey } from '../domain/decide.js';
 import type { Destination } from '../domain/destination.js';
 import { profileSnapshot } from '../projections/world.js';
@@ -179,6 +180,9 @@ const main = async (): Promise<void> => {
     for (let t = 2; t <= TRIALS; t++) synced.push(await firstSync(`warehouse-trial-${t}`));
     // one more destination, synced only to be caught up with by a cold process in (d′)
     const forCold = await firstSync('warehouse-cold', false);
+    // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
+    const keeping = await timed(() => keepSnapshot(store, state, 0)());
+    if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
 
     // (d) 1% of the profiles change; the engine is warm, as in `sync --follow` or a pipeline
     const round = changes(PROFILES, 0.01);
@@ -203,6 +207,10 @@ const main = async (): Promise<void> => {
       return syncDestination(store, coldState, forCold.id, forCold.destination, defaultSyncOptions);
     });
     must(coldSync.value, 'cold sync');
+    // (h) a new process's start from that snapshot (the 1% round folded onto it), against a whole fold
+    const resumed = await timed(() => resume(store));
+    if (resumed.value.from === null) throw new Error(`the snapshot was not used: ${resumed.value.ignored}`);
+    const wholeFold = await timed(() => catchUp(store, initialState()));
     for (const { destination } of [...synced, forCold]) await destination.close();
 
     const fullMs = median(syncMs);
@@ -231,6 +239,14 @@ const main = async (): Promise<void> => {
         ms(coldSync.ms),
         ms(fullMs),
         `${((coldSync.ms / fullMs) * 100).toFixed(1)}% of (c)`,
+        'info',
+        '',
+      ],
+      [
+        `(h) a new process's start from a snapshot vs folding the whole store (${resumed.value.state.position} events; keeping the snapshot took ${ms(keeping.ms)})`,
+        ms(resumed.ms),
+        ms(wholeFold.ms),
+        `${(wholeFold.ms / resumed.ms).toFixed(1)}× faster`,
         'info',
         '',
       ],
