@@ -84,8 +84,12 @@ export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly
 export type Snapshots = {
   /** The newest snapshot of `format`, or null. */
   readonly latest: (format: number) => Promise<StoredSnapshot | null>;
-  /** Stores the snapshot in one transaction, in place of every older one of its format. */
-  readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, void>;
+  /**
+   * Stores the snapshot in place of every older one of its format, and makes it visible at once,
+   * whole. Resolves with false when another process's snapshot was made visible meanwhile and
+   * stands instead (a store may resolve such a race either way).
+   */
+  readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, boolean>;
 };
 
 export type EventStore = {

@@ -66,7 +66,8 @@ export const snapshotDue = (s: EngineState, sinceFolded: number): boolean =>
 
 /**
  * Keeps a snapshot of the state, caught up to the store's end first (an ingest leaves it behind).
- * Resolves with whether one was kept: not when too little was folded since `sinceFolded`.
+ * Resolves with whether one was kept: not when too little was folded since `sinceFolded`, nor when
+ * another process kept one at the same moment (its snapshot stands).
  */
 export const keepSnapshot =
   (store: EventStore, s: EngineState, sinceFolded: number): TaskEither<StoreError, boolean> =>
@@ -82,5 +83,5 @@ export const keepSnapshot =
       eventId,
       parts: snapshotParts(s),
     })();
-    return E.map(() => true)(kept);
+    return kept;
   };

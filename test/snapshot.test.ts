@@ -192,6 +192,20 @@ describe('a snapshot of the engine state', () => {
       const bad = JSON.stringify(['head', { ...head[1], position: 'ten' }]);
       expect(await refusal([bad, ...parts.slice(1)])).toMatch(/^part 1 \(head\): position: /);
     });
+    it('with a ledger entry naming a set of fields its part does not list', async () => {
+      const i = parts.findIndex((p) => p.startsWith('["entries"'));
+      const [kind, fieldSets, groupSets, rows] = JSON.parse(parts[i]!) as [
+        string,
+        unknown[],
+        unknown[],
+        unknown[][],
+      ];
+      rows[0]![2] = fieldSets.length;
+      const bad = JSON.stringify([kind, fieldSets, groupSets, rows]);
+      expect(await refusal([...parts.slice(0, i), bad, ...parts.slice(i + 1)])).toBe(
+        `part ${i + 1} (entries) gives ${String(rows[0]![0])} a set of names it does not list`,
+      );
+    });
     it('with nothing in it', async () => {
       expect(await refusal([])).toBe('it has no parts');
     });
@@ -318,7 +332,7 @@ describe('the snapshot format', () => {
     for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
     expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
       format: 1,
-      fingerprint: 'b2e9fc1572ac4ae3',
+      fingerprint: 'e236dc2e314c0b90',
     });
   });
 });

@@ -240,6 +240,45 @@ console.log(r._tag, checkpoints);
     }
   });
 
+  it('given a snapshot larger than one write transaction holds, when kept, then it reads back whole, and parts left by a keep that died half-way are swept away', async () => {
+    const path = freshPath();
+    const store = open(path);
+    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
+    const raw = new Database(path);
+    raw
+      .prepare('INSERT INTO snapshot_parts (snapshot, seq, body) VALUES (?, ?, ?)')
+      .run(12345, 0, 'left behind');
+    // 48 parts of a MiB: more than the 32 MiB one transaction takes.
+    const parts = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(1024 * 1024, 'x'));
+    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
+    expect(await collect((await store.snapshots.latest(1))!.parts())).toEqual(parts);
+    expect(raw.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = 12345').pluck().get()).toBe(0);
+    raw.close();
+    await store.close();
+  });
+
+  it('given another process that makes its snapshot visible while one is being written, then the one being written gives way: keep says it was not kept, and the other stands', async () => {
+    const path = freshPath();
+    const store = open(path);
+    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
+    await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["theirs"]'] }));
+    const other = new Database(path);
+    function* ours(): Generator<string> {
+      for (let i = 0; i < 40; i++) {
+        // After the first transaction of parts, the other process's final step sweeps parts of no snapshot.
+        if (i === 33)
+          other.prepare('DELETE FROM snapshot_parts WHERE snapshot NOT IN (SELECT id FROM snapshots)').run();
+        yield `${i}`.padEnd(1024 * 1024, 'o');
+      }
+    }
+    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ours() }))).toBe(
+      false,
+    );
+    expect(await collect((await store.snapshots.latest(1))!.parts())).toEqual(['["theirs"]']);
+    other.close();
+    await store.close();
+  });
+
   it('given a file written by a newer schema version, when opened, then it is refused with a message naming both versions and the file is left as it was', async () => {
     const path = freshPath();
     await open(path).close();

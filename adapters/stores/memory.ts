@@ -189,7 +189,7 @@ export const openMemoryStore = (): EventStore => {
             takenAt: new Date().toISOString(),
             parts: [...parts],
           });
-          return Promise.resolve(E.right(undefined));
+          return Promise.resolve(E.right(true));
         },
     },
     close: () => {

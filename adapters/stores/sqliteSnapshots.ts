@@ -1,5 +1,6 @@
 // Snapshots in the SQLite store: kept in the same file as the events they were folded from, written
-// in one transaction in place of the older ones, and read back a page of parts at a time.
+// in short transactions and made visible in one, in place of the older ones; read a page at a time.
+import { randomInt } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
@@ -7,6 +8,13 @@ import type { Snapshots, StoreError } from '../../engine/ports.js';
 
 /** Parts read per query: parts are about a megabyte each (see engine/snapshot.ts). */
 const PARTS_PER_PAGE = 8;
+
+/**
+ * Parts written per transaction, by size: a snapshot of a million profiles is about 270 MB, and
+ * writing it in one transaction held the store's write lock for seconds, longer than another
+ * process's sync waits for it (busy_timeout) before giving up.
+ */
+const BYTES_PER_TRANSACTION = 32 * 1024 * 1024;
 
 type SnapshotRow = { id: number; format: number; position: number; event_id: string; taken_at: string };
 
@@ -19,20 +27,23 @@ export const sqliteSnapshots = (
   guarded: <A>(work: () => E.Either<StoreError, A>) => TaskEither<StoreError, A>,
   written: (bytes: number) => void,
 ): Snapshots => {
+  // Ids are random (see keep), so the newest is found by position, then by the time it was taken.
   const newest = db.prepare(
-    'SELECT id, format, position, event_id, taken_at FROM snapshots WHERE format = ? ORDER BY id DESC LIMIT 1',
+    `SELECT id, format, position, event_id, taken_at FROM snapshots WHERE format = ?
+     ORDER BY position DESC, taken_at DESC LIMIT 1`,
   );
   const partsFrom = db
     .prepare('SELECT seq, body FROM snapshot_parts WHERE snapshot = ? AND seq >= ? ORDER BY seq LIMIT ?')
     .raw();
-  const olderParts = db.prepare(
-    'DELETE FROM snapshot_parts WHERE snapshot IN (SELECT id FROM snapshots WHERE format = ?)',
-  );
-  const older = db.prepare('DELETE FROM snapshots WHERE format = ?');
-  const insert = db.prepare(
-    'INSERT INTO snapshots (format, position, event_id, taken_at) VALUES (?, ?, ?, ?)',
-  );
   const insertPart = db.prepare('INSERT INTO snapshot_parts (snapshot, seq, body) VALUES (?, ?, ?)');
+  const partsWritten = db.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = ?').pluck();
+  const older = db.prepare('DELETE FROM snapshots WHERE format = ?');
+  // Parts of no snapshot: of a replaced one, of a keep that died half-way, or of one being written
+  // by another process right now (which then finds its parts missing and gives up).
+  const orphans = db.prepare('DELETE FROM snapshot_parts WHERE snapshot NOT IN (SELECT id FROM snapshots)');
+  const insert = db.prepare(
+    'INSERT INTO snapshots (id, format, position, event_id, taken_at) VALUES (?, ?, ?, ?, ?)',
+  );
 
   /*
    * The page is read in a statement of its own and handed on afterwards, so the connection is free
@@ -67,21 +78,45 @@ export const sqliteSnapshots = (
           parts: () => partsOf(row.id),
         };
       }),
+    /*
+     * The parts go in first, a few dozen megabytes per transaction, under an id no snapshot has yet;
+     * then one short transaction checks they are all there, drops the older snapshots of the format
+     * and the parts left without a snapshot, and adds the snapshot's row, which makes it visible.
+     */
     keep: ({ format, position, eventId, parts }) =>
       guarded(() => {
+        const id = randomInt(1, 2 ** 48);
+        let seq = 0;
         let bytes = 0;
-        db.transaction(() => {
-          olderParts.run(format);
-          older.run(format);
-          const id = insert.run(format, position, eventId, new Date().toISOString()).lastInsertRowid;
-          let seq = 0;
-          for (const body of parts) {
-            insertPart.run(id, seq++, body);
-            bytes += body.length;
+        let batch: string[] = [];
+        let batchBytes = 0;
+        const write = db.transaction((bodies: readonly string[]) => {
+          for (const body of bodies) insertPart.run(id, seq++, body);
+        });
+        for (const body of parts) {
+          batch.push(body);
+          batchBytes += body.length;
+          if (batchBytes >= BYTES_PER_TRANSACTION) {
+            write.immediate(batch);
+            bytes += batchBytes;
+            batch = [];
+            batchBytes = 0;
           }
-        }).immediate();
+        }
+        write.immediate(batch);
+        bytes += batchBytes;
+        const shown = db
+          .transaction((): boolean => {
+            if (partsWritten.get(id) !== seq) return false;
+            older.run(format);
+            insert.run(id, format, position, eventId, new Date().toISOString());
+            orphans.run();
+            return true;
+          })
+          .immediate();
         written(bytes);
-        return E.right(undefined);
+        // Not shown: another process kept one meanwhile and swept these parts away; its snapshot stands.
+        return E.right(shown);
       }),
   };
 };

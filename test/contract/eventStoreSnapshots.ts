@@ -18,7 +18,9 @@ export const snapshotSpecs = (current: () => EventStore): void => {
       const store = current();
       const { appended: events } = await appended(store, 'a', 3);
       const parts = partsOf('one', 50);
-      await success(store.snapshots.keep({ format: 1, position: 3, eventId: events[2]!.id, parts }));
+      expect(
+        await success(store.snapshots.keep({ format: 1, position: 3, eventId: events[2]!.id, parts })),
+      ).toBe(true);
       const latest = await store.snapshots.latest(1);
       expect(latest).toMatchObject({ format: 1, position: 3, eventId: events[2]!.id });
       expect(Number.isNaN(Date.parse(latest!.takenAt))).toBe(false);
