@@ -1,9 +1,10 @@
 // Snapshots through the built CLI: a sync keeps one, every command then starts from it and answers
 // exactly as a fold of the whole store does, and a damaged one is reported and folded around.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './support/cli.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CLI_PATH, runCli, tempDir } from './support/cli.js';
 
 type Kept = { position: number; parts: number } | null;
 
@@ -101,6 +102,26 @@ describe('projection snapshots in the CLI', () => {
     expect(after.stderr).toBe('');
     expect(after.stdout).toBe((await cli('--no-snapshots', 'status', '--json')).stdout);
   });
+
+  it('given a follower and no snapshot, when its first round of runs ends, then it keeps one while it goes on following, and stops cleanly', async () => {
+    const db = store();
+    db.exec('DELETE FROM snapshot_parts; DELETE FROM snapshots');
+    db.close();
+    const child = spawn(process.execPath, [CLI_PATH, 'sync', '--follow', '--json'], { cwd: dir });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let waited = 0; kept() === null; waited += 100) {
+      if (waited > 30_000) throw new Error('the follower kept no snapshot');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(child.exitCode).toBeNull();
+    expect(kept()?.position).toBe(head());
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const status = await cli('status', '--json');
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toBe((await cli('--no-snapshots', 'status', '--json')).stdout);
+  }, 60_000);
 
   it('given --no-snapshots, when sync runs with every snapshot gone, then it keeps none', async () => {
     const db = store();

@@ -9,7 +9,7 @@ import type { RunSummary } from '../../engine/summary.js';
 import type { CliContext } from './command.js';
 import type { CliError } from './errors.js';
 import { printLines } from './output.js';
-import { openDestination, type Session } from './workspace.js';
+import { keepingSnapshot, openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
 
@@ -48,12 +48,25 @@ export const follow = (
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
           if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
-          const subscription = followSync(s.store, s.state, destinations, {
-            ...defaultSyncOptions,
-            batchSize: options.batchSize,
-            applyBatchSize: options.applyBatchSize,
-            ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
-          }).subscribe({
+          // Kept between rounds of runs, never at the end: a stop can come in the middle of a run,
+          // and folding the state then would race the run's own folds.
+          let folded = s.folded;
+          const keep = async (): Promise<void> => {
+            if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
+          };
+          const subscription = followSync(
+            s.store,
+            s.state,
+            destinations,
+            {
+              ...defaultSyncOptions,
+              batchSize: options.batchSize,
+              applyBatchSize: options.applyBatchSize,
+              ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
+            },
+            undefined,
+            keep,
+          ).subscribe({
             next: ({ outcome }) => {
               if (!isSummary(outcome)) return done({ _tag: 'Left', left: toError(outcome) });
               if (!didSomething(outcome)) return;

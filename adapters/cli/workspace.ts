@@ -82,7 +82,12 @@ export const withStore = <A>(
     (store) => TE.fromTask(() => store.close()),
   );
 
-export type Session = { readonly store: EventStore; readonly state: EngineState };
+export type Session = {
+  readonly store: EventStore;
+  readonly state: EngineState;
+  /** what had been folded at the snapshot the session started from (0: none), for snapshotDue */
+  readonly folded: number;
+};
 
 export type SessionOptions = {
   /** the store may be created (only `apply` and `ingest`, which write input, pass it) */
@@ -124,14 +129,10 @@ export const withSession = <A>(
         }),
         TE.chain(({ state, folded }) =>
           pipe(
-            work({ store, state }),
+            work({ store, state, folded }),
             TE.chainFirstTaskK(() => async () => {
-              if (!options.keepsSnapshot || !ctx.options.snapshots) return;
-              const kept = await keepSnapshot(store, state, folded)();
-              if (E.isLeft(kept))
-                ctx.io.stderr(
-                  `syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`,
-                );
+              if (options.keepsSnapshot && ctx.options.snapshots)
+                await keepingSnapshot(ctx, { store, state, folded });
             }),
           ),
         ),
@@ -141,6 +142,19 @@ export const withSession = <A>(
   );
 
 const messageOf = (e: StoreError): string => ('message' in e ? e.message : e._tag);
+
+/**
+ * Keeps a snapshot of the session's state if one is due (see snapshotDue); resolves with what the
+ * state had folded at the newest snapshot now. A failure is only reported: the command's work is done.
+ */
+export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<number> => {
+  const kept = await keepSnapshot(s.store, s.state, s.folded)();
+  if (E.isLeft(kept)) {
+    ctx.io.stderr(`syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`);
+    return s.folded;
+  }
+  return kept.right ? s.state.folded : s.folded;
+};
 
 /** The configured destinations to work on: all of them, or the one named by --destination. */
 export const chosenDestinations = (

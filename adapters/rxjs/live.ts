@@ -43,6 +43,8 @@ export type LiveRun = { readonly destinationId: string; readonly outcome: RunSum
  * Syncs the destinations once, then again each time input events arrive and the store has been
  * quiet for `quietMs`. Runs never overlap (one finishes before the next starts), and each run
  * catches up everything appended so far, so bursts of events cost one run, not one per event.
+ * `afterRuns` runs after each round of runs, before the next can start: the only moment anything
+ * else may read or fold the state (the CLI keeps a snapshot of it there).
  */
 export const followSync = (
   store: EventStore,
@@ -50,6 +52,7 @@ export const followSync = (
   destinations: readonly { readonly destinationId: string; readonly destination: Destination }[],
   opts: SyncOptions,
   quietMs = 250,
+  afterRuns?: () => Promise<void>,
 ): Observable<LiveRun> => {
   const runAll = async (): Promise<LiveRun[]> => {
     const runs: LiveRun[] = [];
@@ -57,6 +60,7 @@ export const followSync = (
       const r = await syncDestination(store, state, destinationId, destination, opts);
       runs.push({ destinationId, outcome: r._tag === 'Right' ? r.right : r.left });
     }
+    await afterRuns?.();
     return runs;
   };
   const arrivals = storeEvents(store, state.position).pipe(

@@ -157,7 +157,8 @@ const run = (ctx: CliContext, flags: SyncFlags): TE.TaskEither<CliError, void> =
                 : E.right(undefined);
             }),
           ),
-    { keepsSnapshot: true },
+    // A follower keeps its snapshots between rounds of runs itself (see follow).
+    { keepsSnapshot: flags.follow !== true },
   );
 
 export const syncCommand: CliCommand = (program, runHandler) => {
