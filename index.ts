@@ -24,7 +24,8 @@ export {
   type DestinationView,
 } from './engine/state.js';
 export { resume, keepSnapshot, snapshotDue, type Resumed } from './engine/resume.js';
-export { SNAPSHOT_FORMAT, snapshotParts, restoreState } from './engine/snapshot.js';
+export { SNAPSHOT_FORMAT, snapshotParts } from './engine/snapshot.js';
+export { restoreState } from './engine/restore.js';
 export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError } from './engine/run.js';
 export { planDestination, type Plan } from './engine/plan.js';
 export { ingest, type IngestError, type IngestResult } from './engine/ingest.js';

@@ -3,7 +3,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { EventStore, StoreError } from './ports.js';
-import { restoreState, SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
+import { restoreState } from './restore.js';
+import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
 import { catchUp, initialState, type EngineState } from './state.js';
 
 export type Resumed = {

@@ -9,7 +9,8 @@ import { applyConfig } from '../engine/configure.js';
 import type { Destination as DestinationPort, StoredEvent } from '../engine/ports.js';
 import { requestRetry } from '../engine/retry.js';
 import { keepSnapshot, resume, snapshotDue } from '../engine/resume.js';
-import { restoreState, SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
+import { restoreState } from '../engine/restore.js';
+import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
 import { applyStored, initialState, type EngineState } from '../engine/state.js';
 import { collect, success } from './contract/eventStoreHelpers.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
@@ -327,12 +328,13 @@ describe('the snapshot format', () => {
         .map((f) => new URL(`../projections/${f}`, import.meta.url)),
       new URL('../engine/state.ts', import.meta.url),
       new URL('../engine/snapshot.ts', import.meta.url),
+      new URL('../engine/restore.ts', import.meta.url),
     ];
     const hash = createHash('sha256');
     for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
     expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
       format: 1,
-      fingerprint: 'e236dc2e314c0b90',
+      fingerprint: '186bf1d2a848819d',
     });
   });
 });
