@@ -6,7 +6,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
-import { keepSnapshot, resume } from '../../engine/resume.js';
+import { keepSnapshot, resume, type Resumed } from '../../engine/resume.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
 import { openStore } from '../stores/open.js';
@@ -87,6 +87,8 @@ export type Session = {
   readonly state: EngineState;
   /** what had been folded at the snapshot the session started from (0: none), for snapshotDue */
   readonly folded: number;
+  /** the snapshot the session started from, if any (status shows it) */
+  readonly from: Resumed['from'];
 };
 
 export type SessionOptions = {
@@ -121,18 +123,18 @@ export const withSession = <A>(
           const head = onEvent ? await store.head() : 0;
           const progress = onEvent ? (p: number) => onEvent(p, head) : undefined;
           if (!ctx.options.snapshots)
-            return { state: await catchUp(store, initialState(), progress), folded: 0 };
+            return { state: await catchUp(store, initialState(), progress), folded: 0, from: null };
           const resumed = await resume(store, progress);
           if (resumed.ignored !== undefined)
             ctx.io.stderr(`syncline: ${resumed.ignored}; folded the whole store instead\n`);
           return resumed;
         }),
-        TE.chain(({ state, folded }) =>
+        TE.chain(({ state, folded, from }) =>
           pipe(
-            work({ store, state, folded }),
+            work({ store, state, folded, from }),
             TE.chainFirstTaskK(() => async () => {
               if (options.keepsSnapshot && ctx.options.snapshots)
-                await keepingSnapshot(ctx, { store, state, folded });
+                await keepingSnapshot(ctx, { store, state, folded, from });
             }),
           ),
         ),

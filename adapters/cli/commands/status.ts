@@ -132,12 +132,17 @@ const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
         const destinations = [...s.state.destinations.values()]
           .sort((a, b) => compareStrings(a.destinationId, b.destinationId))
           .flatMap((v) => (v.config === null ? [] : [destinationStatus(s.state, head, v, v.config)]));
+        // Which snapshot this command started from: how fresh the snapshots are, and that one was used.
+        const snapshot = s.from && { position: s.from.position, takenAt: s.from.takenAt };
         if (ctx.options.json) {
-          printJson(ctx.io, { head, destinations });
+          printJson(ctx.io, { head, snapshot, destinations });
           return;
         }
         printLines(ctx.io, [
           `store head: position ${head}`,
+          snapshot === null
+            ? `snapshot: none used (folded all ${plural(head, 'position')})`
+            : `snapshot: taken at position ${snapshot.position} (${snapshot.takenAt}); folded ${plural(head - snapshot.position, 'position')} after it`,
           ...(destinations.length === 0
             ? ['no destinations are configured: run `syncline apply` first']
             : destinations.flatMap((d) => humanLines(ctx.colors, d))),
