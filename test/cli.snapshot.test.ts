@@ -165,4 +165,25 @@ describe('projection snapshots in the CLI', () => {
     expect((await cli('sync')).code).toBe(0);
     expect(kept()?.position).toBe(head());
   });
+  it('given a sync that ends with a destination refusing its commands (exit 1), then it still keeps a snapshot: its state is the fold of the store all the same', async () => {
+    const db = store();
+    db.exec('DELETE FROM snapshot_parts; DELETE FROM snapshots');
+    db.close();
+    // The warehouse loses a mapped column: syncline never alters a user's table, so its apply fails.
+    const warehouse = new Database(join(dir, 'warehouse.db'));
+    warehouse.exec('ALTER TABLE customers DROP COLUMN ltv');
+    warehouse.close();
+    await tmp.write(
+      'demo/failing.jsonl',
+      JSON.stringify({
+        type: 'ProfilePropertiesChanged',
+        data: { profileId: 'p0000002', set: { lifetimeValue: 1 } },
+      }),
+    );
+    expect((await cli('ingest', 'failing.jsonl')).code).toBe(0);
+    const r = await cli('sync', '--destination', 'warehouse');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ltv');
+    expect(kept()?.position).toBe(head());
+  });
 });

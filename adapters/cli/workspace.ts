@@ -100,14 +100,13 @@ export type SessionOptions = {
    * never write to the store, and ingest does not fold what it appends
    */
   readonly keepsSnapshot?: boolean;
-  readonly onEvent?: (position: number, head: number) => void;
 };
 
 /**
  * Opens the store, folds it from its newest snapshot (unless --no-snapshots), runs `work`, keeps a
- * snapshot if asked and due, and closes the store whatever happened. The others refuse a store that
- * is not there. A snapshot that cannot be used or kept is reported on stderr and changes nothing
- * else: folding from the start gives the same state.
+ * snapshot if asked and due, and closes the store whatever happened. Only `apply` and `ingest` may
+ * create the store; the others refuse one that is not there. A snapshot that cannot be used or kept
+ * is reported on stderr and changes nothing else: folding from the start gives the same state.
  */
 export const withSession = <A>(
   ctx: CliContext,
@@ -118,26 +117,21 @@ export const withSession = <A>(
     ctx,
     (store) =>
       pipe(
-        TE.fromTask(async () => {
-          const { onEvent } = options;
-          const head = onEvent ? await store.head() : 0;
-          const progress = onEvent ? (p: number) => onEvent(p, head) : undefined;
+        TE.fromTask(async (): Promise<Session> => {
           if (!ctx.options.snapshots)
-            return { state: await catchUp(store, initialState(), progress), folded: 0, from: null };
-          const resumed = await resume(store, progress);
+            return { store, state: await catchUp(store, initialState()), folded: 0, from: null };
+          const resumed = await resume(store);
           if (resumed.ignored !== undefined)
             ctx.io.stderr(`syncline: ${resumed.ignored}; folded the whole store instead\n`);
-          return resumed;
+          return { store, state: resumed.state, folded: resumed.folded, from: resumed.from };
         }),
-        TE.chain(({ state, folded, from }) =>
-          pipe(
-            work({ store, state, folded, from }),
-            TE.chainFirstTaskK(() => async () => {
-              if (options.keepsSnapshot && ctx.options.snapshots)
-                await keepingSnapshot(ctx, { store, state, folded, from });
-            }),
-          ),
-        ),
+        // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
+        // is the fold of what the store holds all the same.
+        TE.chain((session) => async () => {
+          const outcome = await work(session)();
+          if (options.keepsSnapshot && ctx.options.snapshots) await keepingSnapshot(ctx, session);
+          return outcome;
+        }),
       ),
     undefined,
     options.create === true,
