@@ -29,8 +29,9 @@ type Restoring = {
 const decoded = <A, O>(codec: t.Type<A, O, unknown>, value: unknown, what: string): E.Either<string, A> =>
   E.mapLeft((problems: string[]) => `${what}: ${problems.join('; ')}`)(decodeWith(codec)(value));
 
+/** Indexes are checked against the list before (see restorePart). */
 const runAt = (runs: RunInfo[], at: number | null): RunInfo | null =>
-  at === null ? null : (runs[at] ?? null);
+  at === null ? null : (runs[at] as RunInfo);
 
 const restoredView = (h: t.TypeOf<typeof DestinationHead>): DestinationView => {
   const runs = h.runs as RunInfo[];
@@ -91,6 +92,10 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
     case 'destination': {
       const h = decoded(DestinationHead, part[1], `part ${n} (destination)`);
       if (E.isLeft(h)) return h.left;
+      const { runs, open, lastFinished, lastRun } = h.right;
+      for (const at of [open, lastFinished, lastRun])
+        if (at !== null && !(Number.isInteger(at) && at >= 0 && at < runs.length))
+          return `part ${n} (destination ${h.right.destinationId}) refers to run ${at} of the ${runs.length} it lists`;
       r.heads.push(h.right);
       r.view = restoredView(h.right);
       s.destinations.set(h.right.destinationId, r.view);

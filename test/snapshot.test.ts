@@ -207,6 +207,14 @@ describe('a snapshot of the engine state', () => {
         `part ${i + 1} (entries) gives ${String(rows[0]![0])} a set of names it does not list`,
       );
     });
+    it('with a destination naming a run it does not list', async () => {
+      const i = parts.findIndex((p) => p.startsWith('["destination"'));
+      const [kind, head] = JSON.parse(parts[i]!) as [string, Record<string, unknown> & { runs: unknown[] }];
+      const bad = JSON.stringify([kind, { ...head, lastRun: head.runs.length }]);
+      expect(await refusal([...parts.slice(0, i), bad, ...parts.slice(i + 1)])).toBe(
+        `part ${i + 1} (destination ${String(head.destinationId)}) refers to run ${head.runs.length} of the ${head.runs.length} it lists`,
+      );
+    });
     it('with nothing in it', async () => {
       expect(await refusal([])).toBe('it has no parts');
     });
@@ -334,7 +342,7 @@ describe('the snapshot format', () => {
     for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
     expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
       format: 1,
-      fingerprint: '186bf1d2a848819d',
+      fingerprint: '37d4499355238f82',
     });
   });
 });
