@@ -78,11 +78,10 @@ export const keepSnapshot =
     const eventId = await eventIdAt(store, s.position);
     // The store is append-only, so only a bug could leave the state at a position with no event.
     if (eventId === undefined) throw new Error(`no event at position ${s.position}, where the state is`);
-    const kept = await store.snapshots.keep({
+    return store.snapshots.keep({
       format: SNAPSHOT_FORMAT,
       position: s.position,
       eventId,
       parts: snapshotParts(s),
     })();
-    return kept;
   };

@@ -133,7 +133,7 @@ const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
           .sort((a, b) => compareStrings(a.destinationId, b.destinationId))
           .flatMap((v) => (v.config === null ? [] : [destinationStatus(s.state, head, v, v.config)]));
         // Which snapshot this command started from: how fresh the snapshots are, and that one was used.
-        const snapshot = s.from && { position: s.from.position, takenAt: s.from.takenAt };
+        const snapshot = s.from;
         if (ctx.options.json) {
           printJson(ctx.io, { head, snapshot, destinations });
           return;
