@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../domain/destination.js';
 import { applyConfig } from '../engine/configure.js';
-import type { Destination as DestinationPort, StoredEvent } from '../engine/ports.js';
+import type { Destination as DestinationPort, NewSnapshot, StoredEvent } from '../engine/ports.js';
 import { requestRetry } from '../engine/retry.js';
 import { keepSnapshot, resume, snapshotDue } from '../engine/resume.js';
 import { restoreState } from '../engine/restore.js';
@@ -222,38 +222,41 @@ describe('a snapshot of the engine state', () => {
 });
 
 describe('resuming from a store', () => {
-  it('given a snapshot kept halfway, when a process resumes, then it starts from it and ends with the state of a whole fold', async () => {
+  /** The history's store with a snapshot kept at `position`: the fold up to there, unless `over` says otherwise. */
+  const givenSnapshot = async (
+    position: (events: readonly StoredEvent[]) => number,
+    over: (events: readonly StoredEvent[]) => Partial<NewSnapshot> = () => ({}),
+  ) => {
     const w = await history();
     const events = await collect(w.store.readAll());
-    const half = Math.floor(events.length / 2);
-    const s = foldOf(events.slice(0, half));
+    const at = position(events);
     await success(
       w.store.snapshots.keep({
         format: SNAPSHOT_FORMAT,
-        position: half,
-        eventId: events[half - 1]!.id,
-        parts: snapshotParts(s),
+        position: at,
+        eventId: events[at - 1]!.id,
+        parts: snapshotParts(foldOf(events.slice(0, at))),
+        ...over(events),
       }),
     );
-    const r = await resume(w.store);
-    expect(r.from?.position).toBe(half);
+    return { store: w.store, events, at };
+  };
+
+  it('given a snapshot kept halfway, when a process resumes, then it starts from it and ends with the state of a whole fold', async () => {
+    const { store, events, at } = await givenSnapshot((events) => Math.floor(events.length / 2));
+    const r = await resume(store);
+    expect(r.from?.position).toBe(at);
     expect(r.ignored).toBeUndefined();
-    expect(r.folded).toBe(s.folded);
+    expect(r.folded).toBe(foldOf(events.slice(0, at)).folded);
     expect(r.state).toEqual(foldOf(events));
   });
 
   it('given a snapshot taken after another event than the one the store holds at its position, when a process resumes, then it says so and folds the whole store', async () => {
-    const w = await history();
-    const events = await collect(w.store.readAll());
-    await success(
-      w.store.snapshots.keep({
-        format: SNAPSHOT_FORMAT,
-        position: 5,
-        eventId: 'not-the-fifth-event',
-        parts: snapshotParts(foldOf(events.slice(0, 5))),
-      }),
+    const { store, events } = await givenSnapshot(
+      () => 5,
+      () => ({ eventId: 'not-the-fifth-event' }),
     );
-    const r = await resume(w.store);
+    const r = await resume(store);
     expect(r.from).toBeNull();
     expect(r.ignored).toBe(
       'the snapshot taken at position 5 does not match the store: the event there is not the one it was taken after',
@@ -262,36 +265,24 @@ describe('resuming from a store', () => {
   });
 
   it('given a damaged snapshot, when a process resumes, then it names the damage and folds the whole store', async () => {
-    const w = await history();
-    const events = await collect(w.store.readAll());
-    const parts = [...snapshotParts(foldOf(events.slice(0, 8)))];
-    await success(
-      w.store.snapshots.keep({
-        format: SNAPSHOT_FORMAT,
-        position: 8,
-        eventId: events[7]!.id,
-        parts: parts.slice(0, -1),
-      }),
+    const partsAt8 = (events: readonly StoredEvent[]) => [...snapshotParts(foldOf(events.slice(0, 8)))];
+    const { store, events } = await givenSnapshot(
+      () => 8,
+      (events) => ({ parts: partsAt8(events).slice(0, -1) }),
     );
-    const r = await resume(w.store);
+    const r = await resume(store);
     expect(r.ignored).toBe(
-      `the snapshot taken at position 8 cannot be read: it ends after part ${parts.length - 1}, without its end`,
+      `the snapshot taken at position 8 cannot be read: it ends after part ${partsAt8(events).length - 1}, without its end`,
     );
     expect(r.state).toEqual(foldOf(events));
   });
 
   it('given a snapshot of another format only, when a process resumes, then it folds the whole store without complaint', async () => {
-    const w = await history();
-    const events = await collect(w.store.readAll());
-    await success(
-      w.store.snapshots.keep({
-        format: SNAPSHOT_FORMAT + 1,
-        position: 1,
-        eventId: events[0]!.id,
-        parts: ['?'],
-      }),
+    const { store } = await givenSnapshot(
+      () => 1,
+      () => ({ format: SNAPSHOT_FORMAT + 1, parts: ['?'] }),
     );
-    const r = await resume(w.store);
+    const r = await resume(store);
     expect(r).toMatchObject({ from: null, folded: 0 });
     expect(r.ignored).toBeUndefined();
   });
