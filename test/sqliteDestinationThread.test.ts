@@ -1,14 +1,15 @@
-// The SQLite destination applies on a writer thread and looks up on a reader thread, each with its own
-// connection: what a lookup sees, when the threads start and stop, and what a process's lifetime does.
+// The SQLite destination applies on a writer thread and looks up on a reader thread, which every
+// destination of a process shares with a connection of its own: what a lookup sees, when the threads
+// start, what sharing them does, and what a process's lifetime does.
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../domain/command.js';
 import type { Destination as DestinationConfig } from '../domain/destination.js';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import type { Destination } from '../engine/ports.js';
 
 // Counts the workers started, without the destination exposing anything for it.
@@ -31,6 +32,8 @@ let opened: Destination[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'syncline-sqlite-thread-'));
   started.workers = 0;
+  // Each spec is a process of its own: a fresh module holds no threads yet.
+  vi.resetModules();
 });
 afterEach(async () => {
   await Promise.all(opened.map((d) => d.close()));
@@ -49,6 +52,7 @@ const config = (path = join(dir, 'crm.db')): DestinationConfig => ({
 });
 
 const open = async (c: DestinationConfig = config()): Promise<Destination> => {
+  const { sqliteDestinationType } = await import('../adapters/destinations/sqlite.js');
   const result = await sqliteDestinationType.open(c, {})();
   if (result._tag === 'Left') throw new Error(result.left.message);
   opened.push(result.right);
@@ -205,6 +209,70 @@ describe('sqlite destination apply and lookup on threads', () => {
     await d.apply([create('ada@example.com')])();
     expect(await d.lookup(['ada@example.com'])()).toMatchObject({ right: [{ key: 'ada@example.com' }] });
     expect(started.workers).toBe(0);
+  });
+});
+
+describe('sqlite destinations sharing their threads', () => {
+  it('given two destinations opened in one process, then they share one reader and one writer, each with a connection of its own, and closing one leaves the other working', async () => {
+    const first = await open(config(join(dir, 'a.db')));
+    const second = await open(config(join(dir, 'b.db')));
+    expect(await first.apply([create('ada@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(await second.apply([create('bob@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(started.workers).toBe(2);
+    // Each looks in its own file.
+    expect(await first.lookup(['ada@example.com', 'bob@example.com'])()).toMatchObject({
+      right: [{ key: 'ada@example.com' }],
+    });
+    await first.close();
+    expect(await second.apply([create('cy@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(await second.lookup(['bob@example.com', 'cy@example.com'])()).toMatchObject({
+      right: [{ key: 'bob@example.com' }, { key: 'cy@example.com' }],
+    });
+    await expect(first.lookup(['ada@example.com'])()).rejects.toThrow('closed');
+    expect(rowCount(join(dir, 'a.db'))).toBe(1);
+    expect(rowCount(join(dir, 'b.db'))).toBe(2);
+  });
+
+  it('given one file opened by two destinations, when one closes, then the other still reads and writes it', async () => {
+    const first = await open();
+    const second = await open();
+    await first.apply([create('ada@example.com')])();
+    await second.lookup(['ada@example.com'])();
+    await first.close();
+    expect(await second.apply([create('bob@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(await second.lookup(['ada@example.com', 'bob@example.com'])()).toMatchObject({
+      right: [{ key: 'ada@example.com' }, { key: 'bob@example.com' }],
+    });
+  });
+
+  it('given every destination closed, when another is opened and applies, then it uses the threads already running', async () => {
+    const first = await open(config(join(dir, 'a.db')));
+    await first.apply([create('ada@example.com')])();
+    await first.close();
+    const second = await open(config(join(dir, 'b.db')));
+    await second.apply([create('bob@example.com')])();
+    expect(started.workers).toBe(2);
+  });
+
+  it('given a destination closed, then its connections on the threads are closed: the last close removes the write-ahead log', async () => {
+    const d = await open();
+    await d.apply(many(300))();
+    expect(existsSync(join(dir, 'crm.db-wal'))).toBe(true);
+    await d.close();
+    expect(existsSync(join(dir, 'crm.db-wal'))).toBe(false);
+    expect(rowCount()).toBe(300);
+  });
+
+  it('given the writer failed on a bug, then the destinations sharing it fail their applies, and a destination opened afterwards gets a writer of its own that works', async () => {
+    const before = await open(config(join(dir, 'a.db')));
+    await before.apply([create('ada@example.com')])();
+    const broken = { ...create('bob@example.com'), fields: { set: {} } } as unknown as Command;
+    await expect(before.apply([broken])()).rejects.toThrow(/Cannot read properties of null/);
+    await expect(before.apply([create('cy@example.com')])()).rejects.toThrow(/Cannot read properties/);
+    const after = await open(config(join(dir, 'b.db')));
+    expect(await after.apply([create('dee@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(started.workers).toBe(3);
+    expect(rowCount(join(dir, 'b.db'))).toBe(1);
   });
 });
 

@@ -5,8 +5,8 @@
 // untyped columns; booleans and arrays as BLOBs of their JSON, so lookup returns what apply wrote.
 // How a batch is written (one transaction; one command's failure never undoes the others) is in
 // sqliteApply.ts, and how records are read back in sqliteLookup.ts. better-sqlite3 blocks its thread,
-// so both run on worker threads with a connection each (sqliteApplier.ts, sqliteReader.ts); commands
-// cross to the writer in the compact form of sqliteWire.ts. A private in-memory database keeps both
+// so both run on worker threads the process's destinations share, with a connection each
+// (sqliteApplier.ts, sqliteReader.ts); commands cross to the writer in the compact form of sqliteWire.ts. A private in-memory database keeps both
 // on the caller's thread.
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
@@ -17,13 +17,14 @@ import type { ObservedRecord } from '../../domain/decision.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
-import { thread } from '../thread.js';
+import { shared, type Thread } from '../thread.js';
 import { workerFile } from '../workerFile.js';
 import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
-import type { ApplierData, ApplyRequest, ApplyResponse } from './sqliteApplier.js';
+import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect } from './sqliteApply.js';
 import { lookupOn } from './sqliteLookup.js';
-import type { LookupRequest, LookupResponse, ReaderData } from './sqliteReader.js';
+import type { LookupRequest, LookupResponse } from './sqliteReader.js';
+import type { Connection } from './sqliteConnections.js';
 import { tableNamesOf, type TableNames } from './sqliteTables.js';
 import { outcomesOf, toWire, type WireFailure } from './sqliteWire.js';
 
@@ -58,51 +59,55 @@ type Work = {
   readonly close: () => Promise<void>;
 };
 
-/**
- * The reader boots when the destination is opened, while the engine catches up and picks its
- * candidates: booting a thread (a fresh V8 isolate loading better-sqlite3) took 80–115 ms, and a
- * first sync waited that long for its first lookup. The writer starts with its first request, so a
- * plan (lookups only) never starts it; booted at open too, it gained a first sync nothing more and
- * made a sync of 1% changes 7–15% slower (alternating runs; why, we do not know). Reader and writer
- * have a connection each, opened with their first request: in WAL mode the reader never waits for
- * the writer and sees its last commit, and the engine looks the next batch up while the writer
- * applies and it records.
+/*
+ * One reader and one writer thread serve every SQLite destination of the process (see shared in
+ * thread.ts), each destination with a connection of its own on both. The reader boots when the first
+ * destination is opened, while the engine catches up and picks its candidates: booting a thread (a
+ * fresh V8 isolate loading better-sqlite3) took 80–115 ms, and a first sync waited that long for its
+ * first lookup. The writer starts with the first apply, so a plan (lookups only) never starts it;
+ * booted at open too, it gained a first sync nothing more and made a sync of 1% changes 7–15% slower
+ * (alternating runs; why, we do not know). In WAL mode the reader never waits for the writer and
+ * sees its last commit, and the engine looks the next batch up while the writer applies and it records.
  */
+const readers = shared<LookupRequest, LookupResponse>(
+  () => workerFile(import.meta.url, './sqliteReader.js', '../../dist/adapters/destinations/sqliteReader.js'),
+  'SQLite destination lookup',
+);
+const writers = shared<ApplyRequest, ApplyResponse>(
+  () =>
+    workerFile(import.meta.url, './sqliteApplier.js', '../../dist/adapters/destinations/sqliteApplier.js'),
+  'SQLite destination apply',
+);
+let leases = 0;
+
 const onThreads = (path: string, names: TableNames): Work => {
-  const data = { path, names } satisfies ApplierData & ReaderData;
-  const reader = thread<LookupRequest, LookupResponse>(
-    () =>
-      workerFile(import.meta.url, './sqliteReader.js', '../../dist/adapters/destinations/sqliteReader.js'),
-    data,
-    'SQLite destination lookup',
-  );
-  const writer = thread<ApplyRequest, ApplyResponse>(
-    () =>
-      workerFile(import.meta.url, './sqliteApplier.js', '../../dist/adapters/destinations/sqliteApplier.js'),
-    data,
-    'SQLite destination apply',
-  );
+  const connection: Connection = { id: ++leases, path, names };
+  const reader = readers({ connection, release: true });
   reader.boot();
-  let wrote = false;
+  // Leased with the first apply: a lease is what boots the writer, if no destination has yet.
+  let writer: Thread<ApplyRequest, ApplyResponse> | null = null;
+  let closed = false;
   return {
-    lookup: (keys) => reader.ask(keys),
+    lookup: (keys) => reader.ask({ connection, keys }),
     apply: async (commands) => {
-      wrote = true;
+      if (closed) throw new Error('the SQLite destination apply thread is closed');
+      writer ??= writers({ connection, release: true });
       return E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(
-        await writer.ask({ apply: JSON.stringify(toWire(commands)) }),
+        await writer.ask({ connection, apply: JSON.stringify(toWire(commands)) }),
       );
     },
     // Queued behind the run's last apply on the writer's thread. Failing to checkpoint loses nothing
     // (SQLite checkpoints again later), and a closed thread has nothing left to checkpoint.
     tidy: () =>
-      wrote
-        ? writer.ask({ checkpoint: true }).then(
+      writer === null
+        ? Promise.resolve()
+        : writer.ask({ connection, checkpoint: true }).then(
             () => undefined,
             () => undefined,
-          )
-        : Promise.resolve(),
+          ),
     close: async () => {
-      await Promise.all([reader.close(), writer.close()]);
+      closed = true;
+      await Promise.all([reader.close(), writer?.close()]);
     },
   };
 };
