@@ -29,8 +29,13 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '100k') : '100k';
-/** First syncs timed for (c): fewer at 1m, where each takes a quarter of a minute. */
-const TRIALS = scale === '1m' ? 1 : 3;
+/**
+ * First syncs timed for (c), each destination then synced again for (d): fewer at 1m, where each
+ * takes a quarter of a minute. Five, not three: a trial on this shared machine can be off by a fifth,
+ * and the first of each kind in a process runs code V8 has not optimised yet, so a median of three
+ * was as often the middle of two noisy trials as a typical one.
+ */
+const TRIALS = scale === '1m' ? 1 : 5;
 const PROFILES = scale === '1m' ? 1_000_000 : scale === '10k' ? 10_000 : 100_000;
 
 const must = <A>(e: E.Either<unknown, A>, what: string): A => {
@@ -126,8 +131,8 @@ const main = async (): Promise<void> => {
     }
 
     // (c) first full sync into a SQLite destination, state already caught up, beside a bare loop.
-    // One run on a shared machine can be off by 20%, so at 100k three destinations are synced and the
-    // medians compared. (f) and (g) use the first while the store holds its run alone.
+    // One run on a shared machine can be off by 20%, so TRIALS destinations are synced and the medians
+    // compared. (f) and (g) use the first while the store holds its run alone.
     const syncMs: number[] = [];
     const bareMs: number[] = [];
     const firstSync = async (id: string, timedForC = true) => {
