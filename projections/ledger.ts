@@ -139,8 +139,35 @@ export const restoredEntry = (
 const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
   const d = cmd.decision;
   if (d.operation === 'create') return compactEntry(d.profileId, cmd.keyAfter, d.fields.set, d.groups.add);
+  if (d.operation === 'update' && prev !== undefined) return updated(prev, cmd);
   const entry = applyToEntry(prev, cmd);
   return entry && compactEntry(entry.profileId, entry.key, entry.fields, entry.groups);
+};
+
+/**
+ * An update's entry, worked out from names alone (an entry keeps no values): most updates set fields
+ * the entry has and change no group, and those keep the entry as it is, where applyToEntry copied its
+ * fields and groups to find the same sets again (a sync of 1% changes settles an update per profile).
+ */
+const updated = (prev: LedgerEntry, cmd: PendingCommand): LedgerEntry => {
+  const d = cmd.decision;
+  let fields = prev.fields;
+  const set = Object.keys(d.fields.set);
+  if (d.fields.unset.length > 0 || set.some((f) => !Object.hasOwn(prev.fields, f))) {
+    const names = new Set(Object.keys(prev.fields));
+    for (const f of set) names.add(f);
+    for (const f of d.fields.unset) names.delete(f);
+    fields = interned(fieldSets, [...names]);
+  }
+  let groups = prev.groups;
+  if (d.groups.add.length > 0 || d.groups.remove.length > 0) {
+    const names = new Set([...prev.groups, ...d.groups.add]);
+    for (const g of d.groups.remove) names.delete(g);
+    groups = interned(groupSets, [...names]);
+  }
+  return fields === prev.fields && groups === prev.groups && cmd.keyAfter === prev.key
+    ? prev
+    : { profileId: d.profileId, key: cmd.keyAfter, fields, groups };
 };
 
 /**
@@ -181,6 +208,8 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
   const next = written(prev, cmd);
+  // An update of values only: the entry and the record's owner stay as they are.
+  if (next === prev && prev !== undefined && l.owners.get(prev.key) === pid) return;
   if (prev !== undefined && l.owners.get(prev.key) === pid) l.owners.delete(prev.key);
   if (next === undefined) {
     l.entries.delete(pid);
