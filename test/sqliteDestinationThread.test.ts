@@ -6,7 +6,8 @@ import { runScript } from './support/cli.js';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../domain/command.js';
 import type { Destination as DestinationConfig } from '../domain/destination.js';
@@ -188,6 +189,27 @@ describe('sqlite destination apply and lookup on threads', () => {
       for (const db of held) db.close();
     }
   });
+
+  // A process already at niceness 10 or more starts every thread there: nothing to tell apart.
+  it.runIf(process.platform === 'linux' && getPriority() < 10)(
+    'given a destination that applied, then its writer thread yields to the caller’s: on Linux it runs at niceness 10, and the caller’s thread as it was',
+    async () => {
+      // Each thread of the process is a task; a task's niceness is the 19th field of its stat.
+      const niceness = (): number[] =>
+        readdirSync('/proc/self/task').map((task) => {
+          const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      const mine = getPriority();
+      const before = niceness().filter((n) => n === 10).length;
+      const d = await open();
+      await d.lookup(['ada@example.com'])();
+      expect(niceness().filter((n) => n === 10)).toHaveLength(before);
+      await d.apply([create('ada@example.com')])();
+      expect(niceness().filter((n) => n === 10)).toHaveLength(before + 1);
+      expect(getPriority()).toBe(mine);
+    },
+  );
 
   it('given a destination that never applied, when it tidies up, then no writer starts', async () => {
     const d = await open();

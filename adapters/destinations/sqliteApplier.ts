@@ -1,6 +1,7 @@
 // The worker thread SQLite destinations apply commands on, shared by every destination of the process
 // with a connection each, so that writing one batch does not block the thread deciding and recording
 // the next (see sqlite.ts).
+import { getPriority, setPriority } from 'node:os';
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationError } from '../../engine/ports.js';
@@ -15,6 +16,25 @@ export type ApplyRequest = { readonly connection: Connection } & (
   { readonly apply: string } | { readonly checkpoint: true } | { readonly release: true }
 );
 export type ApplyResponse = E.Either<DestinationError, WireFailure[]>;
+
+/**
+ * The thread deciding and recording a sync is its critical path: it has work for a core all the time,
+ * and every millisecond it waits for one is a millisecond of the run. On two cores it shares them
+ * with this writer, the reader and V8's collectors, so the writer yields first: at niceness 10 a
+ * first sync of 100k took 3–4% less time (median of 16 in alternating processes, 29 November), and a
+ * sync of 1% changes, whose end waits for the writer, no longer. The reader is left as it is: its
+ * lookups are waited for, and niced too it made that sync 10% slower. Only on Linux, where a
+ * thread's niceness is its own; elsewhere it would be the whole process's. Never lowered below where
+ * it stands: only a privileged user could.
+ */
+const WRITER_NICENESS = 10;
+if (process.platform === 'linux') {
+  try {
+    if (getPriority() < WRITER_NICENESS) setPriority(WRITER_NICENESS);
+  } catch {
+    // Not allowed here (a sandbox): the writer runs as any thread does.
+  }
+}
 
 const open = connections((db: Database.Database, names) => ({ db, apply: applierOn(db, names) }));
 // A connection opens with its destination's first batch, so that a SQLite failure to open answers it
