@@ -285,6 +285,28 @@ describe('sqlite destinations sharing their threads', () => {
     expect(rowCount()).toBe(300);
   });
 
+  it('given a destination whose directory is gone when its thread opens it, then its calls answer why, and the threads go on serving the others', async () => {
+    const other = await open(config(join(dir, 'other.db')));
+    await other.apply([create('ada@example.com')])();
+    const gone = join(dir, 'gone');
+    const d = await open(config(join(gone, 'crm.db')));
+    // A file where its directory was: the thread's connection cannot be opened there.
+    rmSync(gone, { recursive: true, force: true });
+    writeFileSync(gone, '');
+    const looked = await d.lookup(['ada@example.com'])();
+    expect(looked).toMatchObject({ _tag: 'Left', left: { _tag: 'DestinationUnavailable' } });
+    expect(looked._tag === 'Left' && looked.left.message).toContain(`cannot open ${join(gone, 'crm.db')}`);
+    expect(await d.apply([create('bob@example.com')])()).toMatchObject({
+      _tag: 'Left',
+      left: { _tag: 'DestinationUnavailable', retryable: false },
+    });
+    expect(await other.apply([create('cy@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
+    expect(await other.lookup(['ada@example.com', 'cy@example.com'])()).toMatchObject({
+      right: [{ key: 'ada@example.com' }, { key: 'cy@example.com' }],
+    });
+    expect(started.workers).toBe(2);
+  });
+
   it('given the writer failed on a bug, then the destinations sharing it fail their applies, and a destination opened afterwards gets a writer of its own that works', async () => {
     const before = await open(config(join(dir, 'a.db')));
     await before.apply([create('ada@example.com')])();

@@ -46,7 +46,8 @@ serve<ApplyRequest, ApplyResponse>('sqliteApplier.js', (request) =>
     else if ('checkpoint' in request) {
       const opened = open.opened(request.connection);
       if (opened !== undefined) checkpoint(opened.db);
-    } else return open.of(request.connection).apply(JSON.parse(request.apply) as Wire);
+    } else
+      return E.flatMap(open.of(request.connection), ({ apply }) => apply(JSON.parse(request.apply) as Wire));
     return E.right([]);
   }),
 );

@@ -1,6 +1,8 @@
 // The connections a shared SQLite destination thread keeps: one per open destination (a lease on
 // the thread), opened with its first request and closed when the destination closes.
 import type Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import type { DestinationError } from '../../engine/ports.js';
 import { connect } from './sqliteApply.js';
 import type { TableNames } from './sqliteTables.js';
 
@@ -8,9 +10,9 @@ import type { TableNames } from './sqliteTables.js';
 export type Connection = { readonly id: number; readonly path: string; readonly names: TableNames };
 
 export type Connections<A> = {
-  /** The destination's connection and what was built on it, opened now if it is not yet. Throws
-   *  what opening throws, and tries again with the next request. */
-  readonly of: (c: Connection) => A;
+  /** What was built on the destination's connection, opened now if it is not yet; if it cannot be,
+   *  why (SQLite's own failures are thrown, for `guarded`), and the next request tries again. */
+  readonly of: (c: Connection) => E.Either<DestinationError, A>;
   /** What was built on the destination's connection, if it is open. */
   readonly opened: (c: Connection) => A | undefined;
   /** Closes the destination's connection, if it was opened. */
@@ -18,6 +20,9 @@ export type Connections<A> = {
 };
 
 /**
+ * A failure to open that is not SQLite's (the file's directory gone or unreadable, say) is this
+ * destination's alone: thrown, it would end the thread every destination of the process shares.
+ *
  * Keyed by lease, not by path: a file opened by two destinations at once gets a connection each, as
  * it did with a thread each, and closing one leaves the other's open.
  */
@@ -27,7 +32,18 @@ export const connections = <A>(build: (db: Database.Database, names: TableNames)
     of: (c) => {
       let found = open.get(c.id);
       if (found === undefined) {
-        const db = connect(c.path);
+        let db: Database.Database;
+        try {
+          db = connect(c.path);
+        } catch (e) {
+          // SQLite's failures are guarded's to sort; a system call's are the environment's; others are bugs.
+          if (!(e instanceof Error) || !('syscall' in e)) throw e;
+          return E.left({
+            _tag: 'DestinationUnavailable',
+            message: `cannot open ${c.path}: ${e.message}`,
+            retryable: false,
+          });
+        }
         try {
           found = { db, built: build(db, c.names) };
         } catch (e) {
@@ -36,7 +52,7 @@ export const connections = <A>(build: (db: Database.Database, names: TableNames)
         }
         open.set(c.id, found);
       }
-      return found.built;
+      return E.right(found.built);
     },
     opened: (c) => open.get(c.id)?.built,
     release: (c) => {

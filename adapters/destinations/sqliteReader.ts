@@ -25,6 +25,6 @@ serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
       open.release(request.connection);
       return E.right([]);
     }
-    return open.of(request.connection)(request.keys);
+    return E.flatMap(open.of(request.connection), (lookup) => lookup(request.keys));
   }),
 );
