@@ -6,8 +6,8 @@
 // How a batch is written (one transaction; one command's failure never undoes the others) is in
 // sqliteApply.ts, and how records are read back in sqliteLookup.ts. better-sqlite3 blocks its thread,
 // so both run on worker threads the process's destinations share, with a connection each
-// (sqliteApplier.ts, sqliteReader.ts); commands cross to the writer in the compact form of sqliteWire.ts. A private in-memory database keeps both
-// on the caller's thread.
+// (sqliteApplier.ts, sqliteReader.ts); commands cross to the writer in the compact form of
+// sqliteWire.ts. A private in-memory database keeps both on the caller's thread.
 import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
