@@ -9,7 +9,8 @@ export type Thread<Req, Res> = {
   readonly ask: (request: Req) => Promise<Res>;
   /** Boots the thread now rather than with the first request: booting takes tens of milliseconds. */
   readonly boot: () => void;
-  /** Waits for the answers under way, then ends the thread. */
+  /** Waits for the answers under way, then ends the thread; a lease (see shared) waits for its own
+   *  answers and lets go, leaving the thread to the other leases. */
   readonly close: () => Promise<void>;
   /** Whether the thread has failed (a bug there): it answers nothing any more. */
   readonly failed: () => boolean;
