@@ -422,11 +422,12 @@ describe("a run's batches", () => {
     expect(w.records()).toHaveLength(1200);
   });
 
-  it('start and end with a quarter batch when a run has three to sixteen batches of 100 or more', () => {
+  it('start and end with a quarter batch when a run has two to sixteen batches of 100 or more', () => {
     expect(batchBounds(2000, 500)).toEqual([0, 125, 625, 1125, 1625, 1875, 2000]);
     expect(batchBounds(1001, 500)).toEqual([0, 125, 625, 876, 1001]);
-    expect(batchBounds(1000, 500)).toEqual([0, 500, 1000]);
-    expect(batchBounds(501, 500)).toEqual([0, 500, 501]);
+    expect(batchBounds(1000, 500)).toEqual([0, 125, 625, 875, 1000]);
+    expect(batchBounds(501, 500)).toEqual([0, 125, 376, 501]);
+    expect(batchBounds(500, 500)).toEqual([0, 500]);
     expect(batchBounds(40, 10)).toEqual([0, 10, 20, 30, 40]);
     expect(batchBounds(3, 500)).toEqual([0, 3]);
     expect(batchBounds(0, 500)).toEqual([0]);
