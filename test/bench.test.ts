@@ -62,6 +62,8 @@ describe('npm run bench --scale 10k', () => {
     expect(c[4]).toBe('≤ 3×');
 
     const d = row(stdout, '(d) sync after 1% changed');
+    // 1% of 10,000 changed, and nobody new: the sync considers those 100 profiles and no others
+    expect(d[0]).toContain('(100 considered;');
     expect(trials(d[1] as string)).toHaveLength(5);
     expect(d[4]).toBe('≤ 5%');
 

@@ -121,10 +121,11 @@ export type Round = { readonly events: InputEvent[]; readonly counts: Record<str
 
 /**
  * A round of everyday changes to `fraction` of the first `count` profiles: new values, changed
- * emails, leaving and joining groups, deletions; plus `fraction` new profiles. Needs the membership
- * the population gave (re-generated from the same seed) to only emit events that ingest accepts.
+ * emails, leaving and joining groups, deletions; plus `newcomers` (by default `fraction`) new
+ * profiles. Needs the membership the population gave (re-generated from the same seed) to only emit
+ * events that ingest accepts.
  */
-export const changes = (count: number, fraction: number, seed = 42): Round => {
+export const changes = (count: number, fraction: number, seed = 42, newcomers = fraction): Round => {
   const members = new Map<string, Set<string>>();
   for (const e of population(count, seed)) {
     if (e.type === 'ProfileJoinedGroup') {
@@ -175,16 +176,17 @@ export const changes = (count: number, fraction: number, seed = 42): Round => {
       counts.deleted = (counts.deleted ?? 0) + 1;
     }
   }
-  const newcomers = population(count + n, seed + 7);
+  // As many as were changed unless told otherwise (n is at least one, where the fraction rounds to none).
+  const arrivals = newcomers === fraction ? n : Math.round(count * newcomers);
   let i = 0;
-  for (const e of newcomers) {
+  for (const e of arrivals === 0 ? [] : population(count + arrivals, seed + 7)) {
     if (e.type === 'GroupCreated') continue;
     // Newcomers get ids past the population's, so they never collide with existing profiles.
     const data = e.data as { profileId: string };
     const idx = Number(data.profileId.slice(1));
     if (idx < count) continue;
     if (e.type === 'ProfileCreated') {
-      if (i >= n) break;
+      if (i >= arrivals) break;
       i++;
       counts.created = (counts.created ?? 0) + 1;
     }
