@@ -86,10 +86,11 @@ const main = async (): Promise<void> => {
       'memcheck config',
     ).config;
     must(await applyConfig(store, state, [memcheck], false), 'apply memcheck');
+    // The target is for syncline as its executable runs it; V8's own policy is shown for comparison.
     const memRuns = [
-      { label: 'as syncline runs it (heap growth step 30%)', growth: '' },
-      { label: "with V8's adaptive heap growth", growth: '0' },
-    ].map(({ label, growth }, i) => {
+      { label: 'as syncline runs it (heap growth step 30%)', growth: '', judged: true },
+      { label: "with V8's adaptive heap growth", growth: '0', judged: false },
+    ].map(({ label, growth, judged }, i) => {
       const copy = join(ws.dir, `memcheck-${i}.db`);
       const raw = new Database(join(ws.dir, 'events.db'));
       raw.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
@@ -105,8 +106,16 @@ const main = async (): Promise<void> => {
         },
       );
       if (child.status !== 0)
-        return { label, failed: child.stderr.split('\n').find((l) => l.includes('heap')) ?? 'failed' };
-      return { label, ...(JSON.parse(child.stdout) as { ms: number; maxRssBytes: number; created: number }) };
+        return {
+          label,
+          judged,
+          failed: child.stderr.split('\n').find((l) => l.includes('heap')) ?? 'failed',
+        };
+      return {
+        label,
+        judged,
+        ...(JSON.parse(child.stdout) as { ms: number; maxRssBytes: number; created: number }),
+      };
     });
     for (const m of memRuns) {
       rows.push(
@@ -116,16 +125,16 @@ const main = async (): Promise<void> => {
               String(m.failed),
               '',
               '',
-              '',
-              'MISSED',
+              m.judged ? '< 1.5 GiB' : 'info',
+              m.judged ? 'MISSED' : '',
             ]
           : [
               `(e) peak memory, first full sync of ${m.created} profiles, own process, ${m.label}`,
               mib(m.maxRssBytes),
               '',
               ms(m.ms),
-              scale === '1m' ? '< 1.5 GiB' : 'at 1m: < 1.5 GiB',
-              scale === '1m' ? pass(m.maxRssBytes < 1.5 * 1024 ** 3) : '',
+              m.judged ? (scale === '1m' ? '< 1.5 GiB' : 'at 1m: < 1.5 GiB') : 'info',
+              m.judged && scale === '1m' ? pass(m.maxRssBytes < 1.5 * 1024 ** 3) : '',
             ],
       );
     }
