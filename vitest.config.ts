@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Equality of ledgers as the specs mean it (see the file)
+    setupFiles: ['test/support/equality.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

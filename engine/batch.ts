@@ -5,7 +5,8 @@ import type { DecisionInput, ObservedRecord, Verdict } from '../domain/decision.
 import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { NO_CLAIMS, claimsFor } from '../projections/claims.js';
-import { applyToEntry, pendingOf, showsEffect, type PendingCommand } from '../projections/ledger.js';
+import { applyToEntry, showsEffect, type PendingCommand } from '../projections/ledger.js';
+import { pendingBefore, pendingMark } from '../projections/pending.js';
 import { profileSnapshot } from '../projections/world.js';
 import type { DestinationView, EngineState } from './state.js';
 
@@ -54,6 +55,10 @@ export type Prepared = {
  * The profiles' desired keys and ledger keys, and what decide needs besides the observation. A
  * command left without outcome adds its keys (before and after), so the lookup shows whether it
  * was applied even when the profile has changed since.
+ *
+ * A run passes the ledger's pending mark as it was when the run started (see pendingBefore): it
+ * decides each profile once, so a profile it prepares has no command of the run's own, and the
+ * run's commands need no index by profile. Anyone else (plan, replay) asks about every command.
  */
 export const prepare = (
   s: EngineState,
@@ -61,6 +66,7 @@ export const prepare = (
   config: Destination,
   mode: SyncModeName,
   profileIds: readonly string[],
+  decidedBefore: number = pendingMark(v.ledger.pending),
 ): Prepared[] => {
   return profileIds.map((profileId) => {
     const profile = profileSnapshot(s.world, profileId);
@@ -70,7 +76,7 @@ export const prepare = (
     if (key !== undefined) keys.push(key);
     if (ledger !== null && ledger.key !== key) keys.push(ledger.key);
     // In decision order: the ledger fold settles them in that order too.
-    const pending = pendingOf(v.ledger, profileId);
+    const pending = pendingBefore(v.ledger.pending, decidedBefore, profileId);
     for (const cmd of pending)
       for (const k of [cmd.decision.key ?? '', cmd.keyAfter]) if (k !== '' && !keys.includes(k)) keys.push(k);
     const claims = v.claims ? claimsFor(v.claims, keys, profileId) : NO_CLAIMS;

@@ -1,5 +1,6 @@
 // Which profiles a run must look at: those changed since the destination's last finished run, or
 // all of them after a configuration change, plus unsettled commands, failures and retry requests.
+import { pendingCommands } from '../projections/pending.js';
 import { touchedSince, type DestinationView, type EngineState } from './state.js';
 
 export type CandidateReason = 'first-run' | 'config-changed' | 'changes' | 'full';
@@ -19,7 +20,7 @@ export const candidates = (s: EngineState, v: DestinationView, full = false): Ca
   // Besides those: profiles with commands left unsettled, retryable failures and retry requests.
   // Terminal failures wait for a change to the profile or an explicit `retry`.
   const owed: string[] = [];
-  for (const cmd of l.pending.values()) owed.push(cmd.decision.profileId);
+  for (const cmd of pendingCommands(l.pending)) owed.push(cmd.decision.profileId);
   for (const [id, f] of l.failures) if (f.retryable) owed.push(id);
   for (const id of l.retryRequested) owed.push(id);
   // The default order of strings is compareStrings' (UTF-16 code units), without a call per

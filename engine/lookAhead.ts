@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { ObservedRecord } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { pendingOf } from '../projections/ledger.js';
+import { pendingBefore } from '../projections/pending.js';
 import { keysOf, prepare, type Prepared } from './batch.js';
 import type { DestinationView, EngineState } from './state.js';
 
@@ -18,6 +18,8 @@ export type LookAhead = {
   readonly foreign: number;
   /** the ledger's count of entries taken by the owners rule, when the batch was prepared */
   readonly taken: number;
+  /** the ledger's pending mark at the run's start, as the batch was prepared with (see prepare) */
+  readonly decidedBefore: number;
 };
 
 export type Observed = {
@@ -60,9 +62,9 @@ export const observed = async (
   let batch = ahead.batch;
   for (let i = 0; i < batch.length; i++) {
     const p = batch[i] as Prepared;
-    if (!stale(v, p)) continue;
+    if (!stale(v, p, ahead.decidedBefore)) continue;
     if (batch === ahead.batch) batch = [...batch];
-    (batch as Prepared[])[i] = prepare(s, v, config, mode, [p.profileId])[0] as Prepared;
+    (batch as Prepared[])[i] = prepare(s, v, config, mode, [p.profileId], ahead.decidedBefore)[0] as Prepared;
   }
   if (batch === ahead.batch) return E.right({ batch, keys: ahead.keys, records: found.right });
   const keys = keysOf(batch);
@@ -73,10 +75,9 @@ export const observed = async (
 };
 
 /** Whether the ledger has moved for this profile since it was prepared. */
-const stale = (v: DestinationView, p: Prepared): boolean => {
+const stale = (v: DestinationView, p: Prepared, decidedBefore: number): boolean => {
   if ((v.ledger.entries.get(p.profileId) ?? null) !== p.input.ledger) return true;
-  if (!v.ledger.pendingByProfile.has(p.profileId)) return p.pending.length > 0;
-  const now = pendingOf(v.ledger, p.profileId);
+  const now = pendingBefore(v.ledger.pending, decidedBefore, p.profileId);
   return now.length !== p.pending.length || now.some((c, i) => c !== p.pending[i]);
 };
 

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { decodeWith } from '../domain/codec.js';
 import { buildClaims } from '../projections/claims.js';
-import { hold } from '../projections/holders.js';
+import { addPending } from '../projections/pending.js';
 import {
   initialLedger,
   restoredEntry,
@@ -124,8 +124,7 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
     }
     case 'pending':
       for (const cmd of rows as PendingCommand[]) {
-        l.pending.set(cmd.commandId, cmd);
-        hold(l.pendingByProfile, cmd.decision.profileId, cmd.commandId);
+        addPending(l.pending, cmd);
       }
       return undefined;
     case 'failures':

@@ -18,6 +18,7 @@ import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
 import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
+import { pendingMark } from '../projections/pending.js';
 import { emptyCounts, tallyDecided, type RunSummary } from './summary.js';
 
 export type SyncError =
@@ -137,13 +138,22 @@ export const syncDestination = async (
   // batch k holds the candidates from bounds[k] up to bounds[k + 1]
   const bounds = batchBounds(profileIds.length, opts.batchSize);
   const batches = bounds.length - 1;
+  // Every command pending now was decided before the run: see prepare.
+  const decidedBefore = pendingMark(v.ledger.pending);
   const look = (index: number): LookAhead => {
-    const batch = prepare(s, v, config, mode, profileIds.slice(bounds[index], bounds[index + 1]));
+    const batch = prepare(
+      s,
+      v,
+      config,
+      mode,
+      profileIds.slice(bounds[index], bounds[index + 1]),
+      decidedBefore,
+    );
     const keys = keysOf(batch);
     const found = lookupWithRetry(destination, keys, opts.delivery);
     // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
     found.catch(() => undefined);
-    return { index, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken };
+    return { index, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken, decidedBefore };
   };
   // The first batch is looked up while the guardrail counts and the run is recorded as started: a
   // lookup only reads, and `observed` prepares it again if anything it relied on moved meanwhile.

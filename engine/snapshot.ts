@@ -5,6 +5,7 @@ import { Destination } from '../domain/destination.js';
 import type { LedgerEntry } from '../domain/decision.js';
 import type { Properties } from '../domain/values.js';
 import type { RunInfo } from '../projections/ledger.js';
+import { pendingCommands } from '../projections/pending.js';
 import type { DestinationView, EngineState } from './state.js';
 
 /**
@@ -146,7 +147,7 @@ function* destinationParts(v: DestinationView): Generator<string> {
   yield JSON.stringify(['destination', head]);
   yield* entryParts(l.entries.values());
   // In the order they were decided: a profile's pending commands are settled in that order.
-  yield* rowsOf('pending', l.pending.values());
+  yield* rowsOf('pending', pendingCommands(l.pending));
   yield* rowsOf('failures', l.failures);
   yield* rowsOf('retryRequested', l.retryRequested);
 }

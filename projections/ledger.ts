@@ -4,15 +4,18 @@ import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.j
 import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 import type { Properties } from '../domain/values.js';
-import { hold, holdersOf, letGo, type Holders } from './holders.js';
 import { interned, interner } from './interned.js';
+import {
+  addPending,
+  emptyPending,
+  pendingBefore,
+  pendingMark,
+  takePending,
+  type Pending,
+  type PendingCommand,
+} from './pending.js';
 
-export type PendingCommand = {
-  readonly runId: string;
-  readonly commandId: string;
-  readonly decision: Decision;
-  readonly keyAfter: string;
-};
+export type { PendingCommand } from './pending.js';
 
 export type Failure = {
   readonly runId: string;
@@ -41,9 +44,8 @@ export type Ledger = {
   /** record key → the profile that last wrote it: one owner per record. Exactly the entries' keys
    *  read backwards (settle keeps them so), which lets a snapshot leave them out. */
   readonly owners: Map<string, string>;
-  readonly pending: Map<string, PendingCommand>;
-  /** profile → ids of its pending commands, so a batch finds its own without scanning them all */
-  readonly pendingByProfile: Holders;
+  /** commands decided and not yet settled, in the order decided (see pending.ts) */
+  readonly pending: Pending;
   readonly failures: Map<string, Failure>;
   readonly retryRequested: Set<string>;
   /** the run started and not yet finished or failed (after a crash, until the next run starts) */
@@ -61,8 +63,7 @@ export type Ledger = {
 export const initialLedger = (): Ledger => ({
   entries: new Map(),
   owners: new Map(),
-  pending: new Map(),
-  pendingByProfile: new Map(),
+  pending: emptyPending(),
   failures: new Map(),
   retryRequested: new Set(),
   open: null,
@@ -221,28 +222,9 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   l.entries.set(pid, next);
 };
 
-const pend = (l: Ledger, cmd: PendingCommand): void => {
-  l.pending.set(cmd.commandId, cmd);
-  hold(l.pendingByProfile, cmd.decision.profileId, cmd.commandId);
-};
-
-const unpend = (l: Ledger, cmd: PendingCommand): void => {
-  l.pending.delete(cmd.commandId);
-  letGo(l.pendingByProfile, cmd.decision.profileId, cmd.commandId);
-};
-
-const NO_PENDING: readonly PendingCommand[] = Object.freeze([]);
-
 /** The profile's pending commands, in the order they were decided. */
-export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] => {
-  if (!l.pendingByProfile.has(profileId)) return NO_PENDING;
-  const out: PendingCommand[] = [];
-  for (const id of holdersOf(l.pendingByProfile, profileId)) {
-    const cmd = l.pending.get(id);
-    if (cmd) out.push(cmd);
-  }
-  return out;
-};
+export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] =>
+  pendingBefore(l.pending, pendingMark(l.pending), profileId);
 
 /** Folds one sync event (in stream order). Updates the ledger in place and returns it. */
 export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
@@ -259,10 +241,8 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
     }
     case 'BatchDecided': {
       for (const s of e.data.settled ?? []) {
-        const cmd = l.pending.get(s.commandId);
-        if (!cmd) continue;
-        if (s.status === 'confirmed') settle(l, cmd);
-        unpend(l, cmd);
+        const cmd = takePending(l.pending, s.commandId);
+        if (cmd && s.status === 'confirmed') settle(l, cmd);
       }
       for (const pid of e.data.cleared ?? []) {
         l.failures.delete(pid);
@@ -277,7 +257,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
           l.retryRequested.delete(pid);
         }
         if (r.decision.operation === 'skip') continue;
-        pend(l, {
+        addPending(l.pending, {
           runId: e.data.runId,
           commandId: r.commandId,
           decision: r.decision,
@@ -288,15 +268,12 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
     }
     case 'BatchApplied': {
       for (const id of e.data.ok?.commandIds ?? []) {
-        const cmd = l.pending.get(id);
-        if (!cmd) continue;
-        unpend(l, cmd);
-        settle(l, cmd);
+        const cmd = takePending(l.pending, id);
+        if (cmd) settle(l, cmd);
       }
       for (const r of e.data.results) {
-        const cmd = l.pending.get(r.commandId);
+        const cmd = takePending(l.pending, r.commandId);
         if (!cmd) continue;
-        unpend(l, cmd);
         if (r.status === 'ok') settle(l, cmd);
         else
           l.failures.set(cmd.decision.profileId, {

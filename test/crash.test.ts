@@ -8,6 +8,7 @@ import { syncStream } from '../domain/syncEvents.js';
 import type { Destination } from '../engine/ports.js';
 import { syncDestination } from '../engine/run.js';
 import { foldLedger, initialLedger } from '../projections/ledger.js';
+import { pendingCommands } from '../projections/pending.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
 import { changed, created, deleted, destination, everyone, record } from './support/given.js';
 import {
@@ -185,7 +186,7 @@ const expectRecovered = async (world: FaultWorld, expected: Tables) => {
   expect(decisionsWithoutOutcome(sync)).toEqual([]);
   // The engine's own view agrees: folded, the stream leaves no command pending and no run open.
   const ledger = sync.reduce(foldLedger, initialLedger());
-  expect([...ledger.pending.keys()]).toEqual([]);
+  expect([...pendingCommands(ledger.pending)]).toEqual([]);
   expect(ledger.open).toBeNull();
   const settled = sync.flatMap((e) => (e.type === 'BatchDecided' ? (e.data.settled ?? []) : []));
   report.push(

@@ -10,6 +10,7 @@ import { catchUp } from '../engine/state.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { notingDestination, notingStore } from './support/noting.js';
 import { changed, created, destination, everyone } from './support/given.js';
+import { pendingMark } from '../projections/pending.js';
 
 const rec = (key: string): ObservedRecord => ({ key, fields: { email: key }, groups: [] });
 
@@ -55,6 +56,7 @@ describe('looking up ahead', () => {
         found: Promise.resolve(E.right(found)),
         foreign,
         taken: v.ledger.taken,
+        decidedBefore: pendingMark(v.ledger.pending),
       });
       return { w, v, config: v.config, batch, ahead };
     };
@@ -97,6 +99,7 @@ describe('looking up ahead', () => {
         found: Promise.resolve(E.left('destination down')),
         foreign: 0,
         taken: 0,
+        decidedBefore: 0,
       };
       expect(await observed(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
         E.left('destination down'),
