@@ -22,6 +22,10 @@ export type PendingCommand = {
  *   such outcome from what is pending, kept up to date until nothing is pending;
  * - by profile, for the commands decided before a position (see pendingBefore): a run asks only for
  *   profiles it has not decided yet, so the commands it decides itself are never indexed.
+ *
+ * A command id is pending at most once: an id names the destination, profile, store position and
+ * operation, and the batch that decides a profile again settles its pending commands first (the
+ * fold takes `settled` before it pends `decisions`).
  */
 export type Pending = {
   /** the commands from position `base` on; null where one was taken before the front reached it */
