@@ -15,6 +15,8 @@ export { commandId } from './domain/ids.js';
 export * from './projections/world.js';
 export * from './projections/claims.js';
 export * from './projections/ledger.js';
+// A ledger's pending commands are read with these (the queue's layout is its own business).
+export { pendingCommands, type Pending } from './projections/pending.js';
 export { simulate, simulateVerdicts } from './engine/simulate.js';
 export {
   initialState,

@@ -11,6 +11,8 @@ describe('the library entry point', () => {
       'Destination',
       'foldWorld',
       'foldLedger',
+      'pendingOf',
+      'pendingCommands',
       'simulate',
       'syncDestination',
       'openSqliteStore',
