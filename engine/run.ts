@@ -9,6 +9,7 @@ import { isDecision, type Decision } from '../domain/decision.js';
 import { commandId } from '../domain/ids.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '../domain/syncEvents.js';
+import { pendingMark } from '../projections/pending.js';
 import { applying, gatherFor, type Tagged } from './applying.js';
 import { batchBounds, judge, keysOf, prepare } from './batch.js';
 import { observed, type LookAhead } from './lookAhead.js';
@@ -18,7 +19,6 @@ import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
 import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
-import { pendingMark } from '../projections/pending.js';
 import { emptyCounts, tallyDecided, type RunSummary } from './summary.js';
 
 export type SyncError =

@@ -7,10 +7,10 @@ import { keysOf, prepare } from '../engine/batch.js';
 import { observed, type LookAhead } from '../engine/lookAhead.js';
 import { syncDestination } from '../engine/run.js';
 import { catchUp } from '../engine/state.js';
+import { pendingMark } from '../projections/pending.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { notingDestination, notingStore } from './support/noting.js';
 import { changed, created, destination, everyone } from './support/given.js';
-import { pendingMark } from '../projections/pending.js';
 
 const rec = (key: string): ObservedRecord => ({ key, fields: { email: key }, groups: [] });
 
