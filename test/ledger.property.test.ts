@@ -4,7 +4,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../domain/decision.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
-import { applyToEntry, foldLedger, initialLedger, type PendingCommand } from '../projections/ledger.js';
+import {
+  applyToEntry,
+  foldLedger,
+  initialLedger,
+  pendingOf,
+  type PendingCommand,
+} from '../projections/ledger.js';
+import { pendingCommands } from '../projections/pending.js';
 
 const FIELDS = ['email', 'name', 'ltv', 'tier', 'plan'];
 const GROUPS = ['A', 'B', 'C', 'D'];
@@ -102,5 +109,31 @@ describe('the ledger fold of an update', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("the ledger's pending commands", () => {
+  const create = (profileId: string): Decision => ({
+    profileId,
+    operation: 'create',
+    key: `${profileId}@x.io`,
+    fields: { set: { email: `${profileId}@x.io` }, unset: [] },
+    groups: { add: [], remove: [] },
+  });
+
+  it('given two profiles decided and one outcome folded, then pendingOf and pendingCommands give the command still without an outcome, and nothing once both are in', () => {
+    const l = initialLedger();
+    foldLedger(l, decided(2, 'c1', create('p1')));
+    foldLedger(l, decided(3, 'c2', create('p2')));
+    foldLedger(l, applied('c2'));
+    expect(pendingOf(l, 'p1').map((c) => c.commandId)).toEqual(['c1']);
+    expect(pendingOf(l, 'p2')).toEqual([]);
+    expect([...pendingCommands(l.pending)].map((c) => c.commandId)).toEqual(['c1']);
+    expect(l.entries.get('p2')?.key).toBe('p2@x.io');
+
+    foldLedger(l, applied('c1'));
+    expect(pendingOf(l, 'p1')).toEqual([]);
+    expect(l.pending.size).toBe(0);
+    expect(l.entries.get('p1')?.key).toBe('p1@x.io');
   });
 });
