@@ -13,7 +13,7 @@ import type {
 import { MESSAGES } from './decision.js';
 import { managedGroupNames, mappedFields, type Destination } from './destination.js';
 import { allows } from './modes.js';
-import { compareStrings, keyOf, valueEquals, type Properties, type Value } from './values.js';
+import { compareStrings, keyOf, putNamed, valueEquals, type Properties, type Value } from './values.js';
 
 /** Distinct and sorted; most lists here hold one name or none, which need neither a Set nor a sort. */
 const sorted = (xs: readonly string[]): string[] =>
@@ -37,7 +37,8 @@ export const desiredFields = (d: Destination, profile: ProfileSnapshot): Propert
   const out: Properties = {};
   for (const field of mappedFields(d)) {
     const property = d.mapping[field] as string;
-    if (Object.hasOwn(profile.properties, property)) out[field] = profile.properties[property] as Value;
+    if (Object.hasOwn(profile.properties, property))
+      putNamed(out, field, profile.properties[property] as Value);
   }
   return out;
 };
@@ -92,7 +93,7 @@ export const diffRecord = (
       field === d.keyField
         ? keyOf(want) === (has ? keyOf(record.fields[field]) : record.key)
         : has && valueEquals(want, record.fields[field]);
-    if (!same) set[field] = want;
+    if (!same) putNamed(set, field, want);
   }
   const unset = ledger
     ? Object.keys(ledger.fields).filter((f) => {
@@ -114,7 +115,7 @@ export const diffRecord = (
 
 const sortKeys = (p: Properties): Properties => {
   const out: Properties = {};
-  for (const k of Object.keys(p).sort(compareStrings)) out[k] = p[k] as Value;
+  for (const k of Object.keys(p).sort(compareStrings)) putNamed(out, k, p[k] as Value);
   return out;
 };
 

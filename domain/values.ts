@@ -85,5 +85,21 @@ export const keyOf = (v: Value | undefined): string | undefined => {
   return String(v);
 };
 
+/**
+ * Sets a named value where the names are user data (properties, fields): a name such as
+ * `__proto__` must be a field like any other, where plain assignment would set the object's
+ * prototype and drop the value. One comparison per name, so hot loops can afford it.
+ */
+export const putNamed = <V>(o: Record<string, V>, name: string, value: V): void => {
+  if (name === '__proto__')
+    Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
+  else o[name] = value;
+};
+
+/** Every named value of `from` set on `to`, as putNamed sets one (Object.assign would not). */
+export const putAllNamed = <V>(to: Record<string, V>, from: Readonly<Record<string, V>>): void => {
+  for (const name of Object.keys(from)) putNamed(to, name, from[name] as V);
+};
+
 /** Code-unit order, the same on every machine and locale: used for every sorted array we emit. */
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -5,7 +5,7 @@ import { desiredFields, desiredGroups, desiredKey, inScope } from '../domain/dec
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
-import { compareStrings, valueEquals, type Properties, type Value } from '../domain/values.js';
+import { compareStrings, putNamed, valueEquals, type Properties, type Value } from '../domain/values.js';
 import type { PendingCommand } from '../projections/ledger.js';
 import { foldWorld, initialWorld, profileSnapshot, type World } from '../projections/world.js';
 import type { StoredEvent } from './ports.js';
@@ -85,7 +85,7 @@ export type Effect = {
 export const effectOf = (before: View, after: View): Effect | null => {
   const set: Properties = {};
   for (const [f, v] of Object.entries(after.fields))
-    if (!Object.hasOwn(before.fields, f) || !valueEquals(before.fields[f], v)) set[f] = v;
+    if (!Object.hasOwn(before.fields, f) || !valueEquals(before.fields[f], v)) putNamed(set, f, v);
   const unset = Object.keys(before.fields).filter((f) => !Object.hasOwn(after.fields, f));
   const groupsAdded = after.groups.filter((g) => !before.groups.includes(g));
   const groupsRemoved = before.groups.filter((g) => !after.groups.includes(g));

@@ -2,7 +2,7 @@
 // settle two profiles wanting one record, and to keep a rename from taking another profile's key.
 import { claimedKeyOf } from '../domain/decide.js';
 import type { Destination } from '../domain/destination.js';
-import { compareStrings } from '../domain/values.js';
+import { compareStrings, putNamed } from '../domain/values.js';
 import { hold, holdersOf, letGo, type Holders } from './holders.js';
 import { profileSnapshot, type World } from './world.js';
 
@@ -81,7 +81,7 @@ export const claimsFor = (
   for (const key of keys) {
     if (key === undefined) continue;
     const other = otherClaimant(c, key, profileId);
-    if (other !== undefined) (out ??= {})[key] = other;
+    if (other !== undefined) putNamed((out ??= {}), key, other);
   }
   // Almost every profile has no rival claimant: they share one empty record instead of one each.
   return out ?? NO_CLAIMS;

@@ -2,7 +2,7 @@
 // memberships, deletions. The fold updates the state it is given in place and returns it.
 import type { ProfileSnapshot } from '../domain/decision.js';
 import type { InputEvent } from '../domain/events.js';
-import type { Properties } from '../domain/values.js';
+import { putAllNamed, type Properties } from '../domain/values.js';
 
 /** `groups` is a small array, not a Set: a Set per profile costs more memory than a million profiles can spare. */
 export type ProfileState = { properties: Properties; groups: string[]; deleted: boolean };
@@ -50,7 +50,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
     case 'ProfilePropertiesChanged': {
       const p = liveProfile(w, e.data.profileId);
       if (!p) return w;
-      if (e.data.set) Object.assign(p.properties, e.data.set);
+      if (e.data.set) putAllNamed(p.properties, e.data.set);
       // `unset` is applied after `set`, so naming a property in both removes it.
       for (const name of e.data.unset ?? []) delete p.properties[name];
       return w;

@@ -6,7 +6,7 @@ import type { Command, CommandOutcome, DestinationTypeDescription } from '../../
 import type { ObservedRecord } from '../../domain/decision.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
-import { compareStrings, keyOf, type Properties } from '../../domain/values.js';
+import { compareStrings, keyOf, putAllNamed, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType } from '../../engine/ports.js';
 
 export const memoryDescription: DestinationTypeDescription = {
@@ -57,7 +57,7 @@ const failed = (c: Command, message: string, retryable = false, retryAfterMs?: n
     : { commandId: c.commandId, status: 'error', retryable, message, retryAfterMs };
 
 const changeRecord = (held: Held, c: Command): void => {
-  Object.assign(held.fields, structuredClone(c.fields.set));
+  putAllNamed(held.fields, structuredClone(c.fields.set));
   for (const f of c.fields.unset) delete held.fields[f];
   for (const g of c.groups.add) held.groups.add(g);
   for (const g of c.groups.remove) held.groups.delete(g);

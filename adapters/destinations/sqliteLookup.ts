@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import { compareStrings, type Properties } from '../../domain/values.js';
+import { compareStrings, putNamed, type Properties } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
 import { guarded, tablesOn } from './sqliteApply.js';
 import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
@@ -31,7 +31,7 @@ export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {
       return rows.map((row, r) => {
         const key = found[r] as string;
         const fields: Properties = {};
-        columns.forEach((f, i) => (fields[f] = decodeValue(row[i])));
+        columns.forEach((f, i) => putNamed(fields, f, decodeValue(row[i])));
         return { key, fields, groups: [...(groups.get(key) ?? [])].sort(compareStrings) };
       });
     })(tables(false));
