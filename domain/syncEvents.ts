@@ -1,6 +1,7 @@
 // The events the engine writes to `sync-<destinationId>`: runs, observations with the decisions
 // made from them, and outcomes. Each decision keeps its inputs (position, config, observation).
 import * as t from 'io-ts';
+import { Adoption } from './adopt.js';
 import { NonEmptyString, oneOf, struct, taggedUnion } from './codec.js';
 import { Decision, ObservedRecord } from './decision.js';
 import { Destination } from './destination.js';
@@ -71,6 +72,8 @@ export const BatchDecided = syncEvent(
       cleared: t.array(Id),
       /** how many profiles of the batch needed nothing */
       unchanged: t.number,
+      /** records the batch matched to profiles whose ledger entry did not say so (see domain/adopt.ts) */
+      adopted: t.array(Adoption),
     },
   ),
 );

@@ -1,5 +1,6 @@
 // One batch of a run or a plan: the keys to look up for some profiles, and, given what the
 // destination holds under them, the verdict for each profile with the inputs it was made from.
+import { adoption, type Adoption } from '../domain/adopt.js';
 import { claimedKeyOf, decide } from '../domain/decide.js';
 import type { DecisionInput, ObservedRecord, Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
@@ -104,6 +105,8 @@ export type Judged = {
   /** the profile's commands left without outcome: confirmed if the observation shows them applied */
   readonly settled: readonly Settlement[];
   readonly verdict: Verdict;
+  /** the record the verdict matched, when the ledger did not yet hold it as the profile's */
+  readonly adopted: Adoption | undefined;
 };
 
 const NONE_FOUND: readonly ObservedRecord[] = Object.freeze([]);
@@ -138,7 +141,7 @@ export const judge = (batch: readonly Prepared[], records: readonly ObservedReco
       ledger = applyToEntry(ledger ?? undefined, cmd) ?? null;
       settled.push({ commandId: cmd.commandId, status: 'confirmed' });
     }
-    const verdict = decide({
+    const decided: DecisionInput = {
       destination: input.destination,
       mode: input.mode,
       profileId: input.profileId,
@@ -146,7 +149,8 @@ export const judge = (batch: readonly Prepared[], records: readonly ObservedReco
       ledger,
       claims: input.claims,
       observed,
-    });
-    return { prepared, observed, settled, verdict };
+    };
+    const verdict = decide(decided);
+    return { prepared, observed, settled, verdict, adopted: adoption(decided, verdict) };
   });
 };

@@ -178,6 +178,9 @@ export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explana
       records: observed,
       summary: `run ${short(d.runId)} looked up ${seen.length > 0 ? seen.join('; ') : 'nothing (no key, nothing written)'}`,
     });
+    const adopted = d.adopted?.find((a) => a.profileId === pid);
+    const adoptedWords =
+      adopted === undefined ? '' : `; the ledger now holds record ${adopted.key} as this profile's (matched)`;
     const decided = (commandId: string | null, decision: Decision | null, reason: string) =>
       items.push({
         kind: 'decision',
@@ -185,8 +188,8 @@ export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explana
         commandId,
         operation: decision?.operation ?? 'nothing',
         decision,
-        reason,
-        summary: reason,
+        reason: `${reason}${adoptedWords}`,
+        summary: `${reason}${adoptedWords}`,
       });
     if (mine.length === 0) {
       const profile = profileSnapshot(then.world, pid);
@@ -208,6 +211,17 @@ export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explana
           ? reasonFor(ctx, verdict)
           : `nothing to do, as recorded; from this profile alone it would be ${verdict.operation}, so another profile's claim on its key decided it`,
       );
+    }
+    // As the ledger fold does: the match is the profile's entry from now on, with the values the
+    // record held, and an update decided here settles onto it.
+    if (adopted !== undefined) {
+      const record = observed.find((r) => r.key === adopted.key);
+      s.ledger = {
+        profileId: pid,
+        key: adopted.key,
+        fields: Object.fromEntries(adopted.fields.map((f) => [f, record?.fields[f] ?? null])),
+        groups: adopted.groups,
+      };
     }
     for (const r of mine) {
       decided(r.commandId, r.decision, reasonFor(ctx, r.decision));

@@ -1,5 +1,6 @@
 // Replaying one recorded batch against the engine state at the position it was decided at: verify
 // recomputes every part of it with the live engine's own code; what-if decides under another mode.
+import type { Adoption } from '../domain/adopt.js';
 import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision, type Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
@@ -23,6 +24,7 @@ export type Aspect =
   | 'keys'
   | 'settled'
   | 'cleared'
+  | 'adopted'
   | 'unchanged'
   | 'config'
   | 'mode'
@@ -104,12 +106,14 @@ export const verifyBatch = (
 
   const settled: { commandId: string; status: string }[] = [];
   const cleared: string[] = [];
+  const adopted: Adoption[] = [];
   let unchanged = 0;
   let matched = 0;
-  for (const { prepared, verdict, settled: settledHere } of judge(batch, b.observed)) {
+  for (const { prepared, verdict, settled: settledHere, adopted: adoptedHere } of judge(batch, b.observed)) {
     const pid = prepared.profileId;
     const before = mismatches.length;
     settled.push(...settledHere);
+    if (adoptedHere !== undefined) adopted.push(adoptedHere);
     const [first, ...extra] = recorded.get(pid) ?? [];
     if (!isDecision(verdict)) {
       unchanged++;
@@ -140,6 +144,10 @@ export const verifyBatch = (
   const recordedCleared = [...(b.cleared ?? [])].sort(compareStrings);
   if (!sameData(recordedCleared, cleared.sort(compareStrings)))
     add(null, 'cleared', recordedCleared, cleared);
+  // Batches are recorded in profile order; the sort makes the comparison independent of it.
+  const byPid = (a: Adoption, z: Adoption) => compareStrings(a.profileId, z.profileId);
+  const recordedAdopted = [...(b.adopted ?? [])].sort(byPid);
+  if (!sameData(recordedAdopted, adopted.sort(byPid))) add(null, 'adopted', recordedAdopted, adopted);
   if (b.unchanged !== undefined && b.unchanged !== unchanged) add(null, 'unchanged', b.unchanged, unchanged);
   return { profiles: b.profileIds.length, matched, mismatches };
 };

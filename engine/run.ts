@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
+import type { Adoption } from '../domain/adopt.js';
 import type { Command } from '../domain/command.js';
 import { keyAfter } from '../domain/decide.js';
 import { isDecision, type Decision } from '../domain/decision.js';
@@ -207,12 +208,14 @@ export const syncDestination = async (
     const decisions: RecordedDecision[] = [];
     const settled: { commandId: string; status: 'confirmed' | 'superseded' }[] = [];
     const cleared: string[] = [];
+    const adopted: Adoption[] = [];
     let unchanged = 0;
-    for (const { prepared, verdict, settled: settledHere } of judged) {
+    for (const { prepared, verdict, settled: settledHere, adopted: adoptedHere } of judged) {
       const pid = prepared.profileId;
       // Commands left without outcome by a crash: confirmed when the destination shows them applied,
       // superseded otherwise (the fresh decision, if any, replaces them).
       settled.push(...settledHere);
+      if (adoptedHere !== undefined) adopted.push(adoptedHere);
       if (!isDecision(verdict)) {
         unchanged++;
         if (v.ledger.failures.has(pid) || v.ledger.retryRequested.has(pid)) cleared.push(pid);
@@ -247,6 +250,7 @@ export const syncDestination = async (
           decidedAt: now(),
           ...(settled.length > 0 ? { settled } : {}),
           ...(cleared.length > 0 ? { cleared } : {}),
+          ...(adopted.length > 0 ? { adopted } : {}),
           unchanged,
         },
       },

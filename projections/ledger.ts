@@ -1,5 +1,6 @@
 // The ledger of one destination, folded from its `sync-<id>` stream: what syncline last wrote per
 // profile, commands decided but not yet settled, failures waiting, and the runs so far.
+import type { Adoption } from '../domain/adopt.js';
 import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
 import { valueEquals } from '../domain/values.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
@@ -211,6 +212,11 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   const next = written(prev, cmd);
   // An update of values only: the entry and the record's owner stay as they are.
   if (next === prev && prev !== undefined && l.owners.get(prev.key) === pid) return;
+  own(l, pid, prev, next);
+};
+
+/** Makes `next` the profile's entry (none: it has none) and the profile the owner of its key. */
+const own = (l: Ledger, pid: string, prev: LedgerEntry | undefined, next: LedgerEntry | undefined): void => {
   if (prev !== undefined && l.owners.get(prev.key) === pid) l.owners.delete(prev.key);
   if (next === undefined) {
     l.entries.delete(pid);
@@ -221,6 +227,10 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   l.owners.set(next.key, pid);
   l.entries.set(pid, next);
 };
+
+/** A record a decision matched becomes the profile's, as if syncline had written what it held. */
+const adopt = (l: Ledger, a: Adoption): void =>
+  own(l, a.profileId, l.entries.get(a.profileId), restoredEntry(a.profileId, a.key, a.fields, a.groups));
 
 /** The profile's pending commands, in the order they were decided. */
 export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] =>
@@ -248,6 +258,9 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
         l.failures.delete(pid);
         l.retryRequested.delete(pid);
       }
+      // After the settlements, as judge decided from the ledger they leave; before the decisions,
+      // whose updates then settle onto the adopted entry.
+      for (const a of e.data.adopted ?? []) adopt(l, a);
       // Both are almost always empty, and a first sync folds a decision per profile.
       const clearing = l.failures.size > 0 || l.retryRequested.size > 0;
       for (const r of e.data.decisions) {

@@ -157,9 +157,13 @@ describe('replay of the story of issue 4 through the built CLI', () => {
         if (p03) p03.fields.first_name = 'Name 3';
       });
       expect(altered.asJson.code).toBe(1);
-      expect(altered.asJson.stderr).toContain(`replay of ${ENRICH} found 1 mismatch in 1 run`);
+      expect(altered.asJson.stderr).toContain(`replay of ${ENRICH} found 2 mismatches in 1 run`);
       const mismatch = altered.runs[0]?.mismatches;
-      expect(mismatch?.map((m) => [m.profileId, m.aspect])).toEqual([['p03', 'decision']]);
+      // The record matched to p03 then held the first name too: what the batch adopted differs as well.
+      expect(mismatch?.map((m) => [m.profileId, m.aspect])).toEqual([
+        ['p03', 'decision'],
+        [null, 'adopted'],
+      ]);
       // Recorded: the first name was set over 'Old'; from the altered observation there is nothing to set.
       expect(mismatch?.[0]?.recorded.fields.set).toEqual({ first_name: 'Name 3' });
       expect(mismatch?.[0]?.recomputed.fields.set).toEqual({});

@@ -38,7 +38,11 @@ const EXPECTED = {
     ],
   ],
   enrich: [
-    ['update', 'updated ann@x.io: set first_name; added to VIP'],
+    // Her record was the CRM's before syncline: the first update is also where syncline takes it on.
+    [
+      'update',
+      "updated ann@x.io: set first_name; added to VIP; the ledger now holds record ann@x.io as this profile's (matched)",
+    ],
     ['update', 'renamed ann@x.io → ann@new.io'],
     [
       'update',

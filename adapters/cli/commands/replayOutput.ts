@@ -16,6 +16,7 @@ const ASPECTS: Readonly<Record<Aspect, string>> = {
   keys: 'the keys looked up',
   settled: 'how commands left without outcome were settled',
   cleared: 'the failures the batch cleared',
+  adopted: 'the records the batch matched to profiles the ledger did not hold them for',
   unchanged: 'how many profiles needed nothing',
   config: 'the config recorded for the run (recomputed: the one in force where it started)',
   mode: "the run's mode (recomputed: the mode its config names)",
