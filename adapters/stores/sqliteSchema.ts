@@ -69,6 +69,18 @@ const tooNew = (path: string, version: number): SchemaRefusal => ({
     `versions up to ${SCHEMA_VERSION}; it was written by a newer syncline — upgrade syncline to use it`,
 });
 
+/*
+ * FULL by default: in WAL mode every commit is synced to disk before it is acknowledged, so a
+ * decision the engine recorded is on disk before its command goes to a destination, and a power cut
+ * or a crash of the machine loses nothing acknowledged. The engine records a batch of decisions per
+ * commit, so this costs an fsync per few hundred profiles, not per profile.
+ * SYNCLINE_SQLITE_SYNCHRONOUS=NORMAL skips those syncs (safe against a killed process, not a power
+ * cut): the store may then come back without its last commits, and the next sync re-observes and
+ * adopts what those commits had recorded (see domain/adopt.ts) instead of knowing it.
+ */
+export const synchronousOf = (env: NodeJS.ProcessEnv): 'FULL' | 'NORMAL' =>
+  env.SYNCLINE_SQLITE_SYNCHRONOUS?.toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL';
+
 const versionOf = (db: BetterSqlite3.Database): number =>
   db.pragma('user_version', { simple: true }) as number;
 
@@ -89,14 +101,7 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
     db.pragma('page_size = 16384');
     switchToWal(db);
   }
-  /*
-   * NORMAL by default: in WAL mode it survives a killed process (DESIGN §8's crash), and costs no
-   * fsync per commit, which a sync with hundreds of batches would otherwise pay hundreds of times.
-   * A power cut may lose the last commits; the engine then finds those commands unsettled or
-   * unrecorded and re-decides from a fresh observation. SYNCLINE_SQLITE_SYNCHRONOUS=FULL makes every
-   * commit durable on power loss too, for audit trails that must not lose a single decision.
-   */
-  db.pragma(`synchronous = ${process.env.SYNCLINE_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`synchronous = ${synchronousOf(process.env)}`);
   // Only a new or older file needs the write lock, to create or extend the schema exactly once.
   if (found === SCHEMA_VERSION) return E.right(undefined);
   return db
