@@ -1,10 +1,12 @@
 // The commands of a run, applied through the destination one call at a time while the run goes on
 // deciding, and their outcomes gathered as BatchApplied events for the run's next append.
 import type { Command } from '../domain/command.js';
-import { appliedData, appliedTag, type SyncEvent } from '../domain/syncEvents.js';
+import { appliedData, appliedTag, type CommandResult, type SyncEvent } from '../domain/syncEvents.js';
 import { isShortRun } from './batch.js';
 import { deliver, type DeliveryOptions } from './deliver.js';
-import type { Destination } from './ports.js';
+import * as E from 'fp-ts/lib/Either.js';
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type { Destination, StoreError } from './ports.js';
 import { tallyApplied, type Counts } from './summary.js';
 
 export type Tagged = SyncEvent & { readonly tags?: readonly string[] };
@@ -19,6 +21,17 @@ export type Applying = {
   /** Applies everything queued and waits for it: before the run's last append. */
   readonly drain: () => Promise<void>;
 };
+
+/** Commands held back because their record could not be made durable: retried by the next run. */
+const notDurable = (commands: readonly Command[], e: StoreError, at: string): CommandResult[] =>
+  commands.map((c) => ({
+    commandId: c.commandId,
+    status: 'error',
+    attempts: 0,
+    at,
+    retryable: true,
+    message: `not applied: the store could not make its record of the command durable (${'message' in e ? e.message : e._tag})`,
+  }));
 
 /** Commands a large run hands an idle destination at once: see gatherFor. */
 export const GATHER = 5000;
@@ -56,6 +69,8 @@ export const gatherFor = (profiles: number, batchSize: number, applyBatchSize: n
  */
 export const applying = (
   destination: Destination,
+  /** makes the store's record of the commands durable, before any reaches the destination */
+  durable: TaskEither<StoreError, void>,
   delivery: DeliveryOptions,
   applyBatchSize: number,
   gather: number,
@@ -74,7 +89,11 @@ export const applying = (
     const commands = queued.map((q) => q.command);
     busy = true;
     const applied = (async () => {
-      const results = await deliver(destination, commands, delivery);
+      // A command may reach the destination only once the store would not lose its decision.
+      const synced = await durable();
+      const results = E.isLeft(synced)
+        ? notDurable(commands, synced.left, delivery.now().toISOString())
+        : await deliver(destination, commands, delivery);
       outbox.push({
         type: 'BatchApplied',
         // Found from its decisions: one tag per decided batch, not one per command.

@@ -138,6 +138,13 @@ export type EventStore = {
     value: number,
   ) => TaskEither<StoreError, void>;
   readonly snapshots: Snapshots;
+  /**
+   * Makes every append acknowledged so far durable: on disk, surviving a power cut. The engine asks
+   * before it hands commands to a destination, so no command is applied that the store could lose.
+   * A store that makes each append durable before acknowledging it has nothing left to do.
+   */
+  readonly flush: () => TaskEither<StoreError, void>;
+  /** Closes the store, every acknowledged append made durable first. */
   readonly close: () => Promise<void>;
 };
 
@@ -149,6 +156,14 @@ export type Destination = {
   readonly describe: () => DestinationTypeDescription;
   /** The records held under any of these keys (absent keys are simply not returned). */
   readonly lookup: (keys: readonly string[]) => TaskEither<DestinationError, readonly ObservedRecord[]>;
+  /**
+   * How many records the destination holds, or null when it has nowhere to hold them yet (its table
+   * or file does not exist). Never creates anything. A run compares it with the ledger: a destination
+   * that lost every record syncline wrote there (a file deleted, a table emptied) gets a full run.
+   * With `atMost`, counting may stop there (a run only asks whether there is any record at all).
+   * Optional: without it, syncline cannot notice lost records.
+   */
+  readonly count?: (atMost?: number) => TaskEither<DestinationError, number | null>;
   /** One outcome per command, in order. Applying a command twice has the same effect as once. */
   readonly apply: (commands: readonly Command[]) => TaskEither<DestinationError, readonly CommandOutcome[]>;
   /**

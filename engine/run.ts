@@ -15,6 +15,7 @@ import { applying, gatherFor, type Tagged } from './applying.js';
 import { batchBounds, judge, keysOf, prepare } from './batch.js';
 import { observed, type LookAhead } from './lookAhead.js';
 import { candidates } from './candidates.js';
+import { holdingOf, lostEverything } from './lost.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
@@ -134,7 +135,9 @@ export const syncDestination = async (
   const mode: SyncModeName = config.syncMode ?? destination.describe().defaultMode;
   const runId = randomUUID();
   const write = writer(store, s, v, () => runId);
-  const { profileIds, reason } = candidates(s, v, opts.full);
+  // Asked before the candidates: a destination that lost every record needs everyone looked at.
+  const lost = lostEverything(await holdingOf(destination, v, 1));
+  const { profileIds, reason } = candidates(s, v, lost !== undefined ? 'records-lost' : opts.full);
   const now = () => opts.delivery.now().toISOString();
   // batch k holds the candidates from bounds[k] up to bounds[k + 1]
   const bounds = batchBounds(profileIds.length, opts.batchSize);
@@ -189,6 +192,7 @@ export const syncDestination = async (
   const outbox: Tagged[] = [];
   const commands = applying(
     destination,
+    store.flush(),
     opts.delivery,
     opts.applyBatchSize,
     gatherFor(profileIds.length, opts.batchSize, opts.applyBatchSize),
@@ -278,7 +282,15 @@ export const syncDestination = async (
   ]);
   if (E.isLeft(finished)) return E.left(finished.left);
   void destination.tidy?.();
-  return E.right({ destinationId, runId, mode, reason, considered: profileIds.length, ...counts });
+  return E.right({
+    destinationId,
+    runId,
+    mode,
+    reason,
+    ...(lost === undefined ? {} : { notice: lost }),
+    considered: profileIds.length,
+    ...counts,
+  });
 };
 
 type BatchObserved = Extract<SyncEvent, { type: 'BatchDecided' }>['data']['observed'];

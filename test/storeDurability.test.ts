@@ -1,55 +1,144 @@
-// The SQLite store's durability: by default every acknowledged commit is synced to disk (a power cut
-// loses nothing recorded); the faster setting that skips those syncs is opt-in only.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The SQLite store's durability: by default a commit is acknowledged at once and the write-ahead log
+// is synced to disk before any command reaches a destination; syncing every commit, or never, is opt-in.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { prepareSchema, synchronousOf } from '../adapters/stores/sqliteSchema.js';
+import { durabilityOf, logSyncer, type Durability } from '../adapters/stores/sqliteDurability.js';
+import { prepareSchema } from '../adapters/stores/sqliteSchema.js';
+import { connect } from '../adapters/destinations/sqliteApply.js';
+import { notingDestination } from './support/noting.js';
+import { syncDestination } from '../engine/run.js';
+import { givenEngine, noWait } from './support/engine.js';
+import { created, destination } from './support/given.js';
+import { REPO_ROOT } from './support/cli.js';
 
 /** SQLite's numbers for PRAGMA synchronous. */
 const FULL = 2;
 const NORMAL = 1;
 
-describe('how the SQLite store commits', () => {
-  const dirs: string[] = [];
-  const saved = process.env.SYNCLINE_SQLITE_SYNCHRONOUS;
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.SYNCLINE_SQLITE_SYNCHRONOUS;
-    else process.env.SYNCLINE_SQLITE_SYNCHRONOUS = saved;
+const dirs: string[] = [];
+const freshDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'syncline-durability-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('choosing how the SQLite store commits', () => {
+  it('given SYNCLINE_SQLITE_SYNCHRONOUS, then FULL syncs every commit, NORMAL never, and anything else (or nothing) syncs before applying', () => {
+    const asked = [undefined, 'FULL', 'full', 'NORMAL', 'normal', 'OFF', ''];
+    expect(asked.map((v) => durabilityOf(v === undefined ? {} : { SYNCLINE_SQLITE_SYNCHRONOUS: v }))).toEqual(
+      ['before-apply', 'every-commit', 'every-commit', 'never', 'never', 'before-apply', 'before-apply'],
+    );
   });
-  const opened = (): Database.Database => {
-    const dir = mkdtempSync(join(tmpdir(), 'syncline-durability-'));
-    dirs.push(dir);
+
+  it.each([
+    ['every-commit', FULL],
+    ['before-apply', NORMAL],
+    ['never', NORMAL],
+  ] as [Durability, number][])(
+    'given %s, when a store file is opened, then its connection runs with synchronous %i',
+    (d, pragma) => {
+      const path = join(freshDir(), 'events.db');
+      const db = new Database(path);
+      expect(E.isRight(prepareSchema(db, path, d))).toBe(true);
+      expect(db.pragma('synchronous', { simple: true })).toBe(pragma);
+      db.close();
+    },
+  );
+});
+
+describe('syncing the write-ahead log', () => {
+  it('given a store file with and without its log, when synced, then it succeeds either way', async () => {
+    const dir = freshDir();
     const path = join(dir, 'events.db');
-    const db = new Database(path);
-    expect(prepareSchema(db, path)._tag).toBe('Right');
-    return db;
-  };
-  const synchronous = (db: Database.Database): number => db.pragma('synchronous', { simple: true }) as number;
-
-  it('given no setting, when a store is opened, then its commits are synced to disk before they are acknowledged (FULL)', () => {
-    delete process.env.SYNCLINE_SQLITE_SYNCHRONOUS;
-    const db = opened();
-    expect(synchronous(db)).toBe(FULL);
-    db.close();
+    await expect(logSyncer(path)()).resolves.toBeUndefined();
+    writeFileSync(`${path}-wal`, 'frames');
+    await expect(logSyncer(path)()).resolves.toBeUndefined();
   });
 
-  it('given SYNCLINE_SQLITE_SYNCHRONOUS=NORMAL, when a store is opened, then it skips the syncs, as asked', () => {
-    process.env.SYNCLINE_SQLITE_SYNCHRONOUS = 'normal';
-    const db = opened();
-    expect(synchronous(db)).toBe(NORMAL);
-    db.close();
+  it('given a path the system cannot reach, when synced, then it rejects with the system’s reason', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    await expect(logSyncer(join(dir, 'not-a-dir', 'events.db'))()).rejects.toThrow(/ENOTDIR/);
   });
 
-  it('given any other value, then the store stays durable: only NORMAL opts out', () => {
-    expect(['FULL', 'OFF', '', 'yes'].map((v) => synchronousOf({ SYNCLINE_SQLITE_SYNCHRONOUS: v }))).toEqual([
-      'FULL',
-      'FULL',
-      'FULL',
-      'FULL',
-    ]);
-    expect(synchronousOf({})).toBe('FULL');
+  const strace = spawnSync('strace', ['-V']).status === 0;
+  it.skipIf(!strace && process.env.CI !== 'true')(
+    'given the default, when an append commits and then the store is flushed, then the commit itself syncs nothing and the flush syncs the log (strace)',
+    () => {
+      const dir = freshDir();
+      const script = join(dir, 'append.mjs');
+      const store = new URL('../dist/adapters/stores/sqlite.js', `file://${REPO_ROOT}/`).href;
+      writeFileSync(
+        script,
+        `import { openSqliteStore } from ${JSON.stringify(store)};
+const opened = openSqliteStore(${JSON.stringify(join(dir, 'events.db'))});
+const s = opened.right;
+const w = (stream) => [{ stream, expected: 'any', events: [{ type: 'T', data: {} }] }];
+await s.append(w('warm'))();
+process.stdout.write('appending\\n');
+await s.append(w('a'))();
+process.stdout.write('flushing\\n');
+await s.flush()();
+process.stdout.write('flushed\\n');
+process.exit(0);
+`,
+      );
+      const trace = join(dir, 'trace');
+      execFileSync(
+        'strace',
+        ['-f', '-o', trace, '-e', 'trace=write,fsync,fdatasync', process.execPath, script],
+        {
+          env: { ...process.env, SYNCLINE_SQLITE_SYNCHRONOUS: '' },
+        },
+      );
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      const at = (marker: string) => lines.findIndex((l) => l.includes(`"${marker}\\n"`));
+      const syncs = (from: number, to: number) =>
+        lines.slice(from, to).filter((l) => /\b(fsync|fdatasync)\(/.test(l)).length;
+      expect(at('appending')).toBeGreaterThan(-1);
+      expect(syncs(at('appending'), at('flushing'))).toBe(0);
+      expect(syncs(at('flushing'), at('flushed'))).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('the SQLite destination', () => {
+  it('given a destination file, when a connection to it opens, then an apply it acknowledges is synced to disk (synchronous FULL)', () => {
+    const db = connect(join(freshDir(), 'crm.db'));
+    expect(db.pragma('synchronous', { simple: true })).toBe(FULL);
+    db.close();
+  });
+});
+
+describe('the engine makes its record durable before it applies', () => {
+  it('given a sync, when the destination is handed commands, then the store was flushed after the batch that recorded them', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(created('p1', { email: 'a@x.io' }), created('p2', { email: 'b@x.io' }));
+    const steps: string[] = [];
+    const store = {
+      ...w.store,
+      append: (writes: Parameters<typeof w.store.append>[0]) => () => {
+        steps.push(`append ${writes.flatMap((x) => x.events.map((e) => e.type)).join(',')}`);
+        return w.store.append(writes)();
+      },
+      flush: () => () => {
+        steps.push('flush');
+        return w.store.flush()();
+      },
+    };
+    const real = w.destination.destination(w.config);
+    const noted = notingDestination(real, { apply: () => steps.push('apply') });
+    const r = await syncDestination(store, w.state, 'crm', noted, noWait);
+    expect(E.isRight(r)).toBe(true);
+    const apply = steps.indexOf('apply');
+    expect(steps.slice(0, apply + 1)).toEqual(['append RunStarted', 'append BatchDecided', 'flush', 'apply']);
   });
 });

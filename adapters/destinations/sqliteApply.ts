@@ -45,9 +45,11 @@ const tune = (db: Database.Database): void => {
   // writer commit less, but a sync of a few changes slower, and the first no faster.
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 10000');
-  // NORMAL survives a killed process; a power cut may lose the last commits, and the next sync
-  // sees that in its observation and writes them again, so the destination still converges.
-  db.pragma('synchronous = NORMAL');
+  // FULL: an apply is acknowledged only once it would survive a power cut. The store records its
+  // outcome as applied, and a run of changes never looks at that profile again: a commit lost after
+  // that would leave the record missing until a full sync. One sync per apply call, on the writer's
+  // thread, which the deciding thread does not wait for.
+  db.pragma('synchronous = FULL');
 };
 
 /**

@@ -192,6 +192,8 @@ export const openMemoryStore = (): EventStore => {
           return Promise.resolve(E.right(true));
         },
     },
+    // Nothing outlives the process: there is no disk to make anything durable on.
+    flush: () => () => Promise.resolve(open ? E.right(undefined) : E.left(closedError)),
     close: () => {
       open = false;
       wakeSubscribers();

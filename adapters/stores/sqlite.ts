@@ -26,6 +26,7 @@ import {
 } from './sqliteSchema.js';
 import { jsonPieces } from './jsonPieces.js';
 import { sqliteSnapshots } from './sqliteSnapshots.js';
+import { durabilityOf, logSyncer, type Durability } from './sqliteDurability.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
@@ -37,6 +38,8 @@ export type SqliteStoreOptions = {
   readonly checkpointBytes?: number;
   /** Called when a background checkpoint has finished: for tests and metrics. */
   readonly onCheckpoint?: () => void;
+  /** When commits reach the disk (see sqliteDurability.ts); by default SYNCLINE_SQLITE_SYNCHRONOUS's. */
+  readonly durability?: Durability;
 };
 
 export type SqliteOpenError = SchemaRefusal;
@@ -98,10 +101,37 @@ const storeOver = (
   db: Database.Database,
   pollIntervalMs: number,
   checkpoints: Checkpoints | null,
+  syncLog: (() => Promise<void>) | null,
 ): EventStore => {
   const statements = statementsOn(db);
   const insertInPieces = insertsInPieces(db);
   let closed: Promise<void> | null = null;
+
+  /*
+   * Commits since the log was last synced. Flushes run one after another: a flush that found the log
+   * synced by the one before it, with nothing committed since, has nothing to do.
+   */
+  let unsynced = false;
+  let flushing: Promise<E.Either<StoreError, void>> = Promise.resolve(E.right(undefined));
+  const committed = (): void => {
+    unsynced = syncLog !== null;
+  };
+  const flush = (): Promise<E.Either<StoreError, void>> =>
+    (flushing = flushing.then(async (): Promise<E.Either<StoreError, void>> => {
+      if (!unsynced || syncLog === null) return E.right(undefined);
+      unsynced = false;
+      try {
+        await syncLog();
+        return E.right(undefined);
+      } catch (error) {
+        unsynced = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        return E.left({
+          _tag: 'StoreUnavailable',
+          message: `the SQLite store could not be synced to disk: ${reason}`,
+        });
+      }
+    }));
 
   const revisionOf = (stream: string): number =>
     (statements.streamRevision.get(stream) as number | undefined) ?? -1;
@@ -119,6 +149,7 @@ const storeOver = (
     try {
       const result = work();
       (E.isRight(result) ? statements.commit : statements.rollback).run();
+      if (E.isRight(result)) committed();
       return result;
     } catch (error) {
       if (db.inTransaction) statements.rollback.run();
@@ -246,8 +277,12 @@ const storeOver = (
           bytes += result.right.bytes;
         }
         statements.commit.run();
+        committed();
         checkpoints?.appended(bytes);
-        return E.right({ appended });
+        // An ingest is acknowledged to whoever gave it only once it would survive a power cut. The
+        // events are committed whatever this answers; a failure says they may not be on disk.
+        const synced = await flush();
+        return E.isLeft(synced) ? synced : E.right({ appended });
       } catch (error) {
         if (db.inTransaction) statements.rollback.run();
         return E.left(unavailable(error));
@@ -309,15 +344,22 @@ const storeOver = (
           expected === null
             ? statements.createCheckpoint.run(name, value)
             : statements.moveCheckpoint.run(value, name, expected);
+        if (changes === 1) committed();
         return changes === 1
           ? E.right(undefined)
           : E.left({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
       }),
-    snapshots: sqliteSnapshots(db, guarded, (bytes) => checkpoints?.appended(bytes)),
+    snapshots: sqliteSnapshots(db, guarded, (bytes) => {
+      committed();
+      checkpoints?.appended(bytes);
+    }),
+    flush: () => flush,
     // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
     // is left and removes the log, as SQLite does for the last connection to a file.
     close: () =>
       (closed ??= (async () => {
+        // Whatever this answers, closing goes on: SQLite's own last checkpoint syncs what it copies.
+        await flush();
         await checkpoints?.close();
         if (db.open) db.close();
       })()),
@@ -336,7 +378,7 @@ export const openSqliteStore = (
   try {
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    const prepared = prepareSchema(db, file);
+    const prepared = prepareSchema(db, file, options.durability ?? durabilityOf(process.env));
     if (E.isLeft(prepared)) {
       db.close();
       return prepared;
@@ -349,7 +391,9 @@ export const openSqliteStore = (
           options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
           options.onCheckpoint,
         );
-    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints));
+    const durability = options.durability ?? durabilityOf(process.env);
+    const syncLog = inMemory || durability !== 'before-apply' ? null : logSyncer(file);
+    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints, syncLog));
   } catch (error) {
     // Opening touches only the file system and the file, so any failure here is the environment's.
     if (db?.open === true) db.close();

@@ -3,6 +3,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { switchToWal } from '../walMode.js';
+import { durabilityOf, synchronousFor, type Durability } from './sqliteDurability.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
 export const SCHEMA_VERSION = 2;
@@ -69,18 +70,6 @@ const tooNew = (path: string, version: number): SchemaRefusal => ({
     `versions up to ${SCHEMA_VERSION}; it was written by a newer syncline — upgrade syncline to use it`,
 });
 
-/*
- * FULL by default: in WAL mode every commit is synced to disk before it is acknowledged, so a
- * decision the engine recorded is on disk before its command goes to a destination, and a power cut
- * or a crash of the machine loses nothing acknowledged. The engine records a batch of decisions per
- * commit, so this costs an fsync per few hundred profiles, not per profile.
- * SYNCLINE_SQLITE_SYNCHRONOUS=NORMAL skips those syncs (safe against a killed process, not a power
- * cut): the store may then come back without its last commits, and the next sync re-observes and
- * adopts what those commits had recorded (see domain/adopt.ts) instead of knowing it.
- */
-export const synchronousOf = (env: NodeJS.ProcessEnv): 'FULL' | 'NORMAL' =>
-  env.SYNCLINE_SQLITE_SYNCHRONOUS?.toUpperCase() === 'NORMAL' ? 'NORMAL' : 'FULL';
-
 const versionOf = (db: BetterSqlite3.Database): number =>
   db.pragma('user_version', { simple: true }) as number;
 
@@ -89,7 +78,11 @@ const versionOf = (db: BetterSqlite3.Database): number =>
  * WAL already changes the file), and again inside the write lock because another process may be
  * creating the schema at the same moment.
  */
-export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Either<SchemaRefusal, void> => {
+export const prepareSchema = (
+  db: BetterSqlite3.Database,
+  path: string,
+  durability: Durability = durabilityOf(process.env),
+): E.Either<SchemaRefusal, void> => {
   const found = versionOf(db);
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
   // An existing store is already in WAL mode: asking again would wait for a writer's lock, and a
@@ -101,7 +94,7 @@ export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Eithe
     db.pragma('page_size = 16384');
     switchToWal(db);
   }
-  db.pragma(`synchronous = ${synchronousOf(process.env)}`);
+  db.pragma(`synchronous = ${synchronousFor(durability)}`);
   // Only a new or older file needs the write lock, to create or extend the schema exactly once.
   if (found === SCHEMA_VERSION) return E.right(undefined);
   return db
