@@ -3,19 +3,27 @@
 import { pendingCommands } from '../projections/pending.js';
 import { touchedSince, type DestinationView, type EngineState } from './state.js';
 
-export type CandidateReason = 'first-run' | 'config-changed' | 'changes' | 'full';
+export type CandidateReason = 'first-run' | 'config-changed' | 'changes' | 'full' | 'records-lost';
 
 export type Candidates = { readonly profileIds: string[]; readonly reason: CandidateReason };
 
-export const candidates = (s: EngineState, v: DestinationView, full = false): Candidates => {
+/** `full`: every profile, as asked (true) or because the destination lost its records. */
+export const candidates = (
+  s: EngineState,
+  v: DestinationView,
+  full: boolean | 'records-lost' = false,
+): Candidates => {
   const last = v.ledger.lastFinished;
-  const reason: CandidateReason = full
-    ? 'full'
-    : last === null
-      ? 'first-run'
-      : v.configPosition > last.position
-        ? 'config-changed'
-        : 'changes';
+  const reason: CandidateReason =
+    full === 'records-lost'
+      ? full
+      : full
+        ? 'full'
+        : last === null
+          ? 'first-run'
+          : v.configPosition > last.position
+            ? 'config-changed'
+            : 'changes';
   const l = v.ledger;
   // Besides those: profiles with commands left unsettled, retryable failures and retry requests.
   // Terminal failures wait for a change to the profile or an explicit `retry`.

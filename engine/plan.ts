@@ -5,6 +5,7 @@ import { isDecision, type Decision } from '../domain/decision.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { judge, keysOf, prepare } from './batch.js';
 import { candidates, type CandidateReason } from './candidates.js';
+import { holdingOf, lostEverything } from './lost.js';
 import type { DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination } from './ports.js';
@@ -14,6 +15,8 @@ export type Plan = {
   readonly destinationId: string;
   readonly mode: SyncModeName;
   readonly reason: CandidateReason;
+  /** why the plan looks at everyone unasked (the destination lost its records), in words */
+  readonly notice?: string;
   readonly considered: number;
   readonly decisions: Decision[];
   readonly unchanged: number;
@@ -38,10 +41,14 @@ export const planDestination = async (
   const config = v.config;
   const mode = opts.mode ?? config.syncMode ?? destination.describe().defaultMode;
   // Another mode changes what is owed to every profile, not only to those that changed.
+  // As a sync would: everyone when the destination lost its records.
+  const lost = lostEverything(await holdingOf(destination, v, 1));
   const { profileIds, reason } = candidates(
     s,
     v,
-    opts.full || (opts.mode !== undefined && opts.mode !== config.syncMode),
+    lost !== undefined
+      ? 'records-lost'
+      : opts.full || (opts.mode !== undefined && opts.mode !== config.syncMode),
   );
   const decisions: Decision[] = [];
   let unchanged = 0;
@@ -54,5 +61,13 @@ export const planDestination = async (
       else unchanged++;
     }
   }
-  return E.right({ destinationId, mode, reason, considered: profileIds.length, decisions, unchanged });
+  return E.right({
+    destinationId,
+    mode,
+    reason,
+    ...(lost === undefined ? {} : { notice: lost }),
+    considered: profileIds.length,
+    decisions,
+    unchanged,
+  });
 };

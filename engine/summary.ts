@@ -14,6 +14,8 @@ export type RunSummary = Counts & {
   readonly runId: string;
   readonly mode: string;
   readonly reason: string;
+  /** why the run looked at more than was asked (the destination lost its records), in words */
+  readonly notice?: string;
   readonly considered: number;
 };
 

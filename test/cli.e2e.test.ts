@@ -159,6 +159,7 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
       {
         destinationId: 'warehouse',
         mode: 'sync',
+        reason: 'first-run',
         considered: 20,
         created: 16,
         updated: 0,
@@ -171,6 +172,7 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
       {
         destinationId: 'mailing',
         mode: 'additive',
+        reason: 'first-run',
         considered: 20,
         created: 16,
         updated: 0,
@@ -183,6 +185,7 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
       {
         destinationId: 'crm',
         mode: 'enrich',
+        reason: 'first-run',
         considered: 20,
         created: 0,
         updated: 2,

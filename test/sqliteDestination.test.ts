@@ -1,7 +1,7 @@
 // The SQLite destination as a person reading its file sees it: rows and group rows, tables it creates
 // or finds, its value encoding, and how its options (including `{"env": …}`) are read.
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -132,10 +132,17 @@ describe('sqlite destination tables', () => {
     expect(query(`SELECT name FROM sqlite_master WHERE name = 'contacts_groups'`)).toEqual([]);
   });
 
-  it('are not created by a lookup, so a dry run writes nothing', async () => {
+  it('are not created by a lookup, so a dry run writes nothing, not even the file', async () => {
     const d = await open();
     const found = await d.lookup(['a'])();
     expect(found).toEqual({ _tag: 'Right', right: [] });
+    expect(existsSync(join(dir, 'crm.db'))).toBe(false);
+  });
+
+  it('of an existing file are not created by a lookup either', async () => {
+    new Database(join(dir, 'crm.db')).close();
+    const d = await open();
+    expect(await d.lookup(['a'])()).toEqual({ _tag: 'Right', right: [] });
     expect(query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).toEqual([]);
   });
 
@@ -244,10 +251,21 @@ describe("a user's existing table", () => {
 });
 
 describe('sqlite destination options', () => {
-  it('creates the file and its directory when missing', async () => {
+  it('creates the file and its directory when missing, with the first apply and not before', async () => {
     const path = join(dir, 'nested', 'deeper', 'crm.db');
-    await open(config({ path }));
+    const d = await open(config({ path }));
+    expect(existsSync(join(dir, 'nested'))).toBe(false);
+    await applyAll(d, command('create', 'a', { email: 'a' }));
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('refuses to open a path that could never be a file, without creating anything', async () => {
+    writeFileSync(join(dir, 'plain'), '');
+    const r = await sqliteDestinationType.open(config({ path: join(dir, 'plain', 'crm.db') }), {})();
+    expect(r).toMatchObject({ _tag: 'Left', left: { _tag: 'OpenFailed' } });
+    expect(r._tag === 'Left' && r.left.message).toContain('not a directory');
+    const asDir = await sqliteDestinationType.open(config({ path: dir }), {})();
+    expect(asDir._tag === 'Left' && asDir.left.message).toContain('it is a directory');
   });
 
   it('reads an {"env": NAME} option from the environment', async () => {

@@ -34,6 +34,8 @@ export type MemoryStore = {
   readonly records: () => readonly ObservedRecord[];
   /** Adds or replaces records, as if someone else had written them to the destination. */
   readonly seed: (records: readonly ObservedRecord[]) => void;
+  /** Drops every record, as a deleted file or an emptied table would (for specs of lost records). */
+  readonly forget: () => void;
   /** The next `times` commands addressed to `key` fail with `fault` and change nothing. */
   readonly failNextApplies: (key: string, times: number, fault: MemoryFault) => void;
   /** The next `times` calls of `lookup` or `apply` fail as a whole with `error`. */
@@ -160,6 +162,7 @@ export const createMemoryStore = (initial: readonly ObservedRecord[] = []): Memo
     describe: () => memoryDescription,
     // Work happens when the task runs, not when it is built, so re-running a task repeats the call.
     lookup: (keys) => () => Promise.resolve(lookup(keys)),
+    count: (atMost) => () => Promise.resolve(E.right(Math.min(records.size, atMost ?? Infinity))),
     apply: (commands) => () => Promise.resolve(apply(config.keyField, commands)),
     close: () => Promise.resolve(),
   });
@@ -167,6 +170,7 @@ export const createMemoryStore = (initial: readonly ObservedRecord[] = []): Memo
   return {
     records: () => [...records.keys()].sort(compareStrings).map((k) => copy(k, records.get(k) as Held)),
     seed,
+    forget: () => records.clear(),
     failNextApplies: (key, times, fault) => {
       if (times > 0) keyFaults.set(key, { remaining: times, fault });
     },

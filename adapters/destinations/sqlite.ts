@@ -9,6 +9,7 @@
 // (sqliteApplier.ts, sqliteReader.ts); commands cross to the writer in the compact form of
 // sqliteWire.ts. A private in-memory database keeps both on the caller's thread.
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -22,7 +23,7 @@ import { workerFile } from '../workerFile.js';
 import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
 import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect } from './sqliteApply.js';
-import { lookupOn } from './sqliteLookup.js';
+import { countOn, lookupOn } from './sqliteLookup.js';
 import type { LookupRequest, LookupResponse } from './sqliteReader.js';
 import type { Connection } from './sqliteConnections.js';
 import { tableNamesOf, type TableNames } from './sqliteTables.js';
@@ -48,10 +49,12 @@ export const sqliteDescription: DestinationTypeDescription = {
 
 type Applied = E.Either<DestinationError, CommandOutcome[]>;
 type Found = E.Either<DestinationError, readonly ObservedRecord[]>;
+type Counted = E.Either<DestinationError, number | null>;
 
 /** Where lookups and applies run, and how they end: on threads of their own, or on the caller's. */
 type Work = {
   readonly lookup: (keys: readonly string[]) => Promise<Found>;
+  readonly count: (atMost?: number) => Promise<Counted>;
   readonly apply: (commands: readonly Command[]) => Promise<Applied>;
   /** The run has ended: see Destination.tidy. */
   readonly tidy: () => Promise<void>;
@@ -88,7 +91,14 @@ const onThreads = (path: string, names: TableNames): Work => {
   let writer: Thread<ApplyRequest, ApplyResponse> | null = null;
   let closed = false;
   return {
-    lookup: (keys) => reader.ask({ connection, keys }),
+    // The reader answers each request with its own kind (see LookupResponse).
+    lookup: (keys) => reader.ask({ connection, keys }) as Promise<Found>,
+    count: (atMost) =>
+      reader.ask({
+        connection,
+        count: true,
+        ...(atMost === undefined ? {} : { atMost }),
+      }) as Promise<Counted>,
     apply: async (commands) => {
       if (closed) throw new Error('the SQLite destination apply thread is closed');
       writer ??= writers({ connection, release: true });
@@ -115,10 +125,12 @@ const onThreads = (path: string, names: TableNames): Work => {
 /** For a database private to one connection (`:memory:`, or `''` for a temporary file). */
 const inThread = (db: Database.Database, names: TableNames): Work => {
   const lookup = lookupOn(db, names);
+  const count = countOn(db, names);
   const apply = applierOn(db, names);
   // A bug's exception rejects, as it does from a thread, rather than throwing at the caller.
   return {
     lookup: (keys) => new Promise((resolve) => resolve(lookup(keys))),
+    count: (atMost) => new Promise((resolve) => resolve(count(atMost))),
     apply: (commands) =>
       new Promise((resolve) =>
         resolve(E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(apply(toWire(commands)))),
@@ -129,27 +141,49 @@ const inThread = (db: Database.Database, names: TableNames): Work => {
   };
 };
 
-const sqliteDestination = (db: Database.Database, path: string, names: TableNames): Destination => {
-  const work = db.memory ? inThread(db, names) : onThreads(resolve(path), names);
+/** `db` is the private database of an in-memory destination; a file's are opened on the threads. */
+const sqliteDestination = (db: Database.Database | null, path: string, names: TableNames): Destination => {
+  const work = db !== null ? inThread(db, names) : onThreads(resolve(path), names);
   let closed: Promise<void> | null = null;
   return {
     describe: () => sqliteDescription,
     // Work happens when the task runs, so re-running a task repeats the call.
     lookup: (keys) => () => work.lookup(keys),
+    count: (atMost) => () => work.count(atMost),
     apply: (commands) => () => work.apply(commands),
     tidy: () => work.tidy(),
     close: () =>
       (closed ??= work.close().finally(() => {
-        if (db.open) db.close();
+        if (db?.open === true) db.close();
       })),
   };
 };
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const openDatabase = (config: DestinationConfig, path: string): E.Either<OpenError, Database.Database> =>
+/** SQLite's names for a database private to one connection: nothing on disk to share with threads. */
+const isPrivate = (path: string): boolean => path === ':memory:' || path === '';
+
+/**
+ * Why the file could never be opened or created, found without creating anything: opening a
+ * destination is also what `plan` and `status` do, and they must leave no file behind. The file is
+ * created (with its directory) by the first apply.
+ */
+const unreachable = (path: string): string | undefined =>
+  // Throws for a path through a file (ENOTDIR) or a directory it may not enter (EACCES).
+  statSync(path, { throwIfNoEntry: false })?.isDirectory() === true ? 'it is a directory' : undefined;
+
+const openDatabase = (
+  config: DestinationConfig,
+  path: string,
+): E.Either<OpenError, Database.Database | null> =>
   E.tryCatch(
-    () => connect(path),
+    () => {
+      if (isPrivate(path)) return connect(path);
+      const why = unreachable(path);
+      if (why !== undefined) throw new Error(why);
+      return null;
+    },
     (e) => openFailed(config, `cannot open ${path}: ${messageOf(e)}`),
   );
 
@@ -164,7 +198,7 @@ export const sqliteDestinationType: DestinationType = {
         E.bind('table', ({ options }) => requiredString(config, options, 'table')),
         E.bind('groupsTable', ({ options }) => optionalString(config, options, 'groupsTable')),
         E.flatMap(({ path, table, groupsTable }) =>
-          E.map((db: Database.Database) =>
+          E.map((db: Database.Database | null) =>
             sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
           )(openDatabase(config, path)),
         ),

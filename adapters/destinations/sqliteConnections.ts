@@ -1,5 +1,6 @@
 // The connections a shared SQLite destination thread keeps: one per open destination (a lease on
 // the thread), opened with its first request and closed when the destination closes.
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationError } from '../../engine/ports.js';
@@ -11,7 +12,8 @@ export type Connection = { readonly id: number; readonly path: string; readonly 
 
 export type Connections<A> = {
   /** What was built on the destination's connection, opened now if it is not yet; if it cannot be,
-   *  why (SQLite's own failures are thrown, for `guarded`), and the next request tries again. */
+   *  why (SQLite's own failures are thrown, for `guarded`), and the next request tries again. With
+   *  `absent`, a file that does not exist is not created: `absent` answers, and nothing is kept. */
   readonly of: (c: Connection) => E.Either<DestinationError, A>;
   /** What was built on the destination's connection, if it is open. */
   readonly opened: (c: Connection) => A | undefined;
@@ -26,7 +28,10 @@ export type Connections<A> = {
  * Keyed by lease, not by path: a file opened by two destinations at once gets a connection each, as
  * it did with a thread each, and closing one leaves the other's open.
  */
-export const connections = <A>(build: (db: Database.Database, names: TableNames) => A): Connections<A> => {
+export const connections = <A>(
+  build: (db: Database.Database, names: TableNames) => A,
+  absent?: A,
+): Connections<A> => {
   const open = new Map<number, { readonly db: Database.Database; readonly built: A }>();
   return {
     of: (c) => {
@@ -34,6 +39,9 @@ export const connections = <A>(build: (db: Database.Database, names: TableNames)
       if (found === undefined) {
         let db: Database.Database;
         try {
+          // Only a missing file is absent: a path through a file, say, fails as it would to open.
+          if (absent !== undefined && statSync(c.path, { throwIfNoEntry: false }) === undefined)
+            return E.right(absent);
           db = connect(c.path);
         } catch (e) {
           // SQLite's failures are guarded's to sort; a system call's are the environment's; others are bugs.

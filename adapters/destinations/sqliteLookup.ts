@@ -9,6 +9,18 @@ import { guarded, tablesOn } from './sqliteApply.js';
 import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
 
 export type Lookup = (keys: readonly string[]) => E.Either<DestinationError, readonly ObservedRecord[]>;
+export type Count = (atMost?: number) => E.Either<DestinationError, number | null>;
+
+/** The rows of the records table on `db`, or null when the table does not exist (never created here). */
+export const countOn = (db: Database.Database, names: TableNames): Count => {
+  const tables = tablesOn(db, names);
+  return (atMost) =>
+    guarded(() =>
+      E.map((p: Prepared | null) => (p === null ? null : Number(p.countRows.get(atMost ?? -1))))(
+        tables(false),
+      ),
+    );
+};
 
 /** Looks up on `db`, which never creates the tables: a dry run (plan) writes nothing. */
 export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {

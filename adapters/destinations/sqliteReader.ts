@@ -8,23 +8,37 @@ import type { DestinationError } from '../../engine/ports.js';
 import { serve } from '../thread.js';
 import { guarded } from './sqliteApply.js';
 import { connections, type Connection } from './sqliteConnections.js';
-import { lookupOn } from './sqliteLookup.js';
+import { countOn, lookupOn, type Count, type Lookup } from './sqliteLookup.js';
 
-/** Keys to look up, or the destination has closed: its connection goes. */
+/** Keys to look up, the records to count, or the destination has closed: its connection goes. */
 export type LookupRequest =
   | { readonly connection: Connection; readonly keys: readonly string[] }
+  | { readonly connection: Connection; readonly count: true; readonly atMost?: number }
   | { readonly connection: Connection; readonly release: true };
-export type LookupResponse = Either<DestinationError, readonly ObservedRecord[]>;
+/** Records for keys, a count for a count (null: no table), nothing for a release. */
+export type LookupResponse = Either<DestinationError, readonly ObservedRecord[] | number | null>;
 
-const open = connections(lookupOn);
+/*
+ * A reader never creates the destination's file: a dry run (plan), a count (status) and the lookups
+ * before a first apply find no file, and that is an empty destination. Only the writer creates it.
+ */
+const open = connections((db, names) => ({ lookup: lookupOn(db, names), count: countOn(db, names) }), {
+  lookup: () => E.right([]),
+  count: () => E.right(null),
+} satisfies {
+  lookup: Lookup;
+  count: Count;
+});
 // A connection opens with its destination's first request, so that a SQLite failure to open answers
 // it as a DestinationError (and the next request tries again).
 serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
-  guarded(() => {
+  guarded((): LookupResponse => {
     if ('release' in request) {
       open.release(request.connection);
       return E.right([]);
     }
-    return E.flatMap(open.of(request.connection), (lookup) => lookup(request.keys));
+    const reader = open.of(request.connection);
+    if ('count' in request) return E.flatMap(reader, ({ count }) => count(request.atMost));
+    return E.flatMap(reader, ({ lookup }) => lookup(request.keys));
   }),
 );

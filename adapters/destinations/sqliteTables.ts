@@ -176,6 +176,7 @@ export type Prepared = {
   readonly lookupRows: Statement;
   readonly lookupGroups: Statement | null;
   readonly exists: Statement;
+  readonly countRows: Statement;
   readonly renameRow: Statement;
   readonly deleteRow: Statement;
   /** null until the groups table exists (lookup never creates it) */
@@ -239,6 +240,8 @@ export const prepare = (db: Database.Database, names: TableNames, state: TableSt
       ? stmt(`SELECT record_key, group_name FROM ${g} WHERE record_key ${inKeys}`).raw(true)
       : null,
     exists: stmt(`SELECT 1 FROM ${t} WHERE ${k} = ?`).pluck(true),
+    // A limit of -1 is none: a whole count for status, a look at one row for a run.
+    countRows: stmt(`SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT ?)`).pluck(true),
     renameRow: stmt(`UPDATE ${t} SET ${k} = ? WHERE ${k} = ?`),
     deleteRow: stmt(`DELETE FROM ${t} WHERE ${k} = ?`),
     groups: state.groupsExist

@@ -278,6 +278,30 @@ export const destinationContract = (
       });
     });
 
+    describe('count (optional), which a run and status compare with what syncline wrote', () => {
+      const count = async (atMost?: number): Promise<number | null | undefined> => {
+        if (under.destination.count === undefined) return undefined;
+        const r = await under.destination.count(atMost)();
+        if (r._tag === 'Left') throw new Error(`count failed: ${r.left.message}`);
+        return r.right;
+      };
+      it('is none (0, or null: nowhere to hold records yet) for a fresh destination, and follows creates and deletes', async () => {
+        if (under.destination.count === undefined) return;
+        expect([0, null]).toContain(await count());
+        await applyOk(create('a@example.com'), create('b@example.com'), create('c@example.com'));
+        expect(await count()).toBe(3);
+        await applyOk(remove('b@example.com'));
+        expect(await count()).toBe(2);
+      });
+
+      it('may stop at atMost, and never counts past it', async () => {
+        if (under.destination.count === undefined) return;
+        await applyOk(create('a@example.com'), create('b@example.com'));
+        expect(await count(1)).toBe(1);
+        expect(await count(5)).toBe(2);
+      });
+    });
+
     describe('tidy (optional), which the engine calls after a run and does not wait for', () => {
       it('changes nothing a lookup sees, and applies go on after it', async () => {
         await applyOk(create('t@example.com', { set: { first_name: 'Tess' }, add: ['VIP'] }));

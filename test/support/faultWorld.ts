@@ -392,6 +392,8 @@ export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], kno
   const k = run.filter((e) => e.type === 'BatchDecided').length;
   const commands = last.data.decisions.filter((r) => r.decision.operation !== 'skip');
   if (commands.length === 0) return `after batch ${k} was decided (nothing to apply)`;
+  // The destination's file is created by its first apply.
+  if (!existsSync(w.destinationPath)) return `after batch ${k} was decided, before the first apply`;
   const db = new Database(w.destinationPath, { fileMustExist: true });
   try {
     // The groups table is created just after the records table: a kill can land between the two.

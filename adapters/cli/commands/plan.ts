@@ -61,6 +61,7 @@ const humanPlan = (ctx: CliContext, p: Plan, limit: number): string[] => {
     `${c.bold(p.destinationId)} (${p.mode}): ${plural(p.considered, 'profile')} to look at (${p.reason}) — ` +
       OPERATIONS.map((op) => `${counts[op]} ${op}`).join(', ') +
       `, ${p.unchanged} unchanged`,
+    ...(p.notice === undefined ? [] : [`  ${c.yellow(p.notice)}`]),
   ];
   if (p.decisions.length > 0) {
     const rows = p.decisions
@@ -85,6 +86,7 @@ const run = (ctx: CliContext, flags: PlanFlags): TE.TaskEither<CliError, void> =
                 destinationId: p.destinationId,
                 mode: p.mode,
                 reason: p.reason,
+                ...(p.notice === undefined ? {} : { notice: p.notice }),
                 considered: p.considered,
                 counts: countsOf(p),
                 decisions: p.decisions,

@@ -1,17 +1,19 @@
 // `syncline status`: the store's head and, per configured destination, its last run, a run still
 // open or cut short, failures waiting, unsettled commands, and how far it lags behind the store.
 import type { Command } from 'commander';
+import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Destination } from '../../../domain/destination.js';
 import { compareStrings } from '../../../domain/values.js';
+import { holdingOf, missingRecords } from '../../../engine/lost.js';
 import { defaultSyncOptions } from '../../../engine/run.js';
 import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state.js';
 import type { RunInfo } from '../../../projections/ledger.js';
 import type { CliCommand, CliContext } from '../command.js';
-import type { CliError } from '../errors.js';
+import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, type Colors } from '../output.js';
-import { withSession } from '../workspace.js';
+import { openDestination, withSession } from '../workspace.js';
 import { describeCollection } from './validate.js';
 
 const finishedRun = (r: RunInfo) => ({
@@ -35,7 +37,38 @@ const openRun = (r: RunInfo) => ({
   state: defaultSyncOptions.isAlive(r.owner) ? ('running' as const) : ('interrupted' as const),
 });
 
-export const destinationStatus = (s: EngineState, head: number, v: DestinationView, config: Destination) => {
+/**
+ * What the destination holds against what syncline wrote there, from a count that creates nothing
+ * (see Destination.count): `missing` says how many records syncline wrote that are not there.
+ */
+export type RecordsCheck =
+  | { readonly held: number | null; readonly written: number; readonly missing: number }
+  | { readonly unchecked: string };
+
+const checkRecords = (ctx: CliContext, v: DestinationView, config: Destination): Promise<RecordsCheck> =>
+  pipe(
+    openDestination(ctx, config),
+    TE.chain((destination) =>
+      TE.fromTask(async (): Promise<RecordsCheck> => {
+        try {
+          const h = await holdingOf(destination, v);
+          if (h === undefined) return { unchecked: 'the destination cannot count its records' };
+          return { ...h, missing: missingRecords(h) ?? 0 };
+        } finally {
+          await destination.close();
+        }
+      }),
+    ),
+    TE.getOrElse((e) => T.of<RecordsCheck>({ unchecked: errorLines(e).join('; ') })),
+  )();
+
+export const destinationStatus = (
+  s: EngineState,
+  head: number,
+  v: DestinationView,
+  config: Destination,
+  records: RecordsCheck,
+) => {
   const l = v.ledger;
   const last = l.lastFinished;
   const since = last?.position ?? 0;
@@ -65,6 +98,7 @@ export const destinationStatus = (s: EngineState, head: number, v: DestinationVi
     lag: { profiles: touchedSince(s, since).size, configChanged: last === null || v.configPosition > since },
     // Every store position since then, this and other destinations' sync events included.
     positionsBehind: head - since,
+    records,
   };
 };
 
@@ -120,18 +154,42 @@ const humanLines = (c: Colors, d: DestinationStatus): string[] => {
           (d.retryRequested > 0 ? `, ${d.retryRequested} retry requested` : ''),
   );
   row('pending', d.pending === 0 ? 'none' : c.yellow(`${plural(d.pending, 'unsettled command')}`));
+  row('records', recordsWords(c, d.records));
   return lines;
+};
+
+const recordsWords = (c: Colors, r: RecordsCheck): string => {
+  if ('unchecked' in r) return c.yellow(`not checked: ${r.unchecked}`);
+  const written = `${plural(r.written, 'record')} written by syncline`;
+  if (r.missing === 0) return `${written}, ${r.held ?? 0} held`;
+  if (r.held === null || r.held === 0)
+    return c.red(
+      `${written}, but the destination ${r.held === null ? 'has no table for them' : 'holds none'}; the next sync writes them again`,
+    );
+  return c.red(
+    `${written}, ${r.held} held: ${plural(r.missing, 'record')} syncline wrote ${r.missing === 1 ? 'is' : 'are'} missing; ` +
+      '`syncline sync --full` writes them again',
+  );
 };
 
 const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
   withSession(ctx, (s) =>
     pipe(
-      TE.fromTask(() => s.store.head()),
-      TE.map((head) => {
+      TE.fromTask(async () => {
+        const head = await s.store.head();
         // Removed destinations are history (log, explain), not something to watch.
-        const destinations = [...s.state.destinations.values()]
-          .sort((a, b) => compareStrings(a.destinationId, b.destinationId))
-          .flatMap((v) => (v.config === null ? [] : [destinationStatus(s.state, head, v, v.config)]));
+        const views = [...s.state.destinations.values()].sort((a, b) =>
+          compareStrings(a.destinationId, b.destinationId),
+        );
+        const destinations: DestinationStatus[] = [];
+        for (const v of views)
+          if (v.config !== null)
+            destinations.push(
+              destinationStatus(s.state, head, v, v.config, await checkRecords(ctx, v, v.config)),
+            );
+        return { head, destinations };
+      }),
+      TE.map(({ head, destinations }) => {
         // Which snapshot this command started from: how fresh the snapshots are, and that one was used.
         const snapshot = s.from;
         if (ctx.options.json) {

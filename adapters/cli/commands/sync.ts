@@ -95,6 +95,8 @@ export const summaryJson = (r: RunSummary) => ({
   destinationId: r.destinationId,
   runId: r.runId,
   mode: r.mode,
+  reason: r.reason,
+  ...(r.notice === undefined ? {} : { notice: r.notice }),
   considered: r.considered,
   created: r.totals.created,
   updated: r.totals.updated,
@@ -113,6 +115,7 @@ export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
       `${c.green(`${t.created} created`)}, ${c.cyan(`${t.updated} updated`)}, ${c.red(`${t.deleted} deleted`)}, ` +
       `${c.yellow(`${t.skipped} skipped`)}, ${t.failed > 0 ? c.red(`${t.failed} failed`) : '0 failed'}, ${t.unchanged} unchanged`,
   ];
+  if (r.notice !== undefined) lines.push(`  ${c.yellow(r.notice)}`);
   for (const [message, n] of Object.entries(r.skippedByMessage)) lines.push(`  skipped ${n}: ${message}`);
   if (r.failures.length > 0) {
     lines.push(
