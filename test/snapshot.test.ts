@@ -333,7 +333,7 @@ describe('the snapshot format', () => {
     const hash = createHash('sha256');
     for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
     expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
-      format: 1,
+      format: 2,
       fingerprint: '075638756af0aa9e',
     });
   });
