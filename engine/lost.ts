@@ -35,7 +35,7 @@ export const holdingOf = async (
  * purpose are a destination's business, and a full run each time would cost every sync.
  */
 export const lostEverything = (h: Holding | undefined): string | undefined => {
-  if (h === undefined || h.written === 0 || (h.held !== null && h.held > 0)) return undefined;
+  if (h === undefined || h.written === 0 || (h.held ?? 0) > 0) return undefined;
   const where = h.held === null ? 'has no table (or file) for its records' : 'holds no records';
   const records = h.written === 1 ? '1 record' : `${h.written} records`;
   return `the destination ${where} although syncline wrote ${records} there: this run looks at every profile and writes them again`;
@@ -43,4 +43,4 @@ export const lostEverything = (h: Holding | undefined): string | undefined => {
 
 /** Fewer records held than written, as status words it; undefined when nothing is amiss. */
 export const missingRecords = (h: Holding | undefined): number | undefined =>
-  h === undefined || h.written === 0 ? undefined : Math.max(0, h.written - (h.held ?? 0)) || undefined;
+  h === undefined ? undefined : Math.max(0, h.written - (h.held ?? 0)) || undefined;

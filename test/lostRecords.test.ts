@@ -8,7 +8,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import { planDestination } from '../engine/plan.js';
-import { lostEverything, missingRecords } from '../engine/lost.js';
+import { holdingOf, lostEverything, missingRecords } from '../engine/lost.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { changed, created, destination } from './support/given.js';
 
@@ -85,7 +86,8 @@ describe('the words for what a destination holds', () => {
       missingRecords({ held: 5, written: 3 }),
       missingRecords({ held: 3, written: 3 }),
       missingRecords({ held: 0, written: 0 }),
-    ]).toStrictEqual([2, 3, undefined, undefined, undefined]);
+      missingRecords(undefined),
+    ]).toStrictEqual([2, 3, undefined, undefined, undefined, undefined]);
   });
 });
 
@@ -119,5 +121,41 @@ describe('counting a SQLite destination', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('asking a destination for its count', () => {
+  const view = (written: number) => {
+    const v = { ledger: { entries: new Map(Array.from({ length: written }, (_, i) => [`p${i}`, null])) } };
+    return v as unknown as Parameters<typeof holdingOf>[1];
+  };
+  const base = {
+    describe: () => {
+      throw new Error('unused');
+    },
+    lookup: () => TE.right([]),
+    apply: () => TE.right([]),
+    close: () => Promise.resolve(),
+  };
+
+  it('given a destination that cannot count, then nothing is known and nothing is called', async () => {
+    expect(await holdingOf(base, view(3))).toBeUndefined();
+  });
+
+  it('given a count that fails or rejects, then the check is skipped rather than the run', async () => {
+    const failing = {
+      ...base,
+      count: () => TE.left({ _tag: 'DestinationMisconfigured' as const, message: 'no' }),
+    };
+    const rejecting = { ...base, count: () => () => Promise.reject(new Error('a bug')) };
+    expect(await holdingOf(failing, view(3))).toBeUndefined();
+    expect(await holdingOf(rejecting, view(3))).toBeUndefined();
+  });
+
+  it('given a count, then it is set beside the ledger’s entries, and atMost reaches the destination', async () => {
+    const asked: (number | undefined)[] = [];
+    const counting = { ...base, count: (atMost?: number) => (asked.push(atMost), TE.right(7)) };
+    expect(await holdingOf(counting, view(3), 1)).toStrictEqual({ held: 7, written: 3 });
+    expect(asked).toEqual([1]);
   });
 });

@@ -320,21 +320,25 @@ describe('resuming from a store', () => {
  * the change alters the state a fold leaves (then bump SNAPSHOT_FORMAT), and update the fingerprint.
  */
 describe('the snapshot format', () => {
-  it('is bumped whenever the folds change: the fingerprint of their source is the one recorded for this format', () => {
-    const sources = [
-      ...readdirSync(new URL('../projections/', import.meta.url))
-        .filter((f) => f.endsWith('.ts'))
-        .sort()
-        .map((f) => new URL(`../projections/${f}`, import.meta.url)),
-      new URL('../engine/state.ts', import.meta.url),
-      new URL('../engine/snapshot.ts', import.meta.url),
-      new URL('../engine/restore.ts', import.meta.url),
-    ];
-    const hash = createHash('sha256');
-    for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
-    expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
-      format: 2,
-      fingerprint: '075638756af0aa9e',
-    });
-  });
+  // Under mutation testing the source read here is Stryker's instrumented copy.
+  it.skipIf(process.env.SYNCLINE_MUTATING === '1')(
+    'is bumped whenever the folds change: the fingerprint of their source is the one recorded for this format',
+    () => {
+      const sources = [
+        ...readdirSync(new URL('../projections/', import.meta.url))
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+          .map((f) => new URL(`../projections/${f}`, import.meta.url)),
+        new URL('../engine/state.ts', import.meta.url),
+        new URL('../engine/snapshot.ts', import.meta.url),
+        new URL('../engine/restore.ts', import.meta.url),
+      ];
+      const hash = createHash('sha256');
+      for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
+      expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
+        format: 2,
+        fingerprint: '075638756af0aa9e',
+      });
+    },
+  );
 });
