@@ -1,5 +1,6 @@
 // The two ports the engine drives (DESIGN §7): an EventStore and a Destination. Adapters implement
 // them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
+import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
 import type { Destination as DestinationConfig } from '../domain/destination.js';
@@ -71,8 +72,11 @@ export type StoredSnapshot = {
   readonly position: number;
   readonly eventId: string;
   readonly takenAt: string;
-  /** Read a page at a time, so that a snapshot of a million profiles is never held whole. */
-  readonly parts: () => AsyncIterable<string>;
+  /**
+   * Read a page at a time, so that a snapshot of a million profiles is never held whole. A part the
+   * store fails to read is a StoreError in its place, and the last thing the parts give.
+   */
+  readonly parts: () => AsyncIterable<Either<StoreError, string>>;
 };
 
 export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly parts: Iterable<string> };
@@ -82,8 +86,13 @@ export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly
  * backup or a copy of the store carries its snapshots and a store rolled back drops them with it.
  */
 export type Snapshots = {
-  /** The newest snapshot of `format`, or null. */
-  readonly latest: (format: number) => Promise<StoredSnapshot | null>;
+  /**
+   * The newest snapshot of `format`, or null. A snapshot only saves time: whatever goes wrong in
+   * finding or reading one (a StoreError, or a store that throws instead), the engine folds the
+   * whole store and says why (engine/resume.ts), so a store whose snapshot tables are damaged
+   * still answers every command.
+   */
+  readonly latest: (format: number) => TaskEither<StoreError, StoredSnapshot | null>;
   /**
    * Stores the snapshot in place of every older one of its format, and makes it visible at once,
    * whole. Resolves with false when another process's snapshot was made visible meanwhile and
