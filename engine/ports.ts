@@ -101,6 +101,14 @@ export type Snapshots = {
   readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, boolean>;
 };
 
+/** What a store found when it checked its own storage (see EventStore.checkIntegrity). */
+export type Integrity = {
+  /** how the store checked, in its own terms (the SQLite store: `PRAGMA integrity_check`) */
+  readonly check: string;
+  /** what it found wrong, in its own words, the first few; none when the storage is sound */
+  readonly findings: readonly string[];
+};
+
 export type EventStore = {
   /**
    * Appends to one or more streams atomically: every expected revision holds, or nothing is written.
@@ -147,6 +155,15 @@ export type EventStore = {
     value: number,
   ) => TaskEither<StoreError, void>;
   readonly snapshots: Snapshots;
+  /**
+   * Checks the storage under the store (the SQLite store: every page and index of its file), not
+   * what the events mean. Commands read only what they need, and a snapshot spares them the events
+   * it covers, so damage there goes unseen until asked for (`syncline status --check`). Reads the
+   * whole store: it costs about what reading every event once costs. A store with no storage of its
+   * own to damage (memory) is always sound. Damage that stops the check half-way is a finding; a
+   * StoreError means the check could not run at all (a closed store).
+   */
+  readonly checkIntegrity: () => TaskEither<StoreError, Integrity>;
   readonly close: () => Promise<void>;
 };
 

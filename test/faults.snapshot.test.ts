@@ -388,3 +388,88 @@ describe('a snapshot damaged in its rows', () => {
     },
   );
 });
+
+describe('status --check: the store checked for damage that no command reads', () => {
+  type Checked = { integrity?: { check: string; sound: boolean; findings: string[] } };
+  const CHECK = 'PRAGMA integrity_check';
+  /**
+   * A finding in the events table: SQLite names the tree (`Tree 2 page 57: …`), or, when the damage
+   * stops its check, the store names the table it checked on its own.
+   */
+  const IN_EVENTS = '(Tree \\d+ \\(events\\) page \\d+|table events): ';
+
+  it('given a sound store, when status --check runs, then it says the store passed, and answers as status does', async () => {
+    const text = await cli(synced, 'status', '--check');
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      (await cli(synced, 'status')).stdout.replace(/^(snapshot: .*\n)/m, `$1integrity: sound (${CHECK})\n`),
+    );
+    const json = await cli(synced, 'status', '--check', '--json');
+    expect(json.code).toBe(0);
+    const { integrity, ...rest } = JSON.parse(json.stdout) as Checked;
+    expect(integrity).toStrictEqual({ check: CHECK, sound: true, findings: [] });
+    expect(rest).toStrictEqual(JSON.parse((await cli(synced, 'status', '--json')).stdout));
+  });
+
+  it('given a page of events damaged where the snapshot covers it, when status runs, then nothing seems wrong; with --check, it says the store failed its integrity check, naming the events table, and exits 1', async () => {
+    const w = track(await copyWorld(synced));
+    checkpointed(w.storePath);
+    const before = await cli(w, 'status', '--json');
+    // The first leaf holds the first events: folded into the snapshot, never read again.
+    damagePage(
+      w.storePath,
+      (pagesOf(w.storePath, 'events').find((p) => p.pagetype === 'leaf') as Page).pageno,
+    );
+    expect(await cli(w, 'status', '--json')).toStrictEqual(before);
+
+    const text = await cli(w, 'status', '--check');
+    expect(text.code).toBe(1);
+    expect(text.stderr).toMatch(
+      new RegExp(`^syncline: the store failed its integrity check \\(${CHECK}\\): ${IN_EVENTS}[^\\n]+\\n$`),
+    );
+    expect(text.stdout).toMatch(/^store head: position \d+\nsnapshot: taken at position /);
+    expect(text.stdout).toMatch(new RegExp(`^integrity: FAILED \\(${CHECK}\\)\\n  ${IN_EVENTS}`, 'm'));
+    expect(text.stdout).toContain('warehouse (sqlite, sync, all profiles)');
+
+    const json = await cli(w, 'status', '--check', '--json');
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe(text.stderr);
+    const { integrity, ...rest } = JSON.parse(json.stdout) as Checked;
+    expect(integrity).toMatchObject({ check: CHECK, sound: false });
+    expect(integrity?.findings[0]).toMatch(new RegExp(`^${IN_EVENTS}`));
+    expect(integrity?.findings.length).toBeLessThanOrEqual(10);
+    expect(rest).toStrictEqual(JSON.parse(before.stdout));
+  });
+
+  it('given a page of events damaged that every fold reads, when status --check runs, then it still says the store failed its integrity check', async () => {
+    const w = track(await copyWorld(synced));
+    checkpointed(w.storePath);
+    damagePage(
+      w.storePath,
+      (pagesOf(w.storePath, 'events').find((p) => p.pagetype === 'leaf') as Page).pageno,
+    );
+    const r = await cli(w, '--no-snapshots', 'status', '--check');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^syncline: the store failed its integrity check \\(${CHECK}\\): ${IN_EVENTS}[^\\n]+; ` +
+          'and its status cannot be shown: [^\\n]*malformed[^\\n]*\\n$',
+      ),
+    );
+  });
+
+  it("given the snapshot's pages damaged, when status --check runs, then the findings name the snapshot's table, beside the one warning that it was not used", async () => {
+    const w = track(await copyWorld(synced));
+    checkpointed(w.storePath);
+    damagePage(w.storePath, (pagesOf(w.storePath, 'snapshot_parts')[0] as Page).pageno);
+    const r = await cli(w, 'status', '--check', '--json');
+    expect(r.code).toBe(1);
+    const [warning, failure, ...rest] = r.stderr.split('\n');
+    expect(warning).toMatch(/; folded the whole store instead/);
+    expect(failure).toMatch(
+      /^syncline: the store failed its integrity check \(PRAGMA integrity_check\): Tree \d+ \(snapshot_parts\) /,
+    );
+    expect(rest).toStrictEqual(['']);
+  });
+});
