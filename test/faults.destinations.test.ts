@@ -233,6 +233,39 @@ describe('sync with a failing destination among several', () => {
   });
 });
 
+describe('plan with a failing destination among several', () => {
+  it('given the same destinations, when planned, then every destination that can be is planned and printed, the two that cannot be looked at are reported, in text and JSON, and the exit code is 1', async () => {
+    const text = await cli(world, 'plan');
+    expect(text.code).toBe(1);
+    const headers = text.stdout.split('\n').filter((l) => /^\w+ \(sync\): /.test(l));
+    expect(headers.map((l) => l.split(' ')[0])).toStrictEqual(['first', 'busy', 'shrinking', 'last']);
+    expect(text.stdout).toMatch(/\nNothing was written \(dry run\)\.\n$/);
+    expect(stderrLines(text.stderr)).toStrictEqual([
+      expect.stringMatching(/^syncline: destination broken: cannot open .*broken\.db/) as unknown,
+      'syncline: destination narrow: table contacts has no column ltv',
+      'syncline: 2 of 6 destinations could not be planned: broken, narrow',
+    ]);
+
+    const json = await cli(world, 'plan', '--json');
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe(text.stderr);
+    const { destinations } = JSON.parse(json.stdout) as { destinations: Record<string, unknown>[] };
+    expect(destinations.map((d) => d.destinationId)).toStrictEqual([...ORDER]);
+    expect(destinations[0]).toStrictEqual({
+      destinationId: 'broken',
+      error: {
+        kind: 'CannotOpen',
+        message: expect.stringMatching(/^destination broken: cannot open /) as unknown,
+      },
+    });
+    expect(destinations[2]).toStrictEqual({
+      destinationId: 'narrow',
+      error: { kind: 'LookupFailed', message: 'destination narrow: table contacts has no column ltv' },
+    });
+    expect(destinations[4]).toMatchObject({ destinationId: 'shrinking', counts: { delete: PROFILES } });
+  });
+});
+
 describe('sync --follow with a failing destination among several', () => {
   it('given the same destinations, when a follower runs, then it keeps syncing the good ones as events arrive, reports each failed run, and on SIGTERM exits 1 naming the failing ones', async () => {
     const dir = await copy();

@@ -23,7 +23,7 @@ export type NotSynced = {
 export type Outcome = E.Either<NotSynced, RunSummary>;
 
 /** Messages from elsewhere (a destination type's open) usually name the destination; else they are made to. */
-const naming = (destinationId: string, message: string): string =>
+export const naming = (destinationId: string, message: string): string =>
   message.startsWith(`destination ${destinationId}`) ? message : `destination ${destinationId}: ${message}`;
 
 export const cannotOpen = (destinationId: string, message: string): NotSynced => ({
