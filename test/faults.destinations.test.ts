@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { population } from '../adapters/demo/people.js';
 import { openSqliteStore } from '../adapters/stores/sqlite.js';
 import { syncStream } from '../domain/syncEvents.js';
+import { closingError, inOrder, notSynced, type Outcome } from '../adapters/cli/syncReport.js';
+import { emptyCounts, type RunSummary } from '../engine/summary.js';
 import { CLI_PATH, runCli, type CliResult } from './support/cli.js';
 
 const PROFILES = 60;
@@ -230,6 +232,77 @@ describe('sync with a failing destination among several', () => {
         },
       ],
     });
+  });
+});
+
+describe('the order of runs when the store fails', () => {
+  const summary = (destinationId: string, failed = 0): RunSummary => ({
+    destinationId,
+    runId: `run-${destinationId}`,
+    mode: 'sync',
+    reason: 'changes',
+    considered: 1,
+    ...emptyCounts(),
+    totals: { ...emptyCounts().totals, created: 1 - failed, failed },
+  });
+  const storeFailure = (destinationId: string): Outcome =>
+    E.left(
+      notSynced(destinationId, {
+        _tag: 'StoreFailed',
+        message: 'SQLite store unavailable (SQLITE_FULL): disk full',
+      }),
+    );
+
+  it('given the store failing in the second of four runs, when synced in order, then the first is synced, the last two are not attempted, and the last line names the three', async () => {
+    const asked: string[] = [];
+    const told: Outcome[] = [];
+    const outcomes = await inOrder(
+      ['a', 'b', 'c', 'd'].map((destinationId) => ({ destinationId })),
+      ({ destinationId }) => {
+        asked.push(destinationId);
+        return Promise.resolve(destinationId === 'b' ? storeFailure('b') : E.right(summary(destinationId)));
+      },
+      (o) => told.push(o),
+    );
+    expect(asked).toStrictEqual(['a', 'b']);
+    expect(told).toStrictEqual(outcomes.slice(0, 2));
+    expect(outcomes.map((o) => (E.isLeft(o) ? o.left.kind : 'synced'))).toStrictEqual([
+      'synced',
+      'StoreFailed',
+      'NotAttempted',
+      'NotAttempted',
+    ]);
+    expect(outcomes[1]).toStrictEqual(
+      E.left({
+        destinationId: 'b',
+        kind: 'StoreFailed',
+        message:
+          'destination b was not synced: the store failed: SQLite store unavailable (SQLITE_FULL): disk full',
+      }),
+    );
+    expect(closingError(outcomes)).toStrictEqual({
+      _tag: 'Failed',
+      message: '3 of 4 destinations were not synced: b, c, d',
+    });
+  });
+
+  it('given a destination failing and another with failed commands, then the last line names both; given one destination alone, its own reason', () => {
+    const broken = E.left(notSynced('broken', { _tag: 'UnknownDestination', destinationId: 'broken' }));
+    expect(closingError([E.right(summary('a', 1)), broken, E.right(summary('c'))])).toStrictEqual({
+      _tag: 'Failed',
+      message:
+        '1 of 3 destinations was not synced: broken; 1 command failed in a; see syncline log, then syncline retry',
+    });
+    expect(closingError([E.right(summary('a', 1))])).toStrictEqual({
+      _tag: 'Failed',
+      message: '1 command failed; see syncline log, then syncline retry',
+    });
+    expect(closingError([storeFailure('a')])).toStrictEqual({
+      _tag: 'StoreFailed',
+      message:
+        'destination a was not synced: the store failed: SQLite store unavailable (SQLITE_FULL): disk full',
+    });
+    expect(closingError([E.right(summary('a')), E.right(summary('b'))])).toBeUndefined();
   });
 });
 

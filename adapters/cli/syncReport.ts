@@ -94,6 +94,32 @@ export const notSynced = (destinationId: string, e: SyncError, maxDeletes?: numb
   }
 };
 
+/**
+ * Runs `syncOne` for each destination in order, whatever happened to the ones before, and tells
+ * `told` each outcome as it comes. A failing store stops the rest, which are NotAttempted: every run
+ * records its decisions in the store before applying them, so none after it could be synced either,
+ * and the state in memory may no longer be what the store holds.
+ */
+export const inOrder = async <D extends { readonly destinationId: string }>(
+  destinations: readonly D[],
+  syncOne: (destination: D) => Promise<Outcome>,
+  told: (outcome: Outcome) => void,
+): Promise<Outcome[]> => {
+  const outcomes: Outcome[] = [];
+  let storeFailed = false;
+  for (const destination of destinations) {
+    if (storeFailed) {
+      outcomes.push(E.left(notAttempted(destination.destinationId)));
+      continue;
+    }
+    const outcome = await syncOne(destination);
+    outcomes.push(outcome);
+    told(outcome);
+    storeFailed = E.isLeft(outcome) && outcome.left.kind === 'StoreFailed';
+  }
+  return outcomes;
+};
+
 /** `--json`'s entry for a destination not synced, beside the summaries of those that were. */
 export const notSyncedJson = ({ destinationId, kind, message, runId, deletes, limit }: NotSynced) => ({
   destinationId,

@@ -12,14 +12,7 @@ import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
-import {
-  cannotOpen,
-  closingError,
-  notAttempted,
-  notSynced,
-  notSyncedJson,
-  type Outcome,
-} from '../syncReport.js';
+import { cannotOpen, closingError, inOrder, notSynced, notSyncedJson, type Outcome } from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
 type SyncFlags = {
@@ -75,11 +68,9 @@ const syncOne = async (
 };
 
 /**
- * Syncs every destination in order, whatever happens to the ones before: each run's summary is
- * printed as it ends (text), and with several destinations each failure's reason goes to stderr as it
- * comes; --json prints every outcome at the end. A failing store stops the rest: every run records
- * its decisions in the store before applying them, so the destinations after it could not be synced
- * either, and the state in memory may no longer be what the store holds.
+ * Syncs every destination in order (see inOrder): each run's summary is printed as it ends (text),
+ * and with several destinations each failure's reason goes to stderr as it comes; --json prints
+ * every outcome at the end.
  */
 const syncAll =
   (
@@ -89,22 +80,15 @@ const syncAll =
     flags: SyncFlags,
   ): TE.TaskEither<CliError, void> =>
   async () => {
-    const outcomes: Outcome[] = [];
-    let storeFailed = false;
-    for (const config of configs) {
-      if (storeFailed) {
-        outcomes.push(E.left(notAttempted(config.destinationId)));
-        continue;
-      }
-      const outcome = await syncOne(ctx, s, config, flags);
-      outcomes.push(outcome);
-      if (E.isRight(outcome)) {
-        if (!ctx.options.json) printLines(ctx.io, summaryLines(ctx, outcome.right));
-      } else {
-        if (configs.length > 1) ctx.io.stderr(`syncline: ${outcome.left.message}\n`);
-        storeFailed = outcome.left.kind === 'StoreFailed';
-      }
-    }
+    const outcomes = await inOrder(
+      configs,
+      (config) => syncOne(ctx, s, config, flags),
+      (outcome) => {
+        if (E.isRight(outcome)) {
+          if (!ctx.options.json) printLines(ctx.io, summaryLines(ctx, outcome.right));
+        } else if (configs.length > 1) ctx.io.stderr(`syncline: ${outcome.left.message}\n`);
+      },
+    );
     if (ctx.options.json)
       printJson(ctx.io, {
         destinations: outcomes.map((o) => (E.isRight(o) ? summaryJson(o.right) : notSyncedJson(o.left))),
