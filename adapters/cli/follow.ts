@@ -42,7 +42,7 @@ export const follow = (
     ctx.io.stderr(`syncline: ${f.message}\n`);
   };
   const stopped = (): E.Either<CliError, void> => {
-    const ids = [...failing].flatMap(([id, f]) => (f === null ? [] : [id]));
+    const ids = configs.flatMap((c) => (failing.get(c.destinationId) ? [c.destinationId] : []));
     return ids.length === 0
       ? E.right(undefined)
       : E.left(
