@@ -1,5 +1,6 @@
 // The two ports the engine drives (DESIGN §7): an EventStore and a Destination. Adapters implement
 // them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
+import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
 import type { Destination as DestinationConfig } from '../domain/destination.js';
@@ -71,8 +72,11 @@ export type StoredSnapshot = {
   readonly position: number;
   readonly eventId: string;
   readonly takenAt: string;
-  /** Read a page at a time, so that a snapshot of a million profiles is never held whole. */
-  readonly parts: () => AsyncIterable<string>;
+  /**
+   * Read a page at a time, so that a snapshot of a million profiles is never held whole. A part the
+   * store fails to read is a StoreError in its place, and the last thing the parts give.
+   */
+  readonly parts: () => AsyncIterable<Either<StoreError, string>>;
 };
 
 export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly parts: Iterable<string> };
@@ -82,14 +86,27 @@ export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly
  * backup or a copy of the store carries its snapshots and a store rolled back drops them with it.
  */
 export type Snapshots = {
-  /** The newest snapshot of `format`, or null. */
-  readonly latest: (format: number) => Promise<StoredSnapshot | null>;
+  /**
+   * The newest snapshot of `format`, or null. A snapshot only saves time: whatever goes wrong in
+   * finding or reading one (a StoreError, or a store that throws instead), the engine folds the
+   * whole store and says why (engine/resume.ts), so a store whose snapshot tables are damaged
+   * still answers every command.
+   */
+  readonly latest: (format: number) => TaskEither<StoreError, StoredSnapshot | null>;
   /**
    * Stores the snapshot in place of every older one of its format, and makes it visible at once,
    * whole. Resolves with false when another process's snapshot was made visible meanwhile and
    * stands instead (a store may resolve such a race either way).
    */
   readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, boolean>;
+};
+
+/** What a store found when it checked its own storage (see EventStore.checkIntegrity). */
+export type Integrity = {
+  /** how the store checked, in its own terms (the SQLite store: `PRAGMA integrity_check`) */
+  readonly check: string;
+  /** what it found wrong, in its own words, the first few; none when the storage is sound */
+  readonly findings: readonly string[];
 };
 
 export type EventStore = {
@@ -144,6 +161,15 @@ export type EventStore = {
    * A store that makes each append durable before acknowledging it has nothing left to do.
    */
   readonly flush: () => TaskEither<StoreError, void>;
+  /**
+   * Checks the storage under the store (the SQLite store: every page and index of its file), not
+   * what the events mean. Commands read only what they need, and a snapshot spares them the events
+   * it covers, so damage there goes unseen until asked for (`syncline status --check`). Reads the
+   * whole store: it costs about what reading every event once costs. A store with no storage of its
+   * own to damage (memory) is always sound. Damage that stops the check half-way is a finding; a
+   * StoreError means the check could not run at all (a closed store).
+   */
+  readonly checkIntegrity: () => TaskEither<StoreError, Integrity>;
   /** Closes the store, every acknowledged append made durable first. */
   readonly close: () => Promise<void>;
 };

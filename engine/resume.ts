@@ -2,7 +2,7 @@
 // and when a process that has folded far enough keeps a new one for the processes after it.
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { EventStore, StoreError } from './ports.js';
+import type { EventStore, StoreError, StoredSnapshot } from './ports.js';
 import { restoreState } from './restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
 import { catchUp, initialState, type EngineState } from './state.js';
@@ -11,8 +11,13 @@ export type Resumed = {
   readonly state: EngineState;
   /** the snapshot the fold started from, if one was used */
   readonly from: { readonly position: number; readonly takenAt: string } | null;
-  /** why the newest snapshot was not used, when there was one */
+  /** why the newest snapshot was not used, when there was one (or the store could not say) */
   readonly ignored?: string;
+  /**
+   * The store failed in finding or reading the snapshot (a damaged file, say), rather than the
+   * snapshot being wrong: keeping a new one would most likely fail the same way.
+   */
+  readonly storeFailed?: true;
   /** how much had been folded at the snapshot: see snapshotDue */
   readonly folded: number;
 };
@@ -23,24 +28,71 @@ const eventIdAt = async (store: EventStore, position: number): Promise<string | 
   return undefined;
 };
 
+const messageOf = (e: StoreError): string => ('message' in e ? e.message : e._tag);
+
+const parts = (n: number): string => (n === 1 ? '1 part' : `${n} parts`);
+
+/** What the store did when it failed to give the snapshot's parts back, and after how many. */
+type PartsFailure = { handedOn: number; message?: string };
+
+/**
+ * The parts' texts, up to the first the store fails to give (an error in its place, or a throw),
+ * which `failure` then describes. Only the store's own reading is caught here: what the restore
+ * does with the texts is its business.
+ */
+async function* textsOf(snapshot: StoredSnapshot, failure: PartsFailure): AsyncIterable<string> {
+  try {
+    for await (const part of snapshot.parts()) {
+      if (E.isLeft(part)) {
+        failure.message = messageOf(part.left);
+        return;
+      }
+      failure.handedOn++;
+      yield part.right;
+    }
+  } catch (e) {
+    failure.message = String(e);
+  }
+}
+
+/** The store's newest snapshot, null, or what the store did instead (an error, or a throw). */
+const newest = async (store: EventStore): Promise<E.Either<string, StoredSnapshot | null>> => {
+  try {
+    return E.mapLeft(messageOf)(await store.snapshots.latest(SNAPSHOT_FORMAT)());
+  } catch (e) {
+    return E.left(String(e));
+  }
+};
+
 /**
  * The state folded up to the store's end, from its newest snapshot when that checks out: taken at an
  * event the store still holds at that position. Anything wrong with the snapshot only costs time:
- * the fold then starts from the beginning, and `ignored` says why.
+ * the fold then starts from the beginning, and `ignored` says why. That includes the store failing
+ * to find or read the snapshot, whether it says so or throws: a snapshot is never needed, so
+ * nothing about one may stop a command.
  */
 export const resume = async (store: EventStore, onEvent?: (position: number) => void): Promise<Resumed> => {
-  const fromStart = async (ignored?: string): Promise<Resumed> => ({
+  const fromStart = async (ignored?: string, storeFailed = false): Promise<Resumed> => ({
     state: await catchUp(store, initialState(), onEvent),
     from: null,
     folded: 0,
     ...(ignored === undefined ? {} : { ignored }),
+    ...(storeFailed ? { storeFailed: true as const } : {}),
   });
-  const latest = await store.snapshots.latest(SNAPSHOT_FORMAT);
+  const found = await newest(store);
+  if (E.isLeft(found)) return fromStart(`the store's newest snapshot cannot be found: ${found.left}`, true);
+  const latest = found.right;
   if (latest === null) return fromStart();
   const at = `the snapshot taken at position ${latest.position}`;
   if ((await eventIdAt(store, latest.position)) !== latest.eventId)
     return fromStart(`${at} does not match the store: the event there is not the one it was taken after`);
-  const restored = await restoreState(latest.parts());
+  const failure: PartsFailure = { handedOn: 0 };
+  const restored = await restoreState(textsOf(latest, failure));
+  if (failure.message !== undefined)
+    return fromStart(
+      `${at} cannot be read: the store failed after ${parts(failure.handedOn)}: ${failure.message}`,
+      true,
+    );
   if (E.isLeft(restored)) return fromStart(`${at} cannot be read: ${restored.left}`);
   if (restored.right.position !== latest.position)
     return fromStart(`${at} holds the state at position ${restored.right.position}`);

@@ -1,5 +1,6 @@
 // Two `syncline sync` processes for one destination (DESIGN §8): the sync stream's expected revision
-// lets exactly one of them run; the other stops with a clear message naming the run that won.
+// lets exactly one of them run; the other stops with a clear message naming the run that won (and,
+// with --json, the destination's entry saying so).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { population } from '../adapters/demo/people.js';
 import {
@@ -63,8 +64,22 @@ const onlyRun = async (world: FaultWorld): Promise<string> => {
 const busy = (runId: string): string =>
   `syncline: destination ${DESTINATION_ID} is being synced by another process (run ${runId})\n`;
 
+/** What the losing `sync --json` prints: its one destination, not synced, and why. */
+const busyJson = (runId: string) => ({
+  destinations: [
+    {
+      destinationId: DESTINATION_ID,
+      error: {
+        kind: 'Busy',
+        runId,
+        message: `destination ${DESTINATION_ID} is being synced by another process (run ${runId})`,
+      },
+    },
+  ],
+});
+
 describe('a second sync while a run is in progress', () => {
-  it('given a sync held right after its RunStarted, when a second sync starts, then the second exits 1 naming the run in progress, and the first then finishes alone', async () => {
+  it('given a sync held right after its RunStarted, when a second sync starts, then the second exits 1 naming the run in progress (on stderr and in its JSON), and the first then finishes alone', async () => {
     const world = track(await copyWorld(unsynced));
     const first = launch(world, ['sync', '--json']);
     for (let waited = 0; !(await syncEvents(world)).some((e) => e.type === 'RunStarted'); waited += 5) {
@@ -79,7 +94,7 @@ describe('a second sync while a run is in progress', () => {
     const runId = await onlyRun(world);
     expect(second.code).toBe(1);
     expect(second.stderr).toBe(busy(runId));
-    expect(second.stdout).toBe('');
+    expect(JSON.parse(second.stdout)).toStrictEqual(busyJson(runId));
     expect(tableDiff(readTables(world), reference)).toEqual(NO_DIFFERENCE);
   });
 });
@@ -110,7 +125,7 @@ describe('two syncs started together', () => {
         if (winner === undefined || loser === undefined) throw new Error('no winner and loser');
         const runId = await onlyRun(world);
         expect(loser.stderr).toBe(busy(runId));
-        expect(loser.stdout).toBe('');
+        expect(JSON.parse(loser.stdout)).toStrictEqual(busyJson(runId));
         expect(winner.stderr).toBe('');
         expect(JSON.parse(winner.stdout)).toEqual({
           destinations: [

@@ -12,7 +12,7 @@ import { keepSnapshot, resume, snapshotDue } from '../engine/resume.js';
 import { restoreState } from '../engine/restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
 import { applyStored, initialState, type EngineState } from '../engine/state.js';
-import { collect, success } from './contract/eventStoreHelpers.js';
+import { collect, latestOf, success } from './contract/eventStoreHelpers.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
 import { syncDestination } from '../engine/run.js';
 import { pendingCommands } from '../projections/pending.js';
@@ -291,10 +291,10 @@ describe('resuming from a store', () => {
   it('given little folded since the last snapshot, when a snapshot is offered, then none is kept; given enough, one is, at the end of the store', async () => {
     const w = await history();
     expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(false);
-    expect(await w.store.snapshots.latest(SNAPSHOT_FORMAT)).toBeNull();
+    expect(await latestOf(w.store, SNAPSHOT_FORMAT)).toBeNull();
     w.state.folded += 20_000;
     expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(true);
-    const kept = await w.store.snapshots.latest(SNAPSHOT_FORMAT);
+    const kept = await latestOf(w.store, SNAPSHOT_FORMAT);
     expect(kept?.position).toBe(await w.store.head());
     expect((await resume(w.store)).state).toEqual(w.state);
   });

@@ -12,7 +12,7 @@ import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite.js';
 import { SLICE } from '../adapters/stores/jsonPieces.js';
 import { MAX_PIECES } from '../adapters/stores/sqliteSchema.js';
-import { collect, failure, success } from './contract/eventStoreHelpers.js';
+import { collect, failure, latestOf, success, textsOf } from './contract/eventStoreHelpers.js';
 
 /** The message of a refusal that should carry one, so specs can match on its wording. */
 const messageOf = (
@@ -84,9 +84,9 @@ describe('SQLite event store', () => {
     raw.close();
     const reopened = open(path);
     expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toEqual([[1, 1]]);
-    expect(await reopened.snapshots.latest(1)).toBeNull();
+    expect(await latestOf(reopened, 1)).toBeNull();
     await success(reopened.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["end"]'] }));
-    expect((await reopened.snapshots.latest(1))?.position).toBe(1);
+    expect((await latestOf(reopened, 1))?.position).toBe(1);
     await reopened.close();
     const after = new Database(path, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(2);
@@ -251,7 +251,7 @@ console.log(r._tag, checkpoints);
     // 48 parts of a MiB: more than the 32 MiB one transaction takes.
     const parts = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(1024 * 1024, 'x'));
     expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
-    expect(await collect((await store.snapshots.latest(1))!.parts())).toEqual(parts);
+    expect(await textsOf(await latestOf(store, 1))).toEqual(parts);
     expect(raw.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = 12345').pluck().get()).toBe(0);
     raw.close();
     await store.close();
@@ -274,7 +274,7 @@ console.log(r._tag, checkpoints);
     expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ours() }))).toBe(
       false,
     );
-    expect(await collect((await store.snapshots.latest(1))!.parts())).toEqual(['["theirs"]']);
+    expect(await textsOf(await latestOf(store, 1))).toEqual(['["theirs"]']);
     other.close();
     await store.close();
   });

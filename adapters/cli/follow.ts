@@ -1,14 +1,15 @@
 // `sync --follow`: keeps syncing as events arrive until SIGINT or SIGTERM, printing each run that
-// did something (a JSON line per run with --json), and stopping on the first refused run.
+// did something (a JSON line per run with --json) and each destination not synced, and going on.
+import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import { pipe } from 'fp-ts/lib/function.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { defaultSyncOptions, type SyncError } from '../../engine/run.js';
 import type { Destination } from '../../engine/ports.js';
 import type { RunSummary } from '../../engine/summary.js';
 import type { CliContext } from './command.js';
-import type { CliError } from './errors.js';
-import { printLines } from './output.js';
+import { errorLines, failed, type CliError } from './errors.js';
+import { plural, printLines } from './output.js';
+import { asCliError, cannotOpen, notSynced, notSyncedJson, type NotSynced } from './syncReport.js';
 import { keepingSnapshot, openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
@@ -16,66 +17,107 @@ const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
 const didSomething = (r: RunSummary): boolean =>
   r.considered > 0 && Object.entries(r.totals).some(([k, n]) => k !== 'unchanged' && n > 0);
 
+type Opened = { readonly destinationId: string; readonly destination: Destination };
+
+/**
+ * A destination that fails (a run stopped by the destination, another process syncing it, the delete
+ * guardrail) is reported and tried again at the next round of runs: a follower is left running
+ * unattended, and the others must not wait on it. One that cannot be opened is reported and left out
+ * until the follower is started again. A failing store stops the follower: nothing can be recorded.
+ * Stopped by a signal, it exits 1 if a destination's last run failed or one could not be opened,
+ * naming them, as `sync` does.
+ */
 export const follow = (
   ctx: CliContext,
   s: Session,
   configs: readonly DestinationConfig[],
   options: { batchSize: number; applyBatchSize: number; maxDeletes?: number },
   describeRun: (r: RunSummary) => string[],
-  toError: (e: SyncError) => CliError,
-): TE.TaskEither<CliError, void> =>
-  pipe(
-    TE.sequenceSeqArray(configs.map((c) => openDestination(ctx, c))),
-    TE.chain((opened) => {
-      const destinations: { destinationId: string; destination: Destination }[] = opened.map(
-        (destination, i) => ({
-          destinationId: (configs[i] as DestinationConfig).destinationId,
-          destination,
-        }),
+): TE.TaskEither<CliError, void> => {
+  /** Each destination's latest failure, or null once it has run since. */
+  const failing = new Map<string, NotSynced | null>();
+  const report = (f: NotSynced): void => {
+    failing.set(f.destinationId, f);
+    if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(notSyncedJson(f))}\n`);
+    ctx.io.stderr(`syncline: ${f.message}\n`);
+  };
+  const stopped = (): E.Either<CliError, void> => {
+    const ids = configs.flatMap((c) => (failing.get(c.destinationId) ? [c.destinationId] : []));
+    return ids.length === 0
+      ? E.right(undefined)
+      : E.left(
+          failed(
+            `stopped with ${ids.length} of ${plural(configs.length, 'destination')} failing: ${ids.join(', ')}`,
+          ),
+        );
+  };
+  return async () => {
+    const destinations: Opened[] = [];
+    const unopened: NotSynced[] = [];
+    for (const config of configs) {
+      const opened = await openDestination(ctx, config)();
+      if (E.isRight(opened))
+        destinations.push({ destinationId: config.destinationId, destination: opened.right });
+      else unopened.push(cannotOpen(config.destinationId, errorLines(opened.left).join('; ')));
+    }
+    // Nothing to follow: a destination alone fails with its reason, as any command does.
+    const [only] = unopened;
+    if (destinations.length === 0 && unopened.length === 1 && only !== undefined)
+      return E.left(asCliError(only));
+    unopened.forEach(report);
+    if (destinations.length === 0)
+      return E.left(
+        failed(`no destination could be opened: ${unopened.map((f) => f.destinationId).join(', ')}`),
       );
-      return async () => {
-        // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
-        // it: only a follower does.
-        const { followSync } = await import('../rxjs/live.js');
-        return new Promise((resolve) => {
-          const done = (outcome: Awaited<ReturnType<TE.TaskEither<CliError, void>>>) => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            subscription.unsubscribe();
-            void Promise.all(opened.map((d) => d.close())).then(() => resolve(outcome));
-          };
-          const stop = () => done({ _tag: 'Right', right: undefined });
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-          if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
-          // Kept between rounds of runs, never at the end: a stop can come in the middle of a run,
-          // and folding the state then would race the run's own folds.
-          let folded = s.folded;
-          const keep = async (): Promise<void> => {
-            if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
-          };
-          const subscription = followSync(
-            s.store,
-            s.state,
-            destinations,
-            {
-              ...defaultSyncOptions,
-              batchSize: options.batchSize,
-              applyBatchSize: options.applyBatchSize,
-              ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
-            },
-            undefined,
-            keep,
-          ).subscribe({
-            next: ({ outcome }) => {
-              if (!isSummary(outcome)) return done({ _tag: 'Left', left: toError(outcome) });
-              if (!didSomething(outcome)) return;
-              if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(outcome)}\n`);
-              else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
-            },
-            error: (e: unknown) => done({ _tag: 'Left', left: { _tag: 'Unexpected', message: String(e) } }),
-          });
-        });
+    // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
+    // it: only a follower does.
+    const { followSync } = await import('../rxjs/live.js');
+    return new Promise((resolve) => {
+      let ended = false;
+      const done = (outcome: E.Either<CliError, void>) => {
+        if (ended) return;
+        ended = true;
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        subscription.unsubscribe();
+        void Promise.all(destinations.map((d) => d.destination.close())).then(() => resolve(outcome));
       };
-    }),
-  );
+      const stop = () => done(stopped());
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
+      // Kept between rounds of runs, never at the end: a stop can come in the middle of a run,
+      // and folding the state then would race the run's own folds.
+      let folded = s.folded;
+      const keep = async (): Promise<void> => {
+        if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
+      };
+      const subscription = followSync(
+        s.store,
+        s.state,
+        destinations,
+        {
+          ...defaultSyncOptions,
+          batchSize: options.batchSize,
+          applyBatchSize: options.applyBatchSize,
+          ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
+        },
+        undefined,
+        keep,
+      ).subscribe({
+        next: ({ destinationId, outcome }) => {
+          if (!isSummary(outcome)) {
+            const f = notSynced(destinationId, outcome, options.maxDeletes);
+            if (f.kind === 'StoreFailed') return done(E.left(asCliError(f)));
+            return report(f);
+          }
+          failing.set(destinationId, null);
+          if (!didSomething(outcome)) return;
+          if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(outcome)}\n`);
+          else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
+        },
+        error: (e: unknown) => done(E.left({ _tag: 'Unexpected', message: String(e) })),
+      });
+    });
+  };
+};

@@ -89,6 +89,11 @@ export type Session = {
   readonly folded: number;
   /** the snapshot the session started from, if any (status shows it) */
   readonly from: Resumed['from'];
+  /**
+   * the store failed to give its snapshot back (a damaged file, say): keeping a new one would fail
+   * the same way, and say so a second time, so the session keeps none
+   */
+  readonly keepsNoSnapshot?: true;
 };
 
 export type SessionOptions = {
@@ -121,9 +126,21 @@ export const withSession = <A>(
           if (!ctx.options.snapshots)
             return { store, state: await catchUp(store, initialState()), folded: 0, from: null };
           const resumed = await resume(store);
+          // One line, whatever the cause: the command's answer is the same, only slower.
           if (resumed.ignored !== undefined)
-            ctx.io.stderr(`syncline: ${resumed.ignored}; folded the whole store instead\n`);
-          return { store, state: resumed.state, folded: resumed.folded, from: resumed.from };
+            ctx.io.stderr(
+              `syncline: ${resumed.ignored}; folded the whole store instead` +
+                (resumed.storeFailed
+                  ? ', and keeps no snapshot while the store fails to read one (`syncline status --check` checks the store)\n'
+                  : '\n'),
+            );
+          return {
+            store,
+            state: resumed.state,
+            folded: resumed.folded,
+            from: resumed.from,
+            ...(resumed.storeFailed ? { keepsNoSnapshot: true as const } : {}),
+          };
         }),
         // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
         // is the fold of what the store holds all the same.
@@ -144,6 +161,7 @@ const messageOf = (e: StoreError): string => ('message' in e ? e.message : e._ta
  * state had folded at the newest snapshot now. A failure is only reported: the command's work is done.
  */
 export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<number> => {
+  if (s.keepsNoSnapshot) return s.folded;
   const kept = await keepSnapshot(s.store, s.state, s.folded)();
   if (E.isLeft(kept)) {
     ctx.io.stderr(`syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`);

@@ -168,17 +168,26 @@ export const openMemoryStore = (): EventStore => {
       return Promise.resolve(E.right(undefined));
     },
     snapshots: {
-      latest: (format) => {
+      latest: (format) => () => {
+        if (!open) return Promise.resolve(E.left(closedError));
         const found = snapshots.get(format);
-        if (!open || found === undefined) return Promise.resolve(null);
-        return Promise.resolve({
-          ...found,
-          // Handed on after a turn of the event loop, as a store reading a file would.
-          parts: async function* () {
-            await Promise.resolve();
-            yield* found.parts;
-          },
-        });
+        if (found === undefined) return Promise.resolve(E.right(null));
+        return Promise.resolve(
+          E.right({
+            ...found,
+            // Handed on after a turn of the event loop, as a store reading a file would.
+            parts: async function* () {
+              await Promise.resolve();
+              for (const part of found.parts) {
+                if (!open) {
+                  yield E.left(closedError);
+                  return;
+                }
+                yield E.right(part);
+              }
+            },
+          }),
+        );
       },
       keep:
         ({ parts, ...snapshot }) =>
@@ -194,6 +203,11 @@ export const openMemoryStore = (): EventStore => {
     },
     // Nothing outlives the process: there is no disk to make anything durable on.
     flush: () => () => Promise.resolve(open ? E.right(undefined) : E.left(closedError)),
+    // Nothing under it but the process's own memory: what was stored is what is read.
+    checkIntegrity: () => () =>
+      Promise.resolve(
+        open ? E.right({ check: 'none needed (held in memory)', findings: [] }) : E.left(closedError),
+      ),
     close: () => {
       open = false;
       wakeSubscribers();

@@ -25,6 +25,7 @@ import {
   type SchemaRefusal,
 } from './sqliteSchema.js';
 import { jsonPieces } from './jsonPieces.js';
+import { sqliteIntegrity } from './sqliteIntegrity.js';
 import { sqliteSnapshots } from './sqliteSnapshots.js';
 import { durabilityOf, logSyncer, type Durability } from './sqliteDurability.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
@@ -354,6 +355,7 @@ const storeOver = (
       checkpoints?.appended(bytes);
     }),
     flush: () => flush,
+    checkIntegrity: sqliteIntegrity(db, guarded),
     // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
     // is left and removes the log, as SQLite does for the last connection to a file.
     close: () =>

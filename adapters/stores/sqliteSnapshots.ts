@@ -49,34 +49,39 @@ export const sqliteSnapshots = (
    * The page is read in a statement of its own and handed on afterwards, so the connection is free
    * between pages. A snapshot being replaced meanwhile (another process keeping a newer one) ends the
    * parts early; the reader finds the snapshot incomplete by its own count and folds from the start.
+   * A page SQLite fails to read (a damaged file, a closed store) ends them with the failure.
    */
-  async function* partsOf(id: number): AsyncIterable<string> {
+  async function* partsOf(id: number): AsyncIterable<E.Either<StoreError, string>> {
     for (let seq = 0; ;) {
-      if (!db.open) return;
       // Awaited as the events' pages are (see paged): the reader lets other work in between pages.
-      const page = await Promise.resolve(partsFrom.all(id, seq, PARTS_PER_PAGE) as [number, string][]);
-      for (const [at, body] of page) {
+      const page = await guarded(() =>
+        E.right(partsFrom.all(id, seq, PARTS_PER_PAGE) as [number, string][]),
+      )();
+      if (E.isLeft(page)) {
+        yield page;
+        return;
+      }
+      for (const [at, body] of page.right) {
         if (at !== seq) return;
         seq++;
-        yield body;
+        yield E.right(body);
       }
-      if (page.length < PARTS_PER_PAGE) return;
+      if (page.right.length < PARTS_PER_PAGE) return;
     }
   }
 
   return {
     latest: (format) =>
-      Promise.resolve().then(() => {
-        if (!db.open) return null;
+      guarded(() => {
         const row = newest.get(format) as SnapshotRow | undefined;
-        if (row === undefined) return null;
-        return {
+        if (row === undefined) return E.right(null);
+        return E.right({
           format: row.format,
           position: row.position,
           eventId: row.event_id,
           takenAt: row.taken_at,
           parts: () => partsOf(row.id),
-        };
+        });
       }),
     /*
      * The parts go in first, a few dozen megabytes per transaction, under an id no snapshot has yet;

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent } from '../../engine/ports.js';
 import { appended, collect, failure, success } from './eventStoreHelpers.js';
+import { integritySpecs } from './eventStoreIntegrity.js';
 import { readingSpecs } from './eventStoreReading.js';
 import { snapshotSpecs } from './eventStoreSnapshots.js';
 
@@ -394,6 +395,7 @@ export const eventStoreContract = (
 
     readingSpecs(current);
     snapshotSpecs(current);
+    integritySpecs(current);
 
     describe('checkpoints', () => {
       it('given no checkpoint, when it is set from null, then the value reads back; a later compare-and-set from that value succeeds', async () => {

@@ -1,15 +1,18 @@
 // `syncline plan [--destination D] [--mode M]`: a dry run — what a sync would decide now, or what
 // switching to mode M would do — with counts; nothing is written to the store or the destination.
 import { Option, type Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { DecisionOperation } from '../../../domain/decision.js';
+import type { Destination as DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { defaultDelivery } from '../../../engine/deliver.js';
 import { planDestination, type Plan } from '../../../engine/plan.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { destinationFailed, type CliError } from '../errors.js';
+import { destinationFailed, errorLines, failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
+import { naming } from '../syncReport.js';
 import { summarizeChanges } from './simulate.js';
 import { positiveInt } from './sync.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
@@ -30,28 +33,43 @@ const countsOf = (p: Plan): Record<string, number> => {
   return { ...counts, unchanged: p.unchanged };
 };
 
-const planOne = (
+/** Why a destination could not be planned: it would not open, or would not be looked up in. */
+type Unplanned = {
+  readonly destinationId: string;
+  readonly kind: 'CannotOpen' | 'LookupFailed';
+  /** one line naming the destination: what stderr says, and --json's error.message */
+  readonly message: string;
+};
+
+const planOne = async (
   ctx: CliContext,
   s: Session,
-  destinationId: string,
+  config: DestinationConfig,
   flags: PlanFlags,
-): TE.TaskEither<CliError, Plan> => {
-  const config = s.state.destinations.get(destinationId)?.config;
-  return TE.bracket(
-    openDestination(ctx, config as NonNullable<typeof config>),
-    (destination) =>
-      pipe(
-        () =>
-          planDestination(s.state, destinationId, destination, {
-            batchSize: flags.batchSize,
-            full: flags.full === true,
-            delivery: defaultDelivery,
-            ...(flags.mode === undefined ? {} : { mode: flags.mode }),
-          }),
-        TE.mapLeft(destinationFailed),
-      ),
-    (destination) => TE.fromTask(() => destination.close()),
-  );
+): Promise<E.Either<Unplanned, Plan>> => {
+  const { destinationId } = config;
+  const opened = await openDestination(ctx, config)();
+  if (E.isLeft(opened))
+    return E.left({
+      destinationId,
+      kind: 'CannotOpen',
+      message: naming(destinationId, errorLines(opened.left).join('; ')),
+    });
+  try {
+    const planned = await planDestination(s.state, destinationId, opened.right, {
+      batchSize: flags.batchSize,
+      full: flags.full === true,
+      delivery: defaultDelivery,
+      ...(flags.mode === undefined ? {} : { mode: flags.mode }),
+    });
+    return E.mapLeft((message: string): Unplanned => ({
+      destinationId,
+      kind: 'LookupFailed',
+      message: naming(destinationId, message),
+    }))(planned);
+  } finally {
+    await opened.right.close();
+  }
 };
 
 const humanPlan = (ctx: CliContext, p: Plan, limit: number): string[] => {
@@ -74,29 +92,63 @@ const humanPlan = (ctx: CliContext, p: Plan, limit: number): string[] => {
   return lines;
 };
 
+const planJson = (p: Plan) => ({
+  destinationId: p.destinationId,
+  mode: p.mode,
+  reason: p.reason,
+  ...(p.notice === undefined ? {} : { notice: p.notice }),
+  considered: p.considered,
+  counts: countsOf(p),
+  decisions: p.decisions,
+});
+
+/**
+ * Plans every destination, whatever happens to the ones before, as sync syncs them: with several,
+ * each one that cannot be planned is reported on stderr as it comes, and a last line names them.
+ */
+const planAll =
+  (
+    ctx: CliContext,
+    s: Session,
+    configs: readonly DestinationConfig[],
+    flags: PlanFlags,
+  ): TE.TaskEither<CliError, void> =>
+  async () => {
+    const outcomes: E.Either<Unplanned, Plan>[] = [];
+    for (const config of configs) {
+      const outcome = await planOne(ctx, s, config, flags);
+      if (E.isLeft(outcome) && configs.length > 1) ctx.io.stderr(`syncline: ${outcome.left.message}\n`);
+      outcomes.push(outcome);
+    }
+    const plans = outcomes.flatMap((o) => (E.isRight(o) ? [o.right] : []));
+    const unplanned = outcomes.flatMap((o) => (E.isLeft(o) ? [o.left] : []));
+    if (ctx.options.json)
+      printJson(ctx.io, {
+        destinations: outcomes.map((o) =>
+          E.isRight(o)
+            ? planJson(o.right)
+            : { destinationId: o.left.destinationId, error: { kind: o.left.kind, message: o.left.message } },
+        ),
+      });
+    else if (plans.length > 0)
+      printLines(ctx.io, [
+        ...plans.flatMap((p) => humanPlan(ctx, p, flags.limit)),
+        'Nothing was written (dry run).',
+      ]);
+    const [only] = unplanned;
+    if (only === undefined) return E.right(undefined);
+    if (configs.length === 1) return E.left(destinationFailed(only.message));
+    const ids = unplanned.map((u) => u.destinationId).join(', ');
+    return E.left(
+      failed(`${unplanned.length} of ${configs.length} destinations could not be planned: ${ids}`),
+    );
+  };
+
 const run = (ctx: CliContext, flags: PlanFlags): TE.TaskEither<CliError, void> =>
   withSession(ctx, (s) =>
     pipe(
       TE.fromEither(chosenDestinations(s.state, flags.destination)),
-      TE.chain((ds) => TE.sequenceSeqArray(ds.map((d) => planOne(ctx, s, d.destinationId, flags)))),
-      TE.map((plans) =>
-        ctx.options.json
-          ? printJson(ctx.io, {
-              destinations: plans.map((p) => ({
-                destinationId: p.destinationId,
-                mode: p.mode,
-                reason: p.reason,
-                ...(p.notice === undefined ? {} : { notice: p.notice }),
-                considered: p.considered,
-                counts: countsOf(p),
-                decisions: p.decisions,
-              })),
-            })
-          : printLines(ctx.io, [
-              ...plans.flatMap((p) => humanPlan(ctx, p, flags.limit)),
-              'Nothing was written (dry run).',
-            ]),
-      ),
+      TE.chain((configs) => planAll(ctx, s, configs, flags)),
     ),
   );
 

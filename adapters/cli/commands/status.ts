@@ -1,19 +1,21 @@
-// `syncline status`: the store's head and, per configured destination, its last run, a run still
-// open or cut short, failures waiting, unsettled commands, and how far it lags behind the store.
+// `syncline status [--check]`: the store's head and, per configured destination, its last run, a run
+// still open or cut short, failures waiting, unsettled commands, and how far it lags behind the store.
 import type { Command } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
 import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Destination } from '../../../domain/destination.js';
 import { compareStrings } from '../../../domain/values.js';
 import { holdingOf, missingRecords } from '../../../engine/lost.js';
+import type { Integrity } from '../../../engine/ports.js';
 import { defaultSyncOptions } from '../../../engine/run.js';
 import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state.js';
 import type { RunInfo } from '../../../projections/ledger.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { errorLines, type CliError } from '../errors.js';
+import { errorLines, failed, storeFailed, unexpected, type CliError } from '../errors.js';
 import { plural, printJson, printLines, type Colors } from '../output.js';
-import { openDestination, withSession } from '../workspace.js';
+import { openDestination, withSession, withStore } from '../workspace.js';
 import { describeCollection } from './validate.js';
 
 const finishedRun = (r: RunInfo) => ({
@@ -172,7 +174,25 @@ const recordsWords = (c: Colors, r: RecordsCheck): string => {
   );
 };
 
-const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
+const sound = (i: Integrity): boolean => i.findings.length === 0;
+
+const integrityLines = (c: Colors, i: Integrity): string[] =>
+  sound(i)
+    ? [`integrity: ${c.green('sound')} (${i.check})`]
+    : [`integrity: ${c.red('FAILED')} (${i.check})`, ...i.findings.map((f) => `  ${f}`)];
+
+const integrityJson = (i: Integrity) => ({ check: i.check, sound: sound(i), findings: i.findings });
+
+const checkFailed = (i: Integrity): string =>
+  `the store failed its integrity check (${i.check}): ${i.findings[0] ?? ''}` +
+  (i.findings.length > 1 ? ` (and ${plural(i.findings.length - 1, 'more finding')})` : '');
+
+/** The status, with the integrity check's verdict when one was made: a failed check fails the command. */
+const shown = (
+  ctx: CliContext,
+  integrity: Integrity | null,
+  verdict: CliError,
+): TE.TaskEither<CliError, void> =>
   withSession(ctx, (s) =>
     pipe(
       TE.fromTask(async () => {
@@ -189,29 +209,69 @@ const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
             );
         return { head, destinations };
       }),
-      TE.map(({ head, destinations }) => {
+      TE.chainEitherK(({ head, destinations }) => {
         // Which snapshot this command started from: how fresh the snapshots are, and that one was used.
         const snapshot = s.from;
         if (ctx.options.json) {
-          printJson(ctx.io, { head, snapshot, destinations });
-          return;
+          printJson(ctx.io, {
+            head,
+            snapshot,
+            ...(integrity === null ? {} : { integrity: integrityJson(integrity) }),
+            destinations,
+          });
+        } else {
+          printLines(ctx.io, [
+            `store head: position ${head}`,
+            snapshot === null
+              ? `snapshot: none used (folded all ${plural(head, 'position')})`
+              : `snapshot: taken at position ${snapshot.position} (${snapshot.takenAt}); folded ${plural(head - snapshot.position, 'position')} after it`,
+            ...(integrity === null ? [] : integrityLines(ctx.colors, integrity)),
+            ...(destinations.length === 0
+              ? ['no destinations are configured: run `syncline apply` first']
+              : destinations.flatMap((d) => humanLines(ctx.colors, d))),
+          ]);
         }
-        printLines(ctx.io, [
-          `store head: position ${head}`,
-          snapshot === null
-            ? `snapshot: none used (folded all ${plural(head, 'position')})`
-            : `snapshot: taken at position ${snapshot.position} (${snapshot.takenAt}); folded ${plural(head - snapshot.position, 'position')} after it`,
-          ...(destinations.length === 0
-            ? ['no destinations are configured: run `syncline apply` first']
-            : destinations.flatMap((d) => humanLines(ctx.colors, d))),
-        ]);
+        return integrity === null || sound(integrity) ? E.right(undefined) : E.left(verdict);
       }),
     ),
   );
+
+/**
+ * `--check` checks the store before folding it: damage the fold meets too (events no snapshot
+ * covers) then stops the status, but not the verdict, which is what the user asked for.
+ */
+const run = (ctx: CliContext, flags: StatusFlags): TE.TaskEither<CliError, void> => {
+  if (flags.check !== true) return shown(ctx, null, failed(''));
+  return pipe(
+    withStore(ctx, (store) =>
+      pipe(
+        store.checkIntegrity(),
+        TE.mapLeft((e) =>
+          storeFailed(`the store could not be checked: ${'message' in e ? e.message : e._tag}`),
+        ),
+      ),
+    ),
+    TE.chain((integrity) => async () => {
+      const message = checkFailed(integrity);
+      const verdict = failed(message);
+      const outcome = await shown(ctx, integrity, verdict)().catch((e: unknown) => E.left(unexpected(e)));
+      if (E.isRight(outcome) || outcome.left === verdict || sound(integrity)) return outcome;
+      return E.left(
+        failed(`${message}; and its status cannot be shown: ${errorLines(outcome.left).join('; ')}`),
+      );
+    }),
+  );
+};
+
+type StatusFlags = { readonly check?: boolean };
 
 export const statusCommand: CliCommand = (program, runHandler) => {
   program
     .command('status')
     .description('the store head and, per destination: last run, lag, failures, unsettled commands')
-    .action((_options, command: Command) => runHandler(command, run));
+    .option(
+      '--check',
+      "also check the store's file for damage (SQLite's integrity check; reads the whole store) and fail if it finds any",
+    )
+    .action((flags: StatusFlags, command: Command) => runHandler(command, (ctx) => run(ctx, flags)));
 };

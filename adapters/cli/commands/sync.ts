@@ -1,16 +1,18 @@
-// `syncline sync [--destination D] [--batch-size N] [--full]`: a run per destination (observe,
-// decide, record, apply, record outcomes), reporting what was created, updated, deleted, skipped.
+// `syncline sync [--destination D] [--batch-size N] [--full] [--follow]`: a run per destination
+// (observe, decide, record, apply, record outcomes), each reported, a failing one never stopping the rest.
 import { InvalidArgumentError, type Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import type { Destination as DestinationConfig } from '../../../domain/destination.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/run.js';
 import type { RunSummary } from '../../../engine/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, type CliError } from '../errors.js';
+import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
+import { cannotOpen, closingError, inOrder, notSynced, notSyncedJson, type Outcome } from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
 type SyncFlags = {
@@ -34,62 +36,66 @@ export const positiveInt = (value: string): number => {
   return n;
 };
 
-const syncError = (e: SyncError, maxDeletes?: number): CliError => {
-  switch (e._tag) {
-    case 'Busy':
-      return { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId };
-    case 'UnknownDestination':
-      return failed(`destination ${e.destinationId} is not configured`);
-    case 'StoreFailed':
-      return { _tag: 'StoreFailed', message: e.message };
-    case 'TooManyDeletes': {
-      const records = (n: number) => (n === 1 ? '1 record' : `${n} records`);
-      const why =
-        maxDeletes === undefined
-          ? ` (the larger of 10 and 25% of the ${records(e.owned)} syncline wrote there)`
-          : ' (--max-deletes)';
-      return failed(
-        `destination ${e.destinationId}: this sync would delete ${records(e.deletes)}, more than the limit of ${e.limit}${why}; ` +
-          `nothing was applied. Check with: syncline plan --destination ${e.destinationId}; ` +
-          `to proceed: syncline sync --destination ${e.destinationId} --max-deletes ${e.deletes}`,
-      );
-    }
-    case 'DestinationFailed':
-      return {
-        _tag: 'DestinationFailed',
-        message: `destination ${e.destinationId}: run ${e.runId} stopped: ${e.message}`,
-      };
+/**
+ * One destination's run, from opening it to closing it: its summary, or why it was not synced. Only
+ * a bug rejects; a failure of the destination, of its config or of the store is a value.
+ */
+const syncOne = async (
+  ctx: CliContext,
+  s: Session,
+  config: DestinationConfig,
+  flags: SyncFlags,
+): Promise<Outcome> => {
+  const { destinationId } = config;
+  const opened = await openDestination(ctx, config)();
+  if (E.isLeft(opened)) return E.left(cannotOpen(destinationId, errorLines(opened.left).join('; ')));
+  const destination = opened.right;
+  const bar = progressBar(ctx, `sync ${destinationId}`);
+  try {
+    const r = await syncDestination(s.store, s.state, destinationId, destination, {
+      ...defaultSyncOptions,
+      batchSize: flags.batchSize,
+      applyBatchSize: flags.applyBatchSize,
+      full: flags.full === true,
+      onProgress: bar.update,
+      ...(flags.maxDeletes === undefined ? {} : { maxDeletes: flags.maxDeletes }),
+    });
+    return E.mapLeft((e: SyncError) => notSynced(destinationId, e, flags.maxDeletes))(r);
+  } finally {
+    bar.stop();
+    await destination.close();
   }
 };
 
-const runOne = (
-  ctx: CliContext,
-  s: Session,
-  destinationId: string,
-  flags: SyncFlags,
-): TE.TaskEither<CliError, RunSummary> => {
-  const config = s.state.destinations.get(destinationId)?.config;
-  if (!config) return TE.left(failed(`destination ${destinationId} is not configured`));
-  return TE.bracket(
-    openDestination(ctx, config),
-    (destination) => {
-      const bar = progressBar(ctx, `sync ${destinationId}`);
-      return pipe(
-        () =>
-          syncDestination(s.store, s.state, destinationId, destination, {
-            ...defaultSyncOptions,
-            batchSize: flags.batchSize,
-            applyBatchSize: flags.applyBatchSize,
-            full: flags.full === true,
-            onProgress: bar.update,
-            ...(flags.maxDeletes === undefined ? {} : { maxDeletes: flags.maxDeletes }),
-          }).finally(bar.stop),
-        TE.mapLeft((e) => syncError(e, flags.maxDeletes)),
-      );
-    },
-    (destination) => TE.fromTask(() => destination.close()),
-  );
-};
+/**
+ * Syncs every destination in order (see inOrder): each run's summary is printed as it ends (text),
+ * and with several destinations each failure's reason goes to stderr as it comes; --json prints
+ * every outcome at the end.
+ */
+const syncAll =
+  (
+    ctx: CliContext,
+    s: Session,
+    configs: readonly DestinationConfig[],
+    flags: SyncFlags,
+  ): TE.TaskEither<CliError, void> =>
+  async () => {
+    const outcomes = await inOrder(
+      configs,
+      (config) => syncOne(ctx, s, config, flags),
+      (outcome) => {
+        if (E.isRight(outcome)) {
+          if (!ctx.options.json) printLines(ctx.io, summaryLines(ctx, outcome.right));
+        } else if (configs.length > 1) ctx.io.stderr(`syncline: ${outcome.left.message}\n`);
+      },
+    );
+    if (ctx.options.json)
+      printJson(ctx.io, {
+        destinations: outcomes.map((o) => (E.isRight(o) ? summaryJson(o.right) : notSyncedJson(o.left))),
+      });
+    const closing = closingError(outcomes);
+    return closing === undefined ? E.right(undefined) : E.left(closing);
+  };
 
 export const summaryJson = (r: RunSummary) => ({
   destinationId: r.destinationId,
@@ -135,31 +141,14 @@ const run = (ctx: CliContext, flags: SyncFlags): TE.TaskEither<CliError, void> =
   withSession(
     ctx,
     (s) =>
-      flags.follow === true
-        ? pipe(
-            TE.fromEither(chosenDestinations(s.state, flags.destination)),
-            TE.chain((configs) => follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r), syncError)),
-          )
-        : pipe(
-            TE.fromEither(chosenDestinations(s.state, flags.destination)),
-            TE.chain((destinations) =>
-              TE.sequenceSeqArray(destinations.map((d) => runOne(ctx, s, d.destinationId, flags))),
-            ),
-            TE.chainEitherK((summaries) => {
-              if (ctx.options.json) printJson(ctx.io, { destinations: summaries.map(summaryJson) });
-              else
-                printLines(
-                  ctx.io,
-                  summaries.flatMap((r) => summaryLines(ctx, r)),
-                );
-              const failedCount = summaries.reduce((n, r) => n + r.totals.failed, 0);
-              return failedCount > 0
-                ? E.left(
-                    failed(`${plural(failedCount, 'command')} failed; see syncline log, then syncline retry`),
-                  )
-                : E.right(undefined);
-            }),
-          ),
+      pipe(
+        TE.fromEither(chosenDestinations(s.state, flags.destination)),
+        TE.chain((configs) =>
+          flags.follow === true
+            ? follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r))
+            : syncAll(ctx, s, configs, flags),
+        ),
+      ),
     // A follower keeps its snapshots between rounds of runs itself (see follow).
     { keepsSnapshot: flags.follow !== true },
   );
