@@ -167,6 +167,7 @@ describe('sync with a failing destination among several', () => {
         destinationId: id,
         runId: expect.stringMatching(new RegExp(`^${UUID}$`)) as unknown,
         mode: 'sync',
+        reason: 'first-run',
         considered: PROFILES,
         created: PROFILES,
         updated: 0,
