@@ -19,10 +19,11 @@ import { SYNC_MODES } from '../../domain/modes.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
 import { shared, type Thread } from '../thread.js';
 import { workerFile } from '../workerFile.js';
-import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
+import { openFailed, resolveOptions } from './options.js';
 import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect } from './sqliteApply.js';
 import { lookupOn } from './sqliteLookup.js';
+import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './sqliteOptions.js';
 import type { LookupRequest, LookupResponse } from './sqliteReader.js';
 import type { Connection } from './sqliteConnections.js';
 import { tableNamesOf, type TableNames } from './sqliteTables.js';
@@ -34,16 +35,7 @@ export const sqliteDescription: DestinationTypeDescription = {
     'A table in a SQLite file: one row per record, one column per mapped field, plus a groups table.',
   modes: [...SYNC_MODES],
   defaultMode: 'sync',
-  options: [
-    { name: 'path', required: true, description: 'the SQLite file; created, with its directory, if missing' },
-    { name: 'table', required: true, description: 'the records table; created if missing, never altered' },
-    {
-      name: 'groupsTable',
-      required: false,
-      description: 'the (record_key, group_name) table of lists/tags',
-      default: '<table>_groups',
-    },
-  ],
+  options: sqliteOptionDescriptions,
 };
 
 type Applied = E.Either<DestinationError, CommandOutcome[]>;
@@ -153,21 +145,21 @@ const openDatabase = (config: DestinationConfig, path: string): E.Either<OpenErr
     (e) => openFailed(config, `cannot open ${path}: ${messageOf(e)}`),
   );
 
-export const sqliteDestinationType: DestinationType = {
-  description: sqliteDescription,
-  open: (config, env) => () =>
-    Promise.resolve(
-      pipe(
-        E.Do,
-        E.bind('options', () => resolveOptions(config, env)),
-        E.bind('path', ({ options }) => requiredString(config, options, 'path')),
-        E.bind('table', ({ options }) => requiredString(config, options, 'table')),
-        E.bind('groupsTable', ({ options }) => optionalString(config, options, 'groupsTable')),
-        E.flatMap(({ path, table, groupsTable }) =>
-          E.map((db: Database.Database) =>
-            sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
-          )(openDatabase(config, path)),
-        ),
+/** Options are read and checked as `validate` checks them (sqliteOptions.ts). */
+const open: DestinationType['open'] = (config, env) => () =>
+  Promise.resolve(
+    pipe(
+      resolveOptions<typeof SQLITE_OPTIONS>(config, sqliteDestinationType, env),
+      E.flatMap(({ values: { path, table, groupsTable } }) =>
+        E.map((db: Database.Database) =>
+          sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
+        )(openDatabase(config, path)),
       ),
     ),
+  );
+
+export const sqliteDestinationType: DestinationType = {
+  description: sqliteDescription,
+  checks: sqliteChecks,
+  open,
 };
