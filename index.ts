@@ -65,5 +65,6 @@ export {
   describeTypes,
   resolveDestination,
 } from './adapters/destinations/registry.js';
+export { withoutSecrets } from './adapters/destinations/secrets.js';
 export { createMemoryStore, memoryDestinationType } from './adapters/destinations/memory.js';
 export { sqliteDestinationType } from './adapters/destinations/sqlite.js';

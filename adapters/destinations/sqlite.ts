@@ -20,8 +20,10 @@ import type { Destination, DestinationError, DestinationType, OpenError } from '
 import { shared, type Thread } from '../thread.js';
 import { workerFile } from '../workerFile.js';
 import { openFailed, resolveOptions } from './options.js';
+import { withoutSecrets } from './secrets.js';
 import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect } from './sqliteApply.js';
+import { openMessage, placeOf, type Place } from './sqliteErrors.js';
 import { lookupOn } from './sqliteLookup.js';
 import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './sqliteOptions.js';
 import type { LookupRequest, LookupResponse } from './sqliteReader.js';
@@ -72,8 +74,8 @@ const writers = shared<ApplyRequest, ApplyResponse>(
 );
 let leases = 0;
 
-const onThreads = (path: string, names: TableNames): Work => {
-  const connection: Connection = { id: ++leases, path, names };
+const onThreads = (place: Place, names: TableNames): Work => {
+  const connection: Connection = { id: ++leases, place, names };
   const reader = readers({ connection, release: true });
   reader.boot();
   // Leased with the first apply: a lease is what boots the writer, if no destination has yet.
@@ -105,9 +107,9 @@ const onThreads = (path: string, names: TableNames): Work => {
 };
 
 /** For a database private to one connection (`:memory:`, or `''` for a temporary file). */
-const inThread = (db: Database.Database, names: TableNames): Work => {
-  const lookup = lookupOn(db, names);
-  const apply = applierOn(db, names);
+const inThread = (db: Database.Database, names: TableNames, place: Place): Work => {
+  const lookup = lookupOn(db, names, place);
+  const apply = applierOn(db, names, place);
   // A bug's exception rejects, as it does from a thread, rather than throwing at the caller.
   return {
     lookup: (keys) => new Promise((resolve) => resolve(lookup(keys))),
@@ -121,8 +123,8 @@ const inThread = (db: Database.Database, names: TableNames): Work => {
   };
 };
 
-const sqliteDestination = (db: Database.Database, path: string, names: TableNames): Destination => {
-  const work = db.memory ? inThread(db, names) : onThreads(resolve(path), names);
+const sqliteDestination = (db: Database.Database, place: Place, names: TableNames): Destination => {
+  const work = db.memory ? inThread(db, names, place) : onThreads(place, names);
   let closed: Promise<void> | null = null;
   return {
     describe: () => sqliteDescription,
@@ -137,29 +139,34 @@ const sqliteDestination = (db: Database.Database, path: string, names: TableName
   };
 };
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-const openDatabase = (config: DestinationConfig, path: string): E.Either<OpenError, Database.Database> =>
+const openDatabase = (config: DestinationConfig, place: Place): E.Either<OpenError, Database.Database> =>
   E.tryCatch(
-    () => connect(path),
-    (e) => openFailed(config, `cannot open ${path}: ${messageOf(e)}`),
+    () => connect(place.file),
+    (e) => openFailed(config, openMessage(e, place)),
   );
 
-/** Options are read and checked as `validate` checks them (sqliteOptions.ts). */
+/**
+ * Options are read and checked as `validate` checks them (sqliteOptions.ts); from then on, messages
+ * name the file and tables by their labels, so a value read from a variable is never in one.
+ */
 const open: DestinationType['open'] = (config, env) => () =>
   Promise.resolve(
     pipe(
-      resolveOptions<typeof SQLITE_OPTIONS>(config, sqliteDestinationType, env),
-      E.flatMap(({ values: { path, table, groupsTable } }) =>
-        E.map((db: Database.Database) =>
-          sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
-        )(openDatabase(config, path)),
-      ),
+      resolveOptions<typeof SQLITE_OPTIONS>(config, sqliteType, env),
+      E.flatMap(({ values, labels, secrets }) => {
+        const { path, table, groupsTable } = values;
+        // ':memory:' is no file: better-sqlite3 opens it as given, and a private database it stays.
+        const file = path === ':memory:' ? path : resolve(path);
+        const place = placeOf(file, labels.path ?? path, secrets);
+        const names = tableNamesOf(config, table, groupsTable, labels);
+        return E.map((db: Database.Database) => sqliteDestination(db, place, names))(
+          openDatabase(config, place),
+        );
+      }),
     ),
   );
 
-export const sqliteDestinationType: DestinationType = {
-  description: sqliteDescription,
-  checks: sqliteChecks,
-  open,
-};
+const sqliteType: DestinationType = { description: sqliteDescription, checks: sqliteChecks, open };
+
+/** Wrapped (see secrets.ts): whatever slips past the labels above, no message holds a variable's value. */
+export const sqliteDestinationType: DestinationType = withoutSecrets(sqliteType);

@@ -6,12 +6,13 @@ import type { ObservedRecord } from '../../domain/decision.js';
 import { compareStrings, type Properties } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
 import { guarded, tablesOn } from './sqliteApply.js';
+import type { Place } from './sqliteErrors.js';
 import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
 
 export type Lookup = (keys: readonly string[]) => E.Either<DestinationError, readonly ObservedRecord[]>;
 
 /** Looks up on `db`, which never creates the tables: a dry run (plan) writes nothing. */
-export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {
+export const lookupOn = (db: Database.Database, names: TableNames, place: Place): Lookup => {
   const tables = tablesOn(db, names);
   const columns = [names.keyField, ...names.fields.filter((f) => f !== names.keyField)];
   const lookup = (keys: readonly string[]): E.Either<DestinationError, readonly ObservedRecord[]> => {
@@ -36,5 +37,5 @@ export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {
       });
     })(tables(false));
   };
-  return (keys) => guarded(() => lookup(keys));
+  return (keys) => guarded(() => lookup(keys), place);
 };

@@ -26,5 +26,5 @@ serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
       return E.right([]);
     }
     return E.flatMap(open.of(request.connection), (lookup) => lookup(request.keys));
-  }),
+  }, request.connection.place),
 );
