@@ -1,5 +1,8 @@
 // What the SQLite destination says when SQLite or the file system refuses it: messages that name its
-// file and tables as the config does, never a variable's value.
+// file and tables as the config does (never a variable's value), and that say what to do about
+// write-ahead log side files left read-only.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { redactor, type Redact, type Secret } from './redaction.js';
 
 /** Where a connection's messages come from: its file, how messages name it, and what they must not hold. */
@@ -18,6 +21,55 @@ export const placeOf = (file: string, label: string = file, secrets: readonly Se
   secrets,
 });
 
+/** Whether this process may write a file: missing, read-only, or writable. */
+export type FileAccess = (path: string) => 'missing' | 'read-only' | 'writable';
+
+export const fileAccess: FileAccess = (path) => {
+  if (!existsSync(path)) return 'missing';
+  try {
+    accessSync(path, constants.W_OK);
+    return 'writable';
+  } catch {
+    return 'read-only';
+  }
+};
+
+const SIDE_FILES = ['-wal', '-shm'] as const;
+
+/**
+ * Why SQLite cannot write the file, when a read-only file beside it or its directory is the cause.
+ * SQLite creates the -wal and -shm files with the database file's permissions: made while the file
+ * was read-only, they stay read-only after it is made writable again, and keep every write failing.
+ */
+export const readOnlyHint = (
+  code: string,
+  place: Pick<Place, 'file' | 'label'>,
+  access: FileAccess = fileAccess,
+): string | undefined => {
+  if (!/^SQLITE_(READONLY|CANTOPEN)/.test(code) || place.file === ':memory:') return undefined;
+  if (access(place.file) === 'read-only')
+    return (
+      `${place.label} is read-only: make it writable by the user syncline runs as, and its -wal and -shm ` +
+      `files too if SQLite made them meanwhile (it gives them the database file's permissions)`
+    );
+  const stuck = SIDE_FILES.filter((suffix) => access(`${place.file}${suffix}`) === 'read-only');
+  if (stuck.length > 0) {
+    const one = stuck.length === 1;
+    return (
+      `${stuck.map((suffix) => `${place.label}${suffix}`).join(' and ')} ${one ? 'is' : 'are'} read-only: ` +
+      `SQLite made ${one ? 'it' : 'them'} beside the database while the database was read-only, and ` +
+      `${one ? 'it keeps' : 'they keep'} every write failing after the database is made writable again; ` +
+      `make ${one ? 'it' : 'them'} writable by the user syncline runs as`
+    );
+  }
+  if (code === 'SQLITE_READONLY_DIRECTORY' || access(dirname(place.file)) === 'read-only')
+    return (
+      `the directory of ${place.label} is read-only: SQLite creates the database's -wal and -shm ` +
+      `files beside it, so make the directory writable by the user syncline runs as`
+    );
+  return undefined;
+};
+
 // A connection keeps its place, and a batch of commands SQLite refuses asks once per command.
 const redactors = new WeakMap<Place, Redact>();
 const redactorOf = (place: Place): Redact => {
@@ -26,9 +78,16 @@ const redactorOf = (place: Place): Redact => {
   return redact;
 };
 
-/** What SQLite said, with the place named by its labels. */
-export const sqliteMessage = (e: { readonly code: string; readonly message: string }, place: Place): string =>
-  redactorOf(place)(e.message);
+/** What SQLite said, with the place named by its labels and the reason for a read-only file added. */
+export const sqliteMessage = (
+  e: { readonly code: string; readonly message: string },
+  place: Place,
+  access: FileAccess = fileAccess,
+): string => {
+  const said = redactorOf(place)(e.message);
+  const hint = readOnlyHint(e.code, place, access);
+  return hint === undefined ? said : `${said} (${hint})`;
+};
 
 const REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
