@@ -39,6 +39,7 @@ export { requestRetry } from './engine/retry.js';
 export { storeEvents, foldingWorld, followSync } from './adapters/rxjs/live.js';
 export type {
   AppendResult,
+  DestinationChecks,
   DestinationError,
   DestinationType,
   EventStore,
@@ -58,6 +59,12 @@ export type { RunSummary } from './engine/summary.js';
 export { openMemoryStore } from './adapters/stores/memory.js';
 export { openSqliteStore } from './adapters/stores/sqlite.js';
 export { openStore } from './adapters/stores/open.js';
-export { destinationTypes, describeTypes, resolveDestination } from './adapters/destinations/registry.js';
+export {
+  checkEnvironment,
+  destinationTypes,
+  describeTypes,
+  resolveDestination,
+} from './adapters/destinations/registry.js';
+export { withoutSecrets } from './adapters/destinations/secrets.js';
 export { createMemoryStore, memoryDestinationType } from './adapters/destinations/memory.js';
 export { sqliteDestinationType } from './adapters/destinations/sqlite.js';

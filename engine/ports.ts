@@ -2,6 +2,7 @@
 // them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import type * as t from 'io-ts';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
 import type { Destination as DestinationConfig } from '../domain/destination.js';
 import type { ObservedRecord } from '../domain/decision.js';
@@ -204,9 +205,31 @@ export type Destination = {
 
 export type OpenError = { readonly _tag: 'OpenFailed'; readonly message: string };
 
+/**
+ * What a destination type asks of a configured destination beyond the destination codec, declared
+ * once and checked alike by `validate`, `apply`, `ingest` and `open`: each option's value (a literal,
+ * or a variable's once it is read) and each destination field name. A codec's messages must not
+ * repeat the value they refuse: a variable's value may be a secret.
+ */
+export type DestinationChecks = {
+  /** by option name, the options the description lists */
+  readonly options: Readonly<Record<string, t.Decoder<unknown, unknown>>>;
+  /** a rule between options, given the options as they will be used; each problem names its option */
+  readonly between?: (
+    options: Readonly<Record<string, unknown>>,
+  ) => readonly { readonly option: string; readonly problem: string }[];
+  /** a destination field name of the mapping (a SQLite column name cannot hold NUL) */
+  readonly field?: t.Decoder<unknown, string>;
+};
+
 /** A destination type: its description, and how to open one for a configured destination. */
 export type DestinationType = {
   readonly description: DestinationTypeDescription;
-  /** `env` resolves `{"env": "NAME"}` options; a missing variable is an OpenFailed naming it. */
+  /** Without checks, options are checked for presence only (see registry.ts). */
+  readonly checks?: DestinationChecks;
+  /**
+   * `env` resolves `{"env": "NAME"}` options; a missing variable, or a value the checks refuse, is an
+   * OpenFailed naming option and variable. No message of the destination repeats a variable's value.
+   */
   readonly open: (config: DestinationConfig, env: NodeJS.ProcessEnv) => TaskEither<OpenError, Destination>;
 };

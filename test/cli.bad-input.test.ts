@@ -229,7 +229,7 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
       destinations: [crm({ path: 'crm.db' }), crm({}, { destinationId: 'hub', type: 'hubspot' })],
     });
     const problems = lines(
-      'destination crm: option table is required by type sqlite',
+      'destination crm: options.table: is required by type sqlite',
       'destination hub: type "hubspot" is not a known destination type (memory, sqlite)',
     );
     await refused(['validate', '--config', 'type.config.json'], problems);
@@ -252,6 +252,31 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     );
   });
 
+  it('given options sync would refuse, when validated, applied or ingested, then each is named and nothing is stored', async () => {
+    const bad = [
+      crm({ path: 42, table: '' }),
+      crm(
+        { path: 'crm.db', table: 'con\u0000tacts', groupsTable: 'sqlite_lists' },
+        { destinationId: 'hub', keyField: 'e\u0000mail', mapping: { 'e\u0000mail': 'email' } },
+      ),
+    ];
+    await dir.write('unusable.config.json', { destinations: bad });
+    const problems = [
+      'destination crm: options.path: must be a string, not 42',
+      'destination crm: options.table: must not be empty',
+      'destination hub: options.table: must not contain a NUL character',
+      'destination hub: options.groupsTable: must not start with sqlite_ (SQLite keeps those names for its own tables)',
+      'destination hub: mapping: field "e\\u0000mail" must not contain a NUL character',
+    ];
+    await refused(['validate', '--config', 'unusable.config.json'], lines(...problems));
+    await refused(['apply', '--config', 'unusable.config.json'], lines(...problems));
+    await ingestRefused(
+      'unusable.jsonl',
+      lines(...bad.map((d) => JSON.stringify({ type: 'DestinationConfigured', data: d }))),
+      problems.map((p, i) => `line ${i < 2 ? 1 : 2}: data: ${p}`),
+    );
+  });
+
   describe('given an option read from a variable that is not set', () => {
     const SECRET = 'vault-7f3a9c.db';
     beforeAll(() =>
@@ -263,7 +288,7 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     it('validate names the variable', async () => {
       await refused(
         ['validate', '--config', 'env.config.json'],
-        'destination crm: option path: environment variable MISSING_VAR is not set\n',
+        'destination crm: options.path: environment variable MISSING_VAR is not set\n',
       );
     });
 
@@ -275,7 +300,7 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
       });
       await refused(
         ['sync', '--config', 'env.config.json'],
-        'syncline: destination crm: option path: environment variable MISSING_VAR is not set\n',
+        'syncline: destination crm: options.path: environment variable MISSING_VAR is not set\n',
       );
     });
 

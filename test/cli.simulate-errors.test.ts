@@ -63,7 +63,7 @@ describe('syncline simulate on scenarios it must refuse', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'destination crm: option path is required by type sqlite\n',
+      stderr: 'destination crm: options.path: is required by type sqlite\n',
     });
   });
 

@@ -57,8 +57,8 @@ describe('resolveDestination', () => {
   it('names missing required options and unknown ones, all at once', () => {
     expect(resolveDestination(config({ options: { path: { env: 'CRM_DB' }, tabel: 'contacts' } }))).toEqual(
       E.left([
-        'destination crm: option table is required by type sqlite',
-        'destination crm: option tabel is not known to type sqlite (its options: path, table, groupsTable)',
+        'destination crm: options.tabel: is not known to type sqlite (its options: path, table, groupsTable)',
+        'destination crm: options.table: is required by type sqlite',
       ]),
     );
   });
@@ -122,10 +122,10 @@ describe('memory destination hooks', () => {
   it('shares one store between every open of a type made over it', async () => {
     const store = createMemoryStore();
     const type = memoryDestinationTypeOver(store);
-    const first = await type.open(config({ type: 'memory' }), {})();
+    const first = await type.open(config({ type: 'memory', options: {} }), {})();
     if (E.isLeft(first)) throw new Error('open failed');
     await first.right.apply([create('a')])();
-    const second = await type.open(config({ type: 'memory' }), {})();
+    const second = await type.open(config({ type: 'memory', options: {} }), {})();
     expect(E.isRight(second) && (await second.right.lookup(['a'])())).toEqual(
       E.right([{ key: 'a', fields: { email: 'a' }, groups: [] }]),
     );

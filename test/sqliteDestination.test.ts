@@ -281,7 +281,7 @@ describe('sqlite destination options', () => {
       _tag: 'Left',
       left: {
         _tag: 'OpenFailed',
-        message: 'destination crm: option path: environment variable CRM_DB is not set',
+        message: 'destination crm: options.path: environment variable CRM_DB is not set',
       },
     });
   });
@@ -291,10 +291,12 @@ describe('sqlite destination options', () => {
       { ...config(), options: { path: join(dir, 'x.db') } },
       {},
     )();
-    expect(missing).toMatchObject({ left: { message: 'destination crm: option table is required' } });
+    expect(missing).toMatchObject({
+      left: { message: 'destination crm: options.table: is required by type sqlite' },
+    });
     const wrong = await sqliteDestinationType.open(config({ table: 7 }), {})();
     expect(wrong).toMatchObject({
-      left: { message: 'destination crm: option table must be a string, not 7' },
+      left: { message: 'destination crm: options.table: must be a string, not 7' },
     });
   });
 });

@@ -8,6 +8,8 @@ import type { Destination as DestinationConfig } from '../../domain/destination.
 import { SYNC_MODES } from '../../domain/modes.js';
 import { compareStrings, keyOf, putAllNamed, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType } from '../../engine/ports.js';
+import { resolveOptions } from './options.js';
+import { withoutSecrets } from './secrets.js';
 
 export const memoryDescription: DestinationTypeDescription = {
   type: 'memory',
@@ -191,14 +193,26 @@ export const openMemoryDestination = (
   return { ...store, destination: store.destination(config) };
 };
 
-/** A memory type whose every open shares `store`: a test can reopen (e.g. after a crash) and inspect. */
-export const memoryDestinationTypeOver = (store: MemoryStore): DestinationType => ({
-  description: memoryDescription,
-  open: (config) => TE.right(store.destination(config)),
-});
+/** Opens after the checks `validate` makes (no options), as every type does. */
+const opening =
+  (store: () => MemoryStore): DestinationType['open'] =>
+  (config, env) =>
+    TE.fromEither(
+      E.map(() => store().destination(config))(
+        resolveOptions(config, { description: memoryDescription }, env),
+      ),
+    );
+
+/**
+ * A memory type whose every open shares `store`: a test can reopen (e.g. after a crash) and inspect.
+ * It takes no options, so no variable is read; wrapped all the same (see secrets.ts), as every type
+ * is, so that a message holding a variable's value could not slip out should it ever take one.
+ */
+export const memoryDestinationTypeOver = (store: MemoryStore): DestinationType =>
+  withoutSecrets({ description: memoryDescription, open: opening(() => store) });
 
 /** The registered memory type: each open starts empty, as nothing outlives the process anyway. */
-export const memoryDestinationType: DestinationType = {
+export const memoryDestinationType: DestinationType = withoutSecrets({
   description: memoryDescription,
-  open: (config) => TE.right(createMemoryStore().destination(config)),
-};
+  open: opening(createMemoryStore),
+});

@@ -1,11 +1,12 @@
 // The destination types syncline knows, and the check a configured destination passes before it is
-// applied: a known type, a mode that type supports (or its default), and the options it needs.
+// applied: a known type, a mode that type supports (or its default), and options and fields it can use.
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationTypeDescription } from '../../domain/command.js';
 import type { Destination as DestinationConfig } from '../../domain/destination.js';
 import { compareStrings } from '../../domain/values.js';
 import type { DestinationType } from '../../engine/ports.js';
 import { memoryDestinationType } from './memory.js';
+import { checkFields, checkOptions } from './options.js';
 import { sqliteDestinationType } from './sqlite.js';
 
 export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
@@ -22,11 +23,11 @@ export type ResolvedDestination = {
   readonly type: DestinationType;
 };
 
-const absent = (v: unknown): boolean => v === undefined || v === null;
-
 /**
- * Checks a destination against its type, reporting every problem at once. Options are checked for
- * presence only: `{"env": …}` values are read when the destination opens, where the secret lives.
+ * Checks a destination against its type, reporting every problem at once: the mode, the options'
+ * presence and shapes (sqliteOptions.ts says the SQLite type's), and the mapping's field names. An
+ * `{"env": …}` option is checked as a reference only: its variable is read where the destination
+ * opens (see checkEnvironment), and the same codecs check the value there.
  */
 export const resolveDestination = (
   config: DestinationConfig,
@@ -46,18 +47,15 @@ export const resolveDestination = (
       `${at}: syncMode ${JSON.stringify(syncMode)} is not supported by type ${d.type} (supported: ${d.modes.join(', ')})`,
     );
   }
-  const options = config.options ?? {};
-  for (const o of d.options) {
-    if (o.required && absent(options[o.name]))
-      problems.push(`${at}: option ${o.name} is required by type ${d.type}`);
-  }
-  // A misspelt option would otherwise be ignored and its default used without a word.
-  const names = d.options.map((o) => o.name);
-  for (const name of Object.keys(options)) {
-    if (!names.includes(name)) {
-      const expected = names.length === 0 ? 'it takes no options' : `its options: ${names.join(', ')}`;
-      problems.push(`${at}: option ${name} is not known to type ${d.type} (${expected})`);
-    }
-  }
+  for (const problem of [...checkOptions(config, type).problems, ...checkFields(config, type)])
+    problems.push(`${at}: ${problem}`);
   return problems.length > 0 ? E.left(problems) : E.right({ config: { ...config, syncMode }, type });
 };
+
+/**
+ * What opening the destination will find wrong with its `{"env": …}` options in this environment: a
+ * variable not set, or a value its option's codec refuses; each named by option and variable, never
+ * by the value. The messages are those `open` gives.
+ */
+export const checkEnvironment = ({ config, type }: ResolvedDestination, env: NodeJS.ProcessEnv): string[] =>
+  checkOptions(config, type, env).problems.map((p) => `destination ${config.destinationId}: ${p}`);

@@ -20,10 +20,13 @@ import { SYNC_MODES } from '../../domain/modes.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
 import { shared, type Thread } from '../thread.js';
 import { workerFile } from '../workerFile.js';
-import { openFailed, optionalString, requiredString, resolveOptions } from './options.js';
+import { openFailed, resolveOptions } from './options.js';
+import { withoutSecrets } from './secrets.js';
 import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
 import { applierOn, connect } from './sqliteApply.js';
+import { openMessage, placeOf, type Place } from './sqliteErrors.js';
 import { countOn, lookupOn } from './sqliteLookup.js';
+import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './sqliteOptions.js';
 import type { LookupRequest, LookupResponse } from './sqliteReader.js';
 import type { Connection } from './sqliteConnections.js';
 import { tableNamesOf, type TableNames } from './sqliteTables.js';
@@ -35,16 +38,7 @@ export const sqliteDescription: DestinationTypeDescription = {
     'A table in a SQLite file: one row per record, one column per mapped field, plus a groups table.',
   modes: [...SYNC_MODES],
   defaultMode: 'sync',
-  options: [
-    { name: 'path', required: true, description: 'the SQLite file; created, with its directory, if missing' },
-    { name: 'table', required: true, description: 'the records table; created if missing, never altered' },
-    {
-      name: 'groupsTable',
-      required: false,
-      description: 'the (record_key, group_name) table of lists/tags',
-      default: '<table>_groups',
-    },
-  ],
+  options: sqliteOptionDescriptions,
 };
 
 type Applied = E.Either<DestinationError, CommandOutcome[]>;
@@ -83,8 +77,8 @@ const writers = shared<ApplyRequest, ApplyResponse>(
 );
 let leases = 0;
 
-const onThreads = (path: string, names: TableNames): Work => {
-  const connection: Connection = { id: ++leases, path, names };
+const onThreads = (place: Place, names: TableNames): Work => {
+  const connection: Connection = { id: ++leases, place, names };
   const reader = readers({ connection, release: true });
   reader.boot();
   // Leased with the first apply: a lease is what boots the writer, if no destination has yet.
@@ -123,10 +117,10 @@ const onThreads = (path: string, names: TableNames): Work => {
 };
 
 /** For a database private to one connection (`:memory:`, or `''` for a temporary file). */
-const inThread = (db: Database.Database, names: TableNames): Work => {
-  const lookup = lookupOn(db, names);
-  const count = countOn(db, names);
-  const apply = applierOn(db, names);
+const inThread = (db: Database.Database, names: TableNames, place: Place): Work => {
+  const lookup = lookupOn(db, names, place);
+  const count = countOn(db, names, place);
+  const apply = applierOn(db, names, place);
   // A bug's exception rejects, as it does from a thread, rather than throwing at the caller.
   return {
     lookup: (keys) => new Promise((resolve) => resolve(lookup(keys))),
@@ -142,8 +136,8 @@ const inThread = (db: Database.Database, names: TableNames): Work => {
 };
 
 /** `db` is the private database of an in-memory destination; a file's are opened on the threads. */
-const sqliteDestination = (db: Database.Database | null, path: string, names: TableNames): Destination => {
-  const work = db !== null ? inThread(db, names) : onThreads(resolve(path), names);
+const sqliteDestination = (db: Database.Database | null, place: Place, names: TableNames): Destination => {
+  const work = db !== null ? inThread(db, names, place) : onThreads(place, names);
   let closed: Promise<void> | null = null;
   return {
     describe: () => sqliteDescription,
@@ -159,49 +153,65 @@ const sqliteDestination = (db: Database.Database | null, path: string, names: Ta
   };
 };
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** SQLite's names for a database private to one connection: nothing on disk to share with threads. */
-const isPrivate = (path: string): boolean => path === ':memory:' || path === '';
-
 /**
  * Why the file could never be opened or created, found without creating anything: opening a
  * destination is also what `plan` and `status` do, and they must leave no file behind. The file is
- * created (with its directory) by the first apply.
+ * created (with its directory) by the first apply. Throws for a path through a file (ENOTDIR) or a
+ * directory it may not enter (EACCES), as opening would.
  */
-const unreachable = (path: string): string | undefined =>
-  // Throws for a path through a file (ENOTDIR) or a directory it may not enter (EACCES).
-  statSync(path, { throwIfNoEntry: false })?.isDirectory() === true ? 'it is a directory' : undefined;
+const refuseUnreachable = (file: string): void => {
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (found === undefined) return;
+  if (found.isDirectory())
+    throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${file}'`), {
+      code: 'EISDIR',
+      syscall: 'open',
+    });
+  // An existing file is read, never written, to find it is a database: SQLite says so at the header.
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('user_version');
+  } finally {
+    db.close();
+  }
+};
 
 const openDatabase = (
   config: DestinationConfig,
-  path: string,
+  place: Place,
 ): E.Either<OpenError, Database.Database | null> =>
   E.tryCatch(
     () => {
-      if (isPrivate(path)) return connect(path);
-      const why = unreachable(path);
-      if (why !== undefined) throw new Error(why);
+      // ':memory:' is private to one connection: nothing on disk to share with the threads.
+      if (place.file === ':memory:') return connect(place.file);
+      refuseUnreachable(place.file);
       return null;
     },
-    (e) => openFailed(config, `cannot open ${path}: ${messageOf(e)}`),
+    (e) => openFailed(config, openMessage(e, place)),
   );
 
-export const sqliteDestinationType: DestinationType = {
-  description: sqliteDescription,
-  open: (config, env) => () =>
-    Promise.resolve(
-      pipe(
-        E.Do,
-        E.bind('options', () => resolveOptions(config, env)),
-        E.bind('path', ({ options }) => requiredString(config, options, 'path')),
-        E.bind('table', ({ options }) => requiredString(config, options, 'table')),
-        E.bind('groupsTable', ({ options }) => optionalString(config, options, 'groupsTable')),
-        E.flatMap(({ path, table, groupsTable }) =>
-          E.map((db: Database.Database | null) =>
-            sqliteDestination(db, path, tableNamesOf(config, table, groupsTable)),
-          )(openDatabase(config, path)),
-        ),
-      ),
+/**
+ * Options are read and checked as `validate` checks them (sqliteOptions.ts); from then on, messages
+ * name the file and tables by their labels, so a value read from a variable is never in one.
+ */
+const open: DestinationType['open'] = (config, env) => () =>
+  Promise.resolve(
+    pipe(
+      resolveOptions<typeof SQLITE_OPTIONS>(config, sqliteType, env),
+      E.flatMap(({ values, labels, secrets }) => {
+        const { path, table, groupsTable } = values;
+        // ':memory:' is no file: better-sqlite3 opens it as given, and a private database it stays.
+        const file = path === ':memory:' ? path : resolve(path);
+        const place = placeOf(file, labels.path ?? path, secrets);
+        const names = tableNamesOf(config, table, groupsTable, labels);
+        return E.map((db: Database.Database | null) => sqliteDestination(db, place, names))(
+          openDatabase(config, place),
+        );
+      }),
     ),
-};
+  );
+
+const sqliteType: DestinationType = { description: sqliteDescription, checks: sqliteChecks, open };
+
+/** Wrapped (see secrets.ts): whatever slips past the labels above, no message holds a variable's value. */
+export const sqliteDestinationType: DestinationType = withoutSecrets(sqliteType);

@@ -36,7 +36,10 @@ if (process.platform === 'linux') {
   }
 }
 
-const open = connections((db: Database.Database, names) => ({ db, apply: applierOn(db, names) }));
+const open = connections((db: Database.Database, names, place) => ({
+  db,
+  apply: applierOn(db, names, place),
+}));
 // A connection opens with its destination's first batch, so that a SQLite failure to open answers it
 // as a DestinationError (and the next request tries again). A checkpoint before any batch has nothing
 // to do.
@@ -49,5 +52,5 @@ serve<ApplyRequest, ApplyResponse>('sqliteApplier.js', (request) =>
     } else
       return E.flatMap(open.of(request.connection), ({ apply }) => apply(JSON.parse(request.apply) as Wire));
     return E.right([]);
-  }),
+  }, request.connection.place),
 );

@@ -11,6 +11,7 @@ import { keyOf, type Value } from '../../domain/values.js';
 import { switchToWal } from '../walMode.js';
 import type { DestinationError } from '../../engine/ports.js';
 import type { Wire, WireCommand, WireFailure } from './sqliteWire.js';
+import { sqliteMessage, type Place } from './sqliteErrors.js';
 import {
   type Cell,
   checkTables,
@@ -65,13 +66,23 @@ export const checkpoint = (db: Database.Database): void => {
 /** Errors that go away by themselves (locks, a full or flaky disk) are worth retrying. */
 const retryableCode = (code: string): boolean => /^SQLITE_(BUSY|LOCKED|IOERR|FULL|PROTOCOL)/.test(code);
 
-/** SQLite failures become values; anything else is a bug and stays an exception. */
-export const guarded = <A>(run: () => E.Either<DestinationError, A>): E.Either<DestinationError, A> => {
+/**
+ * SQLite failures become values, said as sqliteMessage says them for `place`; anything else is a bug
+ * and stays an exception.
+ */
+export const guarded = <A>(
+  run: () => E.Either<DestinationError, A>,
+  place: Place,
+): E.Either<DestinationError, A> => {
   try {
     return run();
   } catch (e) {
     if (!(e instanceof Database.SqliteError)) throw e;
-    return E.left({ _tag: 'DestinationUnavailable', message: e.message, retryable: retryableCode(e.code) });
+    return E.left({
+      _tag: 'DestinationUnavailable',
+      message: sqliteMessage(e, place),
+      retryable: retryableCode(e.code),
+    });
   }
 };
 
@@ -115,8 +126,11 @@ type Shape = {
 
 const NO_FAILURES: readonly WireFailure[] = Object.freeze([]);
 
-/** Applies batches of commands on `db`, the only connection that writes to these tables. */
-export const applierOn = (db: Database.Database, names: TableNames): Apply => {
+/**
+ * Applies batches of commands on `db`, the only connection that writes to these tables. Messages
+ * name the file and tables by their labels (`place`, `names.shown`).
+ */
+export const applierOn = (db: Database.Database, names: TableNames, place: Place): Apply => {
   const tables = tablesOn(db, names);
   const keyField = names.keyField;
   const shapes = new Map<string, Shape>();
@@ -156,7 +170,7 @@ export const applierOn = (db: Database.Database, names: TableNames): Apply => {
     const setCols = shape.columns;
     const unsetCols = unset.length === 0 ? unset : unset.filter((f) => !shape.names.includes(f));
     const unknown = shape.unknown ?? unsetCols.find((f) => !p.state.columns.has(f));
-    if (unknown !== undefined) return `table ${names.table} has no column ${unknown}`;
+    if (unknown !== undefined) return `table ${names.shown.table} has no column ${unknown}`;
     const groups = p.groups;
     if (groups === null) throw new Error('apply runs only once the groups table exists');
     const positions = shape.positions;
@@ -231,7 +245,7 @@ export const applierOn = (db: Database.Database, names: TableNames): Apply => {
   const confined = db.transaction((p: Prepared, wire: Wire) =>
     applyAll(p, wire, applyOne, (e) =>
       // Errors that end the whole transaction cannot be confined to one command.
-      e instanceof Database.SqliteError && db.inTransaction ? e.message : undefined,
+      e instanceof Database.SqliteError && db.inTransaction ? sqliteMessage(e, place) : undefined,
     ),
   );
   // Savepoints cost a third of a first sync, and commands rarely fail inside SQLite (refusals such
@@ -249,5 +263,5 @@ export const applierOn = (db: Database.Database, names: TableNames): Apply => {
 
   // tables(true) never answers null: it creates the records table when missing.
   return (wire) =>
-    guarded(() => E.map((p: Prepared | null) => applyBatch(p as Prepared, wire))(tables(true)));
+    guarded(() => E.map((p: Prepared | null) => applyBatch(p as Prepared, wire))(tables(true)), place);
 };

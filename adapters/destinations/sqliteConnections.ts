@@ -5,10 +5,14 @@ import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationError } from '../../engine/ports.js';
 import { connect } from './sqliteApply.js';
+import { openMessage, type Place } from './sqliteErrors.js';
 import type { TableNames } from './sqliteTables.js';
 
-/** Which destination a request is for: `id` is its lease's, unique in the process. */
-export type Connection = { readonly id: number; readonly path: string; readonly names: TableNames };
+/**
+ * Which destination a request is for: `id` is its lease's, unique in the process; `place` says how
+ * its messages name the file (the path is `place.file`).
+ */
+export type Connection = { readonly id: number; readonly place: Place; readonly names: TableNames };
 
 export type Connections<A> = {
   /** What was built on the destination's connection, opened now if it is not yet; if it cannot be,
@@ -29,7 +33,7 @@ export type Connections<A> = {
  * it did with a thread each, and closing one leaves the other's open.
  */
 export const connections = <A>(
-  build: (db: Database.Database, names: TableNames) => A,
+  build: (db: Database.Database, names: TableNames, place: Place) => A,
   absent?: A,
 ): Connections<A> => {
   const open = new Map<number, { readonly db: Database.Database; readonly built: A }>();
@@ -40,20 +44,20 @@ export const connections = <A>(
         let db: Database.Database;
         try {
           // Only a missing file is absent: a path through a file, say, fails as it would to open.
-          if (absent !== undefined && statSync(c.path, { throwIfNoEntry: false }) === undefined)
+          if (absent !== undefined && statSync(c.place.file, { throwIfNoEntry: false }) === undefined)
             return E.right(absent);
-          db = connect(c.path);
+          db = connect(c.place.file);
         } catch (e) {
           // SQLite's failures are guarded's to sort; a system call's are the environment's; others are bugs.
           if (!(e instanceof Error) || !('syscall' in e)) throw e;
           return E.left({
             _tag: 'DestinationUnavailable',
-            message: `cannot open ${c.path}: ${e.message}`,
+            message: openMessage(e, c.place),
             retryable: false,
           });
         }
         try {
-          found = { db, built: build(db, c.names) };
+          found = { db, built: build(db, c.names, c.place) };
         } catch (e) {
           db.close();
           throw e;

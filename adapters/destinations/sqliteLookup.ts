@@ -6,24 +6,27 @@ import type { ObservedRecord } from '../../domain/decision.js';
 import { compareStrings, putNamed, type Properties } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
 import { guarded, tablesOn } from './sqliteApply.js';
+import type { Place } from './sqliteErrors.js';
 import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
 
 export type Lookup = (keys: readonly string[]) => E.Either<DestinationError, readonly ObservedRecord[]>;
 export type Count = (atMost?: number) => E.Either<DestinationError, number | null>;
 
 /** The rows of the records table on `db`, or null when the table does not exist (never created here). */
-export const countOn = (db: Database.Database, names: TableNames): Count => {
+export const countOn = (db: Database.Database, names: TableNames, place: Place): Count => {
   const tables = tablesOn(db, names);
   return (atMost) =>
-    guarded(() =>
-      E.map((p: Prepared | null) => (p === null ? null : Number(p.countRows.get(atMost ?? -1))))(
-        tables(false),
-      ),
+    guarded(
+      () =>
+        E.map((p: Prepared | null) => (p === null ? null : Number(p.countRows.get(atMost ?? -1))))(
+          tables(false),
+        ),
+      place,
     );
 };
 
 /** Looks up on `db`, which never creates the tables: a dry run (plan) writes nothing. */
-export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {
+export const lookupOn = (db: Database.Database, names: TableNames, place: Place): Lookup => {
   const tables = tablesOn(db, names);
   const columns = [names.keyField, ...names.fields.filter((f) => f !== names.keyField)];
   const lookup = (keys: readonly string[]): E.Either<DestinationError, readonly ObservedRecord[]> => {
@@ -48,5 +51,5 @@ export const lookupOn = (db: Database.Database, names: TableNames): Lookup => {
       });
     })(tables(false));
   };
-  return (keys) => guarded(() => lookup(keys));
+  return (keys) => guarded(() => lookup(keys), place);
 };

@@ -22,13 +22,16 @@ export type LookupResponse = Either<DestinationError, readonly ObservedRecord[] 
  * A reader never creates the destination's file: a dry run (plan), a count (status) and the lookups
  * before a first apply find no file, and that is an empty destination. Only the writer creates it.
  */
-const open = connections((db, names) => ({ lookup: lookupOn(db, names), count: countOn(db, names) }), {
-  lookup: () => E.right([]),
-  count: () => E.right(null),
-} satisfies {
-  lookup: Lookup;
-  count: Count;
-});
+const open = connections(
+  (db, names, place) => ({ lookup: lookupOn(db, names, place), count: countOn(db, names, place) }),
+  {
+    lookup: () => E.right([]),
+    count: () => E.right(null),
+  } satisfies {
+    lookup: Lookup;
+    count: Count;
+  },
+);
 // A connection opens with its destination's first request, so that a SQLite failure to open answers
 // it as a DestinationError (and the next request tries again).
 serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
@@ -40,5 +43,5 @@ serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
     const reader = open.of(request.connection);
     if ('count' in request) return E.flatMap(reader, ({ count }) => count(request.atMost));
     return E.flatMap(reader, ({ lookup }) => lookup(request.keys));
-  }),
+  }, request.connection.place),
 );

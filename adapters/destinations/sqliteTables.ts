@@ -58,15 +58,35 @@ export type TableNames = {
   readonly keyField: string;
   /** the destination fields of the mapping: one column each */
   readonly fields: readonly string[];
+  /**
+   * How messages name the two tables: by name, or by the option and variable a name was read from
+   * (`options.table (from env T)`), since a variable's value may be a secret.
+   */
+  readonly shown: { readonly table: string; readonly groupsTable: string };
 };
 
-/** The tables a destination writes, from its `table` and `groupsTable` options (by default `<table>_groups`). */
-export const tableNamesOf = (config: DestinationConfig, table: string, groupsTable?: string): TableNames => ({
-  table,
-  groupsTable: groupsTable ?? `${table}_groups`,
-  keyField: config.keyField,
-  fields: Object.keys(config.mapping),
-});
+/**
+ * The tables a destination writes, from its `table` and `groupsTable` options (by default
+ * `<table>_groups`), and their labels (see TableNames.shown; by default the names themselves).
+ */
+export const tableNamesOf = (
+  config: DestinationConfig,
+  table: string,
+  groupsTable?: string,
+  labels: { readonly table?: string; readonly groupsTable?: string } = {},
+): TableNames => {
+  const shownTable = labels.table ?? table;
+  return {
+    table,
+    groupsTable: groupsTable ?? `${table}_groups`,
+    keyField: config.keyField,
+    fields: Object.keys(config.mapping),
+    shown: {
+      table: shownTable,
+      groupsTable: groupsTable === undefined ? `${shownTable}_groups` : (labels.groupsTable ?? groupsTable),
+    },
+  };
+};
 
 const misconfigured = (message: string): DestinationError => ({ _tag: 'DestinationMisconfigured', message });
 
@@ -104,15 +124,16 @@ const isUnique = (
   });
 };
 
+/** `shown`: the table as messages name it (see TableNames.shown). */
 const lacking = (
-  table: string,
+  shown: string,
   have: ReadonlySet<string>,
   need: readonly string[],
 ): DestinationError | null => {
   const missing = need.filter((c) => !have.has(c));
   if (missing.length === 0) return null;
   const noun = missing.length === 1 ? 'column' : 'columns';
-  return misconfigured(`table ${table} has no ${noun} ${missing.join(', ')}`);
+  return misconfigured(`table ${shown} has no ${noun} ${missing.join(', ')}`);
 };
 
 const GROUP_COLUMNS = ['record_key', 'group_name'];
@@ -146,11 +167,13 @@ export const checkTables = (
     columns = columnsOf(db, t.table);
   }
   const names = new Set(columns.map((c) => c.name));
-  const missing = lacking(t.table, names, t.fields);
+  const missing = lacking(t.shown.table, names, t.fields);
   if (missing !== null) return E.left(missing);
   if (!isUnique(db, t.table, columns, [t.keyField])) {
     return E.left(
-      misconfigured(`table ${t.table}: column ${t.keyField} must be its PRIMARY KEY or have a UNIQUE index`),
+      misconfigured(
+        `table ${t.shown.table}: column ${t.keyField} must be its PRIMARY KEY or have a UNIQUE index`,
+      ),
     );
   }
   let groupColumns = columnsOf(db, t.groupsTable);
@@ -162,7 +185,7 @@ export const checkTables = (
     groupColumns = columnsOf(db, t.groupsTable);
   }
   if (groupColumns.length > 0) {
-    const problem = lacking(t.groupsTable, new Set(groupColumns.map((c) => c.name)), GROUP_COLUMNS);
+    const problem = lacking(t.shown.groupsTable, new Set(groupColumns.map((c) => c.name)), GROUP_COLUMNS);
     if (problem !== null) return E.left(problem);
   }
   const groupsUnique = groupColumns.length > 0 && isUnique(db, t.groupsTable, groupColumns, GROUP_COLUMNS);

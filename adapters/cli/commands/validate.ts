@@ -1,12 +1,12 @@
 // `syncline validate`: checks the config file as `apply` and `sync` will use it — decoded, each
-// destination resolved against its type, and every `{"env": …}` option's variable set — and lists it.
+// destination resolved against its type, every `{"env": …}` option's variable set and its value one
+// the option takes — and lists it.
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Collection } from '../../../domain/destination.js';
-import { resolveOptions } from '../../destinations/options.js';
-import type { ResolvedDestination } from '../../destinations/registry.js';
+import { checkEnvironment, type ResolvedDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { invalidInput, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';
@@ -23,18 +23,6 @@ export const describeCollection = (c: Collection): string => {
       return 'nobody';
   }
 };
-
-/**
- * Every unset variable, not only each destination's first: resolveOptions stops at the first, so
- * each option is resolved on its own. Its messages are the ones `sync` prints when it opens.
- */
-const missingVariables = (destinations: readonly ResolvedDestination[], env: NodeJS.ProcessEnv): string[] =>
-  destinations.flatMap(({ config }) =>
-    Object.entries(config.options ?? {}).flatMap(([name, value]) => {
-      const r = resolveOptions({ ...config, options: { [name]: value } }, env);
-      return E.isLeft(r) ? [r.left.message] : [];
-    }),
-  );
 
 const summaryOf = ({ config }: ResolvedDestination) => ({
   destinationId: config.destinationId,
@@ -62,7 +50,8 @@ const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
   pipe(
     loadConfig(ctx),
     TE.chainEitherK((loaded) => {
-      const problems = missingVariables(loaded.destinations, ctx.io.env);
+      // The problems `sync` would meet when it opens them, every one, named by option and variable.
+      const problems = loaded.destinations.flatMap((d) => checkEnvironment(d, ctx.io.env));
       return problems.length > 0 ? E.left(invalidInput(ctx.options.config, problems)) : E.right(loaded);
     }),
     TE.map(({ destinations }) => {
