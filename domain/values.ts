@@ -3,9 +3,8 @@
 import * as t from 'io-ts';
 import { NonEmptyString } from './codec.js';
 
-const ScalarShape = t.union([t.string, t.number, t.boolean, t.null]);
-const ValueShape = t.union([ScalarShape, t.array(ScalarShape)]);
-type Scalar = t.TypeOf<typeof ScalarShape>;
+type Scalar = string | number | boolean | null;
+type ValueShape = Scalar | Scalar[];
 
 const isScalar = (u: unknown): u is Scalar =>
   u === null ||
@@ -13,13 +12,13 @@ const isScalar = (u: unknown): u is Scalar =>
   typeof u === 'boolean' ||
   (typeof u === 'number' && Number.isFinite(u));
 
-const isValue = (u: unknown): u is t.TypeOf<typeof ValueShape> =>
+const isValue = (u: unknown): u is ValueShape =>
   isScalar(u) || (Array.isArray(u) && u.every(isScalar));
 
 /** A property value: a JSON scalar, or an array of scalars (checked without t.union's per-member cost). */
-export const Value = new t.Type<t.TypeOf<typeof ValueShape>, t.TypeOf<typeof ValueShape>, unknown>(
+export const Value = new t.Type<ValueShape, ValueShape, unknown>(
   'Value',
-  (u): u is t.TypeOf<typeof ValueShape> => ValueShape.is(u) && isValue(u),
+  isValue,
   (u, c) =>
     isValue(u)
       ? t.success(u)
