@@ -70,6 +70,7 @@ const main = async (): Promise<void> => {
     // (b) cold catch-up of the same store
     const bareRead = await timed(() => bareCatchUp(join(ws.dir, 'events.db')));
     const cold = await timed(() => catchUp(store, initialState()));
+    must(cold.value, 'cold catch-up');
     rows.push([
       '(b) cold catch-up',
       ms(cold.ms),
@@ -220,14 +221,16 @@ const main = async (): Promise<void> => {
     }
     // the same from a cold process, which starts as the CLI does: from the snapshot kept above
     const coldSync = await timed(async () => {
-      const { state: coldState } = await resume(store);
+      const { state: coldState } = must(await resume(store), 'resume');
       return syncDestination(store, coldState, forCold.id, forCold.destination, defaultSyncOptions);
     });
     must(coldSync.value, 'cold sync');
     // (h) a new process's start from that snapshot (the 1% round folded onto it), against a whole fold
-    const resumed = await timed(() => resume(store));
+    const resumedRun = await timed(() => resume(store));
+    const resumed = { ms: resumedRun.ms, value: must(resumedRun.value, 'resume') };
     if (resumed.value.from === null) throw new Error(`the snapshot was not used: ${resumed.value.ignored}`);
     const wholeFold = await timed(() => catchUp(store, initialState()));
+    must(wholeFold.value, 'whole fold');
     for (const { destination } of [...synced, forCold]) await destination.close();
 
     const fullMs = median(syncMs);

@@ -7,10 +7,12 @@ import type { Destination } from '../domain/destination.js';
 import { isLiveGroup, isLiveProfile } from '../projections/world.js';
 import type { EventStore, StreamWrite } from './ports.js';
 import { catchUp, type EngineState } from './state.js';
+import type { InvalidStoredEvent } from './storedEvents.js';
 
 export type IngestError =
   | { readonly _tag: 'Rejected'; readonly problems: readonly string[]; readonly more: boolean }
-  | { readonly _tag: 'StoreFailed'; readonly message: string };
+  | { readonly _tag: 'StoreFailed'; readonly message: string }
+  | InvalidStoredEvent;
 
 export type IngestResult = { readonly lines: number; readonly appended: number; readonly duplicates: number };
 
@@ -141,7 +143,8 @@ export const ingest = async (
   open: () => AsyncIterable<string>,
   opts: IngestOptions,
 ): Promise<E.Either<IngestError, IngestResult>> => {
-  await catchUp(store, s);
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return caught;
   const overlay: Overlay = { profiles: new Map(), groups: new Map() };
   const problems: string[] = [];
   const skip = new Set<number>();

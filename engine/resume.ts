@@ -6,6 +6,7 @@ import type { EventStore, StoreError } from './ports.js';
 import { restoreState } from './restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
 import { catchUp, initialState, type EngineState } from './state.js';
+import type { InvalidStoredEvent } from './storedEvents.js';
 
 export type Resumed = {
   readonly state: EngineState;
@@ -26,15 +27,20 @@ const eventIdAt = async (store: EventStore, position: number): Promise<string | 
 /**
  * The state folded up to the store's end, from its newest snapshot when that checks out: taken at an
  * event the store still holds at that position. Anything wrong with the snapshot only costs time:
- * the fold then starts from the beginning, and `ignored` says why.
+ * the fold then starts from the beginning, and `ignored` says why. An invalid event in what is
+ * folded stops it (see catchUp).
  */
-export const resume = async (store: EventStore, onEvent?: (position: number) => void): Promise<Resumed> => {
-  const fromStart = async (ignored?: string): Promise<Resumed> => ({
-    state: await catchUp(store, initialState(), onEvent),
-    from: null,
-    folded: 0,
-    ...(ignored === undefined ? {} : { ignored }),
-  });
+export const resume = async (
+  store: EventStore,
+  onEvent?: (position: number) => void,
+): Promise<E.Either<InvalidStoredEvent, Resumed>> => {
+  const fromStart = async (ignored?: string): Promise<E.Either<InvalidStoredEvent, Resumed>> =>
+    E.map((state: EngineState): Resumed => ({
+      state,
+      from: null,
+      folded: 0,
+      ...(ignored === undefined ? {} : { ignored }),
+    }))(await catchUp(store, initialState(), onEvent));
   const latest = await store.snapshots.latest(SNAPSHOT_FORMAT);
   if (latest === null) return fromStart();
   const at = `the snapshot taken at position ${latest.position}`;
@@ -45,11 +51,11 @@ export const resume = async (store: EventStore, onEvent?: (position: number) => 
   if (restored.right.position !== latest.position)
     return fromStart(`${at} holds the state at position ${restored.right.position}`);
   const folded = restored.right.folded;
-  return {
-    state: await catchUp(store, restored.right, onEvent),
+  return E.map((state: EngineState): Resumed => ({
+    state,
     from: { position: latest.position, takenAt: latest.takenAt },
     folded,
-  };
+  }))(await catchUp(store, restored.right, onEvent));
 };
 
 /** Folded at least this much since the last snapshot, a new one is worth its writing. */
@@ -71,9 +77,14 @@ export const snapshotDue = (s: EngineState, sinceFolded: number): boolean =>
  * another process kept one at the same moment (its snapshot stands).
  */
 export const keepSnapshot =
-  (store: EventStore, s: EngineState, sinceFolded: number): TaskEither<StoreError, boolean> =>
+  (
+    store: EventStore,
+    s: EngineState,
+    sinceFolded: number,
+  ): TaskEither<StoreError | InvalidStoredEvent, boolean> =>
   async () => {
-    await catchUp(store, s);
+    const caught = await catchUp(store, s);
+    if (E.isLeft(caught)) return caught;
     if (!snapshotDue(s, sinceFolded)) return E.right(false);
     const eventId = await eventIdAt(store, s.position);
     // The store is append-only, so only a bug could leave the state at a position with no event.

@@ -20,7 +20,14 @@ import { changes } from '../../demo/people.js';
 import * as demo from '../../demo/scenario.js';
 import { openStore } from '../../stores/open.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { destinationFailed, failed, invalidInput, storeFailed, type CliError } from '../errors.js';
+import {
+  destinationFailed,
+  failed,
+  invalidInput,
+  storeDamaged,
+  storeFailed,
+  type CliError,
+} from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { progressBar } from '../progress.js';
 import { openDestination } from '../workspace.js';
@@ -115,18 +122,26 @@ const ingestFile = (ctx: CliContext, s: EngineState, store: EventStore, file: st
   }
   return pipe(
     () => ingest(store, s, open, INGEST_OPTIONS).finally(bar.stop),
-    TE.mapLeft((e) => (e._tag === 'Rejected' ? invalidInput(file, e.problems) : storeFailed(e.message))),
+    TE.mapLeft((e) =>
+      e._tag === 'Rejected'
+        ? invalidInput(file, e.problems)
+        : e._tag === 'InvalidStoredEvent'
+          ? storeDamaged(e)
+          : storeFailed(e.message),
+    ),
   ) satisfies TE.TaskEither<CliError, IngestResult>;
 };
 
 const syncFailed = (e: SyncError): CliError =>
   e._tag === 'StoreFailed'
     ? storeFailed(e.message)
-    : e._tag === 'Busy'
-      ? { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId }
-      : destinationFailed(
-          `destination ${e.destinationId}: ${e._tag === 'DestinationFailed' ? e.message : 'not configured'}`,
-        );
+    : e._tag === 'InvalidStoredEvent'
+      ? storeDamaged(e)
+      : e._tag === 'Busy'
+        ? { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId }
+        : destinationFailed(
+            `destination ${e.destinationId}: ${e._tag === 'DestinationFailed' ? e.message : 'not configured'}`,
+          );
 
 /**
  * The store records each destination with its path relative to DIR, like the config file, so that

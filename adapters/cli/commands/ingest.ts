@@ -13,7 +13,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { ingest, type IngestError, type IngestResult } from '../../../engine/ingest.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { cannotRead, invalidInput, storeFailed, type CliError } from '../errors.js';
+import { cannotRead, invalidInput, storeDamaged, storeFailed, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';
 import { withSession } from '../workspace.js';
 
@@ -99,13 +99,19 @@ const checkDestination = (d: Parameters<typeof resolveDestination>[0]): string[]
   );
 
 /** At most MAX_PROBLEMS lines, and a last one saying when the engine found more. */
-const ingestError = (label: string, e: IngestError): CliError =>
-  e._tag === 'Rejected'
-    ? invalidInput(label, [
+const ingestError = (label: string, e: IngestError): CliError => {
+  switch (e._tag) {
+    case 'Rejected':
+      return invalidInput(label, [
         ...e.problems,
         ...(e.more ? [`... more problems not shown (first ${MAX_PROBLEMS})`] : []),
-      ])
-    : storeFailed(`could not store the events of ${label}: ${e.message}`);
+      ]);
+    case 'InvalidStoredEvent':
+      return storeDamaged(e);
+    case 'StoreFailed':
+      return storeFailed(`could not store the events of ${label}: ${e.message}`);
+  }
+};
 
 const report = (ctx: CliContext, label: string, r: IngestResult): void => {
   if (ctx.options.json) printJson(ctx.io, { lines: r.lines, appended: r.appended, duplicates: r.duplicates });

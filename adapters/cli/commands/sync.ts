@@ -7,7 +7,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/run.js';
 import type { RunSummary } from '../../../engine/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, type CliError } from '../errors.js';
+import { failed, storeDamaged, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
@@ -42,6 +42,8 @@ const syncError = (e: SyncError, maxDeletes?: number): CliError => {
       return failed(`destination ${e.destinationId} is not configured`);
     case 'StoreFailed':
       return { _tag: 'StoreFailed', message: e.message };
+    case 'InvalidStoredEvent':
+      return storeDamaged(e);
     case 'TooManyDeletes': {
       const records = (n: number) => (n === 1 ? '1 record' : `${n} records`);
       const why =
