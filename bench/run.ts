@@ -21,7 +21,8 @@ import { explain } from '../engine/explain.js';
 import { replayDestination } from '../engine/replay.js';
 import type { EventStore } from '../engine/ports.js';
 import { bareCatchUp, bareIngest, bareWrite, type Row } from './baselines.js';
-import { linesOf, timed, warehouse, workspace, writePopulation } from './fixtures.js';
+import { timed, warehouse, workspace, writePopulation } from './fixtures.js';
+import { fileBytes } from '../adapters/cli/input.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -56,7 +57,7 @@ const main = async (): Promise<void> => {
     const bare = await timed(() => bareIngest(file, join(ws.dir, 'bare-events.db')));
     const store: EventStore = must(openSqliteStore(join(ws.dir, 'events.db')), 'open store');
     const state = initialState();
-    const ours = await timed(() => ingest(store, state, () => linesOf(file), ingestOptions));
+    const ours = await timed(() => ingest(store, state, () => fileBytes(file), ingestOptions));
     must(ours.value, 'ingest');
     rows.push([
       '(a) ingest',
@@ -207,7 +208,7 @@ const main = async (): Promise<void> => {
     const round = changes(PROFILES, 0.01, 42, 0);
     const changeFile = join(ws.dir, 'changes.jsonl');
     writeFileSync(changeFile, round.events.map((e) => JSON.stringify(e)).join('\n'));
-    must(await ingest(store, state, () => linesOf(changeFile), ingestOptions), 'ingest changes');
+    must(await ingest(store, state, () => fileBytes(changeFile), ingestOptions), 'ingest changes');
     const warmMs: number[] = [];
     let considered = 0;
     for (const { id, destination } of synced) {

@@ -54,7 +54,9 @@ export type StoreError =
       readonly expected: number | null;
       readonly actual: number | null;
     }
-  | { readonly _tag: 'StoreUnavailable'; readonly message: string };
+  | { readonly _tag: 'StoreUnavailable'; readonly message: string }
+  /** appendAll's caller withdrew the append once its batches were in: nothing was stored */
+  | { readonly _tag: 'Withdrawn'; readonly message: string };
 
 export type AppendResult = {
   /** events actually stored (events whose id was already stored are skipped) */
@@ -103,10 +105,13 @@ export type EventStore = {
   /**
    * Appends batches as they arrive, all in one transaction: every batch lands, or none does (a
    * refused batch, or a source that throws, rolls everything back). For ingesting a file too large
-   * to hold in memory; other writers wait until it commits. Returns how many events were stored.
+   * to hold in memory; other writers wait until it commits. Once the batches have ended, `withdraw`
+   * is asked before committing: a reason (ingest's file changed while it was read) rolls everything
+   * back too, as Withdrawn with that reason. Returns how many events were stored.
    */
   readonly appendAll: (
     batches: AsyncIterable<readonly StreamWrite[]>,
+    withdraw?: () => string | undefined,
   ) => TaskEither<StoreError, { readonly appended: number }>;
   /** The stream's events from `fromRevision` (inclusive), in revision order. */
   readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;

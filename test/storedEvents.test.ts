@@ -81,9 +81,9 @@ describe('reading a store holding an event that bypassed the checks', () => {
     expect(await explain(store, 'crm', 'p1', { defaultMode: () => 'sync' })).toStrictEqual(found);
     expect(await replayDestination(store, 'crm')).toStrictEqual(found);
     const more = JSON.stringify({ type: 'ProfileCreated', data: { profileId: 'p2', properties: {} } });
-    const lines = () => Readable.from([more]);
+    const bytes = () => Readable.from([Buffer.from(more)]);
     const options = { checkDestination: () => [], maxProblems: 5, chunkSize: 10 };
-    expect(await ingest(store, initialState(), lines, options)).toStrictEqual(found);
+    expect(await ingest(store, initialState(), bytes, options)).toStrictEqual(found);
     // apply and retry answer in words
     const words = E.left(invalidStoredMessage(caught.left));
     expect(await applyConfig(store, initialState(), [crm], false)).toStrictEqual(words);

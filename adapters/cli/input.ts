@@ -1,5 +1,6 @@
 // Reading the files a command is given: text relative to the working directory, then JSON with
 // errors that name the file and the line and column of the mistake.
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -42,3 +43,11 @@ export const parseJson =
 
 export const readJson = (cwd: string, file: string): TE.TaskEither<CliError, unknown> =>
   pipe(readText(cwd, file), TE.chainEitherK(parseJson(file)));
+
+/**
+ * A file's bytes, streamed a megabyte at a time: a file of millions of events is never held whole,
+ * and ingest checks and splits many lines at once (see engine/ingestLines.ts). Bytes, not text: a
+ * text stream would replace invalid UTF-8 without a word.
+ */
+export const fileBytes = (path: string): AsyncIterable<Uint8Array> =>
+  createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;

@@ -122,10 +122,12 @@ export const openMemoryStore = (): EventStore => {
 
   return {
     // Memory holds everything anyway: gather the batches, then plan and commit them as one append.
-    appendAll: (batches) => async () => {
+    appendAll: (batches, withdraw) => async () => {
       const writes: StreamWrite[] = [];
       for await (const batch of batches) writes.push(...batch);
       if (!open) return E.left(closedError);
+      const reason = withdraw?.();
+      if (reason !== undefined) return E.left({ _tag: 'Withdrawn', message: reason });
       const result = plan(writes);
       if (E.isLeft(result)) return result;
       commit(result.right.appended);

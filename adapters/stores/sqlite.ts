@@ -225,7 +225,10 @@ const storeOver = (
    * lock (busy_timeout), and a refusal or an exception from the source rolls back all of it.
    */
   const appendAll =
-    (batches: AsyncIterable<readonly StreamWrite[]>): TaskEither<StoreError, { appended: number }> =>
+    (
+      batches: AsyncIterable<readonly StreamWrite[]>,
+      withdraw?: () => string | undefined,
+    ): TaskEither<StoreError, { appended: number }> =>
     async () => {
       if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
       try {
@@ -244,6 +247,11 @@ const storeOver = (
           }
           appended += result.right.stored;
           bytes += result.right.bytes;
+        }
+        const reason = withdraw?.();
+        if (reason !== undefined) {
+          statements.rollback.run();
+          return E.left({ _tag: 'Withdrawn', message: reason });
         }
         statements.commit.run();
         checkpoints?.appended(bytes);
