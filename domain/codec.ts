@@ -9,7 +9,13 @@ const isRecord = (u: unknown): u is Record<string, unknown> =>
 
 const show = (u: unknown): string => {
   if (u === undefined) return 'undefined';
-  const s = JSON.stringify(u);
+  let s: string;
+  try {
+    s = JSON.stringify(u);
+  } catch {
+    // Nested deeper than JSON.stringify's stack reaches (JSON.parse reads any depth): say what it is.
+    return Array.isArray(u) ? 'an array nested too deeply to show' : 'an object nested too deeply to show';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 

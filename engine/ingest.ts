@@ -5,6 +5,7 @@ import { reportErrors } from '../domain/codec.js';
 import { InputEvent, streamOf } from '../domain/events.js';
 import type { Destination } from '../domain/destination.js';
 import { isLiveGroup, isLiveProfile } from '../projections/world.js';
+import { judgeId, type IdsSeen } from './ingestIds.js';
 import { chunksOf, type Line } from './ingestLines.js';
 import type { EventStore, StreamWrite } from './ports.js';
 import { catchUp, type EngineState } from './state.js';
@@ -28,6 +29,25 @@ export type IngestOptions = {
   readonly keepInMemory?: number;
 };
 
+/**
+ * How deep a destination's options may nest. Every other field of an input event has a closed shape
+ * a few levels deep; options are checked by their destination type, and a value nested thousands
+ * deep (JSON.parse reads any depth) would overflow the stack of whatever walks it next.
+ */
+export const MAX_DEPTH = 32;
+
+/** Whether `u` nests deeper than `limit` (a scalar 0, `[]` 1), found without recursion. */
+const deeperThan = (u: unknown, limit: number): boolean => {
+  const stack: [unknown, number][] = [[u, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+};
+
 const parse = (line: Line): E.Either<string[], InputEvent> => {
   if ('unreadable' in line) return E.left([`line ${line.n}: ${line.unreadable}`]);
   let json: unknown;
@@ -37,7 +57,11 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
     return E.left([`line ${line.n}: not valid JSON (${(e as Error).message})`]);
   }
   const decoded = InputEvent.decode(json);
-  return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
+  if (E.isLeft(decoded)) return E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`));
+  const e = decoded.right;
+  if (e.type === 'DestinationConfigured' && deeperThan(e.data.options, MAX_DEPTH))
+    return E.left([`line ${line.n}: data.options: nests deeper than ${MAX_DEPTH} levels`]);
+  return decoded;
 };
 
 /** The tag of a group's GroupCreated/GroupDeleted events: its lifecycle without its memberships. */
@@ -123,8 +147,8 @@ const strictness = (
 const CHANGED = 'the file changed while it was being ingested';
 
 /**
- * Checks every line first (noting duplicates: ids already stored or repeated in the file), then
- * appends. A file of up to `keepInMemory` events is appended from what the check decoded; a larger
+ * Checks every line first (noting duplicates: ids already stored or repeated in the file, for the
+ * same event again, see ingestIds.ts), then appends. A file of up to `keepInMemory` events is appended from what the check decoded; a larger
  * one is read a second time, so memory stays bounded whatever the file's size. What is appended is
  * exactly what was checked: the second reading compares each chunk of lines with the digest the
  * first took of it before using any line of it, and a file that changed in between (a line added,
@@ -141,7 +165,7 @@ export const ingest = async (
   const overlay: Overlay = { profiles: new Map(), groups: new Map() };
   const problems: string[] = [];
   const skip = new Set<number>();
-  const seenIds = new Set<string>();
+  const seenIds: IdsSeen = new Map();
   const digests: string[] = [];
   let lines = 0;
   let more = false;
@@ -151,20 +175,22 @@ export const ingest = async (
     digests.push(chunk.digest);
     const parsed = chunk.lines.map((line) => ({ line, event: parse(line) }));
     const ids = parsed.flatMap(({ event }) => (E.isRight(event) && event.right.id ? [event.right.id] : []));
-    const known = await store.knownIds(ids);
+    const stored = ids.length > 0 ? await store.readByIds(ids) : new Map<string, never>();
     for (const { line, event } of parsed) {
       lines = line.n;
       if (E.isLeft(event)) {
         problems.push(...event.left);
       } else {
         const id = event.right.id;
-        if (id !== undefined && (known.has(id) || seenIds.has(id))) {
+        const verdict = id === undefined ? undefined : judgeId(stored, seenIds, line.n, id, event.right);
+        if (verdict?._tag === 'Again') {
           skip.add(line.n);
           continue;
         }
-        if (id !== undefined) seenIds.add(id);
-        for (const p of strictness(s, overlay, event.right, opts.checkDestination))
-          problems.push(`line ${line.n}: ${p}`);
+        if (verdict?._tag === 'Taken') problems.push(`line ${line.n}: ${verdict.problem}`);
+        else
+          for (const p of strictness(s, overlay, event.right, opts.checkDestination))
+            problems.push(`line ${line.n}: ${p}`);
         if (kept !== null) {
           kept.push(writeOf(event.right));
           if (kept.length > limit) kept = null;

@@ -135,6 +135,11 @@ export type EventStore = {
   readonly head: () => Promise<number>;
   /** Which of these event ids are stored already. */
   readonly knownIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+  /**
+   * The stored events with these ids, by id; an id not stored is not in the map. Ingest compares a
+   * line whose id is stored with the event stored under it: the same event again, or another one.
+   */
+  readonly readByIds: (ids: readonly string[]) => Promise<ReadonlyMap<string, StoredEvent>>;
   readonly getCheckpoint: (name: string) => Promise<number | null>;
   /** Compare-and-set: succeeds only if the checkpoint currently equals `expected` (null = unset). */
   readonly setCheckpoint: (

@@ -309,6 +309,15 @@ const storeOver = (
         }
         return known;
       }),
+    readByIds: (ids) =>
+      Promise.resolve().then(() => {
+        const found = new Map<string, StoredEvent>();
+        for (let start = 0; start < ids.length; start += CHUNK) {
+          const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
+          for (const row of statements.readByIds.all(chunk) as EventRow[]) found.set(row[3], toStored(row));
+        }
+        return found;
+      }),
     getCheckpoint: (name) => Promise.resolve().then(() => checkpointOf(name)),
     // Each branch is a single statement, so the compare and the set are atomic without a transaction.
     setCheckpoint: (name, expected, value) =>

@@ -172,6 +172,7 @@ type StatementName =
   | 'readAllLeavingOut'
   | 'readStream'
   | 'knownIds'
+  | 'readByIds'
   | 'checkpoint'
   | 'createCheckpoint'
   | 'moveCheckpoint';
@@ -216,6 +217,9 @@ export const statementsOn = (
     .prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
     .raw(),
   knownIds: db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+  readByIds: db
+    .prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`)
+    .raw(),
   checkpoint: db.prepare('SELECT value FROM checkpoints WHERE name = ?').pluck(),
   createCheckpoint: db.prepare(
     'INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
