@@ -1,7 +1,7 @@
 // Input the CLI must refuse, run with the built CLI: each case exits 1 with its exact message on
 // stderr, prints nothing on stdout, and leaves the store as it was; secrets never reach the store.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -200,6 +200,92 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
       }
     },
   );
+
+  describe('given a store file that is not a store', () => {
+    const readers = [
+      ['status'],
+      ['plan'],
+      ['sync'],
+      ['log', '--destination', 'crm'],
+      ['explain', '--destination', 'crm', '--profile', 'p1'],
+      ['replay', '--destination', 'crm'],
+      ['retry', '--destination', 'crm'],
+    ];
+    const storeIn = async (content: Buffer | null) => {
+      const fresh = await tempDir();
+      await mkdir(join(fresh.path, '.syncline'));
+      const path = join(fresh.path, '.syncline/events.db');
+      if (content === null) {
+        const db = new Database(path);
+        db.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+        db.close();
+      } else writeFileSync(path, content);
+      return { fresh, path, before: readFileSync(path) };
+    };
+
+    it.each(readers)(
+      'when it is empty (zero bytes), then `%s` refuses it naming the file, and leaves it empty',
+      async (...args: string[]) => {
+        const { fresh, path } = await storeIn(Buffer.alloc(0));
+        try {
+          expect(await runCli(args, { cwd: fresh.path })).toEqual({
+            code: 1,
+            stdout: '',
+            stderr:
+              `syncline: ${path} is empty, not a syncline store: record a configuration with \`syncline apply\` ` +
+              'and events with `syncline ingest` to make it one, or point --store at an existing store\n',
+          });
+          expect(statSync(path).size).toBe(0);
+          expect(readdirSync(join(fresh.path, '.syncline'))).toEqual(['events.db']);
+        } finally {
+          await fresh.remove();
+        }
+      },
+    );
+
+    it('when it is empty (zero bytes), then ingest makes it a store', async () => {
+      const { fresh } = await storeIn(Buffer.alloc(0));
+      try {
+        await fresh.write('one.jsonl', lines(created('p1')));
+        expect(await runCli(['ingest', 'one.jsonl'], { cwd: fresh.path })).toEqual({
+          code: 0,
+          stdout: 'ingested 1 event from one.jsonl\n',
+          stderr: '',
+        });
+        expect((await runCli(['status'], { cwd: fresh.path })).code).toBe(0);
+      } finally {
+        await fresh.remove();
+      }
+    });
+
+    it.each([...readers, ['apply'], ['ingest', 'base.jsonl']])(
+      "when it is a text file, or another program's SQLite database, then `%s` refuses it and leaves it as it was",
+      async (...args: string[]) => {
+        for (const content of [Buffer.from('name,email\nann,ann@x.io\n'), null]) {
+          const { fresh, path, before } = await storeIn(content);
+          try {
+            await fresh.write('base.jsonl', lines(created('p1')));
+            await fresh.write('syncline.config.json', {
+              destinations: [crm({ path: 'crm.db', table: 'contacts' })],
+            });
+            const r = await runCli(args, { cwd: fresh.path });
+            expect({ ...r, stderr: r.stderr.replace(path, 'FILE') }).toEqual({
+              code: 1,
+              stdout: '',
+              stderr:
+                content === null
+                  ? 'syncline: FILE is a SQLite database, but not a syncline store (it holds tables of its own); ' +
+                    'point --store at a syncline store, or at a new file\n'
+                  : 'syncline: FILE is not a syncline store: it is not a SQLite database\n',
+            });
+            expect(readFileSync(path)).toEqual(before);
+          } finally {
+            await fresh.remove();
+          }
+        }
+      },
+    );
+  });
 
   it('given a file that does not exist, when ingested, then it is named and no store is created', async () => {
     const fresh = await tempDir();

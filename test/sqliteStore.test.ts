@@ -1,8 +1,17 @@
 // What only the SQLite store promises beyond the contract: durability across reopen, safe sharing
 // of one file by several connections, schema versioning, and opening stores from URLs.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -91,6 +100,19 @@ describe('SQLite event store', () => {
     const after = new Database(path, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(2);
     after.close();
+  });
+
+  it('given an empty file, when opened without leave to create, then it is refused and stays empty; with leave, it becomes a store', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+    expect(messageOf(openSqliteStore(path, { create: false }))).toMatch(
+      /^StoreUnavailable: .*store\.db is empty, not a syncline store/,
+    );
+    expect(statSync(path).size).toBe(0);
+    const store = open(path);
+    expect(await store.head()).toBe(0);
+    expect(statSync(path).size).toBeGreaterThan(0);
   });
 
   it('given a store with events and a checkpoint, when it is closed and reopened, then everything is still there and positions continue', async () => {

@@ -76,6 +76,6 @@ export const openStore =
               'and events with `syncline ingest` first, or point --store at an existing store',
           });
         }
-        return openSqliteStore(location.path);
+        return openSqliteStore(location.path, { create: options.mustExist !== true });
       })(parseStoreUrl(url, cwd)),
     );

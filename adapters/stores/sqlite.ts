@@ -29,6 +29,11 @@ import { sqliteSnapshots } from './sqliteSnapshots.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
+  /**
+   * Whether a new store may be made: in a file that does not exist, or that is empty (default
+   * true). Commands that only read pass false, and a file that is not a store is refused.
+   */
+  readonly create?: boolean;
   /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
   readonly busyTimeoutMs?: number;
   /** How often a subscription looks for events appended by this or another process. */
@@ -353,7 +358,7 @@ export const openSqliteStore = (
   try {
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    const prepared = prepareSchema(db, file);
+    const prepared = prepareSchema(db, file, options.create ?? true);
     if (E.isLeft(prepared)) {
       db.close();
       return prepared;
@@ -370,6 +375,11 @@ export const openSqliteStore = (
   } catch (error) {
     // Opening touches only the file system and the file, so any failure here is the environment's.
     if (db?.open === true) db.close();
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB')
+      return E.left({
+        _tag: 'StoreUnavailable',
+        message: `${file} is not a syncline store: it is not a SQLite database`,
+      });
     const reason = error instanceof Error ? error.message : String(error);
     return E.left({
       _tag: 'StoreUnavailable',

@@ -72,14 +72,36 @@ const tooNew = (path: string, version: number): SchemaRefusal => ({
 const versionOf = (db: BetterSqlite3.Database): number =>
   db.pragma('user_version', { simple: true }) as number;
 
+const refusal = (message: string): SchemaRefusal => ({ _tag: 'StoreUnavailable', message });
+
 /**
  * Brings `db` to SCHEMA_VERSION. The version is checked before anything is written (switching to
  * WAL already changes the file), and again inside the write lock because another process may be
- * creating the schema at the same moment.
+ * creating the schema at the same moment. A file without the schema is a store only if it holds
+ * nothing and `create` says a store may be created (apply and ingest): a command that only reads
+ * never turns a file into a store, and no command writes its tables into another program's database.
  */
-export const prepareSchema = (db: BetterSqlite3.Database, path: string): E.Either<SchemaRefusal, void> => {
+export const prepareSchema = (
+  db: BetterSqlite3.Database,
+  path: string,
+  create = true,
+): E.Either<SchemaRefusal, void> => {
   const found = versionOf(db);
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
+  if (found === 0 && (db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number) > 0)
+    return E.left(
+      refusal(
+        `${path} is a SQLite database, but not a syncline store (it holds tables of its own); ` +
+          'point --store at a syncline store, or at a new file',
+      ),
+    );
+  if (found === 0 && !create)
+    return E.left(
+      refusal(
+        `${path} is empty, not a syncline store: record a configuration with \`syncline apply\` and ` +
+          'events with `syncline ingest` to make it one, or point --store at an existing store',
+      ),
+    );
   // An existing store is already in WAL mode: asking again would wait for a writer's lock, and a
   // reader (status, log) must open while an ingest or a sync holds it.
   if (found === 0) {
