@@ -12,8 +12,7 @@ const isScalar = (u: unknown): u is Scalar =>
   typeof u === 'boolean' ||
   (typeof u === 'number' && Number.isFinite(u));
 
-const isValue = (u: unknown): u is ValueShape =>
-  isScalar(u) || (Array.isArray(u) && u.every(isScalar));
+const isValue = (u: unknown): u is ValueShape => isScalar(u) || (Array.isArray(u) && u.every(isScalar));
 
 /** A property value: a JSON scalar, or an array of scalars (checked without t.union's per-member cost). */
 export const Value = new t.Type<ValueShape, ValueShape, unknown>(

@@ -81,7 +81,14 @@ export const withStore = <A>(
       TE.fromTask(() => storeUrl(ctx, files)),
       TE.chain((url) =>
         pipe(
-          openStore(url, ctx.io.cwd, { mustExist: !create }),
+          openStore(url, ctx.io.cwd, {
+            mustExist: !create,
+            // A long ingest holds the write lock for its whole append; a writer waits for it, and says so.
+            onWaiting: () =>
+              ctx.io.stderr(
+                'syncline: waiting for another process writing to the store (an ingest or a sync)…\n',
+              ),
+          }),
           TE.mapLeft((e) => storeFailed(e.message)),
         ),
       ),

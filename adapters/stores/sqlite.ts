@@ -26,6 +26,15 @@ import {
 } from './sqliteSchema.js';
 import { jsonPieces } from './jsonPieces.js';
 import { sqliteSnapshots } from './sqliteSnapshots.js';
+import {
+  BUSY,
+  DEFAULT_WAIT_MS,
+  TRY_MS,
+  busyAs,
+  waitForLock,
+  waitForLockNow,
+  type Waiting,
+} from './writeLock.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
@@ -34,8 +43,13 @@ export type SqliteStoreOptions = {
    * true). Commands that only read pass false, and a file that is not a store is refused.
    */
   readonly create?: boolean;
-  /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
+  /**
+   * How long a writer waits for another process's write lock before giving up (StoreUnavailable
+   * saying another process is writing); default DEFAULT_WAIT_MS, see writeLock.ts.
+   */
   readonly busyTimeoutMs?: number;
+  /** Told once when a writer has waited a few seconds for another process's write lock. */
+  readonly onWaiting?: () => void;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
   /** Event data appended between two background checkpoints (see checkpoints.ts). */
@@ -99,10 +113,14 @@ const unavailable = (error: unknown): StoreError => {
   throw error;
 };
 
+/** How long keeping a snapshot waits for another writer's lock, and says nothing about it. */
+const SNAPSHOT_WAIT_MS = 5000;
+
 const storeOver = (
   db: Database.Database,
   pollIntervalMs: number,
   checkpoints: Checkpoints | null,
+  waiting: Waiting,
 ): EventStore => {
   const statements = statementsOn(db);
   const insertInPieces = insertsInPieces(db);
@@ -116,11 +134,21 @@ const storeOver = (
 
   /**
    * BEGIN IMMEDIATE takes the write lock before the expected revisions are read, so no other
-   * process can move a stream between the check and the insert, and a waiting writer is covered by
-   * busy_timeout (a deferred transaction upgrading its lock would fail at once instead).
+   * process can move a stream between the check and the insert, and a writer waits for the lock
+   * (see writeLock.ts; a deferred transaction upgrading its lock would fail at once instead). The
+   * work runs in the turn the lock was taken in.
    */
-  const inWriteTransaction = <A>(work: () => E.Either<StoreError, A>): E.Either<StoreError, A> => {
-    statements.begin.run();
+  const inWriteTransaction = async <A>(
+    work: () => E.Either<StoreError, A>,
+  ): Promise<E.Either<StoreError, A>> =>
+    E.flatten(
+      await waitForLock(
+        () => (busyAs(() => statements.begin.run()) === BUSY ? BUSY : afterBegin(work)),
+        waiting,
+      ),
+    );
+
+  const afterBegin = <A>(work: () => E.Either<StoreError, A>): E.Either<StoreError, A> => {
     try {
       const result = work();
       (E.isRight(result) ? statements.commit : statements.rollback).run();
@@ -197,6 +225,18 @@ const storeOver = (
     return E.right({ appended, revisions: Object.fromEntries(revisions), stored, bytes });
   };
 
+  /** Like guarded, for work that waits for the write lock. */
+  const guardedWaiting =
+    <A>(work: () => Promise<E.Either<StoreError, A>>): TaskEither<StoreError, A> =>
+    async () => {
+      if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
+      try {
+        return await work();
+      } catch (error) {
+        return E.left(unavailable(error));
+      }
+    };
+
   // The work runs inside a promise so that a bug's exception becomes a rejection, never a synchronous throw.
   const guarded =
     <A>(work: () => E.Either<StoreError, A>): TaskEither<StoreError, A> =>
@@ -226,8 +266,8 @@ const storeOver = (
       statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[];
 
   /*
-   * One transaction held across awaits while the batches arrive: other processes wait on the write
-   * lock (busy_timeout), and a refusal or an exception from the source rolls back all of it.
+   * One transaction held across awaits while the batches arrive: other processes wait for the write
+   * lock (see writeLock.ts), and a refusal or an exception from the source rolls back all of it.
    */
   const appendAll =
     (
@@ -237,7 +277,8 @@ const storeOver = (
     async () => {
       if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
       try {
-        statements.begin.run();
+        const begun = await waitForLock(() => busyAs(() => statements.begin.run()), waiting);
+        if (E.isLeft(begun)) return begun;
       } catch (error) {
         return E.left(unavailable(error));
       }
@@ -270,11 +311,11 @@ const storeOver = (
   return {
     appendAll,
     append: (writes) =>
-      guarded(() =>
+      guardedWaiting(async () =>
         E.map(({ appended, revisions, bytes }: AppendResult & { readonly bytes: number }) => {
           checkpoints?.appended(bytes);
           return { appended, revisions };
-        })(inWriteTransaction(() => appendWithin(writes))),
+        })(await inWriteTransaction(() => appendWithin(writes))),
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
@@ -326,16 +367,35 @@ const storeOver = (
     getCheckpoint: (name) => Promise.resolve().then(() => checkpointOf(name)),
     // Each branch is a single statement, so the compare and the set are atomic without a transaction.
     setCheckpoint: (name, expected, value) =>
-      guarded(() => {
-        const { changes } =
-          expected === null
-            ? statements.createCheckpoint.run(name, value)
-            : statements.moveCheckpoint.run(value, name, expected);
-        return changes === 1
-          ? E.right(undefined)
-          : E.left({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
+      guardedWaiting(async () => {
+        const set = await waitForLock(
+          () =>
+            busyAs(
+              () =>
+                (expected === null
+                  ? statements.createCheckpoint.run(name, value)
+                  : statements.moveCheckpoint.run(value, name, expected)
+                ).changes,
+            ),
+          waiting,
+        );
+        return E.flatMap((changes: number) =>
+          changes === 1
+            ? E.right(undefined)
+            : E.left<StoreError>({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) }),
+        )(set);
       }),
-    snapshots: sqliteSnapshots(db, guarded, (bytes) => checkpoints?.appended(bytes)),
+    // A snapshot is only worth keeping: it does not wait long for another writer, the next command keeps one.
+    snapshots: sqliteSnapshots(
+      db,
+      guarded,
+      (bytes) => checkpoints?.appended(bytes),
+      (transaction) =>
+        waitForLockNow(() => busyAs(transaction), {
+          ...waiting,
+          waitMs: Math.min(waiting.waitMs, SNAPSHOT_WAIT_MS),
+        }),
+    ),
     // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
     // is left and removes the log, as SQLite does for the last connection to a file.
     close: () =>
@@ -357,8 +417,15 @@ export const openSqliteStore = (
   let db: Database.Database | undefined;
   try {
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    const prepared = prepareSchema(db, file, options.create ?? true);
+    const waiting: Waiting = {
+      path: file,
+      waitMs: options.busyTimeoutMs ?? DEFAULT_WAIT_MS,
+      ...(options.onWaiting === undefined ? {} : { onWaiting: options.onWaiting }),
+    };
+    db = new Database(file, { timeout: Math.min(TRY_MS, waiting.waitMs) });
+    const prepared = prepareSchema(db, file, options.create ?? true, (transaction) =>
+      waitForLockNow(() => busyAs(transaction), waiting),
+    );
     if (E.isLeft(prepared)) {
       db.close();
       return prepared;
@@ -371,7 +438,7 @@ export const openSqliteStore = (
           options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
           options.onCheckpoint,
         );
-    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints));
+    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints, waiting));
   } catch (error) {
     // Opening touches only the file system and the file, so any failure here is the environment's.
     if (db?.open === true) db.close();

@@ -2,6 +2,7 @@
 // in a fresh file and refuses a file written by a newer syncline instead of guessing at its layout.
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { StoreError } from '../../engine/ports.js';
 import { switchToWal } from '../walMode.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
@@ -84,7 +85,9 @@ const refusal = (message: string): SchemaRefusal => ({ _tag: 'StoreUnavailable',
 export const prepareSchema = (
   db: BetterSqlite3.Database,
   path: string,
-  create = true,
+  create: boolean,
+  /** runs a transaction once the write lock is free, or gives up (see writeLock.ts) */
+  locked: <A>(transaction: () => A) => E.Either<StoreError, A>,
 ): E.Either<SchemaRefusal, void> => {
   const found = versionOf(db);
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
@@ -121,16 +124,20 @@ export const prepareSchema = (
   db.pragma(`synchronous = ${process.env.SYNCLINE_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
   // Only a new or older file needs the write lock, to create or extend the schema exactly once.
   if (found === SCHEMA_VERSION) return E.right(undefined);
-  return db
-    .transaction((): E.Either<SchemaRefusal, void> => {
-      const version = versionOf(db);
-      if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
-      if (version === 0) db.exec(SCHEMA_V1);
-      if (version < 2) db.exec(SCHEMA_V2);
-      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      return E.right(undefined);
-    })
-    .immediate();
+  const prepared = locked(() =>
+    db
+      .transaction((): E.Either<SchemaRefusal, void> => {
+        const version = versionOf(db);
+        if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
+        if (version === 0) db.exec(SCHEMA_V1);
+        if (version < 2) db.exec(SCHEMA_V2);
+        if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        return E.right(undefined);
+      })
+      .immediate(),
+  );
+  if (E.isRight(prepared)) return prepared.right;
+  return E.left(refusal('message' in prepared.left ? prepared.left.message : prepared.left._tag));
 };
 
 /** The columns every read returns, in EventRow's order. */
