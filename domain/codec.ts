@@ -34,6 +34,31 @@ export const NonEmptyString = new t.Type<string, string, unknown>(
   t.identity,
 );
 
+/** Whether `u` nests deeper than `limit` (a scalar 0, `[]` 1), found without recursion. */
+const deeperThan = (u: unknown, limit: number): boolean => {
+  const stack: [unknown, number][] = [[u, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+};
+
+/**
+ * Any value nested at most `depth` levels, for fields whose shape is someone else's to check (a
+ * destination's options). JSON.parse reads any depth, and JSON.stringify, like every walk that
+ * recurses, overflows the stack on a value nested thousands deep: storing one would crash.
+ */
+export const nestedAtMost = (depth: number) =>
+  new t.Type<unknown, unknown, unknown>(
+    `NestedAtMost${depth}`,
+    (u): u is unknown => !deeperThan(u, depth),
+    (u, c) => (deeperThan(u, depth) ? t.failure(u, c, `nests deeper than ${depth} levels`) : t.success(u)),
+    t.identity,
+  );
+
 /** One of a fixed list of strings, with an error that lists them. */
 export const oneOf = <const L extends readonly [string, ...string[]]>(name: string, values: L) => {
   const allowed = new Set<string>(values);

@@ -1,7 +1,7 @@
 // The destination object (DESIGN §4): where profiles go, which of them (collection), how fields and
 // groups map, and the sync mode. Its codec checks the cross-field rules before anything is stored.
 import * as t from 'io-ts';
-import { NonEmptyString, struct, taggedUnion } from './codec.js';
+import { NonEmptyString, nestedAtMost, struct, taggedUnion } from './codec.js';
 import { SyncModeName } from './modes.js';
 import { Id } from './values.js';
 
@@ -33,7 +33,7 @@ const DestinationShape = struct(
     /** group id → list/tag name in the destination: the managed groups */
     groupMapping: t.record(NonEmptyString, NonEmptyString),
     /** Adapter-specific; a value `{"env": "NAME"}` is read from the environment when the adapter opens. */
-    options: t.record(t.string, t.unknown),
+    options: t.record(t.string, nestedAtMost(32)),
   },
 );
 

@@ -29,25 +29,6 @@ export type IngestOptions = {
   readonly keepInMemory?: number;
 };
 
-/**
- * How deep a destination's options may nest. Every other field of an input event has a closed shape
- * a few levels deep; options are checked by their destination type, and a value nested thousands
- * deep (JSON.parse reads any depth) would overflow the stack of whatever walks it next.
- */
-export const MAX_DEPTH = 32;
-
-/** Whether `u` nests deeper than `limit` (a scalar 0, `[]` 1), found without recursion. */
-const deeperThan = (u: unknown, limit: number): boolean => {
-  const stack: [unknown, number][] = [[u, 0]];
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const [v, depth] = top;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-};
-
 const parse = (line: Line): E.Either<string[], InputEvent> => {
   if ('unreadable' in line) return E.left([`line ${line.n}: ${line.unreadable}`]);
   let json: unknown;
@@ -57,11 +38,7 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
     return E.left([`line ${line.n}: not valid JSON (${(e as Error).message})`]);
   }
   const decoded = InputEvent.decode(json);
-  if (E.isLeft(decoded)) return E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`));
-  const e = decoded.right;
-  if (e.type === 'DestinationConfigured' && deeperThan(e.data.options, MAX_DEPTH))
-    return E.left([`line ${line.n}: data.options: nests deeper than ${MAX_DEPTH} levels`]);
-  return decoded;
+  return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
 };
 
 /** The tag of a group's GroupCreated/GroupDeleted events: its lifecycle without its memberships. */

@@ -7,8 +7,8 @@ import type { StoredEvent } from './ports.js';
 
 /**
  * JSON with object keys in one order, so that two serialisations of the same data compare equal.
- * Recursive: it only ever sees data its codec accepted, which nests a few levels at most (see
- * MAX_DEPTH in ingest.ts for the one field that may hold anything).
+ * Recursive: it only ever sees data its codec accepted, which nests a few dozen levels at most (a
+ * destination's options, see nestedAtMost).
  */
 const canonical = (v: unknown): string => {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;

@@ -322,6 +322,17 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     await refused(['apply', '--config', 'type.config.json'], problems);
   });
 
+  it('given an option nested 100,000 levels deep, when validated or applied, then the option is named, not a crash', async () => {
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    await dir.write(
+      'deep.config.json',
+      JSON.stringify({ destinations: [crm({ path: 'x', table: 'contacts' })] }).replace('"x"', deep),
+    );
+    const problem = 'destination crm: options.path: nests deeper than 32 levels\n';
+    await refused(['validate', '--config', 'deep.config.json'], problem);
+    await refused(['apply', '--config', 'deep.config.json'], problem);
+  });
+
   it('given one destination with a bad mode and another of an unknown type, when validated, then both are named at once', async () => {
     await dir.write('both.config.json', {
       destinations: [

@@ -115,7 +115,7 @@ describe('ingest refuses bad bytes and shapes, naming the line, and stores nothi
     [
       'a destination option',
       `{"type":"DestinationConfigured","data":${JSON.stringify({ ...crm, options: { path: 'x' } }).replace('"x"', '#')}}`,
-      'data.options: nests deeper than 32 levels',
+      'data.options.path: nests deeper than 32 levels',
     ],
   ])('given %s nested 100,000 levels deep', async (_, template, problem) => {
     await refused(bytes(lines(template.replace('#', `${'['.repeat(100_000)}1${']'.repeat(100_000)}`))), [

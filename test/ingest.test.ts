@@ -257,12 +257,12 @@ describe('a value nested deeper than JSON.stringify reaches', () => {
     [
       'in a destination option',
       destination(`{"x":${deep(100_000)}}`),
-      'data.options: nests deeper than 32 levels',
+      'data.options.x: nests deeper than 32 levels',
     ],
     [
       'in a destination option, 33 levels down',
-      destination(`{"x":${deep(32)}}`),
-      'data.options: nests deeper than 32 levels',
+      destination(`{"x":${deep(33)}}`),
+      'data.options.x: nests deeper than 32 levels',
     ],
   ])(
     'given one %s, when ingested, then the line is refused saying so, and nothing is stored',
