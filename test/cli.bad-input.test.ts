@@ -2,7 +2,7 @@
 // stderr, prints nothing on stdout, and leaves the store as it was; secrets never reach the store.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -320,6 +320,23 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     );
     await refused(['validate', '--config', 'type.config.json'], problems);
     await refused(['apply', '--config', 'type.config.json'], problems);
+  });
+
+  it('given a config file that is not UTF-8 (a Latin-1 é in a name), when validated or applied, then the line and byte are named and nothing is recorded', async () => {
+    const text = JSON.stringify(
+      { destinations: [crm({ path: 'crm.db', table: 'contacts' }, { name: 'Caf#' })] },
+      null,
+      2,
+    );
+    const [head, tail] = text.split('#') as [string, string];
+    await writeFile(
+      join(dir.path, 'latin1.config.json'),
+      Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(tail)]),
+    );
+    const line = head.split('\n');
+    const problem = `line ${line.length}: not valid UTF-8 (at byte ${(line.at(-1) as string).length + 1} of the line: 0xE9)\n`;
+    await refused(['validate', '--config', 'latin1.config.json'], problem);
+    await refused(['apply', '--config', 'latin1.config.json'], problem);
   });
 
   it('given an option nested 100,000 levels deep, when validated or applied, then the option is named, not a crash', async () => {
