@@ -59,6 +59,30 @@ export const nestedAtMost = (depth: number) =>
     t.identity,
   );
 
+/**
+ * t.record, with a guard that accepts exactly what decoding accepts (io-ts's lets keys outside the
+ * domain pass, and goes through a closure per key): every stored profile event's properties are
+ * checked with it on reading (see engine/storedEvents.ts).
+ */
+export const dictionary = <D extends t.Mixed, C extends t.Mixed>(domain: D, codomain: C, name?: string) => {
+  const inner = t.record(domain, codomain, name);
+  type A = t.TypeOf<typeof inner>;
+  return new t.Type<A, t.OutputOf<typeof inner>, unknown>(
+    inner.name,
+    (u): u is A => {
+      if (!isRecord(u)) return false;
+      const keys = Object.keys(u);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        if (!domain.is(k) || !codomain.is(u[k])) return false;
+      }
+      return true;
+    },
+    (u, c) => inner.validate(u, c),
+    (a) => inner.encode(a),
+  );
+};
+
 /** One of a fixed list of strings, with an error that lists them. */
 export const oneOf = <const L extends readonly [string, ...string[]]>(name: string, values: L) => {
   const allowed = new Set<string>(values);

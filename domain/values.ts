@@ -1,7 +1,7 @@
 // Property values and ids as they appear in events, scenarios and destination records, with the
 // type-aware equality that decides whether a destination field already holds what we want.
 import * as t from 'io-ts';
-import { NonEmptyString } from './codec.js';
+import { NonEmptyString, dictionary } from './codec.js';
 
 type Scalar = string | number | boolean | null;
 type ValueShape = Scalar | Scalar[];
@@ -27,7 +27,7 @@ export const Value = new t.Type<ValueShape, ValueShape, unknown>(
 export type Value = t.TypeOf<typeof Value>;
 
 /** Named values: a profile's properties, or a destination record's fields. */
-export const Properties = t.record(t.string, Value, 'Properties');
+export const Properties = dictionary(t.string, Value, 'Properties');
 export type Properties = t.TypeOf<typeof Properties>;
 
 export const Id = NonEmptyString;
