@@ -25,6 +25,12 @@ export {
   type EngineState,
   type DestinationView,
 } from './engine/state.js';
+export {
+  invalidStored,
+  invalidStoredMessage,
+  collectChecked,
+  type InvalidStoredEvent,
+} from './engine/storedEvents.js';
 export { resume, keepSnapshot, snapshotDue, type Resumed } from './engine/resume.js';
 export { SNAPSHOT_FORMAT, snapshotParts } from './engine/snapshot.js';
 export { restoreState } from './engine/restore.js';

@@ -16,7 +16,9 @@ if (storePath === undefined || destinationId === undefined)
 const store = openSqliteStore(storePath);
 if (E.isLeft(store)) throw new Error(store.left.message);
 const start = process.hrtime.bigint();
-const state = await catchUp(store.right, initialState());
+const caught = await catchUp(store.right, initialState());
+if (E.isLeft(caught)) throw new Error(JSON.stringify(caught.left));
+const state = caught.right;
 const config = state.destinations.get(destinationId)?.config;
 const type = config ? destinationTypes.get(config.type) : undefined;
 if (!config || !type) throw new Error(`no destination ${destinationId}`);

@@ -21,7 +21,8 @@ import { explain } from '../engine/explain.js';
 import { replayDestination } from '../engine/replay.js';
 import type { EventStore } from '../engine/ports.js';
 import { bareCatchUp, bareIngest, bareWrite, type Row } from './baselines.js';
-import { linesOf, timed, warehouse, workspace, writePopulation } from './fixtures.js';
+import { timed, warehouse, workspace, writePopulation } from './fixtures.js';
+import { fileBytes } from '../adapters/cli/input.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -56,7 +57,7 @@ const main = async (): Promise<void> => {
     const bare = await timed(() => bareIngest(file, join(ws.dir, 'bare-events.db')));
     const store: EventStore = must(openSqliteStore(join(ws.dir, 'events.db')), 'open store');
     const state = initialState();
-    const ours = await timed(() => ingest(store, state, () => linesOf(file), ingestOptions));
+    const ours = await timed(() => ingest(store, state, () => fileBytes(file), ingestOptions));
     must(ours.value, 'ingest');
     rows.push([
       '(a) ingest',
@@ -70,6 +71,7 @@ const main = async (): Promise<void> => {
     // (b) cold catch-up of the same store
     const bareRead = await timed(() => bareCatchUp(join(ws.dir, 'events.db')));
     const cold = await timed(() => catchUp(store, initialState()));
+    must(cold.value, 'cold catch-up');
     rows.push([
       '(b) cold catch-up',
       ms(cold.ms),
@@ -206,7 +208,7 @@ const main = async (): Promise<void> => {
     const round = changes(PROFILES, 0.01, 42, 0);
     const changeFile = join(ws.dir, 'changes.jsonl');
     writeFileSync(changeFile, round.events.map((e) => JSON.stringify(e)).join('\n'));
-    must(await ingest(store, state, () => linesOf(changeFile), ingestOptions), 'ingest changes');
+    must(await ingest(store, state, () => fileBytes(changeFile), ingestOptions), 'ingest changes');
     const warmMs: number[] = [];
     let considered = 0;
     for (const { id, destination } of synced) {
@@ -220,14 +222,16 @@ const main = async (): Promise<void> => {
     }
     // the same from a cold process, which starts as the CLI does: from the snapshot kept above
     const coldSync = await timed(async () => {
-      const { state: coldState } = await resume(store);
+      const { state: coldState } = must(await resume(store), 'resume');
       return syncDestination(store, coldState, forCold.id, forCold.destination, defaultSyncOptions);
     });
     must(coldSync.value, 'cold sync');
     // (h) a new process's start from that snapshot (the 1% round folded onto it), against a whole fold
-    const resumed = await timed(() => resume(store));
+    const resumedRun = await timed(() => resume(store));
+    const resumed = { ms: resumedRun.ms, value: must(resumedRun.value, 'resume') };
     if (resumed.value.from === null) throw new Error(`the snapshot was not used: ${resumed.value.ignored}`);
     const wholeFold = await timed(() => catchUp(store, initialState()));
+    must(wholeFold.value, 'whole fold');
     for (const { destination } of [...synced, forCold]) await destination.close();
 
     const fullMs = median(syncMs);

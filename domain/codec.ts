@@ -9,7 +9,13 @@ const isRecord = (u: unknown): u is Record<string, unknown> =>
 
 const show = (u: unknown): string => {
   if (u === undefined) return 'undefined';
-  const s = JSON.stringify(u);
+  let s: string;
+  try {
+    s = JSON.stringify(u);
+  } catch {
+    // Nested deeper than JSON.stringify's stack reaches (JSON.parse reads any depth): say what it is.
+    return Array.isArray(u) ? 'an array nested too deeply to show' : 'an object nested too deeply to show';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
@@ -27,6 +33,55 @@ export const NonEmptyString = new t.Type<string, string, unknown>(
           : t.success(u),
   t.identity,
 );
+
+/** Whether `u` nests deeper than `limit` (a scalar 0, `[]` 1), found without recursion. */
+const deeperThan = (u: unknown, limit: number): boolean => {
+  const stack: [unknown, number][] = [[u, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+};
+
+/**
+ * Any value nested at most `depth` levels, for fields whose shape is someone else's to check (a
+ * destination's options). JSON.parse reads any depth, and JSON.stringify, like every walk that
+ * recurses, overflows the stack on a value nested thousands deep: storing one would crash.
+ */
+export const nestedAtMost = (depth: number) =>
+  new t.Type<unknown, unknown, unknown>(
+    `NestedAtMost${depth}`,
+    (u): u is unknown => !deeperThan(u, depth),
+    (u, c) => (deeperThan(u, depth) ? t.failure(u, c, `nests deeper than ${depth} levels`) : t.success(u)),
+    t.identity,
+  );
+
+/**
+ * t.record, with a guard that accepts exactly what decoding accepts (io-ts's lets keys outside the
+ * domain pass, and goes through a closure per key): every stored profile event's properties are
+ * checked with it on reading (see engine/storedEvents.ts).
+ */
+export const dictionary = <D extends t.Mixed, C extends t.Mixed>(domain: D, codomain: C, name?: string) => {
+  const inner = t.record(domain, codomain, name);
+  type A = t.TypeOf<typeof inner>;
+  return new t.Type<A, t.OutputOf<typeof inner>, unknown>(
+    inner.name,
+    (u): u is A => {
+      if (!isRecord(u)) return false;
+      const keys = Object.keys(u);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        if (!domain.is(k) || !codomain.is(u[k])) return false;
+      }
+      return true;
+    },
+    (u, c) => inner.validate(u, c),
+    (a) => inner.encode(a),
+  );
+};
 
 /** One of a fixed list of strings, with an error that lists them. */
 export const oneOf = <const L extends readonly [string, ...string[]]>(name: string, values: L) => {
@@ -57,9 +112,32 @@ export const struct = <R extends t.Props, O extends t.Props = Record<never, neve
   const inner = t.intersection([t.type(required), t.partial(opt)]);
   type A = t.TypeOf<typeof inner>;
   type Out = t.OutputOf<typeof inner>;
+  // The guard accepts exactly what decoding accepts, unknown fields refused too, checking each field
+  // with its codec's own guard in plain loops: reading the store checks every event with it (see
+  // engine/storedEvents.ts), and the intersection's guard costs four times as much.
+  const requiredKeys = Object.keys(required);
+  const requiredCodecs = requiredKeys.map((k) => (required as t.Props)[k] as t.Mixed);
+  const optionalKeys = Object.keys(opt);
+  const optionalCodecs = optionalKeys.map((k) => (opt as t.Props)[k] as t.Mixed);
+  const is = (u: unknown): u is A => {
+    if (!isRecord(u)) return false;
+    let present = requiredKeys.length;
+    for (let i = 0; i < requiredKeys.length; i++)
+      if (!(requiredCodecs[i] as t.Mixed).is(u[requiredKeys[i] as string])) return false;
+    for (let i = 0; i < optionalKeys.length; i++) {
+      const v = u[optionalKeys[i] as string];
+      if (v === undefined) continue;
+      if (!(optionalCodecs[i] as t.Mixed).is(v)) return false;
+      present++;
+    }
+    // No field this codec does not know. Counting is the fast way to tell; an optional field set to
+    // undefined (absent, as decoding takes it) is the one other way the counts can differ.
+    const keys = Object.keys(u);
+    return keys.length === present || keys.every((k) => knownSet.has(k));
+  };
   return new t.Type<A, Out, unknown>(
     name,
-    (u): u is A => inner.is(u),
+    is,
     (u, c) => {
       if (!isRecord(u))
         return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
@@ -91,9 +169,16 @@ export const taggedUnion = <U extends t.Mixed>(
   members: { readonly [tag: string]: t.Mixed },
 ) => {
   const tags = Object.keys(members);
+  // The member the tag names decides, as in decoding: trying every member in turn costs a guard per
+  // member before the right one, on every stored event a catch-up reads.
+  const is = (u: unknown): u is t.TypeOf<U> => {
+    if (!isRecord(u)) return false;
+    const tag = u[field];
+    return typeof tag === 'string' && Object.hasOwn(members, tag) && (members[tag] as t.Mixed).is(u);
+  };
   return new t.Type<t.TypeOf<U>, t.OutputOf<U>, unknown>(
     name,
-    (u): u is t.TypeOf<U> => union.is(u),
+    is,
     (u, c) => {
       if (!isRecord(u))
         return t.failure(u, c, u === undefined ? 'is required' : `${show(u)} is not an object`);
@@ -144,11 +229,14 @@ const describeType = (name: string): string => {
     case 'boolean':
       return 'a boolean';
     case 'UnknownRecord':
+    case 'Properties':
       return 'an object';
     case 'UnknownArray':
       return 'an array';
     default:
-      return /^(Array<|\(|\{)/.test(name) ? `of the expected shape` : `a valid ${name}`;
+      // An array's own failure is that it is none: a bad element is reported at its index.
+      if (name.startsWith('Array<')) return 'an array';
+      return /^(\(|\{)/.test(name) ? `of the expected shape` : `a valid ${name}`;
   }
 };
 

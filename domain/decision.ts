@@ -1,7 +1,7 @@
 // What a decision is made from (DecisionInput) and what it is (Decision, or Nothing with a reason).
 // Inputs are plain data so every decision can be stored beside them and recomputed on replay.
 import * as t from 'io-ts';
-import { NonEmptyString, oneOf, struct } from './codec.js';
+import { NonEmptyString, dictionary, oneOf, struct } from './codec.js';
 import { Destination } from './destination.js';
 import { SyncModeName } from './modes.js';
 import { Id, Properties } from './values.js';
@@ -38,7 +38,7 @@ export const DecisionInput = struct('DecisionInput', {
   observed: t.array(ObservedRecord),
   ledger: t.union([LedgerEntry, t.null]),
   /** key → the smallest other in-scope profile id whose desired key it is */
-  claims: t.record(t.string, Id),
+  claims: dictionary(t.string, Id),
 });
 export type DecisionInput = t.TypeOf<typeof DecisionInput>;
 

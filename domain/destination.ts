@@ -1,7 +1,7 @@
 // The destination object (DESIGN §4): where profiles go, which of them (collection), how fields and
 // groups map, and the sync mode. Its codec checks the cross-field rules before anything is stored.
 import * as t from 'io-ts';
-import { NonEmptyString, struct, taggedUnion } from './codec.js';
+import { NonEmptyString, dictionary, nestedAtMost, struct, taggedUnion } from './codec.js';
 import { SyncModeName } from './modes.js';
 import { Id } from './values.js';
 
@@ -24,16 +24,16 @@ const DestinationShape = struct(
     collection: Collection,
     keyField: NonEmptyString,
     /** destination field → profile property */
-    mapping: t.record(NonEmptyString, NonEmptyString),
+    mapping: dictionary(NonEmptyString, NonEmptyString),
   },
   {
     name: t.string,
     /** Absent means the type's default mode, filled in when the configuration is applied. */
     syncMode: SyncModeName,
     /** group id → list/tag name in the destination: the managed groups */
-    groupMapping: t.record(NonEmptyString, NonEmptyString),
+    groupMapping: dictionary(NonEmptyString, NonEmptyString),
     /** Adapter-specific; a value `{"env": "NAME"}` is read from the environment when the adapter opens. */
-    options: t.record(t.string, t.unknown),
+    options: dictionary(t.string, nestedAtMost(32)),
   },
 );
 

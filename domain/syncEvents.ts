@@ -2,7 +2,7 @@
 // made from them, and outcomes. Each decision keeps its inputs (position, config, observation).
 import * as t from 'io-ts';
 import { Adoption } from './adopt.js';
-import { NonEmptyString, oneOf, struct, taggedUnion } from './codec.js';
+import { NonEmptyString, dictionary, oneOf, struct, taggedUnion } from './codec.js';
 import { Decision, ObservedRecord } from './decision.js';
 import { Destination } from './destination.js';
 import { SyncModeName } from './modes.js';
@@ -38,7 +38,7 @@ export const RecordedDecision = struct(
     /** the record's key once the command is applied, recorded only on a rename (otherwise decision.key) */
     keyAfter: t.string,
     /** key → the other in-scope profile that claimed it, when any did */
-    claims: t.record(t.string, Id),
+    claims: dictionary(t.string, Id),
   },
 );
 export type RecordedDecision = t.TypeOf<typeof RecordedDecision>;
@@ -133,7 +133,7 @@ export const appliedData = (runId: string, results: readonly CommandResult[]): A
 const firstTime = (r: CommandResult): boolean =>
   r.status === 'ok' && r.attempts === 1 && r.retryable === undefined && r.message === undefined;
 
-export const RunCounts = t.record(t.string, t.number);
+export const RunCounts = dictionary(t.string, t.number);
 
 export const RunFinished = syncEvent(
   'RunFinished',

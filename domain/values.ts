@@ -1,11 +1,10 @@
 // Property values and ids as they appear in events, scenarios and destination records, with the
 // type-aware equality that decides whether a destination field already holds what we want.
 import * as t from 'io-ts';
-import { NonEmptyString } from './codec.js';
+import { NonEmptyString, dictionary } from './codec.js';
 
-const ScalarShape = t.union([t.string, t.number, t.boolean, t.null]);
-const ValueShape = t.union([ScalarShape, t.array(ScalarShape)]);
-type Scalar = t.TypeOf<typeof ScalarShape>;
+type Scalar = string | number | boolean | null;
+type ValueShape = Scalar | Scalar[];
 
 const isScalar = (u: unknown): u is Scalar =>
   u === null ||
@@ -13,13 +12,12 @@ const isScalar = (u: unknown): u is Scalar =>
   typeof u === 'boolean' ||
   (typeof u === 'number' && Number.isFinite(u));
 
-const isValue = (u: unknown): u is t.TypeOf<typeof ValueShape> =>
-  isScalar(u) || (Array.isArray(u) && u.every(isScalar));
+const isValue = (u: unknown): u is ValueShape => isScalar(u) || (Array.isArray(u) && u.every(isScalar));
 
 /** A property value: a JSON scalar, or an array of scalars (checked without t.union's per-member cost). */
-export const Value = new t.Type<t.TypeOf<typeof ValueShape>, t.TypeOf<typeof ValueShape>, unknown>(
+export const Value = new t.Type<ValueShape, ValueShape, unknown>(
   'Value',
-  (u): u is t.TypeOf<typeof ValueShape> => ValueShape.is(u) && isValue(u),
+  isValue,
   (u, c) =>
     isValue(u)
       ? t.success(u)
@@ -29,7 +27,7 @@ export const Value = new t.Type<t.TypeOf<typeof ValueShape>, t.TypeOf<typeof Val
 export type Value = t.TypeOf<typeof Value>;
 
 /** Named values: a profile's properties, or a destination record's fields. */
-export const Properties = t.record(t.string, Value, 'Properties');
+export const Properties = dictionary(t.string, Value, 'Properties');
 export type Properties = t.TypeOf<typeof Properties>;
 
 export const Id = NonEmptyString;

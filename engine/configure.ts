@@ -5,6 +5,7 @@ import type { Destination } from '../domain/destination.js';
 import { compareStrings } from '../domain/values.js';
 import type { EventStore } from './ports.js';
 import { catchUp, type EngineState } from './state.js';
+import { invalidStoredMessage } from './storedEvents.js';
 
 /** JSON with sorted keys: two configs are the same when this is. */
 export const canonical = (u: unknown): string =>
@@ -47,7 +48,8 @@ export const applyConfig = async (
   destinations: readonly Destination[],
   prune: boolean,
 ): Promise<E.Either<string, ApplyResult>> => {
-  await catchUp(store, s);
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return E.left(invalidStoredMessage(caught.left));
   const plan = planConfig(s, destinations);
   const write = new Set([...plan.added, ...plan.changed]);
   const writes = [
@@ -67,7 +69,8 @@ export const applyConfig = async (
   if (writes.length > 0) {
     const r = await store.append(writes)();
     if (E.isLeft(r)) return E.left(`could not record the configuration: ${r.left._tag}`);
-    await catchUp(store, s);
+    const after = await catchUp(store, s);
+    if (E.isLeft(after)) return E.left(invalidStoredMessage(after.left));
   }
   return E.right({ ...plan, removed: prune ? plan.missing : [] });
 };

@@ -13,6 +13,7 @@ import {
   type HistoryError,
 } from './history.js';
 import type { EventStore, StoredEvent } from './ports.js';
+import { eachChecked, type InvalidStoredEvent } from './storedEvents.js';
 
 export type Cause = {
   readonly type: string;
@@ -116,17 +117,18 @@ type Decided = Extract<SyncEvent, { type: 'BatchDecided' }>['data'];
 type Applied = Extract<SyncEvent, { type: 'BatchApplied' }>['data'];
 
 /**
- * Walks sync events in order and pairs each decision with its outcome. A command id is matched to
- * the latest decision that carries it, so a result always lands on the decision it answers.
+ * Walks sync events in order, checking each, and pairs each decision with its outcome. A command id
+ * is matched to the latest decision that carries it, so a result always lands on the decision it
+ * answers.
  */
 export const entriesOf = async (
   events: AsyncIterable<StoredEvent> | Iterable<StoredEvent>,
   wanted: (profileId: string) => boolean,
-): Promise<LogEntry[]> => {
+): Promise<E.Either<InvalidStoredEvent, LogEntry[]>> => {
   const entries: LogEntry[] = [];
   const open = new Map<string, LogEntry>();
   const lastLooked = new Map<string, number>();
-  for await (const e of events) {
+  const invalid = await eachChecked(events, (e) => {
     if (e.type === 'BatchDecided') {
       const d = e.data as Decided;
       const byProfile = new Map(d.decisions.map((r) => [r.decision.profileId, r.commandId]));
@@ -165,8 +167,8 @@ export const entriesOf = async (
         if (r.status === 'ok') entry.times.accepted = r.at;
       }
     }
-  }
-  return entries;
+  });
+  return invalid === undefined ? E.right(entries) : E.left(invalid);
 };
 
 const chosen = (all: readonly LogEntry[], f: LogFilter): DecisionLog => {
@@ -220,15 +222,21 @@ export const decisionLog = async (
     const history = await readProfileHistory(store, destinationId, pid);
     if (E.isLeft(history)) return history;
     const h = history.right;
-    const log = chosen(await entriesOf(h.sync, (p) => p === pid), filter);
+    const entries = await entriesOf(h.sync, (p) => p === pid);
+    if (E.isLeft(entries)) return entries;
+    const log = chosen(entries.right, filter);
     attachCauses(log.entries, new Map([[pid, changesOf(h.inputs, pid)]]), h.configs);
     return E.right(log);
   }
   const configs = await readConfigs(store, destinationId);
-  if (configs.length === 0) return E.left({ _tag: 'UnknownDestination', destinationId });
-  const log = chosen(await entriesOf(store.readStream(syncStream(destinationId)), () => true), filter);
+  if (E.isLeft(configs)) return configs;
+  if (configs.right.length === 0) return E.left({ _tag: 'UnknownDestination', destinationId });
+  const entries = await entriesOf(store.readStream(syncStream(destinationId)), () => true);
+  if (E.isLeft(entries)) return entries;
+  const log = chosen(entries.right, filter);
   const inputs = await inputsOf(store, new Set(log.entries.map((x) => x.profileId)), indexReadsUpTo);
-  const changes = new Map([...inputs].map(([id, events]) => [id, changesOf(events, id)]));
-  attachCauses(log.entries, changes, configs);
+  if (E.isLeft(inputs)) return inputs;
+  const changes = new Map([...inputs.right].map(([id, events]) => [id, changesOf(events, id)]));
+  attachCauses(log.entries, changes, configs.right);
   return E.right(log);
 };

@@ -7,6 +7,7 @@ import { compareStrings } from '../domain/values.js';
 import { foldWorld, initialWorld, touchedProfiles } from '../projections/world.js';
 import { groupLifecycleTag } from './ingest.js';
 import type { EventStore, StoredEvent } from './ports.js';
+import { collectChecked, eachChecked, type InvalidStoredEvent } from './storedEvents.js';
 
 /** One profile's story at one destination, as stored, each list in position order. */
 export type ProfileHistory = {
@@ -20,13 +21,10 @@ export type ProfileHistory = {
   readonly sync: readonly StoredEvent[];
 };
 
-export type HistoryError = { readonly _tag: 'UnknownDestination'; readonly destinationId: string };
+export type HistoryError =
+  { readonly _tag: 'UnknownDestination'; readonly destinationId: string } | InvalidStoredEvent;
 
-export const collect = async (events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-};
+type Read<A> = Promise<E.Either<InvalidStoredEvent, A>>;
 
 const byPosition = (a: StoredEvent, b: StoredEvent): number => a.position - b.position;
 
@@ -43,23 +41,32 @@ const groupOf = (e: StoredEvent): string => (e.data as { groupId: string }).grou
  * A group's creations and deletions through its lifecycle tag. Stores ingested before that tag
  * existed have none, and then the group's stream is read instead: slower, but still not a scan.
  */
-const readLifecycle = async (store: EventStore, groupId: string): Promise<StoredEvent[]> => {
-  const tagged = await collect(store.readTagged(groupLifecycleTag(groupId)));
-  if (tagged.some((e) => e.type === 'GroupCreated')) return tagged;
-  return (await collect(store.readStream(`group-${groupId}`))).filter(isLifecycle);
+const readLifecycle = async (store: EventStore, groupId: string): Read<StoredEvent[]> => {
+  const tagged = await collectChecked(store.readTagged(groupLifecycleTag(groupId)));
+  if (E.isLeft(tagged) || tagged.right.some((e) => e.type === 'GroupCreated')) return tagged;
+  return E.map((events: StoredEvent[]) => events.filter(isLifecycle))(
+    await collectChecked(store.readStream(`group-${groupId}`)),
+  );
 };
 
 /** A profile's own stream, its memberships (tagged with it) and the lifecycle of those groups. */
-export const readProfileInputs = async (store: EventStore, profileId: string): Promise<StoredEvent[]> => {
-  const own = await collect(store.readStream(`profile-${profileId}`));
-  const memberships = await collect(store.readTagged(`profile-${profileId}`));
-  const groups = [...new Set(memberships.map(groupOf))].sort(compareStrings);
-  const lifecycles = await Promise.all(groups.map((g) => readLifecycle(store, g)));
-  return merged(own, memberships, ...lifecycles);
+export const readProfileInputs = async (store: EventStore, profileId: string): Read<StoredEvent[]> => {
+  const own = await collectChecked(store.readStream(`profile-${profileId}`));
+  if (E.isLeft(own)) return own;
+  const memberships = await collectChecked(store.readTagged(`profile-${profileId}`));
+  if (E.isLeft(memberships)) return memberships;
+  const groups = [...new Set(memberships.right.map(groupOf))].sort(compareStrings);
+  const lifecycles: StoredEvent[][] = [];
+  for (const g of groups) {
+    const lifecycle = await readLifecycle(store, g);
+    if (E.isLeft(lifecycle)) return lifecycle;
+    lifecycles.push(lifecycle.right);
+  }
+  return E.right(merged(own.right, memberships.right, ...lifecycles));
 };
 
-export const readConfigs = (store: EventStore, destinationId: string): Promise<StoredEvent[]> =>
-  collect(store.readStream(`destination-${destinationId}`));
+export const readConfigs = (store: EventStore, destinationId: string): Read<StoredEvent[]> =>
+  collectChecked(store.readStream(`destination-${destinationId}`));
 
 /** Everything explain and `log --profile` need, read through stream and tag indexes only. */
 export const readProfileHistory = async (
@@ -68,14 +75,26 @@ export const readProfileHistory = async (
   profileId: string,
 ): Promise<E.Either<HistoryError, ProfileHistory>> => {
   const configs = await readConfigs(store, destinationId);
-  if (configs.length === 0) return E.left({ _tag: 'UnknownDestination', destinationId });
+  if (E.isLeft(configs)) return configs;
+  if (configs.right.length === 0) return E.left({ _tag: 'UnknownDestination', destinationId });
   const inputs = await readProfileInputs(store, profileId);
-  const decided = await collect(store.readTagged(profileTag(destinationId, profileId)));
+  if (E.isLeft(inputs)) return inputs;
+  const decided = await collectChecked(store.readTagged(profileTag(destinationId, profileId)));
+  if (E.isLeft(decided)) return decided;
   const outcomes: StoredEvent[][] = [];
-  for (const e of decided)
-    if (e.type === 'BatchDecided' && commandsFor(e, profileId))
-      outcomes.push(await collect(store.readTagged(appliedTag(destinationId, e.position))));
-  return E.right({ destinationId, profileId, inputs, configs, sync: merged(decided, ...outcomes) });
+  for (const e of decided.right)
+    if (e.type === 'BatchDecided' && commandsFor(e, profileId)) {
+      const applied = await collectChecked(store.readTagged(appliedTag(destinationId, e.position)));
+      if (E.isLeft(applied)) return applied;
+      outcomes.push(applied.right);
+    }
+  return E.right({
+    destinationId,
+    profileId,
+    inputs: inputs.right,
+    configs: configs.right,
+    sync: merged(decided.right, ...outcomes),
+  });
 };
 
 /** Whether a recorded batch decided a command (not a skip) for the profile, whose outcome follows. */
@@ -91,7 +110,10 @@ const commandsFor = (e: StoredEvent, profileId: string): boolean =>
 export const INDEX_READS_UP_TO = 2000;
 
 /** The inputs of many profiles in one pass: own streams, memberships, and every group's lifecycle. */
-const scanInputs = async (store: EventStore, wanted: ReadonlySet<string>) => {
+const scanInputs = async (
+  store: EventStore,
+  wanted: ReadonlySet<string>,
+): Read<Map<string, StoredEvent[]>> => {
   const own = new Map<string, StoredEvent[]>();
   const lifecycle = new Map<string, StoredEvent[]>();
   const push = (m: Map<string, StoredEvent[]>, k: string, e: StoredEvent) => {
@@ -100,7 +122,7 @@ const scanInputs = async (store: EventStore, wanted: ReadonlySet<string>) => {
     else m.set(k, [e]);
   };
   // The destinations' records of decisions are most of a synced store, and none of them is an input.
-  for await (const e of store.readAll(0, undefined, SYNC_PREFIX)) {
+  const invalid = await eachChecked(store.readAll(0, undefined, SYNC_PREFIX), (e) => {
     if (e.stream.startsWith('profile-')) {
       const id = e.stream.slice('profile-'.length);
       if (wanted.has(id)) push(own, id, e);
@@ -109,25 +131,30 @@ const scanInputs = async (store: EventStore, wanted: ReadonlySet<string>) => {
       else if (wanted.has((e.data as { profileId: string }).profileId))
         push(own, (e.data as { profileId: string }).profileId, e);
     }
-  }
+  });
+  if (invalid !== undefined) return E.left(invalid);
   const out = new Map<string, StoredEvent[]>();
   for (const id of wanted) {
     const mine = own.get(id) ?? [];
     const groups = new Set(mine.filter((e) => e.stream.startsWith('group-')).map(groupOf));
     out.set(id, merged(mine, ...[...groups].map((g) => lifecycle.get(g) ?? [])));
   }
-  return out;
+  return E.right(out);
 };
 
 export const inputsOf = async (
   store: EventStore,
   profileIds: ReadonlySet<string>,
   indexReadsUpTo = INDEX_READS_UP_TO,
-) => {
+): Read<Map<string, StoredEvent[]>> => {
   if (profileIds.size > indexReadsUpTo) return scanInputs(store, profileIds);
   const out = new Map<string, StoredEvent[]>();
-  for (const id of profileIds) out.set(id, await readProfileInputs(store, id));
-  return out;
+  for (const id of profileIds) {
+    const inputs = await readProfileInputs(store, id);
+    if (E.isLeft(inputs)) return inputs;
+    out.set(id, inputs.right);
+  }
+  return E.right(out);
 };
 
 /**

@@ -56,7 +56,9 @@ export type StoreError =
       readonly expected: number | null;
       readonly actual: number | null;
     }
-  | { readonly _tag: 'StoreUnavailable'; readonly message: string };
+  | { readonly _tag: 'StoreUnavailable'; readonly message: string }
+  /** appendAll's caller withdrew the append once its batches were in: nothing was stored */
+  | { readonly _tag: 'Withdrawn'; readonly message: string };
 
 export type AppendResult = {
   /** events actually stored (events whose id was already stored are skipped) */
@@ -121,10 +123,13 @@ export type EventStore = {
   /**
    * Appends batches as they arrive, all in one transaction: every batch lands, or none does (a
    * refused batch, or a source that throws, rolls everything back). For ingesting a file too large
-   * to hold in memory; other writers wait until it commits. Returns how many events were stored.
+   * to hold in memory; other writers wait until it commits. Once the batches have ended, `withdraw`
+   * is asked before committing: a reason (ingest's file changed while it was read) rolls everything
+   * back too, as Withdrawn with that reason. Returns how many events were stored.
    */
   readonly appendAll: (
     batches: AsyncIterable<readonly StreamWrite[]>,
+    withdraw?: () => string | undefined,
   ) => TaskEither<StoreError, { readonly appended: number }>;
   /** The stream's events from `fromRevision` (inclusive), in revision order. */
   readonly readStream: (stream: string, fromRevision?: number) => AsyncIterable<StoredEvent>;
@@ -148,6 +153,11 @@ export type EventStore = {
   readonly head: () => Promise<number>;
   /** Which of these event ids are stored already. */
   readonly knownIds: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+  /**
+   * The stored events with these ids, by id; an id not stored is not in the map. Ingest compares a
+   * line whose id is stored with the event stored under it: the same event again, or another one.
+   */
+  readonly readByIds: (ids: readonly string[]) => Promise<ReadonlyMap<string, StoredEvent>>;
   readonly getCheckpoint: (name: string) => Promise<number | null>;
   /** Compare-and-set: succeeds only if the checkpoint currently equals `expected` (null = unset). */
   readonly setCheckpoint: (

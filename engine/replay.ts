@@ -22,6 +22,7 @@ import {
 } from './replayBatch.js';
 import { caveats, countKinds, type Difference, type DifferenceCount } from './replayDiff.js';
 import { applyStored, initialState, type DestinationView, type EngineState } from './state.js';
+import { invalidStored, type InvalidStoredEvent } from './storedEvents.js';
 
 type RunStartedData = Extract<SyncEvent, { type: 'RunStarted' }>['data'];
 
@@ -72,7 +73,8 @@ export type Replay = {
 
 export type ReplayError =
   | { readonly _tag: 'NoRuns'; readonly destinationId: string }
-  | { readonly _tag: 'UnknownRun'; readonly destinationId: string; readonly runId: string };
+  | { readonly _tag: 'UnknownRun'; readonly destinationId: string; readonly runId: string }
+  | InvalidStoredEvent;
 
 type Track = {
   readonly report: RunReplay;
@@ -167,20 +169,34 @@ const scanner = (filter: RunFilter, verify: boolean) => {
   return { decidedBy, tracks, seen: () => lastDecided > 0 };
 };
 
-/** The input events a pass folds, looked at one event ahead to merge them with the sync stream's. */
+/**
+ * The input events a pass folds, looked at one event ahead to merge them with the sync stream's.
+ * An invalid event ends it, handed to `invalid`: the pass then ends early and its result is dropped.
+ */
 type Source = { next: StoredEvent | undefined; readonly advance: () => Promise<void> };
 
-const source = async (events: AsyncIterable<StoredEvent>): Promise<Source> => {
+const source = async (
+  events: AsyncIterable<StoredEvent>,
+  invalid: (e: InvalidStoredEvent) => void,
+): Promise<Source> => {
   const it = events[Symbol.asyncIterator]();
   const s: Source = {
     next: undefined,
     advance: async () => {
       const r = await it.next();
-      s.next = r.done === true ? undefined : r.value;
+      s.next = r.done === true ? undefined : checked(r.value, invalid);
     },
   };
   await s.advance();
   return s;
+};
+
+/** The event if it is valid; else undefined, and `invalid` is told. */
+const checked = (e: StoredEvent, invalid: (e: InvalidStoredEvent) => void): StoredEvent | undefined => {
+  const found = invalidStored(e);
+  if (found === undefined) return e;
+  invalid(found);
+  return undefined;
 };
 
 const emptyView = (destinationId: string): DestinationView => ({
@@ -214,6 +230,10 @@ export const replayDestination = async (
   const verify = opts.verify ?? !whatIf;
   const scan = scanner(filter, verify);
   const late: Item[] = [];
+  let damaged: InvalidStoredEvent | undefined;
+  const invalid = (e: InvalidStoredEvent): void => {
+    damaged ??= e;
+  };
 
   const handle = (s: EngineState, alt: Claims | null, item: Item): void => {
     const v = s.destinations.get(destinationId) ?? emptyView(destinationId);
@@ -256,7 +276,7 @@ export const replayDestination = async (
     const s = initialState();
     const alt = opts.config ? emptyClaims(opts.config) : null;
     const total = await store.head();
-    const inputs = await source(store.readAll(0, undefined, SYNC_PREFIX));
+    const inputs = await source(store.readAll(0, undefined, SYNC_PREFIX), invalid);
     const own = store.readStream(syncStream(destinationId))[Symbol.asyncIterator]();
     // this destination's events read and not yet folded, of which the first `scanned` were scanned
     const ahead: StoredEvent[] = [];
@@ -264,8 +284,9 @@ export const replayDestination = async (
     let ownDone = false;
     const readOwn = async (): Promise<boolean> => {
       const r = await own.next();
-      if (r.done === true) return !(ownDone = true);
-      ahead.push(r.value);
+      const e = r.done === true ? undefined : checked(r.value, invalid);
+      if (e === undefined) return !(ownDone = true);
+      ahead.push(e);
       return true;
     };
     // The first pass stops at each start or batch: the stream is read up to the next one.
@@ -322,7 +343,8 @@ export const replayDestination = async (
   };
 
   await pass(null);
-  if (late.length > 0) await pass([...late].sort((a, b) => a.at - b.at));
+  if (damaged === undefined && late.length > 0) await pass([...late].sort((a, b) => a.at - b.at));
+  if (damaged !== undefined) return E.left(damaged);
 
   if (!scan.seen()) return E.left({ _tag: 'NoRuns', destinationId });
   if (filter.runId !== undefined && !scan.tracks.get(filter.runId))

@@ -6,6 +6,7 @@ import type { EventStore, StoreError, StoredSnapshot } from './ports.js';
 import { restoreState } from './restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
 import { catchUp, initialState, type EngineState } from './state.js';
+import type { InvalidStoredEvent } from './storedEvents.js';
 
 export type Resumed = {
   readonly state: EngineState;
@@ -69,16 +70,23 @@ const newest = async (store: EventStore): Promise<E.Either<string, StoredSnapsho
  * event the store still holds at that position. Anything wrong with the snapshot only costs time:
  * the fold then starts from the beginning, and `ignored` says why. That includes the store failing
  * to find or read the snapshot, whether it says so or throws: a snapshot is never needed, so
- * nothing about one may stop a command.
+ * nothing about one may stop a command. An invalid event in what is folded stops it (see catchUp).
  */
-export const resume = async (store: EventStore, onEvent?: (position: number) => void): Promise<Resumed> => {
-  const fromStart = async (ignored?: string, storeFailed = false): Promise<Resumed> => ({
-    state: await catchUp(store, initialState(), onEvent),
-    from: null,
-    folded: 0,
-    ...(ignored === undefined ? {} : { ignored }),
-    ...(storeFailed ? { storeFailed: true as const } : {}),
-  });
+export const resume = async (
+  store: EventStore,
+  onEvent?: (position: number) => void,
+): Promise<E.Either<InvalidStoredEvent, Resumed>> => {
+  const fromStart = async (
+    ignored?: string,
+    storeFailed = false,
+  ): Promise<E.Either<InvalidStoredEvent, Resumed>> =>
+    E.map((state: EngineState): Resumed => ({
+      state,
+      from: null,
+      folded: 0,
+      ...(ignored === undefined ? {} : { ignored }),
+      ...(storeFailed ? { storeFailed: true as const } : {}),
+    }))(await catchUp(store, initialState(), onEvent));
   const found = await newest(store);
   if (E.isLeft(found)) return fromStart(`the store's newest snapshot cannot be found: ${found.left}`, true);
   const latest = found.right;
@@ -97,11 +105,11 @@ export const resume = async (store: EventStore, onEvent?: (position: number) => 
   if (restored.right.position !== latest.position)
     return fromStart(`${at} holds the state at position ${restored.right.position}`);
   const folded = restored.right.folded;
-  return {
-    state: await catchUp(store, restored.right, onEvent),
+  return E.map((state: EngineState): Resumed => ({
+    state,
     from: { position: latest.position, takenAt: latest.takenAt },
     folded,
-  };
+  }))(await catchUp(store, restored.right, onEvent));
 };
 
 /** Folded at least this much since the last snapshot, a new one is worth its writing. */
@@ -123,9 +131,14 @@ export const snapshotDue = (s: EngineState, sinceFolded: number): boolean =>
  * another process kept one at the same moment (its snapshot stands).
  */
 export const keepSnapshot =
-  (store: EventStore, s: EngineState, sinceFolded: number): TaskEither<StoreError, boolean> =>
+  (
+    store: EventStore,
+    s: EngineState,
+    sinceFolded: number,
+  ): TaskEither<StoreError | InvalidStoredEvent, boolean> =>
   async () => {
-    await catchUp(store, s);
+    const caught = await catchUp(store, s);
+    if (E.isLeft(caught)) return caught;
     if (!snapshotDue(s, sinceFolded)) return E.right(false);
     const eventId = await eventIdAt(store, s.position);
     // The store is append-only, so only a bug could leave the state at a position with no event.

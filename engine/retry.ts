@@ -6,6 +6,7 @@ import { syncStream } from '../domain/syncEvents.js';
 import type { EventStore } from './ports.js';
 import { defaultSyncOptions } from './run.js';
 import { catchUp, type EngineState } from './state.js';
+import { invalidStoredMessage } from './storedEvents.js';
 
 export type RetryRequest = { readonly profileIds: string[]; readonly commands: number };
 
@@ -17,7 +18,8 @@ export const requestRetry = async (
   now: Date = new Date(),
   isAlive: (owner: { host: string; pid: number }) => boolean = defaultSyncOptions.isAlive,
 ): Promise<E.Either<string, RetryRequest>> => {
-  await catchUp(store, s);
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return E.left(invalidStoredMessage(caught.left));
   const v = s.destinations.get(destinationId);
   if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
   // Writing to the sync stream mid-run would make that run stop at its next append.
@@ -45,6 +47,7 @@ export const requestRetry = async (
         : `could not record the retry: ${r.left._tag}`,
     );
   }
-  await catchUp(store, s);
+  const after = await catchUp(store, s);
+  if (E.isLeft(after)) return E.left(invalidStoredMessage(after.left));
   return E.right({ profileIds, commands: profileIds.length });
 };

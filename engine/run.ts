@@ -21,6 +21,7 @@ import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, EventStore } from './ports.js';
 import { applyStored, catchUp, type DestinationView, type EngineState } from './state.js';
+import type { InvalidStoredEvent } from './storedEvents.js';
 import { emptyCounts, tallyDecided, type RunSummary } from './summary.js';
 
 export type SyncError =
@@ -33,7 +34,8 @@ export type SyncError =
       readonly runId: string;
       readonly message: string;
     }
-  | TooManyDeletes;
+  | TooManyDeletes
+  | InvalidStoredEvent;
 
 export type Owner = { readonly host: string; readonly pid: number };
 
@@ -95,7 +97,8 @@ const writer = (store: EventStore, s: EngineState, v: DestinationView, runId: ()
     const expected = v.ledger.revision < 0 ? 'no-stream' : v.ledger.revision;
     const r = await store.append([{ stream: syncStream(v.destinationId), events, expected }])();
     if (E.isLeft(r)) {
-      await catchUp(store, s);
+      const caught = await catchUp(store, s);
+      if (E.isLeft(caught)) return caught;
       if (r.left._tag === 'WrongExpectedRevision') {
         return E.left({
           _tag: 'Busy',
@@ -111,7 +114,8 @@ const writer = (store: EventStore, s: EngineState, v: DestinationView, runId: ()
       for (const e of appended) applyStored(s, e);
     else {
       foreign++;
-      await catchUp(store, s);
+      const caught = await catchUp(store, s);
+      if (E.isLeft(caught)) return caught;
     }
     return E.right(appended.at(-1)?.position ?? s.position);
   };
@@ -125,7 +129,8 @@ export const syncDestination = async (
   destination: Destination,
   opts: SyncOptions = defaultSyncOptions,
 ): Promise<E.Either<SyncError, RunSummary>> => {
-  await catchUp(store, s);
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return caught;
   const v = s.destinations.get(destinationId);
   if (!v || !v.config) return E.left({ _tag: 'UnknownDestination', destinationId });
   const config = v.config;

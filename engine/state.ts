@@ -1,5 +1,6 @@
 // The engine's in-memory state, caught up from a store: the world, each destination's config,
 // ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
+import * as E from 'fp-ts/lib/Either.js';
 import type { Destination } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import { SYNC_PREFIX, type SyncEvent } from '../domain/syncEvents.js';
@@ -7,6 +8,7 @@ import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '
 import { foldLedger, initialLedger, type Ledger } from '../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../projections/world.js';
 import type { EventStore, StoredEvent } from './ports.js';
+import { invalidStored, type InvalidStoredEvent } from './storedEvents.js';
 
 export type DestinationView = {
   readonly destinationId: string;
@@ -57,8 +59,8 @@ const touch = (s: EngineState, position: number, profileId: string): void => {
 };
 
 /**
- * Folds one stored event into every projection. Stored events were checked by their codecs when
- * they were written, so catch-up trusts their shape instead of decoding each one again.
+ * Folds one stored event into every projection, trusting its shape: the caller has checked it
+ * (catchUp does, with invalidStored), or wrote it itself a moment ago (a run folds its own appends).
  */
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.position = e.position;
@@ -106,17 +108,23 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   return s;
 };
 
-/** Reads everything after the state's position and folds it. Pull-based, so memory stays bounded. */
+/**
+ * Reads everything after the state's position, checks it and folds it. Pull-based, so memory stays
+ * bounded. An event that is not what its stream holds stops the fold there (the state stays at the
+ * event before it): something wrote it past every check, and folding it could only crash or mislead.
+ */
 export const catchUp = async (
   store: EventStore,
   s: EngineState,
   onEvent?: (position: number) => void,
-): Promise<EngineState> => {
+): Promise<E.Either<InvalidStoredEvent, EngineState>> => {
   for await (const e of store.readAll(s.position)) {
+    const invalid = invalidStored(e);
+    if (invalid !== undefined) return E.left(invalid);
     applyStored(s, e);
     onEvent?.(e.position);
   }
-  return s;
+  return E.right(s);
 };
 
 /** Profiles touched after `position` (exclusive), found by binary search in the touch log. */

@@ -1,8 +1,8 @@
 // Input the CLI must refuse, run with the built CLI: each case exits 1 with its exact message on
 // stderr, prints nothing on stdout, and leaves the store as it was; secrets never reach the store.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,92 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     },
   );
 
+  describe('given a store file that is not a store', () => {
+    const readers = [
+      ['status'],
+      ['plan'],
+      ['sync'],
+      ['log', '--destination', 'crm'],
+      ['explain', '--destination', 'crm', '--profile', 'p1'],
+      ['replay', '--destination', 'crm'],
+      ['retry', '--destination', 'crm'],
+    ];
+    const storeIn = async (content: Buffer | null) => {
+      const fresh = await tempDir();
+      await mkdir(join(fresh.path, '.syncline'));
+      const path = join(fresh.path, '.syncline/events.db');
+      if (content === null) {
+        const db = new Database(path);
+        db.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+        db.close();
+      } else writeFileSync(path, content);
+      return { fresh, path, before: readFileSync(path) };
+    };
+
+    it.each(readers)(
+      'when it is empty (zero bytes), then `%s` refuses it naming the file, and leaves it empty',
+      async (...args: string[]) => {
+        const { fresh, path } = await storeIn(Buffer.alloc(0));
+        try {
+          expect(await runCli(args, { cwd: fresh.path })).toEqual({
+            code: 1,
+            stdout: '',
+            stderr:
+              `syncline: ${path} is empty, not a syncline store: record a configuration with \`syncline apply\` ` +
+              'and events with `syncline ingest` to make it one, or point --store at an existing store\n',
+          });
+          expect(statSync(path).size).toBe(0);
+          expect(readdirSync(join(fresh.path, '.syncline'))).toEqual(['events.db']);
+        } finally {
+          await fresh.remove();
+        }
+      },
+    );
+
+    it('when it is empty (zero bytes), then ingest makes it a store', async () => {
+      const { fresh } = await storeIn(Buffer.alloc(0));
+      try {
+        await fresh.write('one.jsonl', lines(created('p1')));
+        expect(await runCli(['ingest', 'one.jsonl'], { cwd: fresh.path })).toEqual({
+          code: 0,
+          stdout: 'ingested 1 event from one.jsonl\n',
+          stderr: '',
+        });
+        expect((await runCli(['status'], { cwd: fresh.path })).code).toBe(0);
+      } finally {
+        await fresh.remove();
+      }
+    });
+
+    it.each([...readers, ['apply'], ['ingest', 'base.jsonl']])(
+      "when it is a text file, or another program's SQLite database, then `%s` refuses it and leaves it as it was",
+      async (...args: string[]) => {
+        for (const content of [Buffer.from('name,email\nann,ann@x.io\n'), null]) {
+          const { fresh, path, before } = await storeIn(content);
+          try {
+            await fresh.write('base.jsonl', lines(created('p1')));
+            await fresh.write('syncline.config.json', {
+              destinations: [crm({ path: 'crm.db', table: 'contacts' })],
+            });
+            const r = await runCli(args, { cwd: fresh.path });
+            expect({ ...r, stderr: r.stderr.replace(path, 'FILE') }).toEqual({
+              code: 1,
+              stdout: '',
+              stderr:
+                content === null
+                  ? 'syncline: FILE is a SQLite database, but not a syncline store (it holds tables of its own); ' +
+                    'point --store at a syncline store, or at a new file\n'
+                  : 'syncline: FILE is not a syncline store: it is not a SQLite database\n',
+            });
+            expect(readFileSync(path)).toEqual(before);
+          } finally {
+            await fresh.remove();
+          }
+        }
+      },
+    );
+  });
+
   it('given a file that does not exist, when ingested, then it is named and no store is created', async () => {
     const fresh = await tempDir();
     try {
@@ -234,6 +320,34 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     );
     await refused(['validate', '--config', 'type.config.json'], problems);
     await refused(['apply', '--config', 'type.config.json'], problems);
+  });
+
+  it('given a config file that is not UTF-8 (a Latin-1 é in a name), when validated or applied, then the line and byte are named and nothing is recorded', async () => {
+    const text = JSON.stringify(
+      { destinations: [crm({ path: 'crm.db', table: 'contacts' }, { name: 'Caf#' })] },
+      null,
+      2,
+    );
+    const [head, tail] = text.split('#') as [string, string];
+    await writeFile(
+      join(dir.path, 'latin1.config.json'),
+      Buffer.concat([Buffer.from(head), Buffer.from([0xe9]), Buffer.from(tail)]),
+    );
+    const line = head.split('\n');
+    const problem = `line ${line.length}: not valid UTF-8 (at byte ${(line.at(-1) as string).length + 1} of the line: 0xE9)\n`;
+    await refused(['validate', '--config', 'latin1.config.json'], problem);
+    await refused(['apply', '--config', 'latin1.config.json'], problem);
+  });
+
+  it('given an option nested 100,000 levels deep, when validated or applied, then the option is named, not a crash', async () => {
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    await dir.write(
+      'deep.config.json',
+      JSON.stringify({ destinations: [crm({ path: 'x', table: 'contacts' })] }).replace('"x"', deep),
+    );
+    const problem = 'destination crm: options.path: nests deeper than 32 levels\n';
+    await refused(['validate', '--config', 'deep.config.json'], problem);
+    await refused(['apply', '--config', 'deep.config.json'], problem);
   });
 
   it('given one destination with a bad mode and another of an unknown type, when validated, then both are named at once', async () => {

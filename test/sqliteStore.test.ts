@@ -1,10 +1,21 @@
 // What only the SQLite store promises beyond the contract: durability across reopen, safe sharing
 // of one file by several connections, schema versioning, and opening stores from URLs.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
+import { holdWriteLock } from './support/lockHolder.js';
+import { NOTICE_AFTER_MS } from '../adapters/stores/writeLock.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
@@ -91,6 +102,19 @@ describe('SQLite event store', () => {
     const after = new Database(path, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(2);
     after.close();
+  });
+
+  it('given an empty file, when opened without leave to create, then it is refused and stays empty; with leave, it becomes a store', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+    expect(messageOf(openSqliteStore(path, { create: false }))).toMatch(
+      /^StoreUnavailable: .*store\.db is empty, not a syncline store/,
+    );
+    expect(statSync(path).size).toBe(0);
+    const store = open(path);
+    expect(await store.head()).toBe(0);
+    expect(statSync(path).size).toBeGreaterThan(0);
   });
 
   it('given a store with events and a checkpoint, when it is closed and reopened, then everything is still there and positions continue', async () => {
@@ -213,7 +237,10 @@ console.log(r._tag, checkpoints);
       const refused = await store.append([
         { stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] },
       ])();
-      expect(messageOf(refused)).toMatch(/^StoreUnavailable: .*SQLITE_BUSY/);
+      expect(messageOf(refused)).toBe(
+        `StoreUnavailable: another process is writing to the store at ${path} (an ingest or a sync ` +
+          'holds its write lock); gave up after waiting 50 ms for it',
+      );
       expect(await failure(store.setCheckpoint('c', null, 1))).toMatchObject({ _tag: 'StoreUnavailable' });
     } finally {
       other.exec('ROLLBACK');
@@ -221,6 +248,52 @@ console.log(r._tag, checkpoints);
     }
     expect(await store.head()).toBe(0);
     await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] }]));
+  });
+
+  it('given another process holding the write lock for 3 s (a long ingest), when appending, then the append waits for it, says once that it waits, and lands once the lock is let go', async () => {
+    const path = freshPath();
+    const told: number[] = [];
+    let start = 0;
+    const store = open(path, { busyTimeoutMs: 60_000, onWaiting: () => told.push(Date.now() - start) });
+    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] }]));
+    const holder = holdWriteLock(path, 3000);
+    await holder.locked;
+    start = Date.now();
+    const written = await success(
+      store.append([{ stream: 's', expected: 0, events: [{ type: 'T', data: 2 }] }]),
+    );
+    expect(Date.now() - start).toBeGreaterThanOrEqual(2500);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toBeGreaterThanOrEqual(NOTICE_AFTER_MS);
+    expect(written.appended.map((e) => e.revision)).toEqual([1]);
+    await holder.exited;
+  });
+
+  it('given another process holding the write lock longer than a writer waits, when appending, then it gives up saying another process is writing, and nothing is written', async () => {
+    const path = freshPath();
+    const store = open(path, { busyTimeoutMs: 1500 });
+    const holder = holdWriteLock(path, 30_000);
+    try {
+      await holder.locked;
+      const refused = await store.append([
+        { stream: 's', expected: 'any', events: [{ type: 'T', data: 1 }] },
+      ])();
+      expect(messageOf(refused)).toBe(
+        `StoreUnavailable: another process is writing to the store at ${path} (an ingest or a sync ` +
+          'holds its write lock); gave up after waiting 1.5 s for it',
+      );
+      const all = await store.appendAll(
+        (async function* () {
+          await Promise.resolve();
+          yield [{ stream: 's', expected: 'any' as const, events: [{ type: 'T', data: 2 }] }];
+        })(),
+      )();
+      expect(messageOf(all)).toMatch(/^StoreUnavailable: another process is writing to the store/);
+    } finally {
+      holder.kill();
+      await holder.exited;
+    }
+    expect(await store.head()).toBe(0);
   });
 
   it('given a writer holding the write lock (a long ingest), when another process opens the store to read, then it opens at once and reads what is committed', async () => {

@@ -47,7 +47,7 @@ describe('choosing how the SQLite store commits', () => {
     (d, pragma) => {
       const path = join(freshDir(), 'events.db');
       const db = new Database(path);
-      expect(E.isRight(prepareSchema(db, path, d))).toBe(true);
+      expect(E.isRight(prepareSchema(db, path, true, (transaction) => E.right(transaction()), d))).toBe(true);
       expect(db.pragma('synchronous', { simple: true })).toBe(pragma);
       db.close();
     },

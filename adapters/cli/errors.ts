@@ -1,5 +1,6 @@
 // The ways a CLI command can fail, as tagged values, and the lines that tell the user about each.
 // Commands return these; main alone turns them into an exit code and `syncline: ...` lines.
+import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/storedEvents.js';
 
 export type CliError =
   /** bad command line: unknown command or option, missing argument (exit 2) */
@@ -38,6 +39,8 @@ export const unknownDestinationType = (type: string, known: readonly string[]): 
   known,
 });
 export const storeFailed = (message: string): CliError => ({ _tag: 'StoreFailed', message });
+/** A stored event that does not decode: the store is damaged, and the command stops there. */
+export const storeDamaged = (e: InvalidStoredEvent): CliError => storeFailed(invalidStoredMessage(e));
 export const destinationFailed = (message: string): CliError => ({ _tag: 'DestinationFailed', message });
 export const failed = (message: string): CliError => ({ _tag: 'Failed', message });
 

@@ -1,5 +1,6 @@
 // What `sync` says about each destination it was asked to sync: the run's summary, or why the
 // destination was not synced (a line naming it, a kind for scripts), and the line that closes a sync.
+import { invalidStoredMessage } from '../../engine/storedEvents.js';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SyncError } from '../../engine/run.js';
 import type { RunSummary } from '../../engine/summary.js';
@@ -68,6 +69,9 @@ export const notSynced = (destinationId: string, e: SyncError, maxDeletes?: numb
         kind: 'StoreFailed',
         message: `destination ${destinationId} was not synced: the store failed: ${e.message}`,
       };
+    case 'InvalidStoredEvent':
+      // The store holds an event no fold may take: no destination after this one can be synced either.
+      return { destinationId, kind: 'StoreFailed', message: invalidStoredMessage(e) };
     case 'TooManyDeletes': {
       const why =
         maxDeletes === undefined

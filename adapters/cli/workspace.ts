@@ -8,10 +8,18 @@ import type { Destination as DestinationConfig } from '../../domain/destination.
 import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
 import { keepSnapshot, resume, type Resumed } from '../../engine/resume.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state.js';
+import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/storedEvents.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
 import { openStore } from '../stores/open.js';
 import type { CliContext } from './command.js';
-import { destinationFailed, failed, invalidInput, storeFailed, type CliError } from './errors.js';
+import {
+  destinationFailed,
+  failed,
+  invalidInput,
+  storeDamaged,
+  storeFailed,
+  type CliError,
+} from './errors.js';
 import { readJson } from './input.js';
 
 export type LoadedConfig = {
@@ -73,7 +81,14 @@ export const withStore = <A>(
       TE.fromTask(() => storeUrl(ctx, files)),
       TE.chain((url) =>
         pipe(
-          openStore(url, ctx.io.cwd, { mustExist: !create }),
+          openStore(url, ctx.io.cwd, {
+            mustExist: !create,
+            // A long ingest holds the write lock for its whole append; a writer waits for it, and says so.
+            onWaiting: () =>
+              ctx.io.stderr(
+                'syncline: waiting for another process writing to the store (an ingest or a sync)…\n',
+              ),
+          }),
           TE.mapLeft((e) => storeFailed(e.message)),
         ),
       ),
@@ -122,26 +137,31 @@ export const withSession = <A>(
     ctx,
     (store) =>
       pipe(
-        TE.fromTask(async (): Promise<Session> => {
+        async (): Promise<E.Either<CliError, Session>> => {
           if (!ctx.options.snapshots)
-            return { store, state: await catchUp(store, initialState()), folded: 0, from: null };
+            return pipe(
+              await catchUp(store, initialState()),
+              E.bimap(storeDamaged, (state) => ({ store, state, folded: 0, from: null })),
+            );
           const resumed = await resume(store);
+          if (E.isLeft(resumed)) return E.left(storeDamaged(resumed.left));
+          const r = resumed.right;
           // One line, whatever the cause: the command's answer is the same, only slower.
-          if (resumed.ignored !== undefined)
+          if (r.ignored !== undefined)
             ctx.io.stderr(
-              `syncline: ${resumed.ignored}; folded the whole store instead` +
-                (resumed.storeFailed
+              `syncline: ${r.ignored}; folded the whole store instead` +
+                (r.storeFailed
                   ? ', and keeps no snapshot while the store fails to read one (`syncline status --check` checks the store)\n'
                   : '\n'),
             );
-          return {
+          return E.right({
             store,
-            state: resumed.state,
-            folded: resumed.folded,
-            from: resumed.from,
-            ...(resumed.storeFailed ? { keepsNoSnapshot: true as const } : {}),
-          };
-        }),
+            state: r.state,
+            folded: r.folded,
+            from: r.from,
+            ...(r.storeFailed ? { keepsNoSnapshot: true as const } : {}),
+          });
+        },
         // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
         // is the fold of what the store holds all the same.
         TE.chain((session) => async () => {
@@ -154,7 +174,8 @@ export const withSession = <A>(
     options.create === true,
   );
 
-const messageOf = (e: StoreError): string => ('message' in e ? e.message : e._tag);
+const messageOf = (e: StoreError | InvalidStoredEvent): string =>
+  e._tag === 'InvalidStoredEvent' ? invalidStoredMessage(e) : 'message' in e ? e.message : e._tag;
 
 /**
  * Keeps a snapshot of the session's state if one is due (see snapshotDue); resolves with what the

@@ -23,7 +23,8 @@ const asStored = (data: unknown): unknown => JSON.parse(JSON.stringify(data) ?? 
 export const openMemoryStore = (): EventStore => {
   const log: StoredEvent[] = []; // position p lives at index p - 1
   const streams = new Map<string, StoredEvent[]>();
-  const ids = new Set<string>();
+  /** every stored event by its id */
+  const ids = new Map<string, StoredEvent>();
   const checkpoints = new Map<string, number>();
   /** format → the newest snapshot of it, its parts copied so the caller's strings are not kept live */
   const snapshots = new Map<number, Omit<StoredSnapshot, 'parts'> & { readonly parts: readonly string[] }>();
@@ -78,7 +79,7 @@ export const openMemoryStore = (): EventStore => {
   const commit = (appended: readonly StoredEvent[]): void => {
     for (const event of appended) {
       log.push(event);
-      ids.add(event.id);
+      ids.set(event.id, event);
       const stream = streams.get(event.stream);
       if (stream === undefined) streams.set(event.stream, [event]);
       else stream.push(event);
@@ -122,10 +123,12 @@ export const openMemoryStore = (): EventStore => {
 
   return {
     // Memory holds everything anyway: gather the batches, then plan and commit them as one append.
-    appendAll: (batches) => async () => {
+    appendAll: (batches, withdraw) => async () => {
       const writes: StreamWrite[] = [];
       for await (const batch of batches) writes.push(...batch);
       if (!open) return E.left(closedError);
+      const reason = withdraw?.();
+      if (reason !== undefined) return E.left({ _tag: 'Withdrawn', message: reason });
       const result = plan(writes);
       if (E.isLeft(result)) return result;
       commit(result.right.appended);
@@ -157,6 +160,14 @@ export const openMemoryStore = (): EventStore => {
     streamRevision: (stream) => Promise.resolve(revisionOf(stream)),
     head: () => Promise.resolve(log.length),
     knownIds: (candidates) => Promise.resolve(new Set(candidates.filter((id) => ids.has(id)))),
+    readByIds: (candidates) => {
+      const found = new Map<string, StoredEvent>();
+      for (const id of candidates) {
+        const event = ids.get(id);
+        if (event !== undefined) found.set(id, event);
+      }
+      return Promise.resolve(found);
+    },
     getCheckpoint: (name) => Promise.resolve(checkpoints.get(name) ?? null),
     setCheckpoint: (name, expected, value) => () => {
       if (!open) return Promise.resolve(E.left(closedError));

@@ -60,7 +60,11 @@ export const openStore =
   (
     url: string,
     cwd: string = process.cwd(),
-    options: { readonly mustExist?: boolean } = {},
+    options: {
+      readonly mustExist?: boolean;
+      /** told once when a writer has waited a few seconds for another process's write lock */
+      readonly onWaiting?: () => void;
+    } = {},
   ): TE.TaskEither<StoreOpenError, EventStore> =>
   () =>
     // Lazy like any TaskEither: nothing is opened (no file created) until the task runs.
@@ -76,6 +80,9 @@ export const openStore =
               'and events with `syncline ingest` first, or point --store at an existing store',
           });
         }
-        return openSqliteStore(location.path);
+        return openSqliteStore(location.path, {
+          create: options.mustExist !== true,
+          ...(options.onWaiting === undefined ? {} : { onWaiting: options.onWaiting }),
+        });
       })(parseStoreUrl(url, cwd)),
     );

@@ -28,11 +28,30 @@ import { jsonPieces } from './jsonPieces.js';
 import { sqliteIntegrity } from './sqliteIntegrity.js';
 import { sqliteSnapshots } from './sqliteSnapshots.js';
 import { durabilityOf, logSyncer, type Durability } from './sqliteDurability.js';
+import {
+  BUSY,
+  DEFAULT_WAIT_MS,
+  TRY_MS,
+  busyAs,
+  waitForLock,
+  waitForLockNow,
+  type Waiting,
+} from './writeLock.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
 
 export type SqliteStoreOptions = {
-  /** How long a writer waits for another process's write lock before giving up (StoreUnavailable). */
+  /**
+   * Whether a new store may be made: in a file that does not exist, or that is empty (default
+   * true). Commands that only read pass false, and a file that is not a store is refused.
+   */
+  readonly create?: boolean;
+  /**
+   * How long a writer waits for another process's write lock before giving up (StoreUnavailable
+   * saying another process is writing); default DEFAULT_WAIT_MS, see writeLock.ts.
+   */
   readonly busyTimeoutMs?: number;
+  /** Told once when a writer has waited a few seconds for another process's write lock. */
+  readonly onWaiting?: () => void;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
   /** Event data appended between two background checkpoints (see checkpoints.ts). */
@@ -98,11 +117,15 @@ const unavailable = (error: unknown): StoreError => {
   throw error;
 };
 
+/** How long keeping a snapshot waits for another writer's lock, and says nothing about it. */
+const SNAPSHOT_WAIT_MS = 5000;
+
 const storeOver = (
   db: Database.Database,
   pollIntervalMs: number,
   checkpoints: Checkpoints | null,
   syncLog: (() => Promise<void>) | null,
+  waiting: Waiting,
 ): EventStore => {
   const statements = statementsOn(db);
   const insertInPieces = insertsInPieces(db);
@@ -142,11 +165,21 @@ const storeOver = (
 
   /**
    * BEGIN IMMEDIATE takes the write lock before the expected revisions are read, so no other
-   * process can move a stream between the check and the insert, and a waiting writer is covered by
-   * busy_timeout (a deferred transaction upgrading its lock would fail at once instead).
+   * process can move a stream between the check and the insert, and a writer waits for the lock
+   * (see writeLock.ts; a deferred transaction upgrading its lock would fail at once instead). The
+   * work runs in the turn the lock was taken in.
    */
-  const inWriteTransaction = <A>(work: () => E.Either<StoreError, A>): E.Either<StoreError, A> => {
-    statements.begin.run();
+  const inWriteTransaction = async <A>(
+    work: () => E.Either<StoreError, A>,
+  ): Promise<E.Either<StoreError, A>> =>
+    E.flatten(
+      await waitForLock(
+        () => (busyAs(() => statements.begin.run()) === BUSY ? BUSY : afterBegin(work)),
+        waiting,
+      ),
+    );
+
+  const afterBegin = <A>(work: () => E.Either<StoreError, A>): E.Either<StoreError, A> => {
     try {
       const result = work();
       (E.isRight(result) ? statements.commit : statements.rollback).run();
@@ -224,6 +257,18 @@ const storeOver = (
     return E.right({ appended, revisions: Object.fromEntries(revisions), stored, bytes });
   };
 
+  /** Like guarded, for work that waits for the write lock. */
+  const guardedWaiting =
+    <A>(work: () => Promise<E.Either<StoreError, A>>): TaskEither<StoreError, A> =>
+    async () => {
+      if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
+      try {
+        return await work();
+      } catch (error) {
+        return E.left(unavailable(error));
+      }
+    };
+
   // The work runs inside a promise so that a bug's exception becomes a rejection, never a synchronous throw.
   const guarded =
     <A>(work: () => E.Either<StoreError, A>): TaskEither<StoreError, A> =>
@@ -253,15 +298,19 @@ const storeOver = (
       statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[];
 
   /*
-   * One transaction held across awaits while the batches arrive: other processes wait on the write
-   * lock (busy_timeout), and a refusal or an exception from the source rolls back all of it.
+   * One transaction held across awaits while the batches arrive: other processes wait for the write
+   * lock (see writeLock.ts), and a refusal or an exception from the source rolls back all of it.
    */
   const appendAll =
-    (batches: AsyncIterable<readonly StreamWrite[]>): TaskEither<StoreError, { appended: number }> =>
+    (
+      batches: AsyncIterable<readonly StreamWrite[]>,
+      withdraw?: () => string | undefined,
+    ): TaskEither<StoreError, { appended: number }> =>
     async () => {
       if (!db.open) return E.left({ _tag: 'StoreUnavailable', message: 'the SQLite store is closed' });
       try {
-        statements.begin.run();
+        const begun = await waitForLock(() => busyAs(() => statements.begin.run()), waiting);
+        if (E.isLeft(begun)) return begun;
       } catch (error) {
         return E.left(unavailable(error));
       }
@@ -276,6 +325,11 @@ const storeOver = (
           }
           appended += result.right.stored;
           bytes += result.right.bytes;
+        }
+        const reason = withdraw?.();
+        if (reason !== undefined) {
+          statements.rollback.run();
+          return E.left({ _tag: 'Withdrawn', message: reason });
         }
         statements.commit.run();
         committed();
@@ -293,11 +347,11 @@ const storeOver = (
   return {
     appendAll,
     append: (writes) =>
-      guarded(() =>
+      guardedWaiting(async () =>
         E.map(({ appended, revisions, bytes }: AppendResult & { readonly bytes: number }) => {
           checkpoints?.appended(bytes);
           return { appended, revisions };
-        })(inWriteTransaction(() => appendWithin(writes))),
+        })(await inWriteTransaction(() => appendWithin(writes))),
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
@@ -337,23 +391,51 @@ const storeOver = (
         }
         return known;
       }),
+    readByIds: (ids) =>
+      Promise.resolve().then(() => {
+        const found = new Map<string, StoredEvent>();
+        for (let start = 0; start < ids.length; start += CHUNK) {
+          const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
+          for (const row of statements.readByIds.all(chunk) as EventRow[]) found.set(row[3], toStored(row));
+        }
+        return found;
+      }),
     getCheckpoint: (name) => Promise.resolve().then(() => checkpointOf(name)),
     // Each branch is a single statement, so the compare and the set are atomic without a transaction.
     setCheckpoint: (name, expected, value) =>
-      guarded(() => {
-        const { changes } =
-          expected === null
-            ? statements.createCheckpoint.run(name, value)
-            : statements.moveCheckpoint.run(value, name, expected);
-        if (changes === 1) committed();
-        return changes === 1
-          ? E.right(undefined)
-          : E.left({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
+      guardedWaiting(async () => {
+        const set = await waitForLock(
+          () =>
+            busyAs(
+              () =>
+                (expected === null
+                  ? statements.createCheckpoint.run(name, value)
+                  : statements.moveCheckpoint.run(value, name, expected)
+                ).changes,
+            ),
+          waiting,
+        );
+        return E.flatMap((changes: number) => {
+          if (changes === 1) committed();
+          return changes === 1
+            ? E.right(undefined)
+            : E.left<StoreError>({ _tag: 'CheckpointConflict', name, expected, actual: checkpointOf(name) });
+        })(set);
       }),
-    snapshots: sqliteSnapshots(db, guarded, (bytes) => {
-      committed();
-      checkpoints?.appended(bytes);
-    }),
+    // A snapshot is only worth keeping: it does not wait long for another writer, the next command keeps one.
+    snapshots: sqliteSnapshots(
+      db,
+      guarded,
+      (bytes) => {
+        committed();
+        checkpoints?.appended(bytes);
+      },
+      (transaction) =>
+        waitForLockNow(() => busyAs(transaction), {
+          ...waiting,
+          waitMs: Math.min(waiting.waitMs, SNAPSHOT_WAIT_MS),
+        }),
+    ),
     flush: () => flush,
     checkIntegrity: sqliteIntegrity(db, guarded),
     // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
@@ -379,8 +461,20 @@ export const openSqliteStore = (
   let db: Database.Database | undefined;
   try {
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-    const prepared = prepareSchema(db, file, options.durability ?? durabilityOf(process.env));
+    const waiting: Waiting = {
+      path: file,
+      waitMs: options.busyTimeoutMs ?? DEFAULT_WAIT_MS,
+      ...(options.onWaiting === undefined ? {} : { onWaiting: options.onWaiting }),
+    };
+    db = new Database(file, { timeout: Math.min(TRY_MS, waiting.waitMs) });
+    const durability = options.durability ?? durabilityOf(process.env);
+    const prepared = prepareSchema(
+      db,
+      file,
+      options.create ?? true,
+      (transaction) => waitForLockNow(() => busyAs(transaction), waiting),
+      durability,
+    );
     if (E.isLeft(prepared)) {
       db.close();
       return prepared;
@@ -393,12 +487,16 @@ export const openSqliteStore = (
           options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
           options.onCheckpoint,
         );
-    const durability = options.durability ?? durabilityOf(process.env);
     const syncLog = inMemory || durability !== 'before-apply' ? null : logSyncer(file);
-    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints, syncLog));
+    return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints, syncLog, waiting));
   } catch (error) {
     // Opening touches only the file system and the file, so any failure here is the environment's.
     if (db?.open === true) db.close();
+    if (error instanceof Database.SqliteError && error.code === 'SQLITE_NOTADB')
+      return E.left({
+        _tag: 'StoreUnavailable',
+        message: `${file} is not a syncline store: it is not a SQLite database`,
+      });
     const reason = error instanceof Error ? error.message : String(error);
     return E.left({
       _tag: 'StoreUnavailable',

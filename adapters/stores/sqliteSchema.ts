@@ -2,6 +2,7 @@
 // in a fresh file and refuses a file written by a newer syncline instead of guessing at its layout.
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { StoreError } from '../../engine/ports.js';
 import { switchToWal } from '../walMode.js';
 import { durabilityOf, synchronousFor, type Durability } from './sqliteDurability.js';
 
@@ -73,18 +74,39 @@ const tooNew = (path: string, version: number): SchemaRefusal => ({
 const versionOf = (db: BetterSqlite3.Database): number =>
   db.pragma('user_version', { simple: true }) as number;
 
+const refusal = (message: string): SchemaRefusal => ({ _tag: 'StoreUnavailable', message });
+
 /**
  * Brings `db` to SCHEMA_VERSION. The version is checked before anything is written (switching to
  * WAL already changes the file), and again inside the write lock because another process may be
- * creating the schema at the same moment.
+ * creating the schema at the same moment. A file without the schema is a store only if it holds
+ * nothing and `create` says a store may be created (apply and ingest): a command that only reads
+ * never turns a file into a store, and no command writes its tables into another program's database.
  */
 export const prepareSchema = (
   db: BetterSqlite3.Database,
   path: string,
+  create: boolean,
+  /** runs a transaction once the write lock is free, or gives up (see writeLock.ts) */
+  locked: <A>(transaction: () => A) => E.Either<StoreError, A>,
   durability: Durability = durabilityOf(process.env),
 ): E.Either<SchemaRefusal, void> => {
   const found = versionOf(db);
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
+  if (found === 0 && (db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number) > 0)
+    return E.left(
+      refusal(
+        `${path} is a SQLite database, but not a syncline store (it holds tables of its own); ` +
+          'point --store at a syncline store, or at a new file',
+      ),
+    );
+  if (found === 0 && !create)
+    return E.left(
+      refusal(
+        `${path} is empty, not a syncline store: record a configuration with \`syncline apply\` and ` +
+          'events with `syncline ingest` to make it one, or point --store at an existing store',
+      ),
+    );
   // An existing store is already in WAL mode: asking again would wait for a writer's lock, and a
   // reader (status, log) must open while an ingest or a sync holds it.
   if (found === 0) {
@@ -97,16 +119,20 @@ export const prepareSchema = (
   db.pragma(`synchronous = ${synchronousFor(durability)}`);
   // Only a new or older file needs the write lock, to create or extend the schema exactly once.
   if (found === SCHEMA_VERSION) return E.right(undefined);
-  return db
-    .transaction((): E.Either<SchemaRefusal, void> => {
-      const version = versionOf(db);
-      if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
-      if (version === 0) db.exec(SCHEMA_V1);
-      if (version < 2) db.exec(SCHEMA_V2);
-      if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      return E.right(undefined);
-    })
-    .immediate();
+  const prepared = locked(() =>
+    db
+      .transaction((): E.Either<SchemaRefusal, void> => {
+        const version = versionOf(db);
+        if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
+        if (version === 0) db.exec(SCHEMA_V1);
+        if (version < 2) db.exec(SCHEMA_V2);
+        if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        return E.right(undefined);
+      })
+      .immediate(),
+  );
+  if (E.isRight(prepared)) return prepared.right;
+  return E.left(refusal('message' in prepared.left ? prepared.left.message : prepared.left._tag));
 };
 
 /** The columns every read returns, in EventRow's order. */
@@ -170,6 +196,7 @@ type StatementName =
   | 'readAllLeavingOut'
   | 'readStream'
   | 'knownIds'
+  | 'readByIds'
   | 'checkpoint'
   | 'createCheckpoint'
   | 'moveCheckpoint';
@@ -214,6 +241,9 @@ export const statementsOn = (
     .prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
     .raw(),
   knownIds: db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))').pluck(),
+  readByIds: db
+    .prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`)
+    .raw(),
   checkpoint: db.prepare('SELECT value FROM checkpoints WHERE name = ?').pluck(),
   createCheckpoint: db.prepare(
     'INSERT INTO checkpoints (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',

@@ -26,6 +26,8 @@ export const sqliteSnapshots = (
   db: BetterSqlite3.Database,
   guarded: <A>(work: () => E.Either<StoreError, A>) => TaskEither<StoreError, A>,
   written: (bytes: number) => void,
+  /** runs a transaction once the write lock is free, or gives up (see writeLock.ts) */
+  locked: <A>(transaction: () => A) => E.Either<StoreError, A>,
 ): Snapshots => {
   // Ids are random (see keep), so the newest is found by position, then by the time it was taken.
   const newest = db.prepare(
@@ -95,33 +97,43 @@ export const sqliteSnapshots = (
         let bytes = 0;
         let batch: string[] = [];
         let batchBytes = 0;
-        const write = db.transaction((bodies: readonly string[]) => {
-          for (const body of bodies) insertPart.run(id, seq++, body);
+        const write = db.transaction((from: number, bodies: readonly string[]) => {
+          for (let i = 0; i < bodies.length; i++) insertPart.run(id, from + i, bodies[i]);
         });
-        for (const body of parts) {
-          batch.push(body);
-          batchBytes += body.length;
-          if (batchBytes >= BYTES_PER_TRANSACTION) {
-            write.immediate(batch);
+        const flush = (): E.Either<StoreError, void> => {
+          const done = locked(() => write.immediate(seq, batch));
+          if (E.isRight(done)) {
+            seq += batch.length;
             bytes += batchBytes;
             batch = [];
             batchBytes = 0;
           }
+          return done;
+        };
+        for (const body of parts) {
+          batch.push(body);
+          batchBytes += body.length;
+          if (batchBytes >= BYTES_PER_TRANSACTION) {
+            const flushed = flush();
+            if (E.isLeft(flushed)) return flushed;
+          }
         }
-        write.immediate(batch);
-        bytes += batchBytes;
-        const shown = db
-          .transaction((): boolean => {
-            if (partsWritten.get(id) !== seq) return false;
-            older.run(format);
-            insert.run(id, format, position, eventId, new Date().toISOString());
-            orphans.run();
-            return true;
-          })
-          .immediate();
-        written(bytes);
+        const flushed = flush();
+        if (E.isLeft(flushed)) return flushed;
+        const shown = locked(() =>
+          db
+            .transaction((): boolean => {
+              if (partsWritten.get(id) !== seq) return false;
+              older.run(format);
+              insert.run(id, format, position, eventId, new Date().toISOString());
+              orphans.run();
+              return true;
+            })
+            .immediate(),
+        );
+        if (E.isRight(shown)) written(bytes);
         // Not shown: another process kept one meanwhile and swept these parts away; its snapshot stands.
-        return E.right(shown);
+        return shown;
       }),
   };
 };

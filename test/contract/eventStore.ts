@@ -158,6 +158,30 @@ export const eventStoreContract = (
         expect(await store.streamRevision('a')).toBe(-1);
       });
 
+      it('given batches whose caller withdraws once they are in, when appended with appendAll, then nothing is stored, the reason comes back, and the store stays usable', async () => {
+        let asked = 0;
+        const withdraw = (): string => {
+          asked++;
+          return 'the file changed while it was being ingested';
+        };
+        expect(
+          await failure(
+            store.appendAll(
+              batches({ stream: 'a', expected: 'any', n: 2 }, { stream: 'b', expected: 'any', n: 1 }),
+              withdraw,
+            ),
+          ),
+        ).toEqual({ _tag: 'Withdrawn', message: 'the file changed while it was being ingested' });
+        expect(asked).toBe(1);
+        expect(await store.head()).toBe(0);
+        expect(await store.streamRevision('a')).toBe(-1);
+        expect(
+          (await success(store.appendAll(batches({ stream: 'a', expected: 'any', n: 1 }), () => undefined)))
+            .appended,
+        ).toBe(1);
+        expect(await store.head()).toBe(1);
+      });
+
       it('given a source that fails midway, when appended with appendAll, then nothing is stored and the store stays usable', async () => {
         async function* broken(): AsyncGenerator<{ stream: string; expected: 'any'; events: NewEvent[] }[]> {
           yield [{ stream: 'a', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }];

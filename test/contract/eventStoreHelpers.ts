@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { AppendResult, EventStore, StoreError, StoredSnapshot } from '../../engine/ports.js';
 
-export const success = async <A>(task: TaskEither<StoreError, A>): Promise<A> => {
+export const success = async <A, L = StoreError>(task: TaskEither<L, A>): Promise<A> => {
   const result = await task();
   if (E.isLeft(result))
     throw new Error(`expected the store to succeed, it returned ${JSON.stringify(result.left)}`);

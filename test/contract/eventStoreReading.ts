@@ -1,4 +1,4 @@
-// The reading half of the EventStore contract: readAll, readStream, subscribe, head and knownIds.
+// The reading half of the EventStore contract: readAll, readStream, subscribe, head, knownIds, readByIds.
 // Registered by eventStoreContract inside its describe, against the store of the running test.
 import { describe, expect, it, vi } from 'vitest';
 import type { EventStore, StoredEvent } from '../../engine/ports.js';
@@ -141,6 +141,37 @@ export const readingSpecs = (current: () => EventStore): void => {
       // Many more ids than any single query should bind, to prove adapters split large questions.
       const asked = [...ids, ...Array.from({ length: 40_000 }, (_, i) => `unknown-${i}`)];
       expect(await store.knownIds(asked)).toEqual(new Set(ids));
+    });
+
+    it('given stored events, then readByIds hands back exactly the events stored under the ids asked about, as readAll reads them', async () => {
+      const store = current();
+      const ids = Array.from({ length: 2500 }, (_, i) => `evt-${i}`);
+      await success(
+        store.append([
+          {
+            stream: 'profile-p',
+            expected: 'any',
+            events: ids.map((id, i) => ({ id, type: 'T', data: { i, nested: { list: [i, 'x'] } } })),
+          },
+          {
+            stream: 'other',
+            expected: 'any',
+            events: [{ id: 'other-1', type: 'U', data: 'text', occurredAt: '2024-01-02' }],
+          },
+        ]),
+      );
+      const all = new Map((await collect(store.readAll())).map((e) => [e.id, e]));
+      expect(await store.readByIds([])).toEqual(new Map());
+      const some = await store.readByIds(['evt-7', 'unknown', 'other-1', 'evt-7']);
+      expect([...some.keys()].sort()).toEqual(['evt-7', 'other-1']);
+      expect(some.get('evt-7')).toEqual(all.get('evt-7'));
+      expect(some.get('other-1')).toEqual(all.get('other-1'));
+      expect(some.get('other-1')?.occurredAt).toBe('2024-01-02');
+      // Many more ids than any single query should bind, to prove adapters split large questions.
+      const asked = [...ids, ...Array.from({ length: 40_000 }, (_, i) => `unknown-${i}`)];
+      const found = await store.readByIds(asked);
+      expect(found.size).toBe(2500);
+      expect(found.get('evt-2499')).toEqual(all.get('evt-2499'));
     });
   });
 };

@@ -5,7 +5,6 @@ import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
@@ -74,10 +73,10 @@ const at = (dir: string): FaultWorld => ({
 /** Appends input events through the engine's ingest (checked, one transaction), as JSON lines. */
 export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Promise<number> =>
   withStore(w, async (store) => {
-    // A JSONL file's text, read line by line as the CLI reads a file.
+    // A JSONL file's bytes, as the CLI reads a file.
     const text = events.map((e) => JSON.stringify(e)).join('\n');
-    const lines = () => createInterface({ input: Readable.from([text]), crlfDelay: Infinity });
-    const r = await ingest(store, initialState(), lines, {
+    const bytes = () => Readable.from([Buffer.from(text)]);
+    const r = await ingest(store, initialState(), bytes, {
       checkDestination: (d) => {
         const resolved = resolveDestination(d);
         return E.isLeft(resolved) ? resolved.left : [];

@@ -1,9 +1,8 @@
 // `syncline demo [DIR]`: the main job end to end on embedded defaults — a store, generated profiles,
 // three SQLite destinations (one per mode), a sync, a round of changes, a second sync, and a report.
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
@@ -20,7 +19,14 @@ import { changes } from '../../demo/people.js';
 import * as demo from '../../demo/scenario.js';
 import { openStore } from '../../stores/open.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { destinationFailed, failed, invalidInput, storeFailed, type CliError } from '../errors.js';
+import {
+  destinationFailed,
+  failed,
+  invalidInput,
+  storeDamaged,
+  storeFailed,
+  type CliError,
+} from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { progressBar } from '../progress.js';
 import { openDestination } from '../workspace.js';
@@ -103,30 +109,45 @@ const setUp = (dir: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
 // The demo's own files hold no destination events, so there is nothing for checkDestination to check.
 const INGEST_OPTIONS = { checkDestination: () => [], maxProblems: 20, chunkSize: 5000 };
 
-/** Ingest reads the file twice (check, then append): the bar counts both passes. */
-const ingestFile = (ctx: CliContext, s: EngineState, store: EventStore, file: string, lines: number) => {
+/** Ingest reads a large file twice (check, then append): the bar counts the bytes of both passes. */
+const ingestFile = (ctx: CliContext, s: EngineState, store: EventStore, file: string) => {
   const bar = progressBar(ctx, `ingest ${basename(file)}`);
   let read = 0;
-  async function* open(): AsyncGenerator<string> {
-    for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-      if (++read % 1000 === 0) bar.update(read, 2 * lines);
-      yield line;
+  const total = 2 * statSync(file).size;
+  async function* open(): AsyncGenerator<Uint8Array> {
+    for await (const bytes of createReadStream(file) as AsyncIterable<Buffer>) {
+      read += bytes.length;
+      bar.update(read, total);
+      yield bytes;
     }
   }
   return pipe(
     () => ingest(store, s, open, INGEST_OPTIONS).finally(bar.stop),
-    TE.mapLeft((e) => (e._tag === 'Rejected' ? invalidInput(file, e.problems) : storeFailed(e.message))),
+    TE.mapLeft((e) => {
+      switch (e._tag) {
+        case 'Rejected':
+          return invalidInput(file, e.problems);
+        case 'InvalidStoredEvent':
+          return storeDamaged(e);
+        case 'FileChanged':
+          return failed(`${file} changed while it was being ingested: nothing was stored`);
+        case 'StoreFailed':
+          return storeFailed(e.message);
+      }
+    }),
   ) satisfies TE.TaskEither<CliError, IngestResult>;
 };
 
 const syncFailed = (e: SyncError): CliError =>
   e._tag === 'StoreFailed'
     ? storeFailed(e.message)
-    : e._tag === 'Busy'
-      ? { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId }
-      : destinationFailed(
-          `destination ${e.destinationId}: ${e._tag === 'DestinationFailed' ? e.message : 'not configured'}`,
-        );
+    : e._tag === 'InvalidStoredEvent'
+      ? storeDamaged(e)
+      : e._tag === 'Busy'
+        ? { _tag: 'Busy', destinationId: e.destinationId, runId: e.runId }
+        : destinationFailed(
+            `destination ${e.destinationId}: ${e._tag === 'DestinationFailed' ? e.message : 'not configured'}`,
+          );
 
 /**
  * The store records each destination with its path relative to DIR, like the config file, so that
@@ -175,7 +196,7 @@ const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (li
       return pipe(
         () => applyConfig(store, s, demo.demoDestinations, false),
         TE.mapLeft(storeFailed),
-        TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'), p.events.length)),
+        TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'))),
         TE.chain(() => syncAll(ctx, dir, s, store)),
         TE.tapIO((first) => report('First sync', first)),
         TE.tap(() =>
@@ -184,7 +205,7 @@ const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (li
         TE.tapIO(
           () => () => say(['', `${ctx.colors.bold('A round of changes')} ${demo.roundSentence(round)}`]),
         ),
-        TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'), round.events.length)),
+        TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'))),
         TE.chain((first) =>
           pipe(
             syncAll(ctx, dir, s, store),

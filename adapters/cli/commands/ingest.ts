@@ -1,10 +1,9 @@
 // `syncline ingest FILE|-`: appends a JSONL file of input events (DESIGN §3) after checking all of
 // it; one bad line rejects the whole file and nothing is written. `-` reads the events from stdin.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
@@ -13,8 +12,9 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { ingest, type IngestError, type IngestResult } from '../../../engine/ingest.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { cannotRead, invalidInput, storeFailed, type CliError } from '../errors.js';
+import { cannotRead, failed, invalidInput, storeDamaged, storeFailed, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';
+import { fileBytes } from '../input.js';
 import { withSession } from '../workspace.js';
 
 /** A bad file shows this many problems: enough to see a pattern, few enough to read. */
@@ -69,25 +69,6 @@ const stdinSource = (): TE.TaskEither<CliError, Source> =>
     (e) => cannotRead('stdin', reasonOf(e)),
   );
 
-/**
- * The file's lines, streamed: a file of millions of events is never held whole. A byte-order mark
- * some editors write is dropped, and the stream is closed even when ingest stops reading early.
- */
-async function* linesOf(path: string): AsyncGenerator<string> {
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let first = true;
-  try {
-    for await (const line of lines) {
-      yield first && line.startsWith('\uFEFF') ? line.slice(1) : line;
-      first = false;
-    }
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
-}
-
 /** A DestinationConfigured in the file passes the same checks as one in the config file. */
 const checkDestination = (d: Parameters<typeof resolveDestination>[0]): string[] =>
   pipe(
@@ -99,13 +80,23 @@ const checkDestination = (d: Parameters<typeof resolveDestination>[0]): string[]
   );
 
 /** At most MAX_PROBLEMS lines, and a last one saying when the engine found more. */
-const ingestError = (label: string, e: IngestError): CliError =>
-  e._tag === 'Rejected'
-    ? invalidInput(label, [
+const ingestError = (label: string, e: IngestError): CliError => {
+  switch (e._tag) {
+    case 'Rejected':
+      return invalidInput(label, [
         ...e.problems,
         ...(e.more ? [`... more problems not shown (first ${MAX_PROBLEMS})`] : []),
-      ])
-    : storeFailed(`could not store the events of ${label}: ${e.message}`);
+      ]);
+    case 'InvalidStoredEvent':
+      return storeDamaged(e);
+    case 'FileChanged':
+      return failed(
+        `${label} changed while it was being ingested: nothing was stored; ingest it again once it is complete`,
+      );
+    case 'StoreFailed':
+      return storeFailed(`could not store the events of ${label}: ${e.message}`);
+  }
+};
 
 const report = (ctx: CliContext, label: string, r: IngestResult): void => {
   if (ctx.options.json) printJson(ctx.io, { lines: r.lines, appended: r.appended, duplicates: r.duplicates });
@@ -123,7 +114,7 @@ const ingestSource = (ctx: CliContext, src: Source): TE.TaskEither<CliError, voi
       pipe(
         TE.tryCatch(
           () =>
-            ingest(s.store, s.state, () => linesOf(src.path), {
+            ingest(s.store, s.state, () => fileBytes(src.path), {
               checkDestination,
               maxProblems: MAX_PROBLEMS,
               chunkSize: CHUNK_SIZE,

@@ -15,7 +15,7 @@ import {
 import type { HistoryError } from '../../../engine/history.js';
 import { destinationTypes } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, type CliError } from '../errors.js';
+import { failed, storeDamaged, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
 import { timeOption } from '../time.js';
 import { summarizeChanges } from './simulate.js';
@@ -25,7 +25,9 @@ import { withStore } from '../workspace.js';
 export { withStore };
 
 export const historyError = (e: HistoryError): CliError =>
-  failed(`destination ${e.destinationId} was never configured in this store (run syncline apply first)`);
+  e._tag === 'InvalidStoredEvent'
+    ? storeDamaged(e)
+    : failed(`destination ${e.destinationId} was never configured in this store (run syncline apply first)`);
 
 /** The mode a destination's type falls back to when its configuration names none. */
 export const typeDefaultMode = (type: string): SyncModeName =>

@@ -11,7 +11,7 @@ import type { EventStore } from '../../../engine/ports.js';
 import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, invalidInput, storeFailed, usageError, type CliError } from '../errors.js';
+import { failed, invalidInput, storeDamaged, storeFailed, usageError, type CliError } from '../errors.js';
 import { readJson } from '../input.js';
 import { plural, printJson, printLines } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -56,10 +56,16 @@ const whatIfConfig = (
     }),
   );
 
-const replayError = (e: ReplayError): CliError =>
-  e._tag === 'NoRuns'
-    ? failed(`destination ${e.destinationId} has no recorded runs (run \`syncline sync\` first)`)
-    : failed(`destination ${e.destinationId} has no run ${e.runId}`);
+const replayError = (e: ReplayError): CliError => {
+  switch (e._tag) {
+    case 'NoRuns':
+      return failed(`destination ${e.destinationId} has no recorded runs (run \`syncline sync\` first)`);
+    case 'UnknownRun':
+      return failed(`destination ${e.destinationId} has no run ${e.runId}`);
+    case 'InvalidStoredEvent':
+      return storeDamaged(e);
+  }
+};
 
 const replay = (
   ctx: CliContext,

@@ -1,0 +1,87 @@
+// Fault injection: a store holding an event written past every check (raw SQL, as a damaged copy or
+// another tool would write it). Every command stops naming its position and type, never crashing.
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { created, lines, workspace, type Workspace } from './support/ingestFaults.js';
+
+describe('a store holding an event written past the checks', () => {
+  /** Inserts an event with raw SQL, as something bypassing every check would; returns its position. */
+  const poison = (w: Workspace, stream: string, type: string, data: unknown): number => {
+    const db = new Database(w.storePath);
+    try {
+      const revision = db
+        .prepare('SELECT coalesce(max(revision), -1) + 1 FROM events WHERE stream = ?')
+        .pluck()
+        .get(stream);
+      const insert = db.prepare(
+        `INSERT INTO events (stream, revision, id, type, data, occurred_at, recorded_at)
+         VALUES (?, ?, ?, ?, ?, '2024-01-01', '2024-01-01')`,
+      );
+      const position = Number(
+        insert.run(stream, revision, `poison-${stream}`, type, JSON.stringify(data)).lastInsertRowid,
+      );
+      // Tagged as the engine tags a batch, so that the readers of p1's story read it too.
+      if (stream.startsWith('sync-'))
+        db.prepare('INSERT INTO event_tags (tag, position) VALUES (?, ?)').run(`${stream}/p1`, position);
+      return position;
+    } finally {
+      db.close();
+    }
+  };
+
+  describe.each([
+    [
+      'a ProfilePropertiesChanged whose set is a string and unset a number',
+      'profile-p1',
+      'ProfilePropertiesChanged',
+      { profileId: 'p1', set: 'notanobject', unset: 5 },
+      'data.set: "notanobject" is not an object; data.unset: 5 is not an array',
+    ],
+    [
+      "a BatchDecided in crm's sync stream whose decisions are not a list",
+      'sync-crm',
+      'BatchDecided',
+      {
+        runId: 'r',
+        position: 1,
+        profileIds: ['p1'],
+        keys: [],
+        observed: [],
+        decisions: 5,
+        decidedAt: '2024-01-01',
+      },
+      'data.decisions: 5 is not an array',
+    ],
+  ])('given %s', (_, stream, type, data, problems) => {
+    let w: Workspace;
+    let expected = '';
+    beforeAll(async () => {
+      w = await workspace();
+      expect((await w.cli(['sync'])).code).toBe(0);
+      await w.put('more.jsonl', lines(created('p3')));
+      const position = poison(w, stream, type, data);
+      expected = `syncline: the store's event at position ${position} (${type} in ${stream}) is not valid: ${problems}\n`;
+    });
+    afterAll(() => w.dir.remove());
+
+    it.each([
+      ['status'],
+      ['status', '--no-snapshots'],
+      ['plan'],
+      ['sync'],
+      ['log', '--destination', 'crm'],
+      ['explain', '--destination', 'crm', '--profile', 'p1'],
+      ['replay', '--destination', 'crm'],
+      ['ingest', 'more.jsonl'],
+      ['apply'],
+      ['retry', '--destination', 'crm'],
+    ])(
+      'when `%s` runs, then it exits 1 naming the event, and the store is unchanged',
+      async (...args: string[]) => {
+        const before = w.rows();
+        expect(await w.cli(args)).toEqual({ code: 1, stdout: '', stderr: expected });
+        expect(w.rows()).toEqual(before);
+      },
+    );
+  });
+});
