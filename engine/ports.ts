@@ -60,6 +60,18 @@ export type StoreError =
   /** appendAll's caller withdrew the append once its batches were in: nothing was stored */
   | { readonly _tag: 'Withdrawn'; readonly message: string };
 
+/**
+ * How a store's reading ends when the store itself fails part-way (a damaged file, a lost
+ * connection): an async iterable has no way to hand back a value instead of its next event, so it
+ * throws this, carrying the failure as a value. Anything else a read throws is a bug.
+ */
+export class StoreReadFailed extends Error {
+  constructor(readonly failure: StoreError) {
+    super('message' in failure ? failure.message : failure._tag);
+    this.name = 'StoreReadFailed';
+  }
+}
+
 export type AppendResult = {
   /** events actually stored (events whose id was already stored are skipped) */
   readonly appended: readonly StoredEvent[];

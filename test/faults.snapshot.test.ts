@@ -467,6 +467,22 @@ describe('status --check: the store checked for damage that no command reads', (
     );
   });
 
+  it('given a page of events damaged that every fold reads, when commands read the store without --check, then each exits 1 saying the store could not be read, never an internal error', async () => {
+    const w = track(await copyWorld(synced));
+    checkpointed(w.storePath);
+    damagePage(
+      w.storePath,
+      (pagesOf(w.storePath, 'events').find((p) => p.pagetype === 'leaf') as Page).pageno,
+    );
+    for (const args of [['status'], ['plan'], ['sync'], ['replay', '--destination', 'warehouse']]) {
+      const r = await cli(w, '--no-snapshots', ...args);
+      expect({ args, code: r.code }).toStrictEqual({ args, code: 1 });
+      expect(r.stderr).toMatch(
+        /^syncline: the store could not be read: SQLite store unavailable \(SQLITE_CORRUPT[^)]*\): [^\n]+; `syncline status --check` checks it for damage\n$/,
+      );
+    }
+  });
+
   it("given the snapshot's pages damaged, when status --check runs, then the findings name the snapshot's table, beside the one warning that it was not used", async () => {
     const w = track(await copyWorld(synced));
     checkpointed(w.storePath);

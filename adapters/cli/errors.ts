@@ -1,6 +1,7 @@
 // The ways a CLI command can fail, as tagged values, and the lines that tell the user about each.
 // Commands return these; main alone turns them into an exit code and `syncline: ...` lines.
 import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/storedEvents.js';
+import type { StoreReadFailed } from '../../engine/ports.js';
 
 export type CliError =
   /** bad command line: unknown command or option, missing argument (exit 2) */
@@ -43,6 +44,17 @@ export const storeFailed = (message: string): CliError => ({ _tag: 'StoreFailed'
 export const storeDamaged = (e: InvalidStoredEvent): CliError => storeFailed(invalidStoredMessage(e));
 export const destinationFailed = (message: string): CliError => ({ _tag: 'DestinationFailed', message });
 export const failed = (message: string): CliError => ({ _tag: 'Failed', message });
+
+/** The store failed while a command read it (see StoreReadFailed): the environment's doing, not a bug. */
+export const storeUnreadable = (e: StoreReadFailed): CliError => {
+  const f = e.failure;
+  const message = 'message' in f ? f.message : f._tag;
+  return storeFailed(
+    /status --check/.test(message)
+      ? `the store could not be read: ${message}`
+      : `the store could not be read: ${message}; \`syncline status --check\` checks it for damage`,
+  );
+};
 
 export const unexpected = (e: unknown): CliError => ({
   _tag: 'Unexpected',

@@ -6,7 +6,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Task } from 'fp-ts/lib/Task.js';
 import type { CliContext, GlobalOptions, Run } from './command.js';
 import { commands } from './commands/index.js';
-import { unexpected, usageError, type CliError } from './errors.js';
+import { StoreReadFailed } from '../../engine/ports.js';
+import { storeUnreadable, unexpected, usageError, type CliError } from './errors.js';
 import { colorsFor, type CliIO } from './output.js';
 
 export const DEFAULT_STORE = 'sqlite:.syncline/events.db';
@@ -88,6 +89,8 @@ export const runCli =
     } catch (e) {
       if (e instanceof CommanderError)
         return e.exitCode === 0 ? E.right(undefined) : E.left(usageError(usageMessage(e)));
+      // The store failed while a command read it (see StoreReadFailed): the environment's, not a bug.
+      if (e instanceof StoreReadFailed) return E.left(storeUnreadable(e));
       return E.left(unexpected(e));
     }
   };

@@ -6,7 +6,14 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
+import {
+  StoreReadFailed,
+  type AppendResult,
+  type EventStore,
+  type StoreError,
+  type StoredEvent,
+  type StreamWrite,
+} from '../../engine/ports.js';
 import {
   DEFAULT_BATCH_SIZE,
   abortableDelay,
@@ -91,10 +98,33 @@ const toStored = ([
   revision,
   id,
   type,
-  data: JSON.parse(data) as unknown,
+  data: parsedAt(position, data),
   occurredAt,
   recordedAt,
 });
+
+/** An event's data as stored; text that is not JSON (written past the store, or damaged) ends the read. */
+const parsedAt = (position: number, data: string): unknown => {
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    throw new StoreReadFailed({
+      _tag: 'StoreUnavailable',
+      message: `the store's event at position ${position} does not hold JSON data: the store is damaged (\`syncline status --check\` checks it)`,
+    });
+  }
+};
+
+/** A page of rows, or the store's failure to give it ended as the port says (StoreReadFailed). */
+const reading =
+  <A extends unknown[], R>(fetch: (...args: A) => R) =>
+  (...args: A): R => {
+    try {
+      return fetch(...args);
+    } catch (error) {
+      throw new StoreReadFailed(unavailable(error));
+    }
+  };
 
 /** A row's data is parsed when its event is handed on, not when its page is read (see PAGE_BYTES). */
 const ROWS: Rows<EventRow> = { event: toStored, bytes: (row) => row[5].length, position: (row) => row[0] };
@@ -288,14 +318,17 @@ const storeOver = (
    * always commits after every transaction holding lower ones. A page that sees position p
    * therefore sees every position below p; an event cannot later appear behind a reader's cursor.
    */
-  const fetchAfter = (position: number, limit: number): readonly EventRow[] =>
-    statements.readAll.all(position, limit) as EventRow[];
+  const fetchAfter = reading(
+    (position: number, limit: number): readonly EventRow[] =>
+      statements.readAll.all(position, limit) as EventRow[],
+  );
 
   /** Like fetchAfter, without the rows of streams starting with `prefix` (never decoded). */
-  const fetchAfterLeavingOut =
-    (prefix: string) =>
-    (position: number, limit: number): readonly EventRow[] =>
-      statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[];
+  const fetchAfterLeavingOut = (prefix: string) =>
+    reading(
+      (position: number, limit: number): readonly EventRow[] =>
+        statements.readAllLeavingOut.all(position, prefix, prefix, limit) as EventRow[],
+    );
 
   /*
    * One transaction held across awaits while the batches arrive: other processes wait for the write
@@ -355,7 +388,9 @@ const storeOver = (
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
-        (from, limit) => statements.readStream.all(stream, from, limit) as EventRow[],
+        reading(
+          (from: number, limit: number) => statements.readStream.all(stream, from, limit) as EventRow[],
+        ),
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
         ([, , revision]) => revision + 1,
@@ -363,7 +398,7 @@ const storeOver = (
       ),
     readTagged: (tag) =>
       paged(
-        (after, limit) => statements.readTagged.all(tag, after, limit) as EventRow[],
+        reading((after: number, limit: number) => statements.readTagged.all(tag, after, limit) as EventRow[]),
         0,
         DEFAULT_BATCH_SIZE,
         ROWS.position,

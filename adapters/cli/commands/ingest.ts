@@ -12,7 +12,16 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { ingest, type IngestError, type IngestResult } from '../../../engine/ingest.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { cannotRead, failed, invalidInput, storeDamaged, storeFailed, type CliError } from '../errors.js';
+import {
+  cannotRead,
+  failed,
+  invalidInput,
+  storeDamaged,
+  storeFailed,
+  storeUnreadable,
+  type CliError,
+} from '../errors.js';
+import { StoreReadFailed } from '../../../engine/ports.js';
 import { plural, printJson, printLines } from '../output.js';
 import { fileBytes } from '../input.js';
 import { withSession } from '../workspace.js';
@@ -120,7 +129,7 @@ const ingestSource = (ctx: CliContext, src: Source): TE.TaskEither<CliError, voi
               chunkSize: CHUNK_SIZE,
             }),
           // Reading can still fail half-way (the file removed between the passes): nothing is stored then.
-          (e) => cannotRead(src.label, reasonOf(e)),
+          (e) => (e instanceof StoreReadFailed ? storeUnreadable(e) : cannotRead(src.label, reasonOf(e))),
         ),
         TE.chainEitherK(E.mapLeft((e: IngestError) => ingestError(src.label, e))),
         TE.map((r) => report(ctx, src.label, r)),

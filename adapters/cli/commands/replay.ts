@@ -7,11 +7,19 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfig } from '../../../domain/config.js';
 import type { Destination } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
-import type { EventStore } from '../../../engine/ports.js';
+import { StoreReadFailed, type EventStore } from '../../../engine/ports.js';
 import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, invalidInput, storeDamaged, storeFailed, usageError, type CliError } from '../errors.js';
+import {
+  failed,
+  invalidInput,
+  storeDamaged,
+  storeUnreadable,
+  unexpected,
+  usageError,
+  type CliError,
+} from '../errors.js';
 import { readJson } from '../input.js';
 import { plural, printJson, printLines } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -89,7 +97,8 @@ const replay = (
           ...(config === undefined ? {} : { config }),
           onProgress: bar.update,
         }).finally(bar.stop),
-      (e) => storeFailed(`could not read the store: ${e instanceof Error ? e.message : String(e)}`),
+      // The store failing part-way is a value; anything else thrown is a bug, and says so.
+      (e) => (e instanceof StoreReadFailed ? storeUnreadable(e) : unexpected(e)),
     ),
     TE.chainEitherK(E.mapLeft(replayError)),
   );
