@@ -62,7 +62,9 @@ describe('resuming when the store cannot give its newest snapshot back', () => {
         parts: snapshotParts(w.state),
       }),
     );
-    return { store: w.store, whole: await catchUp(w.store, initialState()) };
+    const whole = await catchUp(w.store, initialState());
+    if (E.isLeft(whole)) throw new Error(`the store was refused: ${JSON.stringify(whole.left)}`);
+    return { store: w.store, whole: whole.right };
   };
 
   /** `store`, its newest snapshot as `change` makes it (or the failure `change` puts in its place). */
