@@ -91,9 +91,14 @@ export const prepareSchema = (
   locked: <A>(transaction: () => A) => E.Either<StoreError, A>,
   durability: Durability = durabilityOf(process.env),
 ): E.Either<SchemaRefusal, void> => {
-  const found = versionOf(db);
+  // One statement, so one read of the file: another process creating the schema between two reads
+  // would make a store it just created look like another program's database.
+  const [found, objects] = db
+    .prepare('SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)')
+    .raw()
+    .get() as [number, number];
   if (found > SCHEMA_VERSION) return E.left(tooNew(path, found));
-  if (found === 0 && (db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number) > 0)
+  if (found === 0 && objects > 0)
     return E.left(
       refusal(
         `${path} is a SQLite database, but not a syncline store (it holds tables of its own); ` +
