@@ -1,5 +1,5 @@
 // The input events of DESIGN §3, exactly as they appear in JSON: `{type, data, id?, occurredAt?}`.
-// Each event names the stream it belongs to, so stores and ingest agree on where it goes.
+// Each event names the stream it belongs to and the tags it is found by, so stores, ingest and log agree.
 import * as t from 'io-ts';
 import { struct, taggedUnion } from './codec.js';
 import { Destination } from './destination.js';
@@ -70,5 +70,26 @@ export const streamOf = (e: InputEvent): string => {
     case 'DestinationConfigured':
     case 'DestinationRemoved':
       return `destination-${e.data.destinationId}`;
+  }
+};
+
+/** The tag of a group's GroupCreated/GroupDeleted events: its lifecycle without its memberships. */
+export const groupLifecycleTag = (groupId: string): string => `group-${groupId}/lifecycle`;
+
+/**
+ * Secondary keys of an input event, so log and explain find one profile's story without a scan:
+ * memberships live in group streams but carry their profile's tag, and a group's lifecycle is
+ * readable apart from its (possibly millions of) memberships.
+ */
+export const inputTags = (e: InputEvent): readonly string[] => {
+  switch (e.type) {
+    case 'ProfileJoinedGroup':
+    case 'ProfileLeftGroup':
+      return [`profile-${e.data.profileId}`];
+    case 'GroupCreated':
+    case 'GroupDeleted':
+      return [groupLifecycleTag(e.data.groupId)];
+    default:
+      return [];
   }
 };

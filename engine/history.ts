@@ -1,11 +1,10 @@
 // Reading the past: one profile's story at a destination through stream and tag indexes (never a
 // store scan), many profiles' inputs in one pass, and which inputs changed a profile.
 import * as E from 'fp-ts/lib/Either.js';
-import type { InputEvent } from '../domain/events.js';
+import { groupLifecycleTag, type InputEvent } from '../domain/events.js';
 import { SYNC_PREFIX, appliedTag, profileTag } from '../domain/syncEvents.js';
 import { compareStrings } from '../domain/values.js';
 import { foldWorld, initialWorld, touchedProfiles } from '../projections/world.js';
-import { groupLifecycleTag } from './ingest.js';
 import type { EventStore, StoredEvent } from './ports.js';
 import { collectChecked, eachChecked, type InvalidStoredEvent } from './storedEvents.js';
 

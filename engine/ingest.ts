@@ -2,7 +2,7 @@
 // against the store and the file so far) and only then appends all of it in one transaction, or nothing.
 import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors } from '../domain/codec.js';
-import { InputEvent, streamOf } from '../domain/events.js';
+import { InputEvent, inputTags, streamOf } from '../domain/events.js';
 import type { Destination } from '../domain/destination.js';
 import { isLiveGroup, isLiveProfile } from '../projections/world.js';
 import { judgeId, type IdsSeen } from './ingestIds.js';
@@ -39,27 +39,6 @@ const parse = (line: Line): E.Either<string[], InputEvent> => {
   }
   const decoded = InputEvent.decode(json);
   return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
-};
-
-/** The tag of a group's GroupCreated/GroupDeleted events: its lifecycle without its memberships. */
-export const groupLifecycleTag = (groupId: string): string => `group-${groupId}/lifecycle`;
-
-/**
- * Secondary keys of an input event, so log and explain find one profile's story without a scan:
- * memberships live in group streams but carry their profile's tag, and a group's lifecycle is
- * readable apart from its (possibly millions of) memberships.
- */
-export const inputTags = (e: InputEvent): readonly string[] => {
-  switch (e.type) {
-    case 'ProfileJoinedGroup':
-    case 'ProfileLeftGroup':
-      return [`profile-${e.data.profileId}`];
-    case 'GroupCreated':
-    case 'GroupDeleted':
-      return [groupLifecycleTag(e.data.groupId)];
-    default:
-      return [];
-  }
 };
 
 const writeOf = (e: InputEvent): StreamWrite => {
