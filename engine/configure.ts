@@ -2,20 +2,10 @@
 // only destinations whose configuration changed, in one atomic append.
 import * as E from 'fp-ts/lib/Either.js';
 import type { Destination } from '../domain/destination.js';
-import { compareStrings } from '../domain/values.js';
+import { canonicalJson, compareStrings } from '../domain/values.js';
 import type { EventStore } from './ports.js';
 import { catchUp, type EngineState } from './state.js';
 import { invalidStoredMessage } from './storedEvents.js';
-
-/** JSON with sorted keys: two configs are the same when this is. */
-export const canonical = (u: unknown): string =>
-  JSON.stringify(u, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b)),
-        )
-      : v,
-  );
 
 export type ConfigPlan = {
   readonly added: string[];
@@ -31,7 +21,7 @@ export const planConfig = (s: EngineState, destinations: readonly Destination[])
   for (const d of destinations) {
     const current = s.destinations.get(d.destinationId)?.config;
     if (!current) plan.added.push(d.destinationId);
-    else if (canonical(current) === canonical(d)) plan.unchanged.push(d.destinationId);
+    else if (canonicalJson(current) === canonicalJson(d)) plan.unchanged.push(d.destinationId);
     else plan.changed.push(d.destinationId);
   }
   for (const [id, v] of s.destinations) if (v.config && !inFile.has(id)) plan.missing.push(id);

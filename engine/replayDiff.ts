@@ -2,8 +2,7 @@
 // classified by outcome ("created" vs "skipped"), counted, and the caveats a changed config brings.
 import { MESSAGES, type Decision, type Verdict } from '../domain/decision.js';
 import type { Destination } from '../domain/destination.js';
-import { compareStrings } from '../domain/values.js';
-import { canonical } from './configure.js';
+import { canonicalJson, compareStrings } from '../domain/values.js';
 
 /** What happened to a profile's record, as an operator says it. */
 export type Outcome = 'created' | 'updated' | 'deleted' | 'skipped' | 'kept' | 'left alone';
@@ -87,13 +86,13 @@ export const caveats = (recorded: Destination, alternative: Destination): string
         `${keyProperty(alternative) ?? '?'}): profiles whose key was not looked up then are listed as not observed, not guessed`,
     );
   }
-  if (canonical(recorded.mapping) !== canonical(alternative.mapping)) {
+  if (canonicalJson(recorded.mapping) !== canonicalJson(alternative.mapping)) {
     notes.push(
       'the mapping differs: fields are compared with the records as the run observed them, which may lack ' +
         'fields the recorded mapping did not write',
     );
   }
-  if (canonical(recorded.collection) !== canonical(alternative.collection)) {
+  if (canonicalJson(recorded.collection) !== canonicalJson(alternative.collection)) {
     notes.push(
       'the collection differs: only the profiles the run looked at are recomputed; profiles the new ' +
         'collection would have brought in, but that the run never looked at, are not listed',
