@@ -17,31 +17,31 @@ export * from './projections/claims.js';
 export * from './projections/ledger.js';
 // A ledger's pending commands are read with these (the queue's layout is its own business).
 export { pendingCommands, type Pending } from './projections/pending.js';
-export { simulate, simulateVerdicts } from './engine/simulate.js';
+export { simulate, simulateVerdicts } from './engine/audit/simulate.js';
 export {
   initialState,
   catchUp,
   applyStored,
   type EngineState,
   type DestinationView,
-} from './engine/state.js';
+} from './engine/state/engineState.js';
 export {
   invalidStored,
   invalidStoredMessage,
   collectChecked,
   type InvalidStoredEvent,
-} from './engine/storedEvents.js';
-export { resume, keepSnapshot, snapshotDue, type Resumed } from './engine/resume.js';
-export { SNAPSHOT_FORMAT, snapshotParts } from './engine/snapshot.js';
-export { restoreState } from './engine/restore.js';
-export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError } from './engine/run.js';
-export { planDestination, type Plan } from './engine/plan.js';
-export { ingest, type IngestError, type IngestResult } from './engine/ingest.js';
-export { applyConfig, planConfig } from './engine/configure.js';
-export { replayDestination, type Replay, type ReplayOptions } from './engine/replay.js';
-export { decisionLog } from './engine/decisionLog.js';
-export { explain } from './engine/explain.js';
-export { requestRetry } from './engine/retry.js';
+} from './engine/state/storedEvents.js';
+export { resume, keepSnapshot, snapshotDue, type Resumed } from './engine/state/resume.js';
+export { SNAPSHOT_FORMAT, snapshotParts } from './engine/state/snapshot.js';
+export { restoreState } from './engine/state/restore.js';
+export { syncDestination, defaultSyncOptions, type SyncOptions, type SyncError } from './engine/sync/run.js';
+export { planDestination, type Plan } from './engine/sync/plan.js';
+export { ingest, type IngestError, type IngestResult } from './engine/input/ingest.js';
+export { applyConfig, planConfig } from './engine/input/configure.js';
+export { replayDestination, type Replay, type ReplayOptions } from './engine/audit/replay.js';
+export { decisionLog } from './engine/audit/decisionLog.js';
+export { explain } from './engine/audit/explain.js';
+export { requestRetry } from './engine/sync/retry.js';
 export { storeEvents, foldingWorld, followSync } from './adapters/rxjs/live.js';
 export type {
   AppendResult,
@@ -61,7 +61,7 @@ export type {
   /** the Destination port (the config object is `Destination`) */
   Destination as DestinationPort,
 } from './engine/ports.js';
-export type { RunSummary } from './engine/summary.js';
+export type { RunSummary } from './engine/sync/summary.js';
 export { openMemoryStore } from './adapters/stores/memory.js';
 export { openSqliteStore } from './adapters/stores/sqlite.js';
 export { openStore } from './adapters/stores/open.js';

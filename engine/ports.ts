@@ -81,7 +81,7 @@ export type AppendResult = {
 
 /** A snapshot as a store keeps it: what it was folded up to, and its parts (JSON texts, in order). */
 export type StoredSnapshot = {
-  /** the format of its parts (see engine/snapshot.ts); a reader skips every format but its own */
+  /** the format of its parts (see engine/state/snapshot.ts); a reader skips every format but its own */
   readonly format: number;
   /** the position of the last event folded into it, and that event's id */
   readonly position: number;
@@ -104,7 +104,7 @@ export type Snapshots = {
   /**
    * The newest snapshot of `format`, or null. A snapshot only saves time: whatever goes wrong in
    * finding or reading one (a StoreError, or a store that throws instead), the engine folds the
-   * whole store and says why (engine/resume.ts), so a store whose snapshot tables are damaged
+   * whole store and says why (engine/state/resume.ts), so a store whose snapshot tables are damaged
    * still answers every command.
    */
   readonly latest: (format: number) => TaskEither<StoreError, StoredSnapshot | null>;

@@ -6,7 +6,7 @@ import { changes, population, random } from '../adapters/demo/people.js';
 import type { InputEvent } from '../domain/events.js';
 import { syncStream } from '../domain/syncEvents.js';
 import type { Destination } from '../engine/ports.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { foldLedger, initialLedger } from '../projections/ledger.js';
 import { pendingCommands } from '../projections/pending.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';

@@ -12,7 +12,7 @@ import { population } from '../adapters/demo/people.js';
 import { openSqliteStore } from '../adapters/stores/sqlite.js';
 import { syncStream } from '../domain/syncEvents.js';
 import { closingError, inOrder, notSynced, type Outcome } from '../adapters/cli/syncReport.js';
-import { emptyCounts, type RunSummary } from '../engine/summary.js';
+import { emptyCounts, type RunSummary } from '../engine/sync/summary.js';
 import { CLI_PATH, runCli, type CliResult } from './support/cli.js';
 
 const PROFILES = 60;

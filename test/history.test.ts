@@ -2,7 +2,7 @@
 // is listed with its outcome, the events that caused it and its three times, read through indexes.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Destination, EventStore, StoredEvent } from '../engine/ports.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { appliedTag, profileTag, resultsOf } from '../domain/syncEvents.js';
 import { inputTags, type InputEvent } from '../domain/events.js';
 import { openMemoryStore } from '../adapters/stores/memory.js';

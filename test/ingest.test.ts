@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { openMemoryStore } from '../adapters/stores/memory.js';
 import { openSqliteStore } from '../adapters/stores/sqlite.js';
-import { ingest, type IngestOptions } from '../engine/ingest.js';
+import { ingest, type IngestOptions } from '../engine/input/ingest.js';
 import type { EventStore } from '../engine/ports.js';
-import { initialState } from '../engine/state.js';
+import { initialState } from '../engine/state/engineState.js';
 import { collect } from './contract/eventStoreHelpers.js';
 
 const created = (id: string, email = `${id}@x.io`) =>

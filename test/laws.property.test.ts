@@ -9,7 +9,7 @@ import type { SyncModeName } from '../domain/modes.js';
 import type { Scenario } from '../domain/scenario.js';
 import { compareStrings, type Properties, type Value } from '../domain/values.js';
 import { claimedKeyOf, desiredFields, desiredKey, inScope } from '../domain/decide.js';
-import { simulate } from '../engine/simulate.js';
+import { simulate } from '../engine/audit/simulate.js';
 import {
   changed,
   created,

@@ -3,10 +3,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { ObservedRecord } from '../domain/decision.js';
-import { keysOf, prepare } from '../engine/batch.js';
-import { observed, type LookAhead } from '../engine/lookAhead.js';
-import { syncDestination } from '../engine/run.js';
-import { catchUp } from '../engine/state.js';
+import { keysOf, prepare } from '../engine/sync/batch.js';
+import { observed, type LookAhead } from '../engine/sync/lookAhead.js';
+import { syncDestination } from '../engine/sync/run.js';
+import { catchUp } from '../engine/state/engineState.js';
 import { pendingMark } from '../projections/pending.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { notingDestination, notingStore } from './support/noting.js';

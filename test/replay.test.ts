@@ -7,10 +7,10 @@ import { MESSAGES, type Decision } from '../domain/decision.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import type { EventStore, StoredEvent } from '../engine/ports.js';
-import { replayDestination, type Replay, type ReplayOptions } from '../engine/replay.js';
-import { sentence } from '../engine/replayDiff.js';
-import type { RunSummary } from '../engine/summary.js';
-import { syncDestination } from '../engine/run.js';
+import { replayDestination, type Replay, type ReplayOptions } from '../engine/audit/replay.js';
+import { sentence } from '../engine/audit/replayDiff.js';
+import type { RunSummary } from '../engine/sync/summary.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
 import {
   CRM_MAPPING,

@@ -11,7 +11,7 @@ import { durabilityOf, logSyncer, type Durability } from '../adapters/stores/sql
 import { prepareSchema } from '../adapters/stores/sqliteSchema.js';
 import { connect } from '../adapters/destinations/sqliteApply.js';
 import { notingDestination } from './support/noting.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { created, destination } from './support/given.js';
 import { REPO_ROOT } from './support/cli.js';

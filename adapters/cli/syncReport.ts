@@ -1,9 +1,9 @@
 // What `sync` says about each destination it was asked to sync: the run's summary, or why the
 // destination was not synced (a line naming it, a kind for scripts), and the line that closes a sync.
-import { invalidStoredMessage } from '../../engine/storedEvents.js';
+import { invalidStoredMessage } from '../../engine/state/storedEvents.js';
 import * as E from 'fp-ts/lib/Either.js';
-import type { SyncError } from '../../engine/run.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { SyncError } from '../../engine/sync/run.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import { destinationFailed, failed, storeFailed, type CliError } from './errors.js';
 import { plural } from './output.js';
 

@@ -14,10 +14,10 @@ import {
 } from 'rxjs';
 import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX } from '../../domain/syncEvents.js';
-import { syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
+import { syncDestination, type SyncError, type SyncOptions } from '../../engine/sync/run.js';
 import type { Destination, EventStore, StoredEvent } from '../../engine/ports.js';
-import type { EngineState } from '../../engine/state.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { EngineState } from '../../engine/state/engineState.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import { foldWorld, initialWorld, type World } from '../../projections/world.js';
 
 /**

@@ -43,7 +43,7 @@ const SCHEMA_V1 = `
 `;
 
 /*
- * Version 2: snapshots of the projections (see engine/snapshot.ts). A snapshot is cut in parts of
+ * Version 2: snapshots of the projections (see engine/state/snapshot.ts). A snapshot is cut in parts of
  * about a megabyte, so that one of a million profiles is written and read without being held whole.
  * The parts keep a rowid: rows that large make a WITHOUT ROWID table slow. A part names its snapshot
  * without a foreign key: parts are written before their snapshot's row, which makes them visible.

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { Snapshots, StoreError } from '../../engine/ports.js';
 
-/** Parts read per query: parts are about a megabyte each (see engine/snapshot.ts). */
+/** Parts read per query: parts are about a megabyte each (see engine/state/snapshot.ts). */
 const PARTS_PER_PAGE = 8;
 
 /**

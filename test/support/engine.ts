@@ -6,12 +6,17 @@ import type { ObservedRecord } from '../../domain/decision.js';
 import { streamOf, type InputEvent } from '../../domain/events.js';
 import { openMemoryStore } from '../../adapters/stores/memory.js';
 import { createMemoryStore, type MemoryStore } from '../../adapters/destinations/memory.js';
-import { applyConfig } from '../../engine/configure.js';
-import { defaultDelivery } from '../../engine/deliver.js';
-import { defaultSyncOptions, syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
-import { initialState, type EngineState } from '../../engine/state.js';
+import { applyConfig } from '../../engine/input/configure.js';
+import { defaultDelivery } from '../../engine/sync/deliver.js';
+import {
+  defaultSyncOptions,
+  syncDestination,
+  type SyncError,
+  type SyncOptions,
+} from '../../engine/sync/run.js';
+import { initialState, type EngineState } from '../../engine/state/engineState.js';
 import type { EventStore } from '../../engine/ports.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 
 export type EngineWorld = {
   readonly store: EventStore;

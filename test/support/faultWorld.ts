@@ -15,10 +15,10 @@ import { resultsOf, SyncEvent, syncStream } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import { resolveDestination } from '../../adapters/destinations/registry.js';
 import { openSqliteStore } from '../../adapters/stores/sqlite.js';
-import { applyConfig } from '../../engine/configure.js';
-import { ingest } from '../../engine/ingest.js';
+import { applyConfig } from '../../engine/input/configure.js';
+import { ingest } from '../../engine/input/ingest.js';
 import type { EventStore } from '../../engine/ports.js';
-import { initialState } from '../../engine/state.js';
+import { initialState } from '../../engine/state/engineState.js';
 import { CLI_PATH } from './cli.js';
 
 export const DESTINATION_ID = 'warehouse';

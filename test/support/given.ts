@@ -7,7 +7,7 @@ import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { Scenario } from '../../domain/scenario.js';
 import type { Properties } from '../../domain/values.js';
-import { simulate, simulateVerdicts } from '../../engine/simulate.js';
+import { simulate, simulateVerdicts } from '../../engine/audit/simulate.js';
 
 export type Collection = Destination['collection'];
 

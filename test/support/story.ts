@@ -4,8 +4,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { vi } from 'vitest';
 import { inputTags, streamOf, type InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
-import { decisionLog, type LogEntry } from '../../engine/decisionLog.js';
-import { explain, type Explanation } from '../../engine/explain.js';
+import { decisionLog, type LogEntry } from '../../engine/audit/decisionLog.js';
+import { explain, type Explanation } from '../../engine/audit/explain.js';
 import type { EventStore } from '../../engine/ports.js';
 import { givenEngine, type EngineWorld } from './engine.js';
 import {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { ingest, type IngestError, type IngestResult } from '../../../engine/ingest.js';
+import { ingest, type IngestError, type IngestResult } from '../../../engine/input/ingest.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import {

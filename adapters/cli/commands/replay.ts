@@ -8,7 +8,12 @@ import { decodeConfig } from '../../../domain/config.js';
 import type { Destination } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { StoreReadFailed, type EventStore } from '../../../engine/ports.js';
-import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
+import {
+  replayDestination,
+  type Replay,
+  type ReplayError,
+  type RunFilter,
+} from '../../../engine/audit/replay.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import {

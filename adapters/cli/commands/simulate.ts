@@ -9,7 +9,7 @@ import type { Decision, DecisionOperation } from '../../../domain/decision.js';
 import { Destination } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { Scenario } from '../../../domain/scenario.js';
-import { simulate } from '../../../engine/simulate.js';
+import { simulate } from '../../../engine/audit/simulate.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { invalidInput, type CliError } from '../errors.js';
