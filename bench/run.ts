@@ -14,7 +14,7 @@ import { defaultSyncOptions, syncDestination } from '../engine/sync/run.js';
 import { catchUp, initialState } from '../engine/state/engineState.js';
 import { keepSnapshot, resume } from '../engine/state/resume.js';
 import { desiredFields, desiredGroups, desiredKey } from '../domain/decide.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import { profileSnapshot } from '../projections/world.js';
 import { decisionLog } from '../engine/audit/decisionLog.js';
 import { explain } from '../engine/audit/explain.js';
@@ -302,7 +302,7 @@ const main = async (): Promise<void> => {
 };
 
 /** The rows a bare loop writes: every live profile with a key, as the sync wrote it. */
-const bareRows = (state: ReturnType<typeof initialState>, config: Destination): Row[] =>
+const bareRows = (state: ReturnType<typeof initialState>, config: DestinationConfig): Row[] =>
   [...state.world.profiles.keys()].flatMap((pid) => {
     const profile = profileSnapshot(state.world, pid);
     if (profile === null) return [];

@@ -2,7 +2,7 @@
 // Inputs are plain data so every decision can be stored beside them and recomputed on replay.
 import * as t from 'io-ts';
 import { NonEmptyString, dictionary, oneOf, struct } from './codec.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { SyncModeName } from './modes.js';
 import { Id, Properties } from './values.js';
 
@@ -28,7 +28,7 @@ export const ProfileSnapshot = struct('ProfileSnapshot', { properties: Propertie
 export type ProfileSnapshot = t.TypeOf<typeof ProfileSnapshot>;
 
 export const DecisionInput = struct('DecisionInput', {
-  destination: Destination,
+  destination: DestinationConfig,
   /** The mode in force, resolved from the destination or its type's default. */
   mode: SyncModeName,
   profileId: Id,

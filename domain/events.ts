@@ -2,7 +2,7 @@
 // Each event names the stream it belongs to and the tags it is found by, so stores, ingest and log agree.
 import * as t from 'io-ts';
 import { struct, taggedUnion } from './codec.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { Id, IsoTime, Properties, Uuid } from './values.js';
 
 const event = <T extends string, D extends t.Mixed>(type: T, data: D) =>
@@ -21,7 +21,7 @@ export const GroupCreated = event('GroupCreated', struct('data', { groupId: Id, 
 export const GroupDeleted = event('GroupDeleted', struct('data', { groupId: Id }));
 export const ProfileJoinedGroup = event('ProfileJoinedGroup', struct('data', { groupId: Id, profileId: Id }));
 export const ProfileLeftGroup = event('ProfileLeftGroup', struct('data', { groupId: Id, profileId: Id }));
-export const DestinationConfigured = event('DestinationConfigured', Destination);
+export const DestinationConfigured = event('DestinationConfigured', DestinationConfig);
 export const DestinationRemoved = event('DestinationRemoved', struct('data', { destinationId: Id }));
 
 const members = {

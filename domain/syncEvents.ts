@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import { Adoption } from './adopt.js';
 import { NonEmptyString, dictionary, oneOf, struct, taggedUnion } from './codec.js';
 import { Decision, ObservedRecord } from './decision.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { SyncModeName } from './modes.js';
 import { Id, IsoTime } from './values.js';
 
@@ -21,7 +21,7 @@ export const RunStarted = syncEvent(
       destinationId: Id,
       position: t.number,
       mode: SyncModeName,
-      config: Destination,
+      config: DestinationConfig,
       /** who runs it, so a second process can tell a live run from one that crashed */
       owner: struct('owner', { host: t.string, pid: t.number }),
       startedAt: IsoTime,

@@ -4,7 +4,7 @@ import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { ObservedRecord } from '../domain/decision.js';
 
 /** An event as stored: global position (1-based, total order) and revision within its stream (0-based). */

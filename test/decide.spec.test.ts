@@ -2,7 +2,7 @@
 // modes, plus the §3 folding rules and the decision's shape, all through the real simulate() path.
 import { describe, expect, it } from 'vitest';
 import type { Decision, NothingReason, Verdict } from '../domain/decision.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import {
@@ -60,7 +60,7 @@ const GROUPS = [groupCreated('vip'), groupCreated('newsletter')];
 describe.each(MODES)('§5 in %s mode', (mode) => {
   /** The expected outcome of this mode, from the mode table of §2. */
   const per = <T>(outcomes: Record<SyncModeName, T>): T => outcomes[mode];
-  const crm = (spec: Omit<DestinationSpec, 'mode'> = {}): Destination => destination({ mode, ...spec });
+  const crm = (spec: Omit<DestinationSpec, 'mode'> = {}): DestinationConfig => destination({ mode, ...spec });
   const vipOnly = crm({ collection: inGroup('vip') });
 
   describe('in scope, row "no key": given an in-scope profile without a usable key value', () => {
@@ -504,7 +504,7 @@ describe.each(MODES)('§5 in %s mode', (mode) => {
     });
   });
 
-  type Cause = { why: string; d: Destination; events: InputEvent[]; claimant: InputEvent[] | null };
+  type Cause = { why: string; d: DestinationConfig; events: InputEvent[]; claimant: InputEvent[] | null };
   const annJoinsVip = [...GROUPS, created('p1', { email: ANN, firstName: 'Ann' }), joined('p1', 'vip')];
   const p2JoinsVip = [created('p2', { email: ANN, firstName: 'Annie' }), joined('p2', 'vip')];
   const causes: Cause[] = [

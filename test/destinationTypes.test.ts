@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import {
   createMemoryStore,
   memoryDestinationTypeOver,

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import type { Scenario } from '../domain/scenario.js';
@@ -56,18 +56,18 @@ const fieldsArb: fc.Arbitrary<Properties> = fc.record(
   { requiredKeys: [] },
 );
 
-const destinationArb: fc.Arbitrary<Destination> = fc
+const destinationArb: fc.Arbitrary<DestinationConfig> = fc
   .record({
     mode: fc.constantFrom<SyncModeName>('sync', 'additive', 'enrich'),
     collection: fc.oneof(
-      { weight: 2, arbitrary: fc.constant<Destination['collection']>({ kind: 'all' }) },
+      { weight: 2, arbitrary: fc.constant<DestinationConfig['collection']>({ kind: 'all' }) },
       {
         weight: 2,
         arbitrary: fc
           .constantFrom(...GROUP_IDS)
-          .map((groupId): Destination['collection'] => ({ kind: 'group', groupId })),
+          .map((groupId): DestinationConfig['collection'] => ({ kind: 'group', groupId })),
       },
-      { weight: 1, arbitrary: fc.constant<Destination['collection']>({ kind: 'none' }) },
+      { weight: 1, arbitrary: fc.constant<DestinationConfig['collection']>({ kind: 'none' }) },
     ),
     keyProperty: fc.constantFrom('email', 'altEmail'),
     otherFields: fc.subarray(['name', 'ltv', 'tier', 'score']),
@@ -189,7 +189,7 @@ const isSorted = (xs: readonly string[]): boolean =>
  * Who is in scope, folded independently of projections/world.ts from the §3 rules: live profiles,
  * live groups, and memberships that end when either side is deleted.
  */
-const inScopeByReference = (d: Destination, events: readonly InputEvent[]): Set<string> => {
+const inScopeByReference = (d: DestinationConfig, events: readonly InputEvent[]): Set<string> => {
   const profiles = new Set<string>();
   const groups = new Set<string>();
   const members = new Set<string>();

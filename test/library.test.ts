@@ -8,7 +8,7 @@ describe('the library entry point', () => {
     for (const name of [
       'decide',
       'InputEvent',
-      'Destination',
+      'DestinationConfig',
       'foldWorld',
       'foldLedger',
       'pendingOf',

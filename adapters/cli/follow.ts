@@ -2,7 +2,7 @@
 // did something (a JSON line per run with --json) and each destination not synced, and going on.
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { defaultSyncOptions, type SyncError } from '../../engine/sync/run.js';
 import type { Destination } from '../../engine/ports.js';
 import type { RunSummary } from '../../engine/sync/summary.js';

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
 import { keepSnapshot, resume, type Resumed } from '../../engine/state/resume.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';

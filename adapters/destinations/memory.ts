@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import { compareStrings, keyOf, putAllNamed, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType } from '../../engine/ports.js';

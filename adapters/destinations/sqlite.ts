@@ -15,7 +15,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
 import { shared, type Thread } from '../thread.js';

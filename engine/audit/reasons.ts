@@ -3,14 +3,14 @@
 import type { Decision, LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
 import { MESSAGES } from '../../domain/decision.js';
 import { inScope } from '../../domain/decide.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { keyOf } from '../../domain/values.js';
 import { profileSnapshot, type World } from '../../projections/world.js';
 
 /** What a decision was made from, with the profile's world so scope can be told in words. */
 export type ReasonContext = {
-  readonly destination: Destination;
+  readonly destination: DestinationConfig;
   readonly mode: SyncModeName;
   readonly profileId: string;
   /** the profile's own events and its groups' lifecycle, folded up to the decision */

@@ -1,7 +1,7 @@
 // `replay`: every recorded run of a destination recomputed from the inputs recorded with it. The
 // store is folded once, pausing at each batch's position; the destination is never touched.
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { SYNC_PREFIX, syncStream, type SyncEvent } from '../../domain/syncEvents.js';
@@ -36,7 +36,7 @@ export type ReplayOptions = {
   /** what-if: decide under this mode instead of each run's */
   readonly mode?: SyncModeName;
   /** what-if: decide under this configuration of the destination (its syncMode unless `mode`) */
-  readonly config?: Destination;
+  readonly config?: DestinationConfig;
   readonly onProgress?: (done: number, total: number) => void;
 };
 

@@ -3,7 +3,7 @@
 import type { Adoption } from '../../domain/adopt.js';
 import { keyAfter } from '../../domain/decide.js';
 import { isDecision, type Decision, type Verdict } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { commandId } from '../../domain/ids.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import type { RecordedDecision, SyncEvent } from '../../domain/syncEvents.js';
@@ -44,7 +44,7 @@ export type Mismatch = {
 };
 
 /** The config and mode a run decided under (from its RunStarted). */
-export type RunContext = { readonly config: Destination; readonly mode: SyncModeName };
+export type RunContext = { readonly config: DestinationConfig; readonly mode: SyncModeName };
 
 /**
  * Equality of JSON data, key order aside: a recorded decision went through the store's JSON, the
@@ -154,7 +154,7 @@ export const verifyBatch = (
 
 /** The alternative a what-if replay decides under; `claims` replaces the view's when the config differs. */
 export type WhatIf = {
-  readonly config: Destination;
+  readonly config: DestinationConfig;
   readonly mode: SyncModeName;
   readonly claims: Claims | null;
 };

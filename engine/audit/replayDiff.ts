@@ -1,7 +1,7 @@
 // What-if replay in words: a recorded decision and the one another mode or config would have made,
 // classified by outcome ("created" vs "skipped"), counted, and the caveats a changed config brings.
 import { MESSAGES, type Decision, type Verdict } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { canonicalJson, compareStrings } from '../../domain/values.js';
 
 /** What happened to a profile's record, as an operator says it. */
@@ -72,13 +72,13 @@ export const sentence = (c: DifferenceCount, recordedMode: string): string => {
     : `would have ${c.would} ${profiles} that ${recordedMode} ${c.recorded}`;
 };
 
-const keyProperty = (d: Destination): string | undefined => d.mapping[d.keyField];
+const keyProperty = (d: DestinationConfig): string | undefined => d.mapping[d.keyField];
 
 /**
  * What a recomputation under `alternative` cannot see because the run observed the destination under
  * `recorded`: the recorded lookups only cover the keys, and the profiles, that config asked about.
  */
-export const caveats = (recorded: Destination, alternative: Destination): string[] => {
+export const caveats = (recorded: DestinationConfig, alternative: DestinationConfig): string[] => {
   const notes: string[] = [];
   if (recorded.keyField !== alternative.keyField || keyProperty(recorded) !== keyProperty(alternative)) {
     notes.push(

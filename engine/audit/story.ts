@@ -2,7 +2,7 @@
 // config up to a position, the desired record they give, and a model of the records it was seen with.
 import type { LedgerEntry, ObservedRecord } from '../../domain/decision.js';
 import { desiredFields, desiredGroups, desiredKey, inScope } from '../../domain/decide.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { compareStrings, putNamed, valueEquals, type Properties, type Value } from '../../domain/values.js';
@@ -14,7 +14,7 @@ import type { StoredEvent } from '../ports.js';
 export type Cursor = {
   readonly world: World;
   readonly everJoined: Set<string>;
-  config: Destination | null;
+  config: DestinationConfig | null;
   inputs: number;
   configs: number;
 };
@@ -35,7 +35,7 @@ export const foldInput = (c: Cursor, profileId: string, e: StoredEvent): void =>
 };
 
 export const foldConfig = (c: Cursor, e: StoredEvent): void => {
-  c.config = e.type === 'DestinationConfigured' ? (e.data as Destination) : null;
+  c.config = e.type === 'DestinationConfigured' ? (e.data as DestinationConfig) : null;
 };
 
 /** Folds every input and config event at or before `position` not folded yet. */
@@ -61,7 +61,7 @@ export type View = {
   readonly groups: readonly string[];
 };
 
-export const viewOf = (config: Destination | null, w: World, profileId: string): View => {
+export const viewOf = (config: DestinationConfig | null, w: World, profileId: string): View => {
   const p = profileSnapshot(w, profileId);
   if (config === null || p === null) return { inScope: false, key: null, fields: {}, groups: [] };
   const fields = desiredFields(config, p);
@@ -142,22 +142,22 @@ export const eventWords = (e: StoredEvent): string => {
   }
 };
 
-const collectionWords = (d: Destination): string =>
+const collectionWords = (d: DestinationConfig): string =>
   d.collection.kind === 'all'
     ? 'every live profile'
     : d.collection.kind === 'none'
       ? 'nobody'
       : `members of ${d.collection.groupId}`;
 
-export const modeOf = (d: Destination, defaultMode: (type: string) => SyncModeName): SyncModeName =>
+export const modeOf = (d: DestinationConfig, defaultMode: (type: string) => SyncModeName): SyncModeName =>
   d.syncMode ?? defaultMode(d.type);
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** A config event in words: the whole destination the first time, what changed after that. */
 export const configWords = (
-  before: Destination | null,
-  after: Destination | null,
+  before: DestinationConfig | null,
+  after: DestinationConfig | null,
   defaultMode: (type: string) => SyncModeName,
 ): string => {
   if (after === null) return 'destination removed';

@@ -1,7 +1,7 @@
 // `apply`: turns the config file into DestinationConfigured/DestinationRemoved events, recording
 // only destinations whose configuration changed, in one atomic append.
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { canonicalJson, compareStrings } from '../../domain/values.js';
 import type { EventStore } from '../ports.js';
 import { catchUp, type EngineState } from '../state/engineState.js';
@@ -15,7 +15,7 @@ export type ConfigPlan = {
   readonly missing: string[];
 };
 
-export const planConfig = (s: EngineState, destinations: readonly Destination[]): ConfigPlan => {
+export const planConfig = (s: EngineState, destinations: readonly DestinationConfig[]): ConfigPlan => {
   const plan: ConfigPlan = { added: [], changed: [], unchanged: [], missing: [] };
   const inFile = new Set(destinations.map((d) => d.destinationId));
   for (const d of destinations) {
@@ -35,7 +35,7 @@ export type ApplyResult = ConfigPlan & { readonly removed: string[] };
 export const applyConfig = async (
   store: EventStore,
   s: EngineState,
-  destinations: readonly Destination[],
+  destinations: readonly DestinationConfig[],
   prune: boolean,
 ): Promise<E.Either<string, ApplyResult>> => {
   const caught = await catchUp(store, s);

@@ -3,7 +3,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors } from '../../domain/codec.js';
 import { InputEvent, inputTags, streamOf } from '../../domain/events.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { isLiveGroup, isLiveProfile } from '../../projections/world.js';
 import { judgeId, type IdsSeen } from './ingestIds.js';
 import { chunksOf, type Line } from './ingestLines.js';
@@ -22,7 +22,7 @@ export type IngestResult = { readonly lines: number; readonly appended: number; 
 
 export type IngestOptions = {
   /** checks a DestinationConfigured's type, mode and options; returns problems */
-  readonly checkDestination: (d: Destination) => string[];
+  readonly checkDestination: (d: DestinationConfig) => string[];
   readonly maxProblems: number;
   readonly chunkSize: number;
   /** files of at most this many events are kept from the first pass instead of being read again */

@@ -1,7 +1,7 @@
 // The engine's in-memory state, caught up from a store: the world, each destination's config,
 // ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX, type SyncEvent } from '../../domain/syncEvents.js';
 import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../../projections/claims.js';
@@ -13,7 +13,7 @@ import { invalidStored, type InvalidStoredEvent } from './storedEvents.js';
 export type DestinationView = {
   readonly destinationId: string;
   /** the configuration in force; null once removed */
-  config: Destination | null;
+  config: DestinationConfig | null;
   /** the position of the DestinationConfigured/Removed event now in force */
   configPosition: number;
   claims: Claims | null;

@@ -1,7 +1,7 @@
 // The engine's state as a snapshot: JSON parts that give back the projections as folded up to a
 // position, so a new process folds only the events after it (restore.ts reads them back).
 import * as t from 'io-ts';
-import { Destination } from '../../domain/destination.js';
+import { DestinationConfig } from '../../domain/destination.js';
 import type { LedgerEntry } from '../../domain/decision.js';
 import type { Properties } from '../../domain/values.js';
 import type { RunInfo } from '../../projections/ledger.js';
@@ -37,7 +37,7 @@ const RunIndex = t.union([t.number, t.null]);
  */
 export const DestinationHead = t.type({
   destinationId: t.string,
-  config: t.union([Destination, t.null]),
+  config: t.union([DestinationConfig, t.null]),
   configPosition: t.number,
   runs: t.array(t.UnknownRecord),
   open: RunIndex,

@@ -3,7 +3,7 @@
 import { adoption, type Adoption } from '../../domain/adopt.js';
 import { claimedKeyOf, decide } from '../../domain/decide.js';
 import type { DecisionInput, ObservedRecord, Verdict } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { NO_CLAIMS, claimsFor } from '../../projections/claims.js';
 import { applyToEntry, showsEffect, type PendingCommand } from '../../projections/ledger.js';
@@ -64,7 +64,7 @@ export type Prepared = {
 export const prepare = (
   s: EngineState,
   v: DestinationView,
-  config: Destination,
+  config: DestinationConfig,
   mode: SyncModeName,
   profileIds: readonly string[],
   decidedBefore: number = pendingMark(v.ledger.pending),

@@ -2,7 +2,7 @@
 // and before deciding makes that preparation good against the ledger as the recording left it.
 import * as E from 'fp-ts/lib/Either.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { pendingBefore } from '../../projections/pending.js';
 import { keysOf, prepare, type Prepared } from './batch.js';
@@ -50,7 +50,7 @@ export const observed = async (
   again: () => LookAhead,
   s: EngineState,
   v: DestinationView,
-  config: Destination,
+  config: DestinationConfig,
   mode: SyncModeName,
 ): Promise<E.Either<string, Observed>> => {
   if (foreign !== ahead.foreign) return whole(again());

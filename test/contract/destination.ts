@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command, CommandOutcome } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import type { Value } from '../../domain/values.js';
 import type { Destination } from '../../engine/ports.js';

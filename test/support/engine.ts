@@ -1,7 +1,7 @@
 // An engine under test: a memory store, a memory destination and the engine state, with the
 // given/when/then verbs the engine specs use (events happen, we sync, the destination holds...).
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { ObservedRecord } from '../../domain/decision.js';
 import { streamOf, type InputEvent } from '../../domain/events.js';
 import { openMemoryStore } from '../../adapters/stores/memory.js';
@@ -22,9 +22,9 @@ export type EngineWorld = {
   readonly store: EventStore;
   readonly state: EngineState;
   readonly destination: MemoryStore;
-  config: Destination;
+  config: DestinationConfig;
   readonly happen: (...events: InputEvent[]) => Promise<void>;
-  readonly reconfigure: (config: Destination) => Promise<void>;
+  readonly reconfigure: (config: DestinationConfig) => Promise<void>;
   readonly sync: (opts?: Partial<SyncOptions>) => Promise<E.Either<SyncError, RunSummary>>;
   /** syncs and fails the test if the run does not finish */
   readonly synced: (opts?: Partial<SyncOptions>) => Promise<RunSummary>;
@@ -38,7 +38,7 @@ export const noWait: SyncOptions = {
 };
 
 export const givenEngine = async (
-  config: Destination,
+  config: DestinationConfig,
   seed: readonly ObservedRecord[] = [],
 ): Promise<EngineWorld> => {
   const store = openMemoryStore();

@@ -2,14 +2,14 @@
 // syncline last wrote, decided through the real folds, claims and simulate() (no store, no adapter).
 import { reportErrors } from '../../domain/codec.js';
 import type { Decision, LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { Scenario } from '../../domain/scenario.js';
 import type { Properties } from '../../domain/values.js';
 import { simulate, simulateVerdicts } from '../../engine/audit/simulate.js';
 
-export type Collection = Destination['collection'];
+export type Collection = DestinationConfig['collection'];
 
 export const everyone: Collection = { kind: 'all' };
 export const nobody: Collection = { kind: 'none' };
@@ -27,7 +27,7 @@ export type DestinationSpec = {
   groupMapping?: Record<string, string>;
 };
 
-export const destination = (spec: DestinationSpec): Destination => ({
+export const destination = (spec: DestinationSpec): DestinationConfig => ({
   destinationId: 'crm',
   name: 'CRM contacts',
   type: 'memory',
@@ -95,7 +95,10 @@ export type Given = {
 };
 
 /** Each step returns a new Given, so a base situation can be shared by several specs. */
-export const given = (d: Destination, scenario: Omit<Scenario, 'destination'> = { events: [] }): Given => {
+export const given = (
+  d: DestinationConfig,
+  scenario: Omit<Scenario, 'destination'> = { events: [] },
+): Given => {
   const checked = (): Scenario => {
     const decoded = Scenario.decode({ destination: d, ...scenario });
     if (decoded._tag === 'Left')

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Destination as DestinationConfig } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { applyConfig } from '../../../engine/input/configure.js';
 import { ingest, type IngestResult } from '../../../engine/input/ingest.js';
 import type { EventStore } from '../../../engine/ports.js';

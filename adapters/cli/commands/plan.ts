@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { DecisionOperation } from '../../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { defaultDelivery } from '../../../engine/sync/deliver.js';
 import { planDestination, type Plan } from '../../../engine/sync/plan.js';

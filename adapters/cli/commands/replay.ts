@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfig } from '../../../domain/config.js';
-import type { Destination } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { StoreReadFailed, type EventStore } from '../../../engine/ports.js';
 import {
@@ -49,7 +49,7 @@ const whatIfConfig = (
   ctx: CliContext,
   file: string,
   destinationId: string,
-): TE.TaskEither<CliError, Destination> =>
+): TE.TaskEither<CliError, DestinationConfig> =>
   pipe(
     readJson(ctx.io.cwd, file),
     TE.chainEitherK((raw) => {
@@ -84,7 +84,7 @@ const replay = (
   ctx: CliContext,
   store: EventStore,
   flags: ReplayFlags,
-  config: Destination | undefined,
+  config: DestinationConfig | undefined,
 ): TE.TaskEither<CliError, Replay> => {
   const runs: RunFilter = {
     ...(flags.run === undefined ? {} : { runId: flags.run }),
@@ -114,7 +114,7 @@ type WhatIfFile = { readonly file: string | undefined; readonly storeFiles: read
 /** The alternative asked about, if any: a mode given, else the what-if config's own. */
 const askedFor = (
   flags: ReplayFlags,
-  config: Destination | undefined,
+  config: DestinationConfig | undefined,
   file: string | undefined,
 ): WhatIf | null =>
   flags.mode === undefined && config === undefined
@@ -124,7 +124,7 @@ const askedFor = (
 const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<CliError, void> =>
   pipe(
     w.file === undefined
-      ? TE.right<CliError, Destination | undefined>(undefined)
+      ? TE.right<CliError, DestinationConfig | undefined>(undefined)
       : whatIfConfig(ctx, w.file, flags.destination),
     TE.chain((config) =>
       pipe(

@@ -6,7 +6,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeWith } from '../../../domain/codec.js';
 import type { Decision, DecisionOperation } from '../../../domain/decision.js';
-import { Destination } from '../../../domain/destination.js';
+import { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { Scenario } from '../../../domain/scenario.js';
 import { simulate } from '../../../engine/audit/simulate.js';
@@ -38,7 +38,7 @@ const readScenario = (file: string, raw: unknown): E.Either<CliError, Readied> =
   const decoded = decodeWith(Scenario, '')(raw);
   const destination = E.isRight(decoded)
     ? E.right(decoded.right.destination)
-    : decodeWith(Destination, 'destination')((raw as { destination?: unknown } | null)?.destination);
+    : decodeWith(DestinationConfig, 'destination')((raw as { destination?: unknown } | null)?.destination);
   const resolved = pipe(
     destination,
     E.flatMap((d) => resolveDestination(d)),

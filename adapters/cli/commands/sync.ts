@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Destination as DestinationConfig } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/sync/run.js';
 import type { RunSummary } from '../../../engine/sync/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
