@@ -62,7 +62,7 @@ export type {
   Destination as DestinationPort,
 } from './engine/ports.js';
 export type { RunSummary } from './engine/sync/summary.js';
-export { openMemoryStore } from './adapters/stores/memory.js';
+export { openMemoryEventStore } from './adapters/stores/memory.js';
 export { openSqliteStore } from './adapters/stores/sqlite.js';
 export { openStore } from './adapters/stores/open.js';
 export {
@@ -72,5 +72,5 @@ export {
   resolveDestination,
 } from './adapters/destinations/registry.js';
 export { withoutSecrets } from './adapters/destinations/secrets.js';
-export { createMemoryStore, memoryDestinationType } from './adapters/destinations/memory.js';
+export { createMemoryRecords, memoryDestinationType } from './adapters/destinations/memory.js';
 export { sqliteDestinationType } from './adapters/destinations/sqlite.js';

@@ -17,7 +17,7 @@ import { requestRetry } from '../engine/sync/retry.js';
 import { syncDestination } from '../engine/sync/run.js';
 import { catchUp, initialState } from '../engine/state/engineState.js';
 import { invalidStoredMessage, type InvalidStoredEvent } from '../engine/state/storedEvents.js';
-import { openMemoryStore } from '../adapters/stores/memory.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { givenEngine, noWait } from './support/engine.js';
 import {
   changed,
@@ -168,7 +168,7 @@ describe('the fold of stored events (law)', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 6 }), async (events) => {
-        const store: EventStore = openMemoryStore();
+        const store: EventStore = openMemoryEventStore();
         for (const { stream, type, data } of events)
           await store.append([{ stream, expected: 'any', events: [{ type, data }] }])();
         const firstBad = events.findIndex(({ stream, type, data }) =>

@@ -20,7 +20,7 @@ const closedError: StoreError = { _tag: 'StoreUnavailable', message: 'the memory
  */
 const asStored = (data: unknown): unknown => JSON.parse(JSON.stringify(data) ?? 'null') as unknown;
 
-export const openMemoryStore = (): EventStore => {
+export const openMemoryEventStore = (): EventStore => {
   const log: StoredEvent[] = []; // position p lives at index p - 1
   const streams = new Map<string, StoredEvent[]>();
   /** every stored event by its id */
