@@ -50,6 +50,7 @@ export const Settlement = struct('Settlement', {
    *  profile's new decision (made from the ledger as confirmed commands leave it) replaces it */
   status: oneOf('SettlementStatus', ['confirmed', 'superseded'] as const),
 });
+export type Settlement = t.TypeOf<typeof Settlement>;
 
 /** A batch: the keys looked up, what the destination held, and the decisions made from it. */
 export const BatchDecided = syncEvent(

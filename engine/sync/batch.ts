@@ -4,6 +4,7 @@ import { adoption, type Adoption } from '../../domain/adopt.js';
 import { claimedKeyOf, decide } from '../../domain/decide.js';
 import type { DecisionInput, ObservedRecord, Verdict } from '../../domain/decision.js';
 import type { DestinationConfig } from '../../domain/destination.js';
+import type { Settlement } from '../../domain/syncEvents.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { NO_CLAIMS, claimsFor } from '../../projections/claims.js';
 import { applyToEntry, showsEffect, type PendingCommand } from '../../projections/ledger.js';
@@ -96,8 +97,6 @@ export const keysOf = (batch: readonly Prepared[]): string[] => {
   // The default order of strings is compareStrings' (UTF-16 code units), without a call per comparison.
   return [...keys].sort();
 };
-
-export type Settlement = { readonly commandId: string; readonly status: 'confirmed' | 'superseded' };
 
 export type Judged = {
   readonly prepared: Prepared;

@@ -22,7 +22,7 @@ export type LookAhead = {
   readonly decidedBefore: number;
 };
 
-export type Observed = {
+export type LookedUp = {
   readonly batch: readonly Prepared[];
   /** the keys the batch needs, all of them looked up */
   readonly keys: string[];
@@ -44,7 +44,7 @@ export type Observed = {
  * up again. The observation may predate the apply of commands recorded just before it, as it
  * already may whenever the destination is busy: decisions rely on the ledger and claims for those.
  */
-export const observed = async (
+export const resolveLookAhead = async (
   ahead: LookAhead,
   foreign: number,
   again: () => LookAhead,
@@ -52,7 +52,7 @@ export const observed = async (
   v: DestinationView,
   config: DestinationConfig,
   mode: SyncModeName,
-): Promise<E.Either<string, Observed>> => {
+): Promise<E.Either<string, LookedUp>> => {
   if (foreign !== ahead.foreign) return whole(again());
   const found = await ahead.found;
   if (E.isLeft(found)) return found;
@@ -81,7 +81,7 @@ const stale = (v: DestinationView, p: Prepared, decidedBefore: number): boolean 
   return now.length !== p.pending.length || now.some((c, i) => c !== p.pending[i]);
 };
 
-const whole = async (ahead: LookAhead): Promise<E.Either<string, Observed>> => {
+const whole = async (ahead: LookAhead): Promise<E.Either<string, LookedUp>> => {
   const found = await ahead.found;
   if (E.isLeft(found)) return found;
   return E.right({ batch: ahead.batch, keys: ahead.keys, records: found.right });

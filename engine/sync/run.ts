@@ -13,7 +13,7 @@ import { profileTag, syncStream, type RecordedDecision, type SyncEvent } from '.
 import { pendingMark } from '../../projections/pending.js';
 import { applying, gatherFor, type Tagged } from './applying.js';
 import { batchBounds, judge, keysOf, prepare } from './batch.js';
-import { observed, type LookAhead } from './lookAhead.js';
+import { resolveLookAhead, type LookAhead } from './lookAhead.js';
 import { candidates } from './candidates.js';
 import { holdingOf, lostEverything } from './lost.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
@@ -165,7 +165,7 @@ export const syncDestination = async (
     return { index, batch, keys, found, foreign: write.foreign(), taken: v.ledger.taken, decidedBefore };
   };
   // The first batch is looked up while the guardrail counts and the run is recorded as started: a
-  // lookup only reads, and `observed` prepares it again if anything it relied on moved meanwhile.
+  // lookup only reads, and `resolveLookAhead` prepares it again if anything it relied on moved meanwhile.
   const first: LookAhead | null = batches > 0 ? look(0) : null;
   // Refused before anything is recorded or applied: the user decides, then runs again.
   const deletes = await checkDeletes(s, v, mode, profileIds, destination, opts.maxDeletes, opts.delivery);
@@ -208,7 +208,7 @@ export const syncDestination = async (
   for (let ahead = first; ahead !== null;) {
     const k = ahead.index;
     const end = bounds[k + 1] as number;
-    const seen = await observed(ahead, write.foreign(), () => look(k), s, v, config, mode);
+    const seen = await resolveLookAhead(ahead, write.foreign(), () => look(k), s, v, config, mode);
     if (E.isLeft(seen)) return fail(write, outbox, commands.underway, destinationId, runId, seen.left, now);
     const { batch, keys, records } = seen.right;
     const position = s.position;
@@ -242,7 +242,7 @@ export const syncDestination = async (
       decisions.push(recorded);
     }
     // The next batch is looked up while this one is recorded: a destination that answers off this
-    // thread (the SQLite destination's reader) overlaps the append. See `observed` for why it is sound.
+    // thread (the SQLite destination's reader) overlaps the append. See `resolveLookAhead` for why.
     ahead = k + 1 < batches ? look(k + 1) : null;
     const decided = await write([
       ...outbox.splice(0),
