@@ -6,13 +6,9 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ObservedRecord } from '../../../domain/decision.js';
 import type { Properties } from '../../../domain/values.js';
-import {
-  explain,
-  type ExplainError,
-  type Explanation,
-  type TimelineItem,
-} from '../../../engine/audit/explain.js';
+import { explain, type ExplainError, type Explanation } from '../../../engine/audit/explain.js';
 import type { AtState } from '../../../engine/audit/explainAt.js';
+import type { TimelineItem } from '../../../engine/audit/timeline.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
