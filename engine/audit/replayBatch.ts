@@ -81,9 +81,10 @@ export type Verified = {
 };
 
 /**
- * Recomputes a batch as engine/sync/run.ts made it: `prepare` on the state at the batch's position (world,
- * claims, ledger and pending commands), `judge` against the recorded observation (settlements and
- * verdicts), then the command ids and counts derived from the verdicts. A profile matches when nothing recorded about it differs.
+ * Recomputes a batch as a run makes it (engine/sync/run.ts): `prepare` on the state at the batch's
+ * position (world, claims, ledger and pending commands), `judge` against the recorded observation
+ * (settlements and verdicts), then the command ids and counts derived from the verdicts. A profile
+ * matches when nothing recorded about it differs.
  */
 export const verifyBatch = (
   s: EngineState,
