@@ -63,7 +63,7 @@ export type {
 } from './engine/ports.js';
 export type { RunSummary } from './engine/sync/summary.js';
 export { openMemoryEventStore } from './adapters/stores/memory.js';
-export { openSqliteStore } from './adapters/stores/sqlite.js';
+export { openSqliteStore } from './adapters/stores/sqlite/store.js';
 export { openStore } from './adapters/stores/open.js';
 export {
   checkEnvironment,

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import Table from 'cli-table3';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import { resolveDestination } from '../adapters/destinations/registry.js';
 import { tableNamesOf } from '../adapters/destinations/sqliteTables.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { openMemoryEventStore } from '../adapters/stores/memory.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { eventStoreContract } from './contract/eventStore.js';
 
 eventStoreContract('memory', openMemoryEventStore);

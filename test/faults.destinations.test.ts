@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { population } from '../adapters/demo/people.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { syncStream } from '../domain/syncEvents.js';
 import { closingError, inOrder, notSynced, type Outcome } from '../adapters/cli/syncReport.js';
 import { emptyCounts, type RunSummary } from '../engine/sync/summary.js';

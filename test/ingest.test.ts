@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { openMemoryEventStore } from '../adapters/stores/memory.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { ingest, type IngestOptions } from '../engine/input/ingest.js';
 import type { EventStore } from '../engine/ports.js';
 import { initialState } from '../engine/state/engineState.js';

@@ -15,14 +15,14 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
 import { holdWriteLock } from './support/lockHolder.js';
-import { NOTICE_AFTER_MS } from '../adapters/stores/writeLock.js';
+import { NOTICE_AFTER_MS } from '../adapters/stores/sqlite/writeLock.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
 import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
-import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite.js';
-import { SLICE } from '../adapters/stores/jsonPieces.js';
-import { MAX_PIECES } from '../adapters/stores/sqliteSchema.js';
+import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite/store.js';
+import { SLICE } from '../adapters/stores/sqlite/jsonPieces.js';
+import { MAX_PIECES } from '../adapters/stores/sqlite/schema.js';
 import { collect, failure, latestOf, success, textsOf } from './contract/eventStoreHelpers.js';
 
 /** The message of a refusal that should carry one, so specs can match on its wording. */
@@ -159,7 +159,7 @@ describe('SQLite event store', () => {
   it('given a process that appended enough for a background checkpoint and never closes the store, when its script ends, then it exits by itself', async () => {
     const path = freshPath();
     const script = join(directory, `checkpointing-${files}.mjs`);
-    const built = new URL('../dist/adapters/stores/sqlite.js', import.meta.url);
+    const built = new URL('../dist/adapters/stores/sqlite/store.js', import.meta.url);
     writeFileSync(
       script,
       `import { openSqliteStore } from ${JSON.stringify(built.href)};

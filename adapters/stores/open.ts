@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { EventStore } from '../../engine/ports.js';
 import { openMemoryEventStore } from './memory.js';
-import { openSqliteStore } from './sqlite.js';
+import { openSqliteStore } from './sqlite/store.js';
 
 export type StoreOpenError =
   | { readonly _tag: 'BadStoreUrl'; readonly message: string }

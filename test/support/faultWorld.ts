@@ -14,7 +14,7 @@ import type { InputEvent } from '../../domain/events.js';
 import { resultsOf, SyncEvent, syncStream } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import { resolveDestination } from '../../adapters/destinations/registry.js';
-import { openSqliteStore } from '../../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../../adapters/stores/sqlite/store.js';
 import { applyConfig } from '../../engine/input/configure.js';
 import { ingest } from '../../engine/input/ingest.js';
 import type { EventStore } from '../../engine/ports.js';

@@ -2,7 +2,7 @@
 // its whole append): try, wait a little, try again, say once that we wait, give up after a long while.
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { StoreError } from '../../engine/ports.js';
+import type { StoreError } from '../../../engine/ports.js';
 
 /**
  * How long a writer waits by default before giving up. An ingest holds the lock for its whole

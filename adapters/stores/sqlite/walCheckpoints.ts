@@ -9,8 +9,8 @@
 // too: a sync of a few changes got slower, so it checkpoints in its own commits.)
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { workerFile } from '../workerFile.js';
-import type { CheckpointerData, CheckpointReply, CheckpointRequest } from './sqliteCheckpointer.js';
+import { workerFile } from '../../workerFile.js';
+import type { CheckpointerData, CheckpointReply, CheckpointRequest } from './walCheckpointer.js';
 
 export type Checkpoints = {
   /** Counts bytes appended and committed; asks for a checkpoint once `everyBytes` have gathered. */
@@ -48,8 +48,8 @@ export const offThreadCheckpoints = (
     const w = new Worker(
       workerFile(
         import.meta.url,
-        './sqliteCheckpointer.js',
-        '../../dist/adapters/stores/sqliteCheckpointer.js',
+        './walCheckpointer.js',
+        '../../../dist/adapters/stores/sqlite/walCheckpointer.js',
       ),
       { workerData: { path } satisfies CheckpointerData },
     );

@@ -1,5 +1,5 @@
 // The worker thread that copies the SQLite store's write-ahead log into the database file, so that a
-// sync's appends never stop for it on the thread that decides (see checkpoints.ts).
+// sync's appends never stop for it on the thread that decides (see walCheckpoints.ts).
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 

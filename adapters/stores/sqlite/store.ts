@@ -13,7 +13,7 @@ import {
   type StoreError,
   type StoredEvent,
   type StreamWrite,
-} from '../../engine/ports.js';
+} from '../../../engine/ports.js';
 import {
   DEFAULT_BATCH_SIZE,
   abortableDelay,
@@ -22,7 +22,7 @@ import {
   readingAll,
   subscription,
   type Rows,
-} from './common.js';
+} from '../common.js';
 import {
   insertsInPieces,
   MAX_PIECES,
@@ -30,11 +30,11 @@ import {
   prepareSchema,
   statementsOn,
   type SchemaRefusal,
-} from './sqliteSchema.js';
+} from './schema.js';
 import { jsonPieces } from './jsonPieces.js';
-import { sqliteIntegrity } from './sqliteIntegrity.js';
-import { sqliteSnapshots } from './sqliteSnapshots.js';
-import { durabilityOf, logSyncer, type Durability } from './sqliteDurability.js';
+import { sqliteIntegrity } from './integrity.js';
+import { sqliteSnapshots } from './snapshots.js';
+import { durabilityOf, logSyncer, type Durability } from './durability.js';
 import {
   BUSY,
   DEFAULT_WAIT_MS,
@@ -44,7 +44,7 @@ import {
   waitForLockNow,
   type Waiting,
 } from './writeLock.js';
-import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './checkpoints.js';
+import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './walCheckpoints.js';
 
 export type SqliteStoreOptions = {
   /**
@@ -61,11 +61,11 @@ export type SqliteStoreOptions = {
   readonly onWaiting?: () => void;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
-  /** Event data appended between two background checkpoints (see checkpoints.ts). */
+  /** Event data appended between two background checkpoints (see walCheckpoints.ts). */
   readonly checkpointBytes?: number;
   /** Called when a background checkpoint has finished: for tests and metrics. */
   readonly onCheckpoint?: () => void;
-  /** When commits reach the disk (see sqliteDurability.ts); by default SYNCLINE_SQLITE_SYNCHRONOUS's. */
+  /** When commits reach the disk (see durability.ts); by default SYNCLINE_SQLITE_SYNCHRONOUS's. */
   readonly durability?: Durability;
 };
 

@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { Snapshots, StoreError } from '../../engine/ports.js';
+import type { Snapshots, StoreError } from '../../../engine/ports.js';
 
 /** Parts read per query: parts are about a megabyte each (see engine/state/snapshot.ts). */
 const PARTS_PER_PAGE = 8;

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { Integrity, StoreError } from '../../engine/ports.js';
+import type { Integrity, StoreError } from '../../../engine/ports.js';
 
 /**
  * integrity_check rather than quick_check: besides every page, it checks that each index holds

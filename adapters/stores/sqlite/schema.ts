@@ -2,9 +2,9 @@
 // in a fresh file and refuses a file written by a newer syncline instead of guessing at its layout.
 import * as E from 'fp-ts/lib/Either.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { StoreError } from '../../engine/ports.js';
-import { switchToWal } from '../walMode.js';
-import { durabilityOf, synchronousFor, type Durability } from './sqliteDurability.js';
+import type { StoreError } from '../../../engine/ports.js';
+import { switchToWal } from '../../walMode.js';
+import { durabilityOf, synchronousFor, type Durability } from './durability.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
 export const SCHEMA_VERSION = 2;
