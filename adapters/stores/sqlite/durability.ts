@@ -2,6 +2,8 @@
 // destination (the default), or only when SQLite checkpoints. Chosen by SYNCLINE_SQLITE_SYNCHRONOUS.
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import type { StoreError } from '../../../engine/ports.js';
 
 /**
  * - `every-commit` (FULL): SQLite syncs each commit before acknowledging it. The slowest: a sync
@@ -55,5 +57,44 @@ export const logSyncer = (file: string): (() => Promise<void>) => {
       await syncFile(dirname(file));
       directorySynced = true;
     }
+  };
+};
+
+/** The store's flush (EventStore.flush), told of each commit. */
+export type Flushing = {
+  /** a transaction committed: the next flush has something to sync */
+  readonly committed: () => void;
+  readonly flush: () => Promise<E.Either<StoreError, void>>;
+};
+
+/**
+ * Flushes that sync the log with `syncLog` (null: commits are durable already, or never made so).
+ * They run one after another: a flush that finds the log synced by the one before it, with nothing
+ * committed since, has nothing to do.
+ */
+export const flushing = (syncLog: (() => Promise<void>) | null): Flushing => {
+  let unsynced = false;
+  let last: Promise<E.Either<StoreError, void>> = Promise.resolve(E.right(undefined));
+  const flush = (): Promise<E.Either<StoreError, void>> =>
+    (last = last.then(async (): Promise<E.Either<StoreError, void>> => {
+      if (!unsynced || syncLog === null) return E.right(undefined);
+      unsynced = false;
+      try {
+        await syncLog();
+        return E.right(undefined);
+      } catch (error) {
+        unsynced = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        return E.left({
+          _tag: 'StoreUnavailable',
+          message: `the SQLite store could not be synced to disk: ${reason}`,
+        });
+      }
+    }));
+  return {
+    committed: () => {
+      unsynced = syncLog !== null;
+    },
+    flush,
   };
 };
