@@ -58,7 +58,7 @@ export default tseslint.config(
           patterns: [
             {
               group: ['../engine/*', '../adapters/*', 'node:*'],
-              message: 'projections/ are pure folds over domain types.',
+              message: 'projections/ fold domain events into their state (in place) and import only domain/.',
             },
           ],
         },

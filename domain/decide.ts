@@ -1,5 +1,5 @@
-// decide(): DESIGN §5 as one pure, total function from a DecisionInput to a Verdict (a Decision, or
-// Nothing with the reason). Scope, desired state and the diff are exported for explain and replay.
+// decide(): the decision table (docs/architecture.md, "The decision") as one pure, total function from a
+// DecisionInput to a Verdict. Scope, desired state and the diff are exported for explain and replay.
 import type {
   Decision,
   DecisionInput,

@@ -1,5 +1,5 @@
-// The destination object (DESIGN §4): where profiles go, which of them (collection), how fields and
-// groups map, and the sync mode. Its codec checks the cross-field rules before anything is stored.
+// The destination object (docs/architecture.md, "The destination object"): where profiles go, which of
+// them (collection), how fields and groups map, and the sync mode. Its codec checks the cross-field rules.
 import * as t from 'io-ts';
 import { NonEmptyString, dictionary, nestedAtMost, struct, taggedUnion } from './codec.js';
 import { SyncModeName } from './modes.js';

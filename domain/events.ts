@@ -1,5 +1,5 @@
-// The input events of DESIGN §3, exactly as they appear in JSON: `{type, data, id?, occurredAt?}`.
-// Each event names the stream it belongs to and the tags it is found by, so stores, ingest and log agree.
+// The input events as they appear in JSON, `{type, data, id?, occurredAt?}` (docs/architecture.md, "Input
+// events"), each naming its stream and the tags it is found by, so stores, ingest and log agree.
 import * as t from 'io-ts';
 import { struct, taggedUnion } from './codec.js';
 import { DestinationConfig } from './destination.js';
@@ -55,7 +55,7 @@ export const InputEvent = taggedUnion(
 export type InputEvent = t.TypeOf<typeof InputEvent>;
 export type InputEventType = InputEvent['type'];
 
-/** The stream an input event belongs to (DESIGN §3): one per profile, group and destination. */
+/** The stream an input event belongs to: one per profile, group and destination. */
 export const streamOf = (e: InputEvent): string => {
   switch (e.type) {
     case 'ProfileCreated':

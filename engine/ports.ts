@@ -1,5 +1,5 @@
-// The two ports the engine drives (DESIGN §7): an EventStore and a Destination. Adapters implement
-// them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
+// The two ports the engine drives (docs/architecture.md, "Architecture"): an EventStore and a Destination.
+// Adapters implement them; one contract suite per port (test/contract) holds every adapter to the same.
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';

@@ -1,5 +1,5 @@
-// The key index of one destination: which in-scope profiles claim which key. decide() needs it to
-// settle two profiles wanting one record, and to keep a rename from taking another profile's key.
+// The key index of one destination, kept up to date in place: which in-scope profiles claim which key,
+// so decide() can settle two profiles wanting one record and keep a rename from taking another's key.
 import { claimedKeyOf } from '../domain/decide.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import { compareStrings, putNamed } from '../domain/values.js';

@@ -1,4 +1,4 @@
-// The profiles and groups as folded from input events (DESIGN §3 folding rules): properties,
+// The profiles and groups folded from input events (docs/architecture.md, "Input events"): properties,
 // memberships, deletions. The fold updates the state it is given in place and returns it.
 import type { ProfileSnapshot } from '../domain/decision.js';
 import type { InputEvent } from '../domain/events.js';

@@ -146,7 +146,8 @@ const observedArb: fc.Arbitrary<ObservedRecord[]> = fc.uniqueArray(
  * What syncline last wrote, at most one entry per key. Two entries under one key (reachable when an
  * in-scope profile takes over an out-of-scope profile's record, then renames it) let one profile's
  * rename and the other's delete (or group removal) address the same record in one batch, and
- * convergence then takes two syncs: DESIGN §5 does not say which decision owns that record.
+ * convergence then takes two syncs: the decision table (docs/architecture.md, "The decision") does not say
+ * which decision owns that record.
  */
 const ledgerArb: fc.Arbitrary<LedgerEntry[]> = fc
   .uniqueArray(
@@ -186,8 +187,9 @@ const isSorted = (xs: readonly string[]): boolean =>
   xs.every((x, i) => i === 0 || compareStrings(xs[i - 1] as string, x) < 0);
 
 /**
- * Who is in scope, folded independently of projections/world.ts from the §3 rules: live profiles,
- * live groups, and memberships that end when either side is deleted.
+ * Who is in scope, folded independently of projections/world.ts from the rules of "Input events"
+ * (docs/architecture.md): live profiles, live groups, and memberships that end when either side is
+ * deleted.
  */
 const inScopeByReference = (d: DestinationConfig, events: readonly InputEvent[]): Set<string> => {
   const profiles = new Set<string>();

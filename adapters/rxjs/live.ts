@@ -34,7 +34,10 @@ export const storeEvents = (store: EventStore, afterPosition: number): Observabl
     return () => stop.abort();
   });
 
-/** The world as it stands after each input event: `scan` over the pure fold. */
+/**
+ * The world as it stands after each input event: `scan` over foldWorld, which updates one world in
+ * place. Every emission is that same world object, shared by every subscription to the operator.
+ */
 export const foldingWorld = (): OperatorFunction<InputEvent, World> => scan(foldWorld, initialWorld());
 
 export type LiveRun = { readonly destinationId: string; readonly outcome: RunSummary | SyncError };

@@ -1,5 +1,5 @@
-// simulate(): the decisions for a scenario, with no store and no destination. It is the pure path
-// of a sync (fold, look up, decide) and the reference the engine's decisions must agree with.
+// simulate(): the decisions for a scenario, with no store and no destination: a sync's path (fold, look
+// up, decide) over state of its own, and the reference the engine's decisions must agree with.
 import { claimedKeyOf, decide } from '../../domain/decide.js';
 import {
   isDecision,

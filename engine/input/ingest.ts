@@ -1,5 +1,5 @@
-// `ingest`: checks a whole JSONL file of input events (UTF-8, JSON, codecs, then DESIGN §3's strictness
-// against the store and the file so far) and only then appends all of it in one transaction, or nothing.
+// `ingest`: checks a whole JSONL file of input events (UTF-8, JSON, codecs, then the strictness of
+// docs/architecture.md, "Input events") and only then appends all of it in one transaction, or nothing.
 import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors } from '../../domain/codec.js';
 import { InputEvent, inputTags, streamOf } from '../../domain/events.js';

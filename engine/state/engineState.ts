@@ -59,7 +59,7 @@ const touch = (s: EngineState, position: number, profileId: string): void => {
 };
 
 /**
- * Folds one stored event into every projection, trusting its shape: the caller has checked it
+ * Folds one stored event into every projection, in place, trusting its shape: the caller has checked it
  * (catchUp does, with invalidStored), or wrote it itself a moment ago (a run folds its own appends).
  */
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {

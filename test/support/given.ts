@@ -1,4 +1,4 @@
-// Given/when/then for §5 specs: a destination, input events, what the destination holds and what
+// Given/when/then for specs of the decision: a destination, input events, what the destination holds, what
 // syncline last wrote, decided through the real folds, claims and simulate() (no store, no adapter).
 import { reportErrors } from '../../domain/codec.js';
 import type { Decision, LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
@@ -15,7 +15,7 @@ export const everyone: Collection = { kind: 'all' };
 export const nobody: Collection = { kind: 'none' };
 export const inGroup = (groupId: string): Collection => ({ kind: 'group', groupId });
 
-/** The destination of DESIGN §4, minus options: email is the key, vip and newsletter are managed. */
+/** The destination of docs/architecture.md ("The destination object"), minus options: email is the key. */
 export const CRM_MAPPING = { email: 'email', first_name: 'firstName', ltv: 'lifetimeValue' };
 export const CRM_GROUPS = { vip: 'VIP', newsletter: 'Newsletter' };
 
@@ -38,7 +38,7 @@ export const destination = (spec: DestinationSpec): DestinationConfig => ({
   groupMapping: spec.groupMapping ?? CRM_GROUPS,
 });
 
-// Input events (DESIGN §3), exactly as they appear in a JSONL file.
+// Input events (docs/architecture.md, "Input events"), exactly as they appear in a JSONL file.
 export const created = (profileId: string, properties: Properties = {}): InputEvent => ({
   type: 'ProfileCreated',
   data: { profileId, properties },

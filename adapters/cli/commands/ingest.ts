@@ -1,5 +1,5 @@
-// `syncline ingest FILE|-`: appends a JSONL file of input events (DESIGN §3) after checking all of
-// it; one bad line rejects the whole file and nothing is written. `-` reads the events from stdin.
+// `syncline ingest FILE|-`: appends a JSONL file of input events (docs/architecture.md, "Input events")
+// after checking all of it; one bad line rejects the whole file, nothing written. `-` reads stdin.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

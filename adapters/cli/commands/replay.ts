@@ -150,7 +150,8 @@ const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<
 
 /**
  * The what-if config file: --with-config, or the global --config when typed on this command line
- * (DESIGN §6 spells it `replay --config FILE`); the config file merely defaulted to is not a what-if.
+ * (docs/architecture.md, "Command line", spells it `replay --config FILE`); the config file merely defaulted
+ * to is not a what-if.
  * A typed --config may not name the store, so the default config file is asked for it next.
  */
 const whatIfFile = (

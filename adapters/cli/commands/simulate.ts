@@ -1,5 +1,5 @@
-// `syncline simulate FILE`: the decisions for a scenario file (DESIGN §5), with no store and no
-// destination. `--mode` asks what another sync mode would have done with the same inputs.
+// `syncline simulate FILE`: a scenario file's decisions (docs/architecture.md, "The decision"), with no
+// store and no destination. `--mode` asks what another sync mode would have done with the same inputs.
 import { Option, type Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
