@@ -38,18 +38,19 @@ export const GATHER = 5000;
 
 /**
  * How many commands an idle destination waits for. A destination's commit is its costly part: the
- * rows of a first sync of 100k written 500 per transaction (each batch handed over at once) wrote
- * 0.69 GB to SQLite's write-ahead log for a 22 MB table, 5000 per transaction 0.16 GB, and one
- * transaction 0.05 GB. The sync's system time fell from 560 to 440 ms and its CPU by 150–300 ms
- * (its wall time by less than this machine's noise). But a run's last gathered commands are
- * applied after it has decided everything, with nothing left to overlap. So no run waits for more
- * than an eighth of itself, and near its end a run stops gathering: once fewer profiles are left to
- * decide than it would wait for, an idle destination gets each batch as it is recorded (a first
- * sync of 100k had waited 85–95 ms at its end for its last 5,000 commands, then 57–82 ms).
+ * rows of a first sync of 100k, written 500 per transaction (each batch handed over at once), write
+ * 0.69 GB to SQLite's write-ahead log for a 22 MB table; 5000 per transaction 0.16 GB, and one
+ * transaction 0.05 GB. Gathering 5000 takes the sync's system time from 560 to 440 ms and its CPU
+ * down by 150–300 ms (its wall time by less than a shared machine's noise). But a run's last
+ * gathered commands are applied after it has decided everything, with nothing left to overlap. So
+ * no run waits for more than an eighth of itself, and near its end a run stops gathering: once fewer
+ * profiles are left to decide than it would wait for, an idle destination gets each batch as it is
+ * recorded (a first sync of 100k then waits 57–82 ms at its end for its last commands, instead of
+ * 85–95 ms for 5,000).
  *
  * The rule counts commands, not batches: a batch in which some profiles need nothing holds fewer
  * commands than profiles. A sync of 2,000 changes (about 490 commands per batch of 500) that
- * waited for 500 left its first batch unapplied until the second, and its last thousand commands
+ * waits for 500 leaves its first batch unapplied until the second, and its last thousand commands
  * to the end. A short run (see isShortRun) waits for nothing: its first batch is a quarter batch,
  * fewer commands than an eighth of the run, and every batch it hands over at once overlaps more.
  */

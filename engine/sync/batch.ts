@@ -26,11 +26,11 @@ export const isShortRun = (profiles: number, batchSize: number): boolean => prof
  * Where a run's batches start, and its end: batches of `batchSize`, except that a run of two to
  * sixteen batches starts and ends with a quarter of one. Nothing overlaps a run's first lookup (the
  * engine has nothing decided yet) or its last apply (it has nothing left to decide): a sync of
- * 2,000 changed profiles in batches of 500 waited about 10 ms for each, and took 11% less time in
+ * 2,000 changed profiles in batches of 500 waits about 10 ms for each, and takes 11% less time in
  * batches of 125, 500, 500, 500, 250 and 125 (median of eleven alternating runs). A run of two
- * batches gains as much: a sync of 1,000 changed profiles waited 4–7 ms for its first lookup and
- * 6–9 ms for its last apply, and took 44 → 39 ms in batches of 125, 500, 250 and 125 instead of two
- * of 500 (median of 30 in alternating processes, 29 November).
+ * batches gains as much: a sync of 1,000 changed profiles waits 4–7 ms for its first lookup and
+ * 6–9 ms for its last apply, and takes 39 ms instead of 44 in batches of 125, 500, 250 and 125
+ * rather than two of 500 (median of 30 in alternating processes).
  */
 export const batchBounds = (profiles: number, batchSize: number): number[] => {
   if (profiles === 0) return [0];

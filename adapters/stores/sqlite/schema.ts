@@ -140,8 +140,8 @@ const COLUMNS = 'position, stream, revision, id, type, data, occurred_at, record
 
 /**
  * A stored event as the reads return it: an array in COLUMNS' order, its data still JSON. better-
- * sqlite3 builds a row object property by property, and reading 190,000 events as objects took 1.1 s
- * where the same rows as arrays took 0.6 s (building the event from the array in JavaScript costs
+ * sqlite3 builds a row object property by property, and reading 190,000 events as objects takes 1.1 s
+ * where the same rows as arrays take 0.6 s (building the event from the array in JavaScript costs
  * little): every command in a new process starts by reading the whole store.
  */
 export type EventRow = readonly [

@@ -5,8 +5,8 @@
 // committing connection, so a first sync of 100k profiles spent ~75 ms of its deciding thread
 // copying its own record. Here the appending connection never checkpoints (wal_autocheckpoint = 0);
 // a second connection on a worker does, PASSIVE, so it waits for nobody. If that worker cannot run,
-// the connection goes back to SQLite's own checkpoints. (The SQLite destination's writer tried it
-// too: a sync of a few changes got slower, so it checkpoints in its own commits.)
+// the connection goes back to SQLite's own checkpoints. (Not so the SQLite destination's writer: with a
+// worker of its own, a sync of a few changes is slower, so it checkpoints in its own connection.)
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { workerFile } from '../../workerFile.js';
