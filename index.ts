@@ -16,7 +16,7 @@ export {
   Nothing,
   NothingReason,
   ObservedRecord,
-  ProfileSnapshot,
+  Profile,
   Verdict,
   isDecision,
 } from './domain/decision.js';
@@ -31,7 +31,7 @@ export { decide } from './domain/decide.js';
 
 // The folds. Each updates the state it is given in place and returns it: start from a fresh
 // initialWorld(), initialLedger() or initialState(), and do not share one between two folds.
-export { foldWorld, initialWorld, profileSnapshot, type World } from './projections/world.js';
+export { foldWorld, initialWorld, profileOf, type World } from './projections/world.js';
 export { foldLedger, initialLedger, pendingOf, type Ledger } from './projections/ledger.js';
 export { pendingCommands, type Pending } from './projections/pending.js';
 export {

@@ -14,7 +14,7 @@ import { changes } from '../adapters/demo/people.js';
 import { fileBytes } from '../adapters/cli/input.js';
 import { desiredFields, desiredGroups, desiredKey } from '../domain/decide.js';
 import type { DestinationConfig } from '../domain/destination.js';
-import { profileSnapshot } from '../projections/world.js';
+import { profileOf } from '../projections/world.js';
 import { decisionLog } from '../engine/audit/decisionLog.js';
 import { explain } from '../engine/audit/explain.js';
 import { replayDestination } from '../engine/audit/replay.js';
@@ -155,7 +155,7 @@ export const firstSync = async (
 /** The rows a bare loop writes: every live profile with a key, as the sync wrote it. */
 const bareRows = (state: EngineState, config: DestinationConfig): Row[] =>
   [...state.world.profiles.keys()].flatMap((pid) => {
-    const profile = profileSnapshot(state.world, pid);
+    const profile = profileOf(state.world, pid);
     if (profile === null) return [];
     const fields = desiredFields(config, profile);
     const key = desiredKey(config, fields);

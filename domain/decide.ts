@@ -7,7 +7,7 @@ import type {
   Nothing,
   NothingReason,
   ObservedRecord,
-  ProfileSnapshot,
+  Profile,
   Verdict,
 } from './decision.js';
 import { MESSAGES } from './decision.js';
@@ -20,10 +20,7 @@ const sorted = (xs: readonly string[]): string[] =>
   xs.length < 2 ? [...xs] : [...new Set(xs)].sort(compareStrings);
 
 /** In scope: a live profile that the destination's collection includes (groups are live groups). */
-export const inScope = (
-  d: DestinationConfig,
-  profile: ProfileSnapshot | null,
-): profile is ProfileSnapshot => {
+export const inScope = (d: DestinationConfig, profile: Profile | null): profile is Profile => {
   if (profile === null) return false;
   switch (d.collection.kind) {
     case 'all':
@@ -36,7 +33,7 @@ export const inScope = (
 };
 
 /** Each mapped field whose property the profile has, in field order; null stays null. */
-export const desiredFields = (d: DestinationConfig, profile: ProfileSnapshot): Properties => {
+export const desiredFields = (d: DestinationConfig, profile: Profile): Properties => {
   const out: Properties = {};
   for (const field of mappedFields(d)) {
     const property = d.mapping[field] as string;
@@ -54,7 +51,7 @@ export const desiredKey = (d: DestinationConfig, fields: Properties): string | u
  * as desiredKey of desiredFields, read straight from the key field's property: every catch-up and
  * every batch asks it once per profile, and building the whole desired record for one value costs.
  */
-export const claimedKeyOf = (d: DestinationConfig, profile: ProfileSnapshot | null): string | undefined => {
+export const claimedKeyOf = (d: DestinationConfig, profile: Profile | null): string | undefined => {
   if (!inScope(d, profile)) return undefined;
   const property = d.mapping[d.keyField] as string;
   return Object.hasOwn(profile.properties, property) ? keyOf(profile.properties[property]) : undefined;
@@ -65,7 +62,7 @@ export const keyAfter = (keyField: string, d: Decision): string | undefined =>
   d.operation === 'update' ? (keyOf(d.fields.set[keyField]) ?? d.key) : d.key;
 
 /** The managed names of the profile's live mapped groups, sorted. */
-export const desiredGroups = (d: DestinationConfig, profile: ProfileSnapshot): string[] => {
+export const desiredGroups = (d: DestinationConfig, profile: Profile): string[] => {
   const mapping = d.groupMapping ?? {};
   const names: string[] = [];
   for (const g of profile.groups) if (Object.hasOwn(mapping, g)) names.push(mapping[g] as string);

@@ -24,8 +24,8 @@ export const LedgerEntry = struct('LedgerEntry', {
 export type LedgerEntry = t.TypeOf<typeof LedgerEntry>;
 
 /** A live profile as folded from events; `groups` are the live groups it is a member of. */
-export const ProfileSnapshot = struct('ProfileSnapshot', { properties: Properties, groups: t.array(Id) });
-export type ProfileSnapshot = t.TypeOf<typeof ProfileSnapshot>;
+export const Profile = struct('Profile', { properties: Properties, groups: t.array(Id) });
+export type Profile = t.TypeOf<typeof Profile>;
 
 export const DecisionInput = struct('DecisionInput', {
   destination: DestinationConfig,
@@ -33,7 +33,7 @@ export const DecisionInput = struct('DecisionInput', {
   mode: SyncModeName,
   profileId: Id,
   /** null when the profile never existed or was deleted */
-  profile: t.union([ProfileSnapshot, t.null]),
+  profile: t.union([Profile, t.null]),
   /** the records found by looking up the profile's desired key and its ledger key */
   observed: t.array(ObservedRecord),
   ledger: t.union([LedgerEntry, t.null]),

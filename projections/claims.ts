@@ -4,7 +4,7 @@ import { claimedKeyOf } from '../domain/decide.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import { compareStrings, putNamed } from '../domain/values.js';
 import { hold, holdersOf, letGo, type Holders } from './holders.js';
-import { profileSnapshot, type World } from './world.js';
+import { profileOf, type World } from './world.js';
 
 export type Claims = {
   readonly destination: DestinationConfig;
@@ -20,7 +20,7 @@ export const emptyClaims = (destination: DestinationConfig): Claims => ({ destin
 
 /** The key a profile claims in the world as it is: its desired key while in scope, else none. */
 export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined =>
-  claimedKeyOf(c.destination, profileSnapshot(w, profileId));
+  claimedKeyOf(c.destination, profileOf(w, profileId));
 
 const release = (c: Claims, profileId: string, key: string): void => letGo(c.byKey, key, profileId);
 const take = (c: Claims, profileId: string, key: string): void => hold(c.byKey, key, profileId);

@@ -143,7 +143,7 @@ describe('SQLite event store', () => {
     const path = freshPath();
     let done: () => void = () => undefined;
     const checkpointed = new Promise<void>((resolve) => (done = resolve));
-    const store = open(path, { checkpointBytes: 256 * 1024, onCheckpoint: () => done() });
+    const store = open(path, { walCheckpointBytes: 256 * 1024, onWalCheckpoint: () => done() });
     const big = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 8; i++)
       await success(
@@ -164,7 +164,7 @@ describe('SQLite event store', () => {
       script,
       `import { openSqliteStore } from ${JSON.stringify(built.href)};
 let checkpoints = 0;
-const store = openSqliteStore(${JSON.stringify(path)}, { checkpointBytes: 1024, onCheckpoint: () => checkpoints++ }).right;
+const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint: () => checkpoints++ }).right;
 const r = await store.append([{ stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] }])();
 // A checkpoint is best effort and keeps nothing alive; this timer gives it time to finish.
 await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -178,7 +178,7 @@ console.log(r._tag, checkpoints);
 
   it("given appends past SQLite's own checkpoint threshold but under the store's, then the appending connection checkpoints none of it", async () => {
     const path = freshPath();
-    const store = open(path, { checkpointBytes: 1 << 30 });
+    const store = open(path, { walCheckpointBytes: 1 << 30 });
     const big = 'x'.repeat(1024 * 1024);
     // SQLite's default would checkpoint after 1000 pages of 16 KiB: this appends more than that.
     for (let i = 0; i < 18; i++)
@@ -195,7 +195,7 @@ console.log(r._tag, checkpoints);
     const path = freshPath();
     let done: () => void = () => undefined;
     const checkpointed = new Promise<void>((resolve) => (done = resolve));
-    const store = open(path, { checkpointBytes: 1024, onCheckpoint: () => done() });
+    const store = open(path, { walCheckpointBytes: 1024, onWalCheckpoint: () => done() });
     await success(
       store.append([
         { stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] },

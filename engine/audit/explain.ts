@@ -28,7 +28,7 @@ export type ExplainError =
   | HistoryError
   | { readonly _tag: 'UnknownProfile'; readonly destinationId: string; readonly profileId: string };
 
-type Source = 'input' | 'config' | 'sync';
+type Origin = 'input' | 'config' | 'sync';
 
 /**
  * The profile's history told in position order, up to what the store held at `opts.at`. A function
@@ -36,17 +36,17 @@ type Source = 'input' | 'config' | 'sync';
  */
 export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explanation => {
   const cutoff = opts.at === undefined ? Number.POSITIVE_INFINITY : cutoffOf(h, opts.at);
-  const all: [Source, StoredEvent][] = [
-    ...h.inputs.map((e) => ['input', e] as [Source, StoredEvent]),
-    ...h.configs.map((e) => ['config', e] as [Source, StoredEvent]),
-    ...h.sync.map((e) => ['sync', e] as [Source, StoredEvent]),
+  const all: [Origin, StoredEvent][] = [
+    ...h.inputs.map((e) => ['input', e] as [Origin, StoredEvent]),
+    ...h.configs.map((e) => ['config', e] as [Origin, StoredEvent]),
+    ...h.sync.map((e) => ['sync', e] as [Origin, StoredEvent]),
   ]
     .filter(([, e]) => e.position <= cutoff)
     .sort((a, b) => a[1].position - b[1].position);
   const t = telling(h, opts.defaultMode);
-  for (const [source, e] of all) {
-    if (source === 'sync') tellSync(t, e);
-    else tellInput(t, e, source);
+  for (const [origin, e] of all) {
+    if (origin === 'sync') tellSync(t, e);
+    else tellInput(t, e, origin);
   }
   return {
     destinationId: h.destinationId,

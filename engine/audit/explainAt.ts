@@ -4,10 +4,10 @@ import { decide } from '../../domain/decide.js';
 import type { LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import type { Properties } from '../../domain/values.js';
-import { profileSnapshot } from '../../projections/world.js';
+import { profileOf } from '../../projections/world.js';
 import type { ProfileHistory } from './history.js';
 import { reasonFor, scopeWords } from './reasons.js';
-import { keysFor, modeOf, viewOf, type Cursor, type Known } from './story.js';
+import { keysFor, modeOf, desiredOf, type Cursor, type Known } from './story.js';
 
 export type AtState = {
   readonly at: string;
@@ -66,7 +66,7 @@ export type AtInput = {
 
 export const atState = (a: AtInput): AtState => {
   const config = a.cursor.config;
-  const view = viewOf(config, a.cursor.world, a.profileId);
+  const view = desiredOf(config, a.cursor.world, a.profileId);
   const ledger = a.ledger ?? null;
   const keys = keysFor(view, ledger);
   const records = keys.flatMap((k) => {
@@ -126,7 +126,7 @@ export const atState = (a: AtInput): AtState => {
     destination: config,
     mode,
     profileId: a.profileId,
-    profile: profileSnapshot(a.cursor.world, a.profileId),
+    profile: profileOf(a.cursor.world, a.profileId),
     observed: records,
     ledger,
     claims: a.claims,

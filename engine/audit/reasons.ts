@@ -6,7 +6,7 @@ import { inScope } from '../../domain/decide.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { keyOf } from '../../domain/values.js';
-import { profileSnapshot, type World } from '../../projections/world.js';
+import { profileOf, type World } from '../../projections/world.js';
 
 /** What a decision was made from, with the profile's world so scope can be told in words. */
 export type ReasonContext = {
@@ -47,7 +47,7 @@ export const scopeWords = (c: ReasonContext): string => {
 };
 
 export const isInScope = (c: ReasonContext): boolean =>
-  inScope(c.destination, profileSnapshot(c.world, c.profileId));
+  inScope(c.destination, profileOf(c.world, c.profileId));
 
 const list = (xs: readonly string[]): string => xs.join(', ');
 

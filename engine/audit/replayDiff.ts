@@ -4,8 +4,8 @@ import { MESSAGES, type Decision, type Verdict } from '../../domain/decision.js'
 import type { DestinationConfig } from '../../domain/destination.js';
 import { canonicalJson, compareStrings } from '../../domain/values.js';
 
-/** What happened to a profile's record, as an operator says it. */
-export type Outcome = 'created' | 'updated' | 'deleted' | 'skipped' | 'kept' | 'left alone';
+/** What a decision does to a profile's record, as an operator says it: its fate. */
+export type RecordFate = 'created' | 'updated' | 'deleted' | 'skipped' | 'kept' | 'left alone';
 
 /** One profile whose decision would have differed: what was recorded and what would have been. */
 export type Difference = {
@@ -19,12 +19,12 @@ export type Difference = {
 
 export type DifferenceCount = {
   readonly kind: string;
-  readonly would: Outcome;
-  readonly recorded: Outcome;
+  readonly would: RecordFate;
+  readonly recorded: RecordFate;
   readonly count: number;
 };
 
-const outcomeOf = (v: Verdict | null): Outcome => {
+const fateOf = (v: Verdict | null): RecordFate => {
   if (v === null) return 'left alone';
   switch (v.operation) {
     case 'nothing':
@@ -41,12 +41,12 @@ const outcomeOf = (v: Verdict | null): Outcome => {
   }
 };
 
-const splitKind = (kind: string): [Outcome, Outcome] => kind.split('/') as [Outcome, Outcome];
+const splitKind = (kind: string): [RecordFate, RecordFate] => kind.split('/') as [RecordFate, RecordFate];
 
 /** The kind of a difference; a record left alone beside one deleted is a record kept. */
 export const kindOf = (recorded: Decision | null, would: Verdict): string => {
-  let was = outcomeOf(recorded);
-  let now = outcomeOf(would);
+  let was = fateOf(recorded);
+  let now = fateOf(would);
   if (now === 'deleted' && was === 'left alone') was = 'kept';
   if (was === 'deleted' && now === 'left alone') now = 'kept';
   return `${now}/${was}`;

@@ -51,14 +51,14 @@ export const laterPass = async (o: PassOptions, items: readonly Item[], at: AtIt
  * The input events a pass folds, looked at one event ahead to merge them with the sync stream's.
  * An invalid event ends it, handed to `invalid`.
  */
-type Source = { next: StoredEvent | undefined; readonly advance: () => Promise<void> };
+type Inputs = { next: StoredEvent | undefined; readonly advance: () => Promise<void> };
 
-const source = async (
+const inputsFrom = async (
   events: AsyncIterable<StoredEvent>,
   invalid: (e: InvalidStoredEvent) => void,
-): Promise<Source> => {
+): Promise<Inputs> => {
   const it = events[Symbol.asyncIterator]();
-  const s: Source = {
+  const s: Inputs = {
     next: undefined,
     advance: async () => {
       const r = await it.next();
@@ -84,7 +84,7 @@ type Merging = {
   /** the what-if config's key claims, or null without one */
   readonly alt: Claims | null;
   readonly total: number;
-  readonly inputs: Source;
+  readonly inputs: Inputs;
   readonly own: AsyncIterator<StoredEvent>;
   /** a later pass reads this destination's events one ahead, as it folds them */
   readonly oneAhead: boolean;
@@ -99,7 +99,7 @@ const merging = async (o: PassOptions, oneAhead: boolean): Promise<Merging> => {
   const s = initialState();
   const alt = o.whatIf ? emptyClaims(o.whatIf) : null;
   const total = await o.store.head();
-  const inputs = await source(o.store.readAll(0, undefined, SYNC_PREFIX), o.invalid);
+  const inputs = await inputsFrom(o.store.readAll(0, undefined, SYNC_PREFIX), o.invalid);
   const own = o.store.readStream(syncStream(o.destinationId))[Symbol.asyncIterator]();
   return { o, s, alt, total, inputs, own, oneAhead, ahead: [], scanned: 0, ownDone: false, folded: 0 };
 };

@@ -12,7 +12,7 @@ import type { SyncModeName } from '../../domain/modes.js';
 import type { Scenario } from '../../domain/scenario.js';
 import { compareStrings } from '../../domain/values.js';
 import { buildClaims, claimsFor } from '../../projections/claims.js';
-import { foldWorld, initialWorld, profileSnapshot } from '../../projections/world.js';
+import { foldWorld, initialWorld, profileOf } from '../../projections/world.js';
 
 const profileIdOf = (data: unknown): string | undefined => {
   const id = (data as { profileId?: unknown }).profileId;
@@ -42,7 +42,7 @@ export const simulateVerdicts = (scenario: Scenario, mode: SyncModeName): Verdic
     if (id !== undefined) ids.add(id);
   }
   return [...ids].sort(compareStrings).map((profileId) => {
-    const profile = profileSnapshot(world, profileId);
+    const profile = profileOf(world, profileId);
     const entry = ledger.get(profileId) ?? null;
     const key = claimedKeyOf(destination, profile);
     const keys = entry === null || entry.key === key ? [key] : [key, entry.key];

@@ -7,7 +7,7 @@ import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { compareStrings, putNamed, valueEquals, type Properties, type Value } from '../../domain/values.js';
 import type { PendingCommand } from '../../projections/ledger.js';
-import { foldWorld, initialWorld, profileSnapshot, type World } from '../../projections/world.js';
+import { foldWorld, initialWorld, profileOf, type World } from '../../projections/world.js';
 import type { StoredEvent } from '../ports.js';
 
 /** A profile's world and the destination's config as of some position, moved forward only. */
@@ -54,15 +54,15 @@ export const advance = (
 };
 
 /** What the destination should hold for the profile: scope, key, mapped fields and managed groups. */
-export type View = {
+export type Desired = {
   readonly inScope: boolean;
   readonly key: string | null;
   readonly fields: Properties;
   readonly groups: readonly string[];
 };
 
-export const viewOf = (config: DestinationConfig | null, w: World, profileId: string): View => {
-  const p = profileSnapshot(w, profileId);
+export const desiredOf = (config: DestinationConfig | null, w: World, profileId: string): Desired => {
+  const p = profileOf(w, profileId);
   if (config === null || p === null) return { inScope: false, key: null, fields: {}, groups: [] };
   const fields = desiredFields(config, p);
   return {
@@ -82,7 +82,7 @@ export type Effect = {
   readonly groupsRemoved: readonly string[];
 };
 
-export const effectOf = (before: View, after: View): Effect | null => {
+export const effectOf = (before: Desired, after: Desired): Effect | null => {
   const set: Properties = {};
   for (const [f, v] of Object.entries(after.fields))
     if (!Object.hasOwn(before.fields, f) || !valueEquals(before.fields[f], v)) putNamed(set, f, v);
@@ -216,7 +216,7 @@ export const applyToKnown = (known: Known, cmd: PendingCommand): void => {
 };
 
 /** The keys a run looks up for the profile: its desired key and the key syncline last wrote. */
-export const keysFor = (view: View, ledger: LedgerEntry | null): string[] => {
+export const keysFor = (view: Desired, ledger: LedgerEntry | null): string[] => {
   const key = view.inScope ? view.key : null;
   const keys: string[] = [];
   if (key !== null) keys.push(key);

@@ -6,7 +6,7 @@ import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { resultsOf, type RecordedDecision, type SyncEvent } from '../../domain/syncEvents.js';
 import { applyToEntry, type PendingCommand } from '../../projections/ledger.js';
-import { profileSnapshot } from '../../projections/world.js';
+import { profileOf } from '../../projections/world.js';
 import type { StoredEvent } from '../ports.js';
 import { outcomeWords, resultOutcome, settledOutcome, type Outcome, type Settled } from './decisionLog.js';
 import type { ProfileHistory } from './history.js';
@@ -21,7 +21,7 @@ import {
   eventWords,
   keysFor,
   modeOf,
-  viewOf,
+  desiredOf,
   type Cursor,
   type Effect,
   type Known,
@@ -112,9 +112,9 @@ const short = (id: string): string => id.slice(0, 8);
 export const tellInput = (t: Telling, e: StoredEvent, source: 'input' | 'config'): void => {
   const pid = t.history.profileId;
   const configBefore = t.now.config;
-  const before = viewOf(t.now.config, t.now.world, pid);
+  const before = desiredOf(t.now.config, t.now.world, pid);
   advance(t.now, pid, t.history.inputs, t.history.configs, e.position);
-  const effect = effectOf(before, viewOf(t.now.config, t.now.world, pid));
+  const effect = effectOf(before, desiredOf(t.now.config, t.now.world, pid));
   const moved = effect === null ? '' : ` → ${effectWords(effect)}`;
   const at = { position: e.position, at: e.occurredAt, type: e.type };
   if (source === 'config') {
@@ -186,7 +186,7 @@ const observe = (
   mine: readonly RecordedDecision[],
 ): ReasonContext => {
   const pid = t.history.profileId;
-  const view = viewOf(config, t.then.world, pid);
+  const view = desiredOf(config, t.then.world, pid);
   const ledger = t.ledger ?? null;
   const keys = [...new Set([...keysFor(view, ledger), ...settledKeys.filter((k) => k !== '')])];
   const observed = d.observed.filter((r) => keys.includes(r.key));
@@ -279,7 +279,7 @@ const nothingReason = (ctx: ReasonContext): string => {
     destination: ctx.destination,
     mode: ctx.mode,
     profileId: ctx.profileId,
-    profile: profileSnapshot(ctx.world, ctx.profileId),
+    profile: profileOf(ctx.world, ctx.profileId),
     observed: ctx.observed as ObservedRecord[],
     ledger: ctx.ledger,
     claims: ctx.claims,

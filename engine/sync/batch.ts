@@ -9,7 +9,7 @@ import type { SyncModeName } from '../../domain/modes.js';
 import { NO_CLAIMS, claimsFor } from '../../projections/claims.js';
 import { applyToEntry, showsEffect, type PendingCommand } from '../../projections/ledger.js';
 import { pendingBefore, pendingMark } from '../../projections/pending.js';
-import { profileSnapshot } from '../../projections/world.js';
+import { profileOf } from '../../projections/world.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
 
 /** Below this batch size a run is not tapered: a quarter of it would be a few profiles. */
@@ -71,7 +71,7 @@ export const prepare = (
   decidedBefore: number = pendingMark(v.ledger.pending),
 ): Prepared[] => {
   return profileIds.map((profileId) => {
-    const profile = profileSnapshot(s.world, profileId);
+    const profile = profileOf(s.world, profileId);
     const ledger = v.ledger.entries.get(profileId) ?? null;
     const key = claimedKeyOf(config, profile);
     const keys: string[] = [];

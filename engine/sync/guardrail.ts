@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { inScope } from '../../domain/decide.js';
 import { allows, type SyncModeName } from '../../domain/modes.js';
 import { otherClaimant } from '../../projections/claims.js';
-import { profileSnapshot } from '../../projections/world.js';
+import { profileOf } from '../../projections/world.js';
 import type { DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination } from '../ports.js';
@@ -45,7 +45,7 @@ export const checkDeletes = async (
   const keys: string[] = [];
   for (const pid of profileIds) {
     const entry = v.ledger.entries.get(pid);
-    if (!entry || inScope(config, profileSnapshot(s.world, pid))) continue;
+    if (!entry || inScope(config, profileOf(s.world, pid))) continue;
     if (v.claims && otherClaimant(v.claims, entry.key, pid) !== undefined) continue;
     keys.push(entry.key);
   }

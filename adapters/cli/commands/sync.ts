@@ -12,7 +12,14 @@ import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
-import { cannotOpen, closingError, inOrder, notSynced, notSyncedJson, type Outcome } from '../syncReport.js';
+import {
+  cannotOpen,
+  closingError,
+  inOrder,
+  notSynced,
+  notSyncedJson,
+  type SyncResult,
+} from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
 type SyncFlags = {
@@ -45,7 +52,7 @@ const syncOne = async (
   s: Session,
   config: DestinationConfig,
   flags: SyncFlags,
-): Promise<Outcome> => {
+): Promise<SyncResult> => {
   const { destinationId } = config;
   const opened = await openDestination(ctx, config)();
   if (E.isLeft(opened)) return E.left(cannotOpen(destinationId, errorLines(opened.left).join('; ')));

@@ -31,10 +31,10 @@ export type SqliteStoreOptions = {
   readonly onWaiting?: () => void;
   /** How often a subscription looks for events appended by this or another process. */
   readonly pollIntervalMs?: number;
-  /** Event data appended between two background checkpoints (see walCheckpoints.ts). */
-  readonly checkpointBytes?: number;
-  /** Called when a background checkpoint has finished: for tests and metrics. */
-  readonly onCheckpoint?: () => void;
+  /** Event data appended between two background checkpoints of the write-ahead log (walCheckpoints.ts). */
+  readonly walCheckpointBytes?: number;
+  /** Called when a background checkpoint of the write-ahead log has finished: for tests and metrics. */
+  readonly onWalCheckpoint?: () => void;
   /** When commits reach the disk (see durability.ts); by default SYNCLINE_SQLITE_SYNCHRONOUS's. */
   readonly durability?: Durability;
 };
@@ -129,8 +129,8 @@ export const openSqliteStore = (
       : offThreadCheckpoints(
           db,
           file,
-          options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
-          options.onCheckpoint,
+          options.walCheckpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
+          options.onWalCheckpoint,
         );
     const syncLog = inMemory || durability !== 'before-apply' ? null : logSyncer(file);
     return E.right(storeOver(db, options.pollIntervalMs ?? 100, checkpoints, syncLog, waiting));

@@ -29,7 +29,7 @@ export const offThreadCheckpoints = (
   db: Database.Database,
   path: string,
   everyBytes: number,
-  onCheckpoint?: () => void,
+  onWalCheckpoint?: () => void,
 ): Checkpoints => {
   db.pragma('wal_autocheckpoint = 0');
   let worker: Worker | null = null;
@@ -56,7 +56,7 @@ export const offThreadCheckpoints = (
     w.on('message', (reply: CheckpointReply) => {
       busy = false;
       if (reply === 'failed') fallBack();
-      else onCheckpoint?.();
+      else onWalCheckpoint?.();
     });
     w.on('error', fallBack);
     exited = new Promise((resolve) =>
