@@ -2,12 +2,13 @@
 // T, and what decide() gives for them: what a sync at that moment would have decided, and why.
 import { decide } from '../../domain/decide.js';
 import type { LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import type { Properties } from '../../domain/values.js';
 import { profileOf } from '../../projections/world.js';
 import type { ProfileHistory } from './history.js';
 import { reasonFor, scopeWords } from './reasons.js';
-import { keysFor, modeOf, desiredOf, type Cursor, type Known } from './story.js';
+import { desiredOf, keysFor, modeOf, type Cursor, type Desired, type Known } from './story.js';
 
 export type AtState = {
   readonly at: string;
@@ -66,50 +67,52 @@ export type AtInput = {
 
 export const atState = (a: AtInput): AtState => {
   const config = a.cursor.config;
-  const view = desiredOf(config, a.cursor.world, a.profileId);
+  const wanted = desiredOf(config, a.cursor.world, a.profileId);
   const ledger = a.ledger ?? null;
-  const keys = keysFor(view, ledger);
+  const keys = keysFor(wanted, ledger);
   const records = keys.flatMap((k) => {
     const r = a.known.get(k);
     return r === undefined || r === null ? [] : [r];
   });
   const unknownKeys = keys.filter((k) => !a.known.has(k));
-  const notes = [
-    a.observation === null
-      ? 'no run had looked this profile up by then: the destination is assumed to hold none of its keys'
-      : `observed: what run ${a.observation.runId.slice(0, 8)} saw at ${a.observation.at}` +
-        (a.appliedSince > 0
-          ? `, with this profile's ${a.appliedSince} applied command(s) since laid over it`
-          : '') +
-        '; changes others made to the destination are not known',
-    ...(unknownKeys.length > 0 && a.observation !== null
-      ? [`key ${unknownKeys.join(', ')} had not been looked up by then: assumed to hold no record`]
-      : []),
-    Object.keys(a.claims).length > 0
-      ? "other profiles' claims on its keys are those recorded with its latest decision"
-      : 'no claim by another profile was recorded with its latest decision; none is assumed',
-  ];
-  const desired = {
-    inScope: view.inScope,
-    scope: config === null ? 'the destination is not configured' : '',
-    key: view.key,
-    fields: view.fields,
-    groups: view.groups,
+  const judged = config === null ? UNCONFIGURED : judgedAt(a, config, wanted, records, ledger);
+  return {
+    at: a.at,
+    position: a.position,
+    mode: judged.mode,
+    desired: {
+      inScope: wanted.inScope,
+      scope: judged.scope,
+      key: wanted.key,
+      fields: wanted.fields,
+      groups: wanted.groups,
+    },
+    observed: { records, unknownKeys, lastObservation: a.observation, appliedSince: a.appliedSince },
+    ledger,
+    claims: a.claims,
+    verdict: judged.verdict,
+    reason: judged.reason,
+    notes: notesAt(a, unknownKeys),
   };
-  const observed = { records, unknownKeys, lastObservation: a.observation, appliedSince: a.appliedSince };
-  if (config === null)
-    return {
-      at: a.at,
-      position: a.position,
-      mode: null,
-      desired,
-      observed,
-      ledger,
-      claims: a.claims,
-      verdict: null,
-      reason: 'the destination was not configured at that time',
-      notes,
-    };
+};
+
+/** What decide() gives at T, and why; the scope in words. */
+type Judged = Pick<AtState, 'mode' | 'verdict' | 'reason'> & { readonly scope: string };
+
+const UNCONFIGURED: Judged = {
+  mode: null,
+  scope: 'the destination is not configured',
+  verdict: null,
+  reason: 'the destination was not configured at that time',
+};
+
+const judgedAt = (
+  a: AtInput,
+  config: DestinationConfig,
+  wanted: Desired,
+  records: ObservedRecord[],
+  ledger: LedgerEntry | null,
+): Judged => {
   const mode = modeOf(config, a.mode);
   const ctx = {
     destination: config,
@@ -117,7 +120,7 @@ export const atState = (a: AtInput): AtState => {
     profileId: a.profileId,
     world: a.cursor.world,
     everJoined: a.cursor.everJoined,
-    key: view.inScope ? (view.key ?? undefined) : undefined,
+    key: wanted.inScope ? (wanted.key ?? undefined) : undefined,
     ledger,
     observed: records,
     claims: a.claims,
@@ -131,16 +134,22 @@ export const atState = (a: AtInput): AtState => {
     ledger,
     claims: a.claims,
   });
-  return {
-    at: a.at,
-    position: a.position,
-    mode,
-    desired: { ...desired, scope: scopeWords(ctx) },
-    observed,
-    ledger,
-    claims: a.claims,
-    verdict,
-    reason: reasonFor(ctx, verdict),
-    notes,
-  };
+  return { mode, scope: scopeWords(ctx), verdict, reason: reasonFor(ctx, verdict) };
 };
+
+/** Where the answer is an approximation, and why. */
+const notesAt = (a: AtInput, unknownKeys: readonly string[]): string[] => [
+  a.observation === null
+    ? 'no run had looked this profile up by then: the destination is assumed to hold none of its keys'
+    : `observed: what run ${a.observation.runId.slice(0, 8)} saw at ${a.observation.at}` +
+      (a.appliedSince > 0
+        ? `, with this profile's ${a.appliedSince} applied command(s) since laid over it`
+        : '') +
+      '; changes others made to the destination are not known',
+  ...(unknownKeys.length > 0 && a.observation !== null
+    ? [`key ${unknownKeys.join(', ')} had not been looked up by then: assumed to hold no record`]
+    : []),
+  Object.keys(a.claims).length > 0
+    ? "other profiles' claims on its keys are those recorded with its latest decision"
+    : 'no claim by another profile was recorded with its latest decision; none is assumed',
+];
