@@ -58,12 +58,35 @@ export default tseslint.config(
           patterns: [
             {
               group: ['../engine/*', '../adapters/*', 'node:*'],
-              message: 'projections/ are pure folds over domain types.',
+              message: 'projections/ fold domain events into their state (in place) and import only domain/.',
             },
           ],
         },
       ],
     },
   },
+  // Inside engine/, jobs depend on state/ (and the ports) but not on one another; audit reuses the sync
+  // path's batch code to recompute what a run decided.
+  ...[
+    { folder: 'state', others: ['sync', 'audit', 'input'] },
+    { folder: 'sync', others: ['audit', 'input'] },
+    { folder: 'input', others: ['sync', 'audit'] },
+    { folder: 'audit', others: ['input'] },
+  ].map(({ folder, others }) => ({
+    files: [`engine/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...others.map((o) => `../${o}/*`), '../../adapters/*'],
+              message: `engine/${folder}/ does not depend on engine/${others.join('/, engine/')}/ or adapters/.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
 );

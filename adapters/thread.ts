@@ -98,8 +98,8 @@ export const thread = <Req, Res>(file: () => URL, what: string): Thread<Req, Res
  *
  * Why share: a thread is a V8 isolate of its own, which boots in tens of milliseconds and optimises
  * its code only once that code has run for a while. With a thread per user, a sync of each of several
- * destinations paid both again: a sync of 1% changes after others took 93 → 75 ms and 78 → 73 ms
- * (medians of 24 syncs in alternating processes, 29 November).
+ * destinations would pay both again: sharing takes a sync of 1% changes after others from 93 to 75 ms,
+ * and from 78 to 73 ms (medians of 24 syncs in alternating processes).
  */
 export const shared = <Req, Res>(file: () => URL, what: string): ((farewell: Req) => Thread<Req, Res>) => {
   let current: Thread<Req, Res> | null = null;

@@ -36,7 +36,7 @@ export const bareIngest = async (file: string, dbPath: string): Promise<number> 
 
 /**
  * Reads every row in order and parses its data into a Map, as the least a catch-up must do. Rows
- * come as arrays, as the store reads them since 29 November (13% faster here than as objects).
+ * come as arrays, as the store reads them (13% faster here than as objects).
  */
 export const bareCatchUp = (dbPath: string): number => {
   const db = new Database(dbPath, { readonly: true });
@@ -58,8 +58,8 @@ export type Row = { key: string; fields: Record<string, unknown>; groups: string
 /**
  * Writes the same rows and group rows syncline writes, to the same tables, in one transaction. The
  * tables are created by the SQLite destination's own code (checkTables), so they cannot drift
- * apart: until 29 November they were written out here, and the groups table had a rowid and an
- * index besides the destination's WITHOUT ROWID one, which made this loop 5-10% slower.
+ * apart: a copy written out here could differ (a groups table with a rowid and an index besides the
+ * destination's WITHOUT ROWID one makes this loop 5-10% slower, and the ratio look worse than it is).
  */
 export const bareWrite = (dbPath: string, names: TableNames, rows: readonly Row[]): number => {
   const db = new Database(dbPath);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import { population } from '../adapters/demo/people.js';
 import { demoDestinations } from '../adapters/demo/scenario.js';
 
@@ -31,8 +31,8 @@ export const linesOf = (file: string): AsyncIterable<string> =>
   createInterface({ input: createReadStream(file), crlfDelay: Infinity });
 
 /** The demo's warehouse (sync mode, every profile), with its file at `path`. */
-export const warehouse = (path: string): Destination => ({
-  ...(demoDestinations[0] as Destination),
+export const warehouse = (path: string): DestinationConfig => ({
+  ...(demoDestinations[0] as DestinationConfig),
   options: { path, table: 'customers' },
 });
 

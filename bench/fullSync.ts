@@ -2,10 +2,10 @@
 // one destination, and prints {ms, maxRssBytes, created} as JSON. Used by bench/run.ts.
 // Like the syncline executable, it limits the heap's growth step (SYNCLINE_HEAP_GROWTH_PERCENT).
 import * as E from 'fp-ts/lib/Either.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { destinationTypes } from '../adapters/destinations/registry.js';
-import { defaultSyncOptions, syncDestination } from '../engine/run.js';
-import { catchUp, initialState } from '../engine/state.js';
+import { defaultSyncOptions, syncDestination } from '../engine/sync/run.js';
+import { catchUp, initialState } from '../engine/state/engineState.js';
 import { limitHeapGrowth } from '../adapters/cli/heap.js';
 
 if (E.isLeft(limitHeapGrowth(process.env))) throw new Error('bad SYNCLINE_HEAP_GROWTH_PERCENT');

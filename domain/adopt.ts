@@ -35,11 +35,11 @@ const covers = (have: ReadonlySet<string>, want: readonly string[]): boolean =>
  *
  * Why: the ledger is what lets syncline delete, rename or strip a record later. A record found
  * already as the profile wants it (after a store lost the commits that recorded its writing, or a
- * record that was there before syncline) used to stay out of the ledger: the profile's deletion
- * then left it behind, and a change of key created a second record beside it. A decision that
+ * record that was there before syncline) would otherwise stay out of the ledger: the profile's
+ * deletion would then leave it behind, and a change of key create a second record beside it. A decision that
  * addresses a record (nothing to do, or an update) therefore records it as matched; the fields it
  * already held with the desired values count as written, as they would had syncline written them.
- * An update's own changes are added when its outcome is recorded, as before.
+ * An update's own changes are added when its outcome is recorded, as any command's are.
  *
  * `input.ledger` is the entry the verdict was decided from (after settling commands a crash left).
  */

@@ -62,7 +62,7 @@ export const nestedAtMost = (depth: number) =>
 /**
  * t.record, with a guard that accepts exactly what decoding accepts (io-ts's lets keys outside the
  * domain pass, and goes through a closure per key): every stored profile event's properties are
- * checked with it on reading (see engine/storedEvents.ts).
+ * checked with it on reading (see engine/state/storedEvents.ts).
  */
 export const dictionary = <D extends t.Mixed, C extends t.Mixed>(domain: D, codomain: C, name?: string) => {
   const inner = t.record(domain, codomain, name);
@@ -114,7 +114,7 @@ export const struct = <R extends t.Props, O extends t.Props = Record<never, neve
   type Out = t.OutputOf<typeof inner>;
   // The guard accepts exactly what decoding accepts, unknown fields refused too, checking each field
   // with its codec's own guard in plain loops: reading the store checks every event with it (see
-  // engine/storedEvents.ts), and the intersection's guard costs four times as much.
+  // engine/state/storedEvents.ts), and the intersection's guard costs four times as much.
   const requiredKeys = Object.keys(required);
   const requiredCodecs = requiredKeys.map((k) => (required as t.Props)[k] as t.Mixed);
   const optionalKeys = Object.keys(opt);

@@ -3,11 +3,11 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors, struct } from './codec.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 
 const ConfigShape = struct('Config', { destinations: t.array(t.unknown) }, { store: t.string });
 
-export const Config = struct('Config', { destinations: t.array(Destination) }, { store: t.string });
+export const Config = struct('Config', { destinations: t.array(DestinationConfig) }, { store: t.string });
 export type Config = t.TypeOf<typeof Config>;
 
 const idOf = (u: unknown, index: number): string => {
@@ -23,11 +23,11 @@ export const decodeConfigParts = (u: unknown): E.Either<string[], { problems: st
   const shape = ConfigShape.decode(u);
   if (E.isLeft(shape)) return E.left(reportErrors(shape.left));
   const problems: string[] = [];
-  const destinations: Destination[] = [];
+  const destinations: DestinationConfig[] = [];
   const seen = new Set<string>();
   shape.right.destinations.forEach((raw, i) => {
     const id = idOf(raw, i);
-    const d = Destination.decode(raw);
+    const d = DestinationConfig.decode(raw);
     if (E.isLeft(d)) {
       for (const line of reportErrors(d.left)) problems.push(`destination ${id}: ${line}`);
       return;

@@ -1,5 +1,5 @@
-// decide(): DESIGN §5 as one pure, total function from a DecisionInput to a Verdict (a Decision, or
-// Nothing with the reason). Scope, desired state and the diff are exported for explain and replay.
+// decide(): the decision table (docs/architecture.md, "The decision") as one pure, total function from a
+// DecisionInput to a Verdict. Scope, desired state and the diff are exported for explain and replay.
 import type {
   Decision,
   DecisionInput,
@@ -7,11 +7,11 @@ import type {
   Nothing,
   NothingReason,
   ObservedRecord,
-  ProfileSnapshot,
+  Profile,
   Verdict,
 } from './decision.js';
 import { MESSAGES } from './decision.js';
-import { managedGroupNames, mappedFields, type Destination } from './destination.js';
+import { managedGroupNames, mappedFields, type DestinationConfig } from './destination.js';
 import { allows } from './modes.js';
 import { compareStrings, keyOf, putNamed, valueEquals, type Properties, type Value } from './values.js';
 
@@ -20,7 +20,7 @@ const sorted = (xs: readonly string[]): string[] =>
   xs.length < 2 ? [...xs] : [...new Set(xs)].sort(compareStrings);
 
 /** In scope: a live profile that the destination's collection includes (groups are live groups). */
-export const inScope = (d: Destination, profile: ProfileSnapshot | null): profile is ProfileSnapshot => {
+export const inScope = (d: DestinationConfig, profile: Profile | null): profile is Profile => {
   if (profile === null) return false;
   switch (d.collection.kind) {
     case 'all':
@@ -33,7 +33,7 @@ export const inScope = (d: Destination, profile: ProfileSnapshot | null): profil
 };
 
 /** Each mapped field whose property the profile has, in field order; null stays null. */
-export const desiredFields = (d: Destination, profile: ProfileSnapshot): Properties => {
+export const desiredFields = (d: DestinationConfig, profile: Profile): Properties => {
   const out: Properties = {};
   for (const field of mappedFields(d)) {
     const property = d.mapping[field] as string;
@@ -43,7 +43,7 @@ export const desiredFields = (d: Destination, profile: ProfileSnapshot): Propert
   return out;
 };
 
-export const desiredKey = (d: Destination, fields: Properties): string | undefined =>
+export const desiredKey = (d: DestinationConfig, fields: Properties): string | undefined =>
   keyOf(fields[d.keyField]);
 
 /**
@@ -51,7 +51,7 @@ export const desiredKey = (d: Destination, fields: Properties): string | undefin
  * as desiredKey of desiredFields, read straight from the key field's property: every catch-up and
  * every batch asks it once per profile, and building the whole desired record for one value costs.
  */
-export const claimedKeyOf = (d: Destination, profile: ProfileSnapshot | null): string | undefined => {
+export const claimedKeyOf = (d: DestinationConfig, profile: Profile | null): string | undefined => {
   if (!inScope(d, profile)) return undefined;
   const property = d.mapping[d.keyField] as string;
   return Object.hasOwn(profile.properties, property) ? keyOf(profile.properties[property]) : undefined;
@@ -62,7 +62,7 @@ export const keyAfter = (keyField: string, d: Decision): string | undefined =>
   d.operation === 'update' ? (keyOf(d.fields.set[keyField]) ?? d.key) : d.key;
 
 /** The managed names of the profile's live mapped groups, sorted. */
-export const desiredGroups = (d: Destination, profile: ProfileSnapshot): string[] => {
+export const desiredGroups = (d: DestinationConfig, profile: Profile): string[] => {
   const mapping = d.groupMapping ?? {};
   const names: string[] = [];
   for (const g of profile.groups) if (Object.hasOwn(mapping, g)) names.push(mapping[g] as string);
@@ -77,7 +77,7 @@ type Change = Pick<Decision, 'fields' | 'groups'>;
  * fields syncline wrote earlier (the ledger) and no longer wants are unset if the record still has them.
  */
 export const diffRecord = (
-  d: Destination,
+  d: DestinationConfig,
   fields: Properties,
   groups: readonly string[],
   record: ObservedRecord,

@@ -2,7 +2,7 @@
 // Inputs are plain data so every decision can be stored beside them and recomputed on replay.
 import * as t from 'io-ts';
 import { NonEmptyString, dictionary, oneOf, struct } from './codec.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { SyncModeName } from './modes.js';
 import { Id, Properties } from './values.js';
 
@@ -24,16 +24,16 @@ export const LedgerEntry = struct('LedgerEntry', {
 export type LedgerEntry = t.TypeOf<typeof LedgerEntry>;
 
 /** A live profile as folded from events; `groups` are the live groups it is a member of. */
-export const ProfileSnapshot = struct('ProfileSnapshot', { properties: Properties, groups: t.array(Id) });
-export type ProfileSnapshot = t.TypeOf<typeof ProfileSnapshot>;
+export const Profile = struct('Profile', { properties: Properties, groups: t.array(Id) });
+export type Profile = t.TypeOf<typeof Profile>;
 
 export const DecisionInput = struct('DecisionInput', {
-  destination: Destination,
+  destination: DestinationConfig,
   /** The mode in force, resolved from the destination or its type's default. */
   mode: SyncModeName,
   profileId: Id,
   /** null when the profile never existed or was deleted */
-  profile: t.union([ProfileSnapshot, t.null]),
+  profile: t.union([Profile, t.null]),
   /** the records found by looking up the profile's desired key and its ledger key */
   observed: t.array(ObservedRecord),
   ledger: t.union([LedgerEntry, t.null]),

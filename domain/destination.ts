@@ -1,5 +1,5 @@
-// The destination object (DESIGN §4): where profiles go, which of them (collection), how fields and
-// groups map, and the sync mode. Its codec checks the cross-field rules before anything is stored.
+// The destination object (docs/architecture.md, "The destination object"): where profiles go, which of
+// them (collection), how fields and groups map, and the sync mode. Its codec checks the cross-field rules.
 import * as t from 'io-ts';
 import { NonEmptyString, dictionary, nestedAtMost, struct, taggedUnion } from './codec.js';
 import { SyncModeName } from './modes.js';
@@ -16,8 +16,8 @@ export const Collection = taggedUnion('Collection', 'kind', t.union([All, InGrou
 });
 export type Collection = t.TypeOf<typeof Collection>;
 
-const DestinationShape = struct(
-  'Destination',
+const DestinationConfigShape = struct(
+  'DestinationConfig',
   {
     destinationId: Id,
     type: NonEmptyString,
@@ -37,11 +37,14 @@ const DestinationShape = struct(
   },
 );
 
-export const Destination = new t.Type<t.TypeOf<typeof DestinationShape>, t.OutputOf<typeof DestinationShape>>(
-  'Destination',
-  DestinationShape.is,
+export const DestinationConfig = new t.Type<
+  t.TypeOf<typeof DestinationConfigShape>,
+  t.OutputOf<typeof DestinationConfigShape>
+>(
+  'DestinationConfig',
+  DestinationConfigShape.is,
   (u, c) => {
-    const decoded = DestinationShape.validate(u, c);
+    const decoded = DestinationConfigShape.validate(u, c);
     if (decoded._tag === 'Left') return decoded;
     const d = decoded.right;
     if (!Object.hasOwn(d.mapping, d.keyField)) {
@@ -54,17 +57,17 @@ export const Destination = new t.Type<t.TypeOf<typeof DestinationShape>, t.Outpu
     }
     return decoded;
   },
-  DestinationShape.encode,
+  DestinationConfigShape.encode,
 );
-export type Destination = t.TypeOf<typeof Destination>;
+export type DestinationConfig = t.TypeOf<typeof DestinationConfig>;
 
-const managedCache = new WeakMap<Destination, ReadonlySet<string>>();
+const managedCache = new WeakMap<DestinationConfig, ReadonlySet<string>>();
 
 /**
  * The managed list/tag names: the only ones syncline ever adds or removes. Memoised per destination
  * object (configs are never mutated), since decide asks for them once per profile.
  */
-export const managedGroupNames = (d: Destination): ReadonlySet<string> => {
+export const managedGroupNames = (d: DestinationConfig): ReadonlySet<string> => {
   let names = managedCache.get(d);
   if (names === undefined) {
     names = new Set(Object.values(d.groupMapping ?? {}));
@@ -73,10 +76,10 @@ export const managedGroupNames = (d: Destination): ReadonlySet<string> => {
   return names;
 };
 
-const fieldsCache = new WeakMap<Destination, readonly string[]>();
+const fieldsCache = new WeakMap<DestinationConfig, readonly string[]>();
 
 /** The mapped destination fields in code-unit order, memoised like managedGroupNames. */
-export const mappedFields = (d: Destination): readonly string[] => {
+export const mappedFields = (d: DestinationConfig): readonly string[] => {
   let fields = fieldsCache.get(d);
   if (fields === undefined) {
     fields = Object.keys(d.mapping).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,4 +1,4 @@
-// Sync modes as data: each mode is a named set of allowed operations (DESIGN §2, from Grouparoo).
+// Sync modes as data: each a named set of allowed operations (docs/architecture.md, "Sync modes").
 // Everything that asks "may this mode do X" reads this table; nothing hard-codes a mode name.
 import * as t from 'io-ts';
 import { oneOf } from './codec.js';

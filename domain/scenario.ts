@@ -2,7 +2,7 @@
 // holds, and optionally what syncline last wrote. Missing fields/groups default to empty.
 import * as t from 'io-ts';
 import { NonEmptyString, struct } from './codec.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { InputEvent } from './events.js';
 import { Id, Properties } from './values.js';
 
@@ -20,7 +20,7 @@ export const ScenarioLedgerEntry = struct(
 
 export const Scenario = struct(
   'Scenario',
-  { destination: Destination, events: t.array(InputEvent) },
+  { destination: DestinationConfig, events: t.array(InputEvent) },
   { observed: t.array(ScenarioRecord), ledger: t.array(ScenarioLedgerEntry) },
 );
 export type Scenario = t.TypeOf<typeof Scenario>;

@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import { Adoption } from './adopt.js';
 import { NonEmptyString, dictionary, oneOf, struct, taggedUnion } from './codec.js';
 import { Decision, ObservedRecord } from './decision.js';
-import { Destination } from './destination.js';
+import { DestinationConfig } from './destination.js';
 import { SyncModeName } from './modes.js';
 import { Id, IsoTime } from './values.js';
 
@@ -21,7 +21,7 @@ export const RunStarted = syncEvent(
       destinationId: Id,
       position: t.number,
       mode: SyncModeName,
-      config: Destination,
+      config: DestinationConfig,
       /** who runs it, so a second process can tell a live run from one that crashed */
       owner: struct('owner', { host: t.string, pid: t.number }),
       startedAt: IsoTime,
@@ -50,6 +50,7 @@ export const Settlement = struct('Settlement', {
    *  profile's new decision (made from the ledger as confirmed commands leave it) replaces it */
   status: oneOf('SettlementStatus', ['confirmed', 'superseded'] as const),
 });
+export type Settlement = t.TypeOf<typeof Settlement>;
 
 /** A batch: the keys looked up, what the destination held, and the decisions made from it. */
 export const BatchDecided = syncEvent(

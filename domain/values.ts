@@ -101,3 +101,13 @@ export const putAllNamed = <V>(to: Record<string, V>, from: Readonly<Record<stri
 
 /** Code-unit order, the same on every machine and locale: used for every sorted array we emit. */
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** JSON with sorted keys: two configs (or parts of one) are the same when this is. */
+export const canonicalJson = (u: unknown): string =>
+  JSON.stringify(u, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b)),
+        )
+      : v,
+  );

@@ -1,10 +1,10 @@
-// The two ports the engine drives (DESIGN §7): an EventStore and a Destination. Adapters implement
-// them; one contract suite per port (test/contract) holds every adapter to the same behaviour.
+// The two ports the engine drives (docs/architecture.md, "Architecture"): an EventStore and a Destination.
+// Adapters implement them; one contract suite per port (test/contract) holds every adapter to the same.
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { ObservedRecord } from '../domain/decision.js';
 
 /** An event as stored: global position (1-based, total order) and revision within its stream (0-based). */
@@ -81,7 +81,7 @@ export type AppendResult = {
 
 /** A snapshot as a store keeps it: what it was folded up to, and its parts (JSON texts, in order). */
 export type StoredSnapshot = {
-  /** the format of its parts (see engine/snapshot.ts); a reader skips every format but its own */
+  /** the format of its parts (see engine/state/snapshot.ts); a reader skips every format but its own */
   readonly format: number;
   /** the position of the last event folded into it, and that event's id */
   readonly position: number;
@@ -104,7 +104,7 @@ export type Snapshots = {
   /**
    * The newest snapshot of `format`, or null. A snapshot only saves time: whatever goes wrong in
    * finding or reading one (a StoreError, or a store that throws instead), the engine folds the
-   * whole store and says why (engine/resume.ts), so a store whose snapshot tables are damaged
+   * whole store and says why (engine/state/resume.ts), so a store whose snapshot tables are damaged
    * still answers every command.
    */
   readonly latest: (format: number) => TaskEither<StoreError, StoredSnapshot | null>;

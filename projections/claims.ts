@@ -1,13 +1,13 @@
-// The key index of one destination: which in-scope profiles claim which key. decide() needs it to
-// settle two profiles wanting one record, and to keep a rename from taking another profile's key.
+// The key index of one destination, kept up to date in place: which in-scope profiles claim which key,
+// so decide() can settle two profiles wanting one record and keep a rename from taking another's key.
 import { claimedKeyOf } from '../domain/decide.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import { compareStrings, putNamed } from '../domain/values.js';
 import { hold, holdersOf, letGo, type Holders } from './holders.js';
-import { profileSnapshot, type World } from './world.js';
+import { profileOf, type World } from './world.js';
 
 export type Claims = {
-  readonly destination: Destination;
+  readonly destination: DestinationConfig;
   /**
    * key → its claimant, or a Set when several claim it (rare; a Set per key would cost too much).
    * No profile → key map is kept: a profile's key is recomputed from the world when needed, which
@@ -16,11 +16,11 @@ export type Claims = {
   readonly byKey: Holders;
 };
 
-export const emptyClaims = (destination: Destination): Claims => ({ destination, byKey: new Map() });
+export const emptyClaims = (destination: DestinationConfig): Claims => ({ destination, byKey: new Map() });
 
 /** The key a profile claims in the world as it is: its desired key while in scope, else none. */
 export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined =>
-  claimedKeyOf(c.destination, profileSnapshot(w, profileId));
+  claimedKeyOf(c.destination, profileOf(w, profileId));
 
 const release = (c: Claims, profileId: string, key: string): void => letGo(c.byKey, key, profileId);
 const take = (c: Claims, profileId: string, key: string): void => hold(c.byKey, key, profileId);
@@ -43,7 +43,7 @@ export const updateClaim = (
 };
 
 /** Every profile's claim: used after a configuration change, and by simulate. */
-export const buildClaims = (destination: Destination, w: World): Claims => {
+export const buildClaims = (destination: DestinationConfig, w: World): Claims => {
   const c = emptyClaims(destination);
   for (const id of w.profiles.keys()) {
     const key = claimedKey(c, w, id);

@@ -1,5 +1,5 @@
-// The ledger of one destination, folded from its `sync-<id>` stream: what syncline last wrote per
-// profile, commands decided but not yet settled, failures waiting, and the runs so far.
+// The ledger of one destination, folded in place from its `sync-<id>` stream: what syncline last wrote
+// per profile, commands decided but not yet settled, failures waiting, and the runs so far.
 import type { Adoption } from '../domain/adopt.js';
 import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
 import { valueEquals } from '../domain/values.js';

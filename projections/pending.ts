@@ -11,10 +11,11 @@ export type PendingCommand = {
 
 /*
  * A first sync of 100,000 profiles pends and settles a command per profile. Kept in a map by id and
- * a map by profile, that was four hash-map writes and three reads per command: kept as a queue,
- * folding the record of such a first sync alone took 396 ms instead of 683, and the engine's thread
- * 2.80 s of CPU instead of 3.29. Here a command is pushed on a queue and taken off its front. Positions are absolute (they only grow), so nothing is renumbered when
- * the front of the queue is dropped.
+ * a map by profile, that would be four hash-map writes and three reads per command: kept as a queue,
+ * folding the record of such a first sync alone takes 396 ms instead of 683, and the engine's thread
+ * 2.80 s of CPU instead of 3.29. Here a command is pushed on a queue and taken off its front.
+ * Positions are absolute (they only grow), so nothing is renumbered when the front of the queue is
+ * dropped.
  *
  * Two indexes cover the rest, each built only when it is needed:
  * - by id, for an outcome not found where the order says (a failure is recorded after the

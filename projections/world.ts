@@ -1,6 +1,6 @@
-// The profiles and groups as folded from input events (DESIGN §3 folding rules): properties,
+// The profiles and groups folded from input events (docs/architecture.md, "Input events"): properties,
 // memberships, deletions. The fold updates the state it is given in place and returns it.
-import type { ProfileSnapshot } from '../domain/decision.js';
+import type { Profile } from '../domain/decision.js';
 import type { InputEvent } from '../domain/events.js';
 import { putAllNamed, type Properties } from '../domain/values.js';
 
@@ -115,7 +115,7 @@ export const touchedProfiles = (w: World, e: InputEvent): readonly string[] => {
 };
 
 /** A live profile as decide() sees it (memberships are live groups only), or null. */
-export const profileSnapshot = (w: World, profileId: string): ProfileSnapshot | null => {
+export const profileOf = (w: World, profileId: string): Profile | null => {
   const p = liveProfile(w, profileId);
   return p ? { properties: p.properties, groups: p.groups } : null;
 };

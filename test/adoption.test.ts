@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { Adoption } from '../domain/adopt.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
-import { replayDestination } from '../engine/replay.js';
+import { replayDestination } from '../engine/audit/replay.js';
 import type { EngineWorld } from './support/engine.js';
 import { givenEngine } from './support/engine.js';
 import {

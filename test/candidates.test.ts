@@ -1,8 +1,8 @@
 // Which profiles a run looks at: given the world and a destination's ledger, when a run picks its
 // candidates, then each comes once, in code-unit order, whatever path picked it.
 import { describe, expect, it } from 'vitest';
-import { candidates } from '../engine/candidates.js';
-import { catchUp, type DestinationView } from '../engine/state.js';
+import { candidates } from '../engine/sync/candidates.js';
+import { catchUp, type DestinationView } from '../engine/state/engineState.js';
 import { foldLedger } from '../projections/ledger.js';
 import { compareStrings } from '../domain/values.js';
 import { givenEngine } from './support/engine.js';

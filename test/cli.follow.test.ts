@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { from, lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { foldingWorld } from '../adapters/rxjs/live.js';
-import { profileSnapshot } from '../projections/world.js';
+import { profileOf } from '../projections/world.js';
 import { CLI_PATH, runCli, tempDir } from './support/cli.js';
 import { created, groupCreated, joined } from './support/given.js';
 
@@ -88,6 +88,6 @@ describe('the rxjs bridges', () => {
         foldingWorld(),
       ),
     );
-    expect(profileSnapshot(world, 'p1')).toEqual({ properties: { email: 'a@x.io' }, groups: ['vip'] });
+    expect(profileOf(world, 'p1')).toEqual({ properties: { email: 'a@x.io' }, groups: ['vip'] });
   });
 });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { MESSAGES } from '../domain/decision.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import { runCli, tempDir, type CliResult } from './support/cli.js';

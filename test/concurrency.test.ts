@@ -1,6 +1,6 @@
-// Two `syncline sync` processes for one destination (DESIGN §8): the sync stream's expected revision
-// lets exactly one of them run; the other stops with a clear message naming the run that won (and,
-// with --json, the destination's entry saying so).
+// Two `syncline sync` processes for one destination (docs/architecture.md, "Failure semantics"): the
+// sync stream's expected revision lets exactly one of them run; the other stops with a clear message
+// naming the run that won (and, with --json, the destination's entry saying so).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { population } from '../adapters/demo/people.js';
 import {

@@ -1,12 +1,12 @@
-// Crash safety (DESIGN §8): a `syncline sync` killed with SIGKILL at any point leaves a store the next
-// sync continues from: the destination converges to an uninterrupted run's, and no decision is lost.
+// Crash safety (docs/architecture.md, "Failure semantics"): a `syncline sync` killed with SIGKILL anywhere
+// leaves a store the next sync continues from, converging to an uninterrupted run's; no decision is lost.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, population, random } from '../adapters/demo/people.js';
 import type { InputEvent } from '../domain/events.js';
 import { syncStream } from '../domain/syncEvents.js';
 import type { Destination } from '../engine/ports.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { foldLedger, initialLedger } from '../projections/ledger.js';
 import { pendingCommands } from '../projections/pending.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';

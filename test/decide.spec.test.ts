@@ -1,8 +1,8 @@
-// The decision table of DESIGN §5 as executable specifications: every row, in each of the three sync
-// modes, plus the §3 folding rules and the decision's shape, all through the real simulate() path.
+// The decision table (docs/architecture.md, "The decision") as executable specifications: every row, in
+// each sync mode, plus the folding rules of "Input events" and the decision's shape, through simulate().
 import { describe, expect, it } from 'vitest';
 import type { Decision, NothingReason, Verdict } from '../domain/decision.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import {
@@ -29,7 +29,7 @@ const MODES: readonly SyncModeName[] = ['sync', 'additive', 'enrich'];
 const ANN = 'ann@x.io';
 const ANN2 = 'ann@new.io';
 
-// The messages of §5, written out as the contract states them.
+// The messages of the decision table, written out as the contract states them.
 const NO_KEY = (field: string) => `Profile has no value for key field '${field}'`;
 const CLAIMED = (key: string, other: string) => `Key '${key}' is also claimed by profile ${other}`;
 const NO_CREATE = 'Destination sync mode does not allow creating new profiles';
@@ -57,10 +57,10 @@ const nothing = (profileId: string, reason: NothingReason): Verdict => ({
 
 const GROUPS = [groupCreated('vip'), groupCreated('newsletter')];
 
-describe.each(MODES)('§5 in %s mode', (mode) => {
-  /** The expected outcome of this mode, from the mode table of §2. */
+describe.each(MODES)('the decision table in %s mode', (mode) => {
+  /** The expected outcome of this mode, from the mode table (docs/architecture.md, "Sync modes"). */
   const per = <T>(outcomes: Record<SyncModeName, T>): T => outcomes[mode];
-  const crm = (spec: Omit<DestinationSpec, 'mode'> = {}): Destination => destination({ mode, ...spec });
+  const crm = (spec: Omit<DestinationSpec, 'mode'> = {}): DestinationConfig => destination({ mode, ...spec });
   const vipOnly = crm({ collection: inGroup('vip') });
 
   describe('in scope, row "no key": given an in-scope profile without a usable key value', () => {
@@ -504,7 +504,7 @@ describe.each(MODES)('§5 in %s mode', (mode) => {
     });
   });
 
-  type Cause = { why: string; d: Destination; events: InputEvent[]; claimant: InputEvent[] | null };
+  type Cause = { why: string; d: DestinationConfig; events: InputEvent[]; claimant: InputEvent[] | null };
   const annJoinsVip = [...GROUPS, created('p1', { email: ANN, firstName: 'Ann' }), joined('p1', 'vip')];
   const p2JoinsVip = [created('p2', { email: ANN, firstName: 'Annie' }), joined('p2', 'vip')];
   const causes: Cause[] = [
@@ -732,7 +732,7 @@ describe.each(MODES)('§5 in %s mode', (mode) => {
   });
 });
 
-describe('§3 folding rules, as seen through the decision (sync mode, collection all)', () => {
+describe('the folding rules of input events, as seen through the decision (sync mode, collection all)', () => {
   const crm = destination({ mode: 'sync' });
   const createWith = (set: Decision['fields']['set'], add: string[] = []): Decision[] => [
     {

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import { memoryDestinationType } from '../adapters/destinations/memory.js';
 import { checkEnvironment, resolveDestination } from '../adapters/destinations/registry.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import type { Command, CommandOutcome } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { Destination, DestinationError, DestinationType } from '../engine/ports.js';
 import { redactor } from '../adapters/destinations/redaction.js';
 import { secretsOf, withoutSecrets } from '../adapters/destinations/secrets.js';

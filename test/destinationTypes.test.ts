@@ -4,9 +4,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import {
-  createMemoryStore,
+  createMemoryRecords,
   memoryDestinationTypeOver,
   openMemoryDestination,
 } from '../adapters/destinations/memory.js';
@@ -120,7 +120,7 @@ describe('memory destination hooks', () => {
   });
 
   it('shares one store between every open of a type made over it', async () => {
-    const store = createMemoryStore();
+    const store = createMemoryRecords();
     const type = memoryDestinationTypeOver(store);
     const first = await type.open(config({ type: 'memory', options: {} }), {})();
     if (E.isLeft(first)) throw new Error('open failed');

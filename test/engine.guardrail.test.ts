@@ -3,9 +3,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { syncStream } from '../domain/syncEvents.js';
-import { defaultDelivery } from '../engine/deliver.js';
-import { defaultMaxDeletes } from '../engine/guardrail.js';
-import { planDestination } from '../engine/plan.js';
+import { defaultDelivery } from '../engine/sync/deliver.js';
+import { defaultMaxDeletes } from '../engine/sync/guardrail.js';
+import { planDestination } from '../engine/sync/plan.js';
 import { givenEngine } from './support/engine.js';
 import { created, destination, groupCreated, inGroup, joined, left } from './support/given.js';
 
@@ -99,7 +99,7 @@ describe('the mode-migration preview', () => {
 
 describe('retry', () => {
   it('given a terminal failure, when retry is requested, then the next sync reconciles that profile from its current state', async () => {
-    const { requestRetry } = await import('../engine/retry.js');
+    const { requestRetry } = await import('../engine/sync/retry.js');
     const w = await givenEngine(destination({ mode: 'sync' }));
     await w.happen(created('p1', { email: 'ann@x.io', firstName: 'Ann' }));
     w.destination.failNextApplies('ann@x.io', 1, { retryable: false, message: 'invalid' });
@@ -116,7 +116,7 @@ describe('retry', () => {
   });
 
   it('given a failure before --since, when retry is requested since later, then it is not included', async () => {
-    const { requestRetry } = await import('../engine/retry.js');
+    const { requestRetry } = await import('../engine/sync/retry.js');
     const w = await givenEngine(destination({ mode: 'sync' }));
     await w.happen(created('p1', { email: 'ann@x.io' }));
     w.destination.failNextApplies('ann@x.io', 1, { retryable: false, message: 'invalid' });

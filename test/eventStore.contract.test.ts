@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { openMemoryStore } from '../adapters/stores/memory.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { eventStoreContract } from './contract/eventStore.js';
 
-eventStoreContract('memory', openMemoryStore);
+eventStoreContract('memory', openMemoryEventStore);
 
 const directory = mkdtempSync(join(tmpdir(), 'syncline-store-contract-'));
 let files = 0;

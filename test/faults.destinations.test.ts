@@ -9,10 +9,10 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { population } from '../adapters/demo/people.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { syncStream } from '../domain/syncEvents.js';
-import { closingError, inOrder, notSynced, type Outcome } from '../adapters/cli/syncReport.js';
-import { emptyCounts, type RunSummary } from '../engine/summary.js';
+import { closingError, inOrder, notSynced, type SyncResult } from '../adapters/cli/syncReport.js';
+import { emptyCounts, type RunSummary } from '../engine/sync/summary.js';
 import { CLI_PATH, runCli, type CliResult } from './support/cli.js';
 
 const PROFILES = 60;
@@ -246,7 +246,7 @@ describe('the order of runs when the store fails', () => {
     ...emptyCounts(),
     totals: { ...emptyCounts().totals, created: 1 - failed, failed },
   });
-  const storeFailure = (destinationId: string): Outcome =>
+  const storeFailure = (destinationId: string): SyncResult =>
     E.left(
       notSynced(destinationId, {
         _tag: 'StoreFailed',
@@ -256,7 +256,7 @@ describe('the order of runs when the store fails', () => {
 
   it('given the store failing in the second of four runs, when synced in order, then the first is synced, the last two are not attempted, and the last line names the three', async () => {
     const asked: string[] = [];
-    const told: Outcome[] = [];
+    const told: SyncResult[] = [];
     const outcomes = await inOrder(
       ['a', 'b', 'c', 'd'].map((destinationId) => ({ destinationId })),
       ({ destinationId }) => {

@@ -9,10 +9,10 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changes, population } from '../adapters/demo/people.js';
 import type { EventStore, StoreError, StoredSnapshot } from '../engine/ports.js';
-import { resume } from '../engine/resume.js';
+import { resume } from '../engine/state/resume.js';
 
-import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
-import { catchUp, initialState } from '../engine/state.js';
+import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/state/snapshot.js';
+import { catchUp, initialState } from '../engine/state/engineState.js';
 import { success } from './contract/eventStoreHelpers.js';
 import { checkpointed, damagePage, pagesOf, type Page } from './support/damage.js';
 import {

@@ -2,11 +2,10 @@
 // is listed with its outcome, the events that caused it and its three times, read through indexes.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Destination, EventStore, StoredEvent } from '../engine/ports.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { appliedTag, profileTag, resultsOf } from '../domain/syncEvents.js';
-import type { InputEvent } from '../domain/events.js';
-import { openMemoryStore } from '../adapters/stores/memory.js';
-import { inputTags } from '../engine/ingest.js';
+import { inputTags, type InputEvent } from '../domain/events.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { changed, created, destination, everyone, groupCreated, inGroup, joined } from './support/given.js';
 import { ann, annStory, at, explained, ingest, logOf } from './support/story.js';
@@ -120,7 +119,7 @@ describe('a store recorded before outcomes were tagged by batch', () => {
     await ingest(w, created('p1', { email: 'p1@x.io' }), created('p2', { email: 'p2@x.io' }));
     await w.synced();
     // The same events copied into a fresh store with the tags older versions wrote.
-    const old = openMemoryStore();
+    const old = openMemoryEventStore();
     const profileOf = new Map<string, string>();
     for await (const e of w.store.readAll()) {
       // Older versions recorded every outcome in full, with no ok list.

@@ -3,11 +3,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openMemoryStore } from '../adapters/stores/memory.js';
-import { openSqliteStore } from '../adapters/stores/sqlite.js';
-import { ingest, type IngestOptions } from '../engine/ingest.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
+import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
+import { ingest, type IngestOptions } from '../engine/input/ingest.js';
 import type { EventStore } from '../engine/ports.js';
-import { initialState } from '../engine/state.js';
+import { initialState } from '../engine/state/engineState.js';
 import { collect } from './contract/eventStoreHelpers.js';
 
 const created = (id: string, email = `${id}@x.io`) =>
@@ -39,7 +39,7 @@ const changing = (...versions: string[]) => {
 };
 
 const stores: [string, () => EventStore][] = [
-  ['memory', openMemoryStore],
+  ['memory', openMemoryEventStore],
   [
     'sqlite',
     () => {
@@ -158,7 +158,7 @@ describe('a line whose id is already used', () => {
 
   /** A store holding the event with ID, ingested at 2024-01-01 noon. */
   const storing = async () => {
-    const store = openMemoryStore();
+    const store = openMemoryEventStore();
     const first = await run(store, withId({ ...created1, occurredAt: '2024-01-01T12:00:00Z' }));
     expect(first).toStrictEqual(E.right({ lines: 1, appended: 1, duplicates: 0 }));
     return store;
@@ -208,7 +208,7 @@ describe('a line whose id is already used', () => {
   );
 
   it('given an earlier line of the file used it for the same event, then the later one is left out and counted', async () => {
-    const store = openMemoryStore();
+    const store = openMemoryEventStore();
     expect(await run(store, withId(created1), created('p2'), withId(reordered))).toStrictEqual(
       E.right({ lines: 3, appended: 2, duplicates: 1 }),
     );
@@ -224,7 +224,7 @@ describe('a line whose id is already used', () => {
   ])(
     'given an earlier line of the file used it, when a later line has %s, then both lines are named and nothing is stored',
     async (_, line, why) => {
-      const store = openMemoryStore();
+      const store = openMemoryEventStore();
       expect(await run(store, withId(created1), created('p2'), line)).toStrictEqual(
         E.left({
           _tag: 'Rejected',
@@ -267,7 +267,7 @@ describe('a value nested deeper than JSON.stringify reaches', () => {
   ])(
     'given one %s, when ingested, then the line is refused saying so, and nothing is stored',
     async (_, line, problem) => {
-      const store = openMemoryStore();
+      const store = openMemoryEventStore();
       const r = await ingest(
         store,
         initialState(),

@@ -2,7 +2,7 @@
 // dropped, invalid UTF-8 is named by line, and each chunk's digest depends on its bytes alone.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, invalidUtf8At, type Chunk } from '../engine/ingestLines.js';
+import { chunksOf, invalidUtf8At, type Chunk } from '../engine/input/ingestLines.js';
 
 /** The chunks read from `bytes` handed over in pieces cut at `cuts` (offsets into it). */
 const read = async (bytes: Buffer, size: number, cuts: readonly number[] = []): Promise<Chunk[]> => {

@@ -2,7 +2,7 @@
 // exactly what JSON.stringify writes, whatever the value.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonPieces, SLICE } from '../adapters/stores/jsonPieces.js';
+import { jsonPieces, SLICE } from '../adapters/stores/sqlite/jsonPieces.js';
 
 const stringified = (value: unknown): string => JSON.stringify(value) ?? 'null';
 

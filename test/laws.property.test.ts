@@ -3,13 +3,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
-import type { Destination } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
 import type { Scenario } from '../domain/scenario.js';
 import { compareStrings, type Properties, type Value } from '../domain/values.js';
 import { claimedKeyOf, desiredFields, desiredKey, inScope } from '../domain/decide.js';
-import { simulate } from '../engine/simulate.js';
+import { simulate } from '../engine/audit/simulate.js';
 import {
   changed,
   created,
@@ -56,18 +56,18 @@ const fieldsArb: fc.Arbitrary<Properties> = fc.record(
   { requiredKeys: [] },
 );
 
-const destinationArb: fc.Arbitrary<Destination> = fc
+const destinationArb: fc.Arbitrary<DestinationConfig> = fc
   .record({
     mode: fc.constantFrom<SyncModeName>('sync', 'additive', 'enrich'),
     collection: fc.oneof(
-      { weight: 2, arbitrary: fc.constant<Destination['collection']>({ kind: 'all' }) },
+      { weight: 2, arbitrary: fc.constant<DestinationConfig['collection']>({ kind: 'all' }) },
       {
         weight: 2,
         arbitrary: fc
           .constantFrom(...GROUP_IDS)
-          .map((groupId): Destination['collection'] => ({ kind: 'group', groupId })),
+          .map((groupId): DestinationConfig['collection'] => ({ kind: 'group', groupId })),
       },
-      { weight: 1, arbitrary: fc.constant<Destination['collection']>({ kind: 'none' }) },
+      { weight: 1, arbitrary: fc.constant<DestinationConfig['collection']>({ kind: 'none' }) },
     ),
     keyProperty: fc.constantFrom('email', 'altEmail'),
     otherFields: fc.subarray(['name', 'ltv', 'tier', 'score']),
@@ -146,7 +146,8 @@ const observedArb: fc.Arbitrary<ObservedRecord[]> = fc.uniqueArray(
  * What syncline last wrote, at most one entry per key. Two entries under one key (reachable when an
  * in-scope profile takes over an out-of-scope profile's record, then renames it) let one profile's
  * rename and the other's delete (or group removal) address the same record in one batch, and
- * convergence then takes two syncs: DESIGN §5 does not say which decision owns that record.
+ * convergence then takes two syncs: the decision table (docs/architecture.md, "The decision") does not say
+ * which decision owns that record.
  */
 const ledgerArb: fc.Arbitrary<LedgerEntry[]> = fc
   .uniqueArray(
@@ -186,10 +187,11 @@ const isSorted = (xs: readonly string[]): boolean =>
   xs.every((x, i) => i === 0 || compareStrings(xs[i - 1] as string, x) < 0);
 
 /**
- * Who is in scope, folded independently of projections/world.ts from the §3 rules: live profiles,
- * live groups, and memberships that end when either side is deleted.
+ * Who is in scope, folded independently of projections/world.ts from the rules of "Input events"
+ * (docs/architecture.md): live profiles, live groups, and memberships that end when either side is
+ * deleted.
  */
-const inScopeByReference = (d: Destination, events: readonly InputEvent[]): Set<string> => {
+const inScopeByReference = (d: DestinationConfig, events: readonly InputEvent[]): Set<string> => {
   const profiles = new Set<string>();
   const groups = new Set<string>();
   const members = new Set<string>();

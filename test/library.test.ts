@@ -8,7 +8,7 @@ describe('the library entry point', () => {
     for (const name of [
       'decide',
       'InputEvent',
-      'Destination',
+      'DestinationConfig',
       'foldWorld',
       'foldLedger',
       'pendingOf',
@@ -28,7 +28,7 @@ describe('the library entry point', () => {
     expect(typeof testing.destinationContract).toBe('function');
   });
 
-  it('given a scenario, when decided through the package, then the decision follows DESIGN §5', async () => {
+  it('given a scenario, when decided through the package, then the decision follows the decision table', async () => {
     const { simulate } = await import('syncline');
     const decisions = simulate(
       {

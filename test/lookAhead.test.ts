@@ -3,10 +3,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { ObservedRecord } from '../domain/decision.js';
-import { keysOf, prepare } from '../engine/batch.js';
-import { observed, type LookAhead } from '../engine/lookAhead.js';
-import { syncDestination } from '../engine/run.js';
-import { catchUp } from '../engine/state.js';
+import { keysOf, prepare } from '../engine/sync/batch.js';
+import { resolveLookAhead, type LookAhead } from '../engine/sync/lookAhead.js';
+import { syncDestination } from '../engine/sync/run.js';
+import { catchUp } from '../engine/state/engineState.js';
 import { pendingMark } from '../projections/pending.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { notingDestination, notingStore } from './support/noting.js';
@@ -64,7 +64,7 @@ describe('looking up ahead', () => {
     it('given nothing moved meanwhile, then it is decided as prepared, with what was looked up', async () => {
       const { w, v, config, batch, ahead } = await world();
       const found = [rec('p1@x.io'), rec('p2@x.io')];
-      const r = await observed(ahead(found), 0, () => ahead([]), w.state, v, config, 'sync');
+      const r = await resolveLookAhead(ahead(found), 0, () => ahead([]), w.state, v, config, 'sync');
       expect(r).toEqual(E.right({ batch, keys: ['new@x.io', 'p1@x.io', 'p2@x.io'], records: found }));
     });
 
@@ -74,7 +74,7 @@ describe('looking up ahead', () => {
       // as the fold of another profile's outcome for p1@x.io would leave the ledger
       v.ledger.entries.delete('p1');
       v.ledger.taken++;
-      const r = await observed(a, 0, () => ahead([]), w.state, v, config, 'sync');
+      const r = await resolveLookAhead(a, 0, () => ahead([]), w.state, v, config, 'sync');
       if (E.isLeft(r)) throw new Error(r.left);
       expect(r.right.batch[0]?.input.ledger).toBeNull();
       expect(r.right.batch[0]?.keys).toEqual(['new@x.io']);
@@ -86,7 +86,15 @@ describe('looking up ahead', () => {
     it('given events written by others were folded meanwhile, then the batch is prepared and looked up again', async () => {
       const { w, v, config, ahead } = await world();
       const again = ahead([rec('p2@x.io')], 1);
-      const r = await observed(ahead([rec('p1@x.io')], 0), 1, () => again, w.state, v, config, 'sync');
+      const r = await resolveLookAhead(
+        ahead([rec('p1@x.io')], 0),
+        1,
+        () => again,
+        w.state,
+        v,
+        config,
+        'sync',
+      );
       expect(r).toEqual(E.right({ batch: again.batch, keys: again.keys, records: [rec('p2@x.io')] }));
     });
 
@@ -101,7 +109,7 @@ describe('looking up ahead', () => {
         taken: 0,
         decidedBefore: 0,
       };
-      expect(await observed(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
+      expect(await resolveLookAhead(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
         E.left('destination down'),
       );
     });

@@ -2,15 +2,15 @@
 // decision or an altered observation is caught and named; what-if modes list exactly what differs.
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { openMemoryStore } from '../adapters/stores/memory.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { MESSAGES, type Decision } from '../domain/decision.js';
 import type { SyncModeName } from '../domain/modes.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import type { EventStore, StoredEvent } from '../engine/ports.js';
-import { replayDestination, type Replay, type ReplayOptions } from '../engine/replay.js';
-import { sentence } from '../engine/replayDiff.js';
-import type { RunSummary } from '../engine/summary.js';
-import { syncDestination } from '../engine/run.js';
+import { replayDestination, type Replay, type ReplayOptions } from '../engine/audit/replay.js';
+import { sentence } from '../engine/audit/replayDiff.js';
+import type { RunSummary } from '../engine/sync/summary.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
 import {
   CRM_MAPPING,
@@ -80,7 +80,7 @@ const batchesOf = async (store: EventStore): Promise<BatchData[]> =>
 
 /** A store holding the same events at the same positions, with `alter` applied to each event. */
 const copyStore = async (events: readonly StoredEvent[], alter: (e: StoredEvent) => StoredEvent) => {
-  const copy = openMemoryStore();
+  const copy = openMemoryEventStore();
   for (const { stream, id, type, data, occurredAt } of events.map(alter))
     await copy.append([{ stream, events: [{ id, type, data, occurredAt }], expected: 'any' }])();
   return copy;

@@ -4,22 +4,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Destination } from '../domain/destination.js';
-import { applyConfig } from '../engine/configure.js';
-import type {
-  Destination as DestinationPort,
-  EventStore,
-  NewSnapshot,
-  StoredEvent,
-} from '../engine/ports.js';
-import { requestRetry } from '../engine/retry.js';
-import { keepSnapshot, resume, snapshotDue } from '../engine/resume.js';
-import { restoreState } from '../engine/restore.js';
-import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/snapshot.js';
-import { applyStored, initialState, type EngineState } from '../engine/state.js';
+import type { DestinationConfig } from '../domain/destination.js';
+import { applyConfig } from '../engine/input/configure.js';
+import type { Destination, EventStore, NewSnapshot, StoredEvent } from '../engine/ports.js';
+import { requestRetry } from '../engine/sync/retry.js';
+import { keepSnapshot, resume, snapshotDue } from '../engine/state/resume.js';
+import { restoreState } from '../engine/state/restore.js';
+import { SNAPSHOT_FORMAT, snapshotParts } from '../engine/state/snapshot.js';
+import { applyStored, initialState, type EngineState } from '../engine/state/engineState.js';
 import { collect, latestOf, success } from './contract/eventStoreHelpers.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { pendingCommands } from '../projections/pending.js';
 import {
   changed,
@@ -58,7 +53,7 @@ const resumed = async (store: EventStore) => {
 };
 
 const crm = destination({ mode: 'sync', collection: inGroup('vip') });
-const mailer: Destination = { ...destination({ mode: 'additive' }), destinationId: 'mailer' };
+const mailer: DestinationConfig = { ...destination({ mode: 'additive' }), destinationId: 'mailer' };
 
 /**
  * A history that leaves every part of the state filled at some position: two destinations (one
@@ -104,7 +99,7 @@ const history = async (): Promise<EngineWorld> => {
   // A run that dies after recording its decisions (an exception stands in for a kill): its commands
   // stay pending, and the next run starts while they are, marking the dead run interrupted.
   await w.happen(changed('p4', { firstName: 'Dee' }));
-  const dying: DestinationPort = {
+  const dying: Destination = {
     ...w.destination.destination(w.config),
     apply: () => () => Promise.reject(new Error('killed')),
   };
@@ -341,15 +336,15 @@ describe('the snapshot format', () => {
           .filter((f) => f.endsWith('.ts'))
           .sort()
           .map((f) => new URL(`../projections/${f}`, import.meta.url)),
-        new URL('../engine/state.ts', import.meta.url),
-        new URL('../engine/snapshot.ts', import.meta.url),
-        new URL('../engine/restore.ts', import.meta.url),
+        new URL('../engine/state/engineState.ts', import.meta.url),
+        new URL('../engine/state/snapshot.ts', import.meta.url),
+        new URL('../engine/state/restore.ts', import.meta.url),
       ];
       const hash = createHash('sha256');
       for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
       expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
         format: 2,
-        fingerprint: '4dd8b39ba7fbe42e',
+        fingerprint: 'a520f474d1041698',
       });
     },
   );

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import type { Properties } from '../domain/values.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import type { Destination } from '../engine/ports.js';

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
-import type { Destination as DestinationConfig } from '../domain/destination.js';
+import type { DestinationConfig } from '../domain/destination.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 import { applierOn } from '../adapters/destinations/sqliteApply.js';
 import {

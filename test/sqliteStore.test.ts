@@ -15,14 +15,14 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runScript } from './support/cli.js';
 import { holdWriteLock } from './support/lockHolder.js';
-import { NOTICE_AFTER_MS } from '../adapters/stores/writeLock.js';
+import { NOTICE_AFTER_MS } from '../adapters/stores/sqlite/writeLock.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../engine/ports.js';
 import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
-import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite.js';
-import { SLICE } from '../adapters/stores/jsonPieces.js';
-import { MAX_PIECES } from '../adapters/stores/sqliteSchema.js';
+import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite/store.js';
+import { SLICE } from '../adapters/stores/sqlite/jsonPieces.js';
+import { MAX_PIECES } from '../adapters/stores/sqlite/schema.js';
 import { collect, failure, latestOf, success, textsOf } from './contract/eventStoreHelpers.js';
 
 /** The message of a refusal that should carry one, so specs can match on its wording. */
@@ -143,7 +143,7 @@ describe('SQLite event store', () => {
     const path = freshPath();
     let done: () => void = () => undefined;
     const checkpointed = new Promise<void>((resolve) => (done = resolve));
-    const store = open(path, { checkpointBytes: 256 * 1024, onCheckpoint: () => done() });
+    const store = open(path, { walCheckpointBytes: 256 * 1024, onWalCheckpoint: () => done() });
     const big = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 8; i++)
       await success(
@@ -159,12 +159,12 @@ describe('SQLite event store', () => {
   it('given a process that appended enough for a background checkpoint and never closes the store, when its script ends, then it exits by itself', async () => {
     const path = freshPath();
     const script = join(directory, `checkpointing-${files}.mjs`);
-    const built = new URL('../dist/adapters/stores/sqlite.js', import.meta.url);
+    const built = new URL('../dist/adapters/stores/sqlite/store.js', import.meta.url);
     writeFileSync(
       script,
       `import { openSqliteStore } from ${JSON.stringify(built.href)};
 let checkpoints = 0;
-const store = openSqliteStore(${JSON.stringify(path)}, { checkpointBytes: 1024, onCheckpoint: () => checkpoints++ }).right;
+const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint: () => checkpoints++ }).right;
 const r = await store.append([{ stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] }])();
 // A checkpoint is best effort and keeps nothing alive; this timer gives it time to finish.
 await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -178,7 +178,7 @@ console.log(r._tag, checkpoints);
 
   it("given appends past SQLite's own checkpoint threshold but under the store's, then the appending connection checkpoints none of it", async () => {
     const path = freshPath();
-    const store = open(path, { checkpointBytes: 1 << 30 });
+    const store = open(path, { walCheckpointBytes: 1 << 30 });
     const big = 'x'.repeat(1024 * 1024);
     // SQLite's default would checkpoint after 1000 pages of 16 KiB: this appends more than that.
     for (let i = 0; i < 18; i++)
@@ -195,7 +195,7 @@ console.log(r._tag, checkpoints);
     const path = freshPath();
     let done: () => void = () => undefined;
     const checkpointed = new Promise<void>((resolve) => (done = resolve));
-    const store = open(path, { checkpointBytes: 1024, onCheckpoint: () => done() });
+    const store = open(path, { walCheckpointBytes: 1024, onWalCheckpoint: () => done() });
     await success(
       store.append([
         { stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] },

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { durabilityOf, logSyncer, type Durability } from '../adapters/stores/sqliteDurability.js';
-import { prepareSchema } from '../adapters/stores/sqliteSchema.js';
+import { durabilityOf, logSyncer, type Durability } from '../adapters/stores/sqlite/durability.js';
+import { prepareSchema } from '../adapters/stores/sqlite/schema.js';
 import { connect } from '../adapters/destinations/sqliteApply.js';
 import { notingDestination } from './support/noting.js';
-import { syncDestination } from '../engine/run.js';
+import { syncDestination } from '../engine/sync/run.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { created, destination } from './support/given.js';
 import { REPO_ROOT } from './support/cli.js';
@@ -75,7 +75,7 @@ describe('syncing the write-ahead log', () => {
     () => {
       const dir = freshDir();
       const script = join(dir, 'append.mjs');
-      const store = new URL('../dist/adapters/stores/sqlite.js', `file://${REPO_ROOT}/`).href;
+      const store = new URL('../dist/adapters/stores/sqlite/store.js', `file://${REPO_ROOT}/`).href;
       writeFileSync(
         script,
         `import { openSqliteStore } from ${JSON.stringify(store)};

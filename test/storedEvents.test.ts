@@ -6,18 +6,18 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { InputEvent, streamOf } from '../domain/events.js';
 import { SyncEvent } from '../domain/syncEvents.js';
-import { applyConfig } from '../engine/configure.js';
-import { decisionLog } from '../engine/decisionLog.js';
-import { explain } from '../engine/explain.js';
-import { ingest } from '../engine/ingest.js';
+import { applyConfig } from '../engine/input/configure.js';
+import { decisionLog } from '../engine/audit/decisionLog.js';
+import { explain } from '../engine/audit/explain.js';
+import { ingest } from '../engine/input/ingest.js';
 import type { EventStore } from '../engine/ports.js';
-import { replayDestination } from '../engine/replay.js';
-import { keepSnapshot, resume } from '../engine/resume.js';
-import { requestRetry } from '../engine/retry.js';
-import { syncDestination } from '../engine/run.js';
-import { catchUp, initialState } from '../engine/state.js';
-import { invalidStoredMessage, type InvalidStoredEvent } from '../engine/storedEvents.js';
-import { openMemoryStore } from '../adapters/stores/memory.js';
+import { replayDestination } from '../engine/audit/replay.js';
+import { keepSnapshot, resume } from '../engine/state/resume.js';
+import { requestRetry } from '../engine/sync/retry.js';
+import { syncDestination } from '../engine/sync/run.js';
+import { catchUp, initialState } from '../engine/state/engineState.js';
+import { invalidStoredMessage, type InvalidStoredEvent } from '../engine/state/storedEvents.js';
+import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { givenEngine, noWait } from './support/engine.js';
 import {
   changed,
@@ -168,7 +168,7 @@ describe('the fold of stored events (law)', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 6 }), async (events) => {
-        const store: EventStore = openMemoryStore();
+        const store: EventStore = openMemoryEventStore();
         for (const { stream, type, data } of events)
           await store.append([{ stream, expected: 'any', events: [{ type, data }] }])();
         const firstBad = events.findIndex(({ stream, type, data }) =>

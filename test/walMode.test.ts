@@ -82,7 +82,7 @@ db.close();`,
   it('given a store file that does not exist yet, when two processes open it at the same moment, then both open it with its schema in WAL mode', async () => {
     const script = opener(
       'store',
-      `import { openSqliteStore } from ${JSON.stringify(BUILT('stores/sqlite.js'))};`,
+      `import { openSqliteStore } from ${JSON.stringify(BUILT('stores/sqlite/store.js'))};`,
       `const opened = openSqliteStore(file);
 if (opened._tag === 'Left') console.log('failed: ' + opened.left.message);
 else { console.log('head ' + (await opened.right.head())); await opened.right.close(); }`,

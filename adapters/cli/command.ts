@@ -5,7 +5,7 @@ import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { CliError } from './errors.js';
 import type { CliIO, Colors } from './output.js';
 
-/** The options every command takes (DESIGN §6). */
+/** The options every command takes (docs/architecture.md, "Command line"). */
 export type GlobalOptions = {
   /** event store URL */
   readonly store: string;

@@ -1,6 +1,6 @@
 // The ways a CLI command can fail, as tagged values, and the lines that tell the user about each.
 // Commands return these; main alone turns them into an exit code and `syncline: ...` lines.
-import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/storedEvents.js';
+import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
 import type { StoreReadFailed } from '../../engine/ports.js';
 
 export type CliError =

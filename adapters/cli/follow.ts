@@ -2,10 +2,10 @@
 // did something (a JSON line per run with --json) and each destination not synced, and going on.
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
-import { defaultSyncOptions, type SyncError } from '../../engine/run.js';
+import type { DestinationConfig } from '../../domain/destination.js';
+import { defaultSyncOptions, type SyncError } from '../../engine/sync/run.js';
 import type { Destination } from '../../engine/ports.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import type { CliContext } from './command.js';
 import { errorLines, failed, type CliError } from './errors.js';
 import { plural, printLines } from './output.js';

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { invalidUtf8At } from '../../engine/ingestLines.js';
+import { invalidUtf8At } from '../../engine/input/ingestLines.js';
 import { cannotRead, invalidInput, invalidJson, type CliError } from './errors.js';
 import { describeSyntaxError } from './syntax.js';
 
@@ -66,7 +66,7 @@ export const readJson = (cwd: string, file: string): TE.TaskEither<CliError, unk
 
 /**
  * A file's bytes, streamed a megabyte at a time: a file of millions of events is never held whole,
- * and ingest checks and splits many lines at once (see engine/ingestLines.ts). Bytes, not text: a
+ * and ingest checks and splits many lines at once (see engine/input/ingestLines.ts). Bytes, not text: a
  * text stream would replace invalid UTF-8 without a word.
  */
 export const fileBytes = (path: string): AsyncIterable<Uint8Array> =>

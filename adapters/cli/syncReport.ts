@@ -1,9 +1,9 @@
 // What `sync` says about each destination it was asked to sync: the run's summary, or why the
 // destination was not synced (a line naming it, a kind for scripts), and the line that closes a sync.
-import { invalidStoredMessage } from '../../engine/storedEvents.js';
+import { invalidStoredMessage } from '../../engine/state/storedEvents.js';
 import * as E from 'fp-ts/lib/Either.js';
-import type { SyncError } from '../../engine/run.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { SyncError } from '../../engine/sync/run.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import { destinationFailed, failed, storeFailed, type CliError } from './errors.js';
 import { plural } from './output.js';
 
@@ -21,7 +21,7 @@ export type NotSynced = {
   readonly limit?: number;
 };
 
-export type Outcome = E.Either<NotSynced, RunSummary>;
+export type SyncResult = E.Either<NotSynced, RunSummary>;
 
 /** Messages from elsewhere (a destination type's open) usually name the destination; else they are made to. */
 export const naming = (destinationId: string, message: string): string =>
@@ -106,10 +106,10 @@ export const notSynced = (destinationId: string, e: SyncError, maxDeletes?: numb
  */
 export const inOrder = async <D extends { readonly destinationId: string }>(
   destinations: readonly D[],
-  syncOne: (destination: D) => Promise<Outcome>,
-  told: (outcome: Outcome) => void,
-): Promise<Outcome[]> => {
-  const outcomes: Outcome[] = [];
+  syncOne: (destination: D) => Promise<SyncResult>,
+  told: (outcome: SyncResult) => void,
+): Promise<SyncResult[]> => {
+  const outcomes: SyncResult[] = [];
   let storeFailed = false;
   for (const destination of destinations) {
     if (storeFailed) {
@@ -147,7 +147,7 @@ const was = (n: number): string => (n === 1 ? 'was' : 'were');
  * were printed as they came), one line naming those not synced and those with failed commands.
  * Undefined when every destination was synced and every command applied.
  */
-export const closingError = (outcomes: readonly Outcome[]): CliError | undefined => {
+export const closingError = (outcomes: readonly SyncResult[]): CliError | undefined => {
   const failures = outcomes.flatMap((o) => (E.isLeft(o) ? [o.left] : []));
   const summaries = outcomes.flatMap((o) => (E.isRight(o) ? [o.right] : []));
   if (outcomes.length === 1 && failures[0] !== undefined) return asCliError(failures[0]);

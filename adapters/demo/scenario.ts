@@ -1,6 +1,6 @@
 // What `syncline demo` sets up, as plain data: the three destinations (one per sync mode), the CRM's
 // existing contacts that the enrich destination starts from, and the explanations and next steps.
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { population, type Round } from './people.js';
@@ -22,7 +22,7 @@ export const UNMANAGED_TAG = 'Partner';
  * Paths are relative to the demo directory, as the user will use them after `cd`; the demo itself
  * opens each destination with the path joined to the directory (see openAt in the command).
  */
-export const demoDestinations: readonly (Destination & { readonly syncMode: SyncModeName })[] = [
+export const demoDestinations: readonly (DestinationConfig & { readonly syncMode: SyncModeName })[] = [
   {
     destinationId: 'warehouse',
     name: 'Data warehouse customers',
@@ -153,7 +153,7 @@ export const demoPopulation = (): DemoPopulation => {
   };
 };
 
-export const optionOf = (d: Destination, name: string): string => String(d.options?.[name]);
+export const optionOf = (d: DestinationConfig, name: string): string => String(d.options?.[name]);
 
 /** One row per destination for the opening table: id, mode, who it holds, where. */
 export const destinationRows = (p: DemoPopulation): string[][] =>
@@ -176,7 +176,7 @@ export const roundSentence = ({ events, counts: c }: Round): string =>
  * The SQL that reads a destination back: its row count, its Partner tags, and up to three records
  * with the most lists (they show managed and unmanaged lists side by side), groups as a JSON array.
  */
-export const readBack = (d: Destination) => {
+export const readBack = (d: DestinationConfig) => {
   const table = `"${optionOf(d, 'table')}"`;
   const groups = `"${optionOf(d, 'table')}_groups"`;
   const own = `g.record_key = t."${d.keyField}"`;

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import { compareStrings, keyOf, putAllNamed, type Properties } from '../../domain/values.js';
 import type { Destination, DestinationError, DestinationType } from '../../engine/ports.js';
@@ -31,7 +31,7 @@ type KeyFault = { remaining: number; fault: MemoryFault };
 type CallFault = { remaining: number; error: DestinationError };
 
 /** The records behind one or more memory destinations, with the hooks tests use. */
-export type MemoryStore = {
+export type MemoryRecords = {
   /** Every record, sorted by key; copies, so later applies do not change them. */
   readonly records: () => readonly ObservedRecord[];
   /** Adds or replaces records, as if someone else had written them to the destination. */
@@ -103,7 +103,7 @@ const applyOne = (records: Map<string, Held>, keyField: string, c: Command): Com
   }
 };
 
-export const createMemoryStore = (initial: readonly ObservedRecord[] = []): MemoryStore => {
+export const createMemoryRecords = (initial: readonly ObservedRecord[] = []): MemoryRecords => {
   const records = new Map<string, Held>();
   const keyFaults = new Map<string, KeyFault>();
   const callFaults = new Map<'lookup' | 'apply', CallFault>();
@@ -184,35 +184,35 @@ export const createMemoryStore = (initial: readonly ObservedRecord[] = []): Memo
   };
 };
 
-/** A fresh memory destination over `initial`, with the store's hooks beside it. */
+/** A fresh memory destination over `initial`, with the records' hooks beside it. */
 export const openMemoryDestination = (
   config: DestinationConfig,
   initial: readonly ObservedRecord[] = [],
-): Omit<MemoryStore, 'destination'> & { readonly destination: Destination } => {
-  const store = createMemoryStore(initial);
-  return { ...store, destination: store.destination(config) };
+): Omit<MemoryRecords, 'destination'> & { readonly destination: Destination } => {
+  const records = createMemoryRecords(initial);
+  return { ...records, destination: records.destination(config) };
 };
 
 /** Opens after the checks `validate` makes (no options), as every type does. */
 const opening =
-  (store: () => MemoryStore): DestinationType['open'] =>
+  (records: () => MemoryRecords): DestinationType['open'] =>
   (config, env) =>
     TE.fromEither(
-      E.map(() => store().destination(config))(
+      E.map(() => records().destination(config))(
         resolveOptions(config, { description: memoryDescription }, env),
       ),
     );
 
 /**
- * A memory type whose every open shares `store`: a test can reopen (e.g. after a crash) and inspect.
+ * A memory type whose every open shares `records`: a test can reopen (e.g. after a crash) and inspect.
  * It takes no options, so no variable is read; wrapped all the same (see secrets.ts), as every type
  * is, so that a message holding a variable's value could not slip out should it ever take one.
  */
-export const memoryDestinationTypeOver = (store: MemoryStore): DestinationType =>
-  withoutSecrets({ description: memoryDescription, open: opening(() => store) });
+export const memoryDestinationTypeOver = (records: MemoryRecords): DestinationType =>
+  withoutSecrets({ description: memoryDescription, open: opening(() => records) });
 
 /** The registered memory type: each open starts empty, as nothing outlives the process anyway. */
 export const memoryDestinationType: DestinationType = withoutSecrets({
   description: memoryDescription,
-  open: opening(createMemoryStore),
+  open: opening(createMemoryRecords),
 });

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { reportErrors, struct } from '../../domain/codec.js';
 import type { DestinationTypeDescription } from '../../domain/command.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { DestinationType, OpenError } from '../../engine/ports.js';
 import type { Secret } from './redaction.js';
 

@@ -2,7 +2,7 @@
 // applied: a known type, a mode that type supports (or its default), and options and fields it can use.
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationTypeDescription } from '../../domain/command.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { compareStrings } from '../../domain/values.js';
 import type { DestinationType } from '../../engine/ports.js';
 import { memoryDestinationType } from './memory.js';

@@ -3,7 +3,7 @@
 // value read from a variable replaced by its label, whatever the adapter itself got right or wrong.
 import * as E from 'fp-ts/lib/Either.js';
 import type { CommandOutcome } from '../../domain/command.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { Destination, DestinationError, DestinationType } from '../../engine/ports.js';
 import { envReference, optionLabel, readVariable } from './options.js';
 import { redactor, unchanged, type Redact, type Secret } from './redaction.js';

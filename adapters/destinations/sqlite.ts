@@ -15,7 +15,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
 import { shared, type Thread } from '../thread.js';
@@ -60,10 +60,10 @@ type Work = {
  * One reader and one writer thread serve every SQLite destination of the process (see shared in
  * thread.ts), each destination with a connection of its own on both. The reader boots when the first
  * destination is opened, while the engine catches up and picks its candidates: booting a thread (a
- * fresh V8 isolate loading better-sqlite3) took 80–115 ms, and a first sync waited that long for its
+ * fresh V8 isolate loading better-sqlite3) takes 80–115 ms, which a first sync would wait for its
  * first lookup. The writer starts with the first apply, so a plan (lookups only) never starts it;
- * booted at open too, it gained a first sync nothing more and made a sync of 1% changes 7–15% slower
- * (alternating runs; why, we do not know). In WAL mode the reader never waits for the writer and
+ * booted at open too, it gains a first sync nothing more and makes a sync of 1% changes 7–15% slower
+ * (alternating runs; why is not known). In WAL mode the reader never waits for the writer and
  * sees its last commit, and the engine looks the next batch up while the writer applies and it records.
  */
 const readers = shared<LookupRequest, LookupResponse>(

@@ -21,9 +21,9 @@ export type ApplyResponse = E.Either<DestinationError, WireFailure[]>;
  * The thread deciding and recording a sync is its critical path: it has work for a core all the time,
  * and every millisecond it waits for one is a millisecond of the run. On two cores it shares them
  * with this writer, the reader and V8's collectors, so the writer yields first: at niceness 10 a
- * first sync of 100k took 3–4% less time (median of 16 in alternating processes, 29 November), and a
- * sync of 1% changes, whose end waits for the writer, no longer. The reader is left as it is: its
- * lookups are waited for, and niced too it made that sync 10% slower. Only on Linux, where a
+ * first sync of 100k takes 3–4% less time (median of 16 in alternating processes), and a sync of 1%
+ * changes, whose end waits for the writer, no longer. The reader is left as it is: its lookups are
+ * waited for, and niced too it makes that sync 10% slower. Only on Linux, where a
  * thread's niceness is its own; elsewhere it would be the whole process's. Never lowered below where
  * it stands: only a privileged user could.
  */

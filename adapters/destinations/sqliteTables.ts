@@ -15,7 +15,7 @@
 // column reads back "100"); syncline leaves such columns as they are, so declare them untyped.
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { Value } from '../../domain/values.js';
 import type { DestinationError } from '../../engine/ports.js';
 

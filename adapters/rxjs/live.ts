@@ -14,10 +14,10 @@ import {
 } from 'rxjs';
 import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX } from '../../domain/syncEvents.js';
-import { syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
+import { syncDestination, type SyncError, type SyncOptions } from '../../engine/sync/run.js';
 import type { Destination, EventStore, StoredEvent } from '../../engine/ports.js';
-import type { EngineState } from '../../engine/state.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { EngineState } from '../../engine/state/engineState.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import { foldWorld, initialWorld, type World } from '../../projections/world.js';
 
 /**
@@ -34,7 +34,10 @@ export const storeEvents = (store: EventStore, afterPosition: number): Observabl
     return () => stop.abort();
   });
 
-/** The world as it stands after each input event: `scan` over the pure fold. */
+/**
+ * The world as it stands after each input event: `scan` over foldWorld, which updates one world in
+ * place. Every emission is that same world object, shared by every subscription to the operator.
+ */
 export const foldingWorld = (): OperatorFunction<InputEvent, World> => scan(foldWorld, initialWorld());
 
 export type LiveRun = { readonly destinationId: string; readonly outcome: RunSummary | SyncError };

@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { EventStore } from '../../engine/ports.js';
-import { openMemoryStore } from './memory.js';
-import { openSqliteStore } from './sqlite.js';
+import { openMemoryEventStore } from './memory.js';
+import { openSqliteStore } from './sqlite/store.js';
 
 export type StoreOpenError =
   | { readonly _tag: 'BadStoreUrl'; readonly message: string }
@@ -70,7 +70,7 @@ export const openStore =
     // Lazy like any TaskEither: nothing is opened (no file created) until the task runs.
     Promise.resolve().then(() =>
       E.chain((location: StoreLocation): E.Either<StoreOpenError, EventStore> => {
-        if (location.kind === 'memory') return E.right(openMemoryStore());
+        if (location.kind === 'memory') return E.right(openMemoryEventStore());
         // Commands that only read should say there is nothing yet, not leave an empty store behind.
         if (options.mustExist === true && !existsSync(location.path)) {
           return E.left({

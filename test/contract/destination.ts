@@ -1,9 +1,9 @@
-// The Destination contract (DESIGN §7 Ports) as a vitest suite: what every destination adapter must
-// do. Exported as `syncline/testing` so people who write their own adapter can hold it to the same.
+// The Destination contract (docs/architecture.md, "Architecture") as a vitest suite: what every adapter
+// must do. Exported as `syncline/testing`, so that people who write their own can hold it to the same.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command, CommandOutcome } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { SYNC_MODES } from '../../domain/modes.js';
 import type { Value } from '../../domain/values.js';
 import type { Destination } from '../../engine/ports.js';

@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import type { Command } from '../../domain/command.js';
 import type { ObservedRecord } from '../../domain/decision.js';
-import type { Destination as DestinationConfig } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { Properties } from '../../domain/values.js';
 
 /** The destination the suite writes to: `email` is the key, VIP and Newsletter the managed groups. */

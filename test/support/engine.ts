@@ -1,25 +1,30 @@
-// An engine under test: a memory store, a memory destination and the engine state, with the
+// An engine under test: a memory event store, a memory destination and the engine state, with the
 // given/when/then verbs the engine specs use (events happen, we sync, the destination holds...).
 import * as E from 'fp-ts/lib/Either.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { ObservedRecord } from '../../domain/decision.js';
 import { streamOf, type InputEvent } from '../../domain/events.js';
-import { openMemoryStore } from '../../adapters/stores/memory.js';
-import { createMemoryStore, type MemoryStore } from '../../adapters/destinations/memory.js';
-import { applyConfig } from '../../engine/configure.js';
-import { defaultDelivery } from '../../engine/deliver.js';
-import { defaultSyncOptions, syncDestination, type SyncError, type SyncOptions } from '../../engine/run.js';
-import { initialState, type EngineState } from '../../engine/state.js';
+import { openMemoryEventStore } from '../../adapters/stores/memory.js';
+import { createMemoryRecords, type MemoryRecords } from '../../adapters/destinations/memory.js';
+import { applyConfig } from '../../engine/input/configure.js';
+import { defaultDelivery } from '../../engine/sync/deliver.js';
+import {
+  defaultSyncOptions,
+  syncDestination,
+  type SyncError,
+  type SyncOptions,
+} from '../../engine/sync/run.js';
+import { initialState, type EngineState } from '../../engine/state/engineState.js';
 import type { EventStore } from '../../engine/ports.js';
-import type { RunSummary } from '../../engine/summary.js';
+import type { RunSummary } from '../../engine/sync/summary.js';
 
 export type EngineWorld = {
   readonly store: EventStore;
   readonly state: EngineState;
-  readonly destination: MemoryStore;
-  config: Destination;
+  readonly destination: MemoryRecords;
+  config: DestinationConfig;
   readonly happen: (...events: InputEvent[]) => Promise<void>;
-  readonly reconfigure: (config: Destination) => Promise<void>;
+  readonly reconfigure: (config: DestinationConfig) => Promise<void>;
   readonly sync: (opts?: Partial<SyncOptions>) => Promise<E.Either<SyncError, RunSummary>>;
   /** syncs and fails the test if the run does not finish */
   readonly synced: (opts?: Partial<SyncOptions>) => Promise<RunSummary>;
@@ -33,12 +38,12 @@ export const noWait: SyncOptions = {
 };
 
 export const givenEngine = async (
-  config: Destination,
+  config: DestinationConfig,
   seed: readonly ObservedRecord[] = [],
 ): Promise<EngineWorld> => {
-  const store = openMemoryStore();
+  const store = openMemoryEventStore();
   const state = initialState();
-  const destination = createMemoryStore(seed);
+  const destination = createMemoryRecords(seed);
   const r = await applyConfig(store, state, [config], false);
   if (E.isLeft(r)) throw new Error(r.left);
   const world: EngineWorld = {

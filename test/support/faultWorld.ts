@@ -9,16 +9,16 @@ import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors } from '../../domain/codec.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import { resultsOf, SyncEvent, syncStream } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import { resolveDestination } from '../../adapters/destinations/registry.js';
-import { openSqliteStore } from '../../adapters/stores/sqlite.js';
-import { applyConfig } from '../../engine/configure.js';
-import { ingest } from '../../engine/ingest.js';
+import { openSqliteStore } from '../../adapters/stores/sqlite/store.js';
+import { applyConfig } from '../../engine/input/configure.js';
+import { ingest } from '../../engine/input/ingest.js';
 import type { EventStore } from '../../engine/ports.js';
-import { initialState } from '../../engine/state.js';
+import { initialState } from '../../engine/state/engineState.js';
 import { CLI_PATH } from './cli.js';
 
 export const DESTINATION_ID = 'warehouse';
@@ -29,7 +29,7 @@ export const CONFIG_FILE = 'syncline.config.json';
 export type Scope = 'all' | 'vip';
 
 /** The destination every fault world syncs to; its path is relative, so a copied world is a world. */
-export const warehouse = (scope: Scope): Destination => ({
+export const warehouse = (scope: Scope): DestinationConfig => ({
   destinationId: DESTINATION_ID,
   name: 'Warehouse',
   type: 'sqlite',

@@ -1,21 +1,21 @@
-// Given/when/then for §5 specs: a destination, input events, what the destination holds and what
+// Given/when/then for specs of the decision: a destination, input events, what the destination holds, what
 // syncline last wrote, decided through the real folds, claims and simulate() (no store, no adapter).
 import { reportErrors } from '../../domain/codec.js';
 import type { Decision, LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { Scenario } from '../../domain/scenario.js';
 import type { Properties } from '../../domain/values.js';
-import { simulate, simulateVerdicts } from '../../engine/simulate.js';
+import { simulate, simulateVerdicts } from '../../engine/audit/simulate.js';
 
-export type Collection = Destination['collection'];
+export type Collection = DestinationConfig['collection'];
 
 export const everyone: Collection = { kind: 'all' };
 export const nobody: Collection = { kind: 'none' };
 export const inGroup = (groupId: string): Collection => ({ kind: 'group', groupId });
 
-/** The destination of DESIGN §4, minus options: email is the key, vip and newsletter are managed. */
+/** The destination of docs/architecture.md ("The destination object"), minus options: email is the key. */
 export const CRM_MAPPING = { email: 'email', first_name: 'firstName', ltv: 'lifetimeValue' };
 export const CRM_GROUPS = { vip: 'VIP', newsletter: 'Newsletter' };
 
@@ -27,7 +27,7 @@ export type DestinationSpec = {
   groupMapping?: Record<string, string>;
 };
 
-export const destination = (spec: DestinationSpec): Destination => ({
+export const destination = (spec: DestinationSpec): DestinationConfig => ({
   destinationId: 'crm',
   name: 'CRM contacts',
   type: 'memory',
@@ -38,7 +38,7 @@ export const destination = (spec: DestinationSpec): Destination => ({
   groupMapping: spec.groupMapping ?? CRM_GROUPS,
 });
 
-// Input events (DESIGN §3), exactly as they appear in a JSONL file.
+// Input events (docs/architecture.md, "Input events"), exactly as they appear in a JSONL file.
 export const created = (profileId: string, properties: Properties = {}): InputEvent => ({
   type: 'ProfileCreated',
   data: { profileId, properties },
@@ -95,7 +95,10 @@ export type Given = {
 };
 
 /** Each step returns a new Given, so a base situation can be shared by several specs. */
-export const given = (d: Destination, scenario: Omit<Scenario, 'destination'> = { events: [] }): Given => {
+export const given = (
+  d: DestinationConfig,
+  scenario: Omit<Scenario, 'destination'> = { events: [] },
+): Given => {
   const checked = (): Scenario => {
     const decoded = Scenario.decode({ destination: d, ...scenario });
     if (decoded._tag === 'Left')

@@ -1,7 +1,7 @@
 // A model destination and ledger for property tests: applies decisions as a destination and a
 // successful sync would, so a second decide() on the result can be checked for convergence.
 import type { Decision, LedgerEntry, ObservedRecord } from '../../domain/decision.js';
-import type { Destination } from '../../domain/destination.js';
+import type { DestinationConfig } from '../../domain/destination.js';
 import { compareStrings, keyOf, type Properties } from '../../domain/values.js';
 
 export type ModelRecord = { fields: Properties; groups: string[] };
@@ -33,7 +33,7 @@ const withGroups = (groups: readonly string[], add: readonly string[], remove: r
  * over an existing key, rename onto a taken key) fails: neither the records nor the ledger change.
  * Deleting a missing record succeeds (deletes are idempotent) and ends the ledger entry.
  */
-const applyOne = (d: Destination, m: Model, decision: Decision): void => {
+const applyOne = (d: DestinationConfig, m: Model, decision: Decision): void => {
   const { profileId, key } = decision;
   if (decision.operation === 'skip' || key === undefined) return;
   const { set, unset } = decision.fields;
@@ -74,7 +74,7 @@ const applyOne = (d: Destination, m: Model, decision: Decision): void => {
 };
 
 /** Applies the decisions in the order given (simulate's order: by profile id); returns a new model. */
-export const applyDecisions = (d: Destination, m: Model, decisions: readonly Decision[]): Model => {
+export const applyDecisions = (d: DestinationConfig, m: Model, decisions: readonly Decision[]): Model => {
   const next = modelOf(observedOf(m), ledgerOf(m));
   for (const decision of decisions) applyOne(d, next, decision);
   return next;

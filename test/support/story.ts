@@ -2,11 +2,10 @@
 // ingest with the tags `syncline ingest` writes, and Ann's story synced an hour after each change.
 import * as E from 'fp-ts/lib/Either.js';
 import { vi } from 'vitest';
-import { streamOf, type InputEvent } from '../../domain/events.js';
+import { inputTags, streamOf, type InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
-import { decisionLog, type LogEntry } from '../../engine/decisionLog.js';
-import { explain, type Explanation } from '../../engine/explain.js';
-import { inputTags } from '../../engine/ingest.js';
+import { decisionLog, type LogEntry } from '../../engine/audit/decisionLog.js';
+import { explain, type Explanation } from '../../engine/audit/explain.js';
 import type { EventStore } from '../../engine/ports.js';
 import { givenEngine, type EngineWorld } from './engine.js';
 import {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { applyConfig, type ApplyResult } from '../../../engine/configure.js';
+import { applyConfig, type ApplyResult } from '../../../engine/input/configure.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { storeFailed, type CliError } from '../errors.js';
 import { printJson, printLines } from '../output.js';

@@ -25,7 +25,7 @@ export type TypeReport = {
   readonly options: DestinationTypeDescription['options'];
 };
 
-/** Modes in the order of the mode table (DESIGN §2), whatever order the type lists them in. */
+/** Modes in the order of the mode table (docs/architecture.md, "Sync modes"), whatever the type lists. */
 const reportOf = (t: DestinationTypeDescription): TypeReport => ({
   type: t.type,
   description: t.description,

@@ -1,5 +1,5 @@
-// `syncline ingest FILE|-`: appends a JSONL file of input events (DESIGN §3) after checking all of
-// it; one bad line rejects the whole file and nothing is written. `-` reads the events from stdin.
+// `syncline ingest FILE|-`: appends a JSONL file of input events (docs/architecture.md, "Input events")
+// after checking all of it; one bad line rejects the whole file, nothing written. `-` reads stdin.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { ingest, type IngestError, type IngestResult } from '../../../engine/ingest.js';
+import { ingest, type IngestError, type IngestResult } from '../../../engine/input/ingest.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import {

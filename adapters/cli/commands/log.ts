@@ -11,8 +11,8 @@ import {
   type DecisionLog,
   type LogEntry,
   type Outcome,
-} from '../../../engine/decisionLog.js';
-import type { HistoryError } from '../../../engine/history.js';
+} from '../../../engine/audit/decisionLog.js';
+import type { HistoryError } from '../../../engine/audit/history.js';
 import { destinationTypes } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, storeDamaged, type CliError } from '../errors.js';

@@ -5,10 +5,15 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfig } from '../../../domain/config.js';
-import type { Destination } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { StoreReadFailed, type EventStore } from '../../../engine/ports.js';
-import { replayDestination, type Replay, type ReplayError, type RunFilter } from '../../../engine/replay.js';
+import {
+  replayDestination,
+  type Replay,
+  type ReplayError,
+  type RunFilter,
+} from '../../../engine/audit/replay.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import {
@@ -44,7 +49,7 @@ const whatIfConfig = (
   ctx: CliContext,
   file: string,
   destinationId: string,
-): TE.TaskEither<CliError, Destination> =>
+): TE.TaskEither<CliError, DestinationConfig> =>
   pipe(
     readJson(ctx.io.cwd, file),
     TE.chainEitherK((raw) => {
@@ -79,7 +84,7 @@ const replay = (
   ctx: CliContext,
   store: EventStore,
   flags: ReplayFlags,
-  config: Destination | undefined,
+  config: DestinationConfig | undefined,
 ): TE.TaskEither<CliError, Replay> => {
   const runs: RunFilter = {
     ...(flags.run === undefined ? {} : { runId: flags.run }),
@@ -109,7 +114,7 @@ type WhatIfFile = { readonly file: string | undefined; readonly storeFiles: read
 /** The alternative asked about, if any: a mode given, else the what-if config's own. */
 const askedFor = (
   flags: ReplayFlags,
-  config: Destination | undefined,
+  config: DestinationConfig | undefined,
   file: string | undefined,
 ): WhatIf | null =>
   flags.mode === undefined && config === undefined
@@ -119,7 +124,7 @@ const askedFor = (
 const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<CliError, void> =>
   pipe(
     w.file === undefined
-      ? TE.right<CliError, Destination | undefined>(undefined)
+      ? TE.right<CliError, DestinationConfig | undefined>(undefined)
       : whatIfConfig(ctx, w.file, flags.destination),
     TE.chain((config) =>
       pipe(
@@ -145,7 +150,8 @@ const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<
 
 /**
  * The what-if config file: --with-config, or the global --config when typed on this command line
- * (DESIGN §6 spells it `replay --config FILE`); the config file merely defaulted to is not a what-if.
+ * (docs/architecture.md, "Command line", spells it `replay --config FILE`); the config file merely defaulted
+ * to is not a what-if.
  * A typed --config may not name the store, so the default config file is asked for it next.
  */
 const whatIfFile = (

@@ -1,9 +1,9 @@
 // How `syncline replay` reports: one JSON document, or per run a table row, every mismatch with both
 // versions, and what-if differences as sentences ("would have created 120 profiles that enrich skipped").
 import type { Verdict } from '../../../domain/decision.js';
-import type { Replay, RunReplay } from '../../../engine/replay.js';
-import type { Aspect, Mismatch } from '../../../engine/replayBatch.js';
-import { sentence } from '../../../engine/replayDiff.js';
+import type { Replay, RunReplay } from '../../../engine/audit/replay.js';
+import type { Aspect, Mismatch } from '../../../engine/audit/replayBatch.js';
+import { sentence } from '../../../engine/audit/replayDiff.js';
 import { plural, table, type Colors } from '../output.js';
 import { summarizeChanges } from './simulate.js';
 

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { requestRetry } from '../../../engine/retry.js';
+import { requestRetry } from '../../../engine/sync/retry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';

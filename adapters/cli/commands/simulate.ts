@@ -1,15 +1,15 @@
-// `syncline simulate FILE`: the decisions for a scenario file (DESIGN §5), with no store and no
-// destination. `--mode` asks what another sync mode would have done with the same inputs.
+// `syncline simulate FILE`: a scenario file's decisions (docs/architecture.md, "The decision"), with no
+// store and no destination. `--mode` asks what another sync mode would have done with the same inputs.
 import { Option, type Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeWith } from '../../../domain/codec.js';
 import type { Decision, DecisionOperation } from '../../../domain/decision.js';
-import { Destination } from '../../../domain/destination.js';
+import { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { Scenario } from '../../../domain/scenario.js';
-import { simulate } from '../../../engine/simulate.js';
+import { simulate } from '../../../engine/audit/simulate.js';
 import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { invalidInput, type CliError } from '../errors.js';
@@ -38,7 +38,7 @@ const readScenario = (file: string, raw: unknown): E.Either<CliError, Readied> =
   const decoded = decodeWith(Scenario, '')(raw);
   const destination = E.isRight(decoded)
     ? E.right(decoded.right.destination)
-    : decodeWith(Destination, 'destination')((raw as { destination?: unknown } | null)?.destination);
+    : decodeWith(DestinationConfig, 'destination')((raw as { destination?: unknown } | null)?.destination);
   const resolved = pipe(
     destination,
     E.flatMap((d) => resolveDestination(d)),

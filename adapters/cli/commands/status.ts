@@ -5,12 +5,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Destination } from '../../../domain/destination.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
 import { compareStrings } from '../../../domain/values.js';
-import { holdingOf, missingRecords } from '../../../engine/lost.js';
+import { holdingOf, missingRecords } from '../../../engine/sync/lost.js';
 import type { Integrity } from '../../../engine/ports.js';
-import { defaultSyncOptions } from '../../../engine/run.js';
-import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state.js';
+import { defaultSyncOptions } from '../../../engine/sync/run.js';
+import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state/engineState.js';
 import type { RunInfo } from '../../../projections/ledger.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { errorLines, failed, storeFailed, unexpected, type CliError } from '../errors.js';
@@ -47,7 +47,11 @@ export type RecordsCheck =
   | { readonly held: number | null; readonly written: number; readonly missing: number }
   | { readonly unchecked: string };
 
-const checkRecords = (ctx: CliContext, v: DestinationView, config: Destination): Promise<RecordsCheck> =>
+const checkRecords = (
+  ctx: CliContext,
+  v: DestinationView,
+  config: DestinationConfig,
+): Promise<RecordsCheck> =>
   pipe(
     openDestination(ctx, config),
     TE.chain((destination) =>
@@ -68,7 +72,7 @@ export const destinationStatus = (
   s: EngineState,
   head: number,
   v: DestinationView,
-  config: Destination,
+  config: DestinationConfig,
   records: RecordsCheck,
 ) => {
   const l = v.ledger;

@@ -4,15 +4,22 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Destination as DestinationConfig } from '../../../domain/destination.js';
-import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/run.js';
-import type { RunSummary } from '../../../engine/summary.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
+import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/sync/run.js';
+import type { RunSummary } from '../../../engine/sync/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
 import { follow } from '../follow.js';
 import { progressBar } from '../progress.js';
-import { cannotOpen, closingError, inOrder, notSynced, notSyncedJson, type Outcome } from '../syncReport.js';
+import {
+  cannotOpen,
+  closingError,
+  inOrder,
+  notSynced,
+  notSyncedJson,
+  type SyncResult,
+} from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
 
 type SyncFlags = {
@@ -45,7 +52,7 @@ const syncOne = async (
   s: Session,
   config: DestinationConfig,
   flags: SyncFlags,
-): Promise<Outcome> => {
+): Promise<SyncResult> => {
   const { destinationId } = config;
   const opened = await openDestination(ctx, config)();
   if (E.isLeft(opened)) return E.left(cannotOpen(destinationId, errorLines(opened.left).join('; ')));

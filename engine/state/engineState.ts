@@ -1,0 +1,140 @@
+// The engine's in-memory state, caught up from a store: the world, each destination's config,
+// ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
+import * as E from 'fp-ts/lib/Either.js';
+import type { DestinationConfig } from '../../domain/destination.js';
+import type { InputEvent } from '../../domain/events.js';
+import { SYNC_PREFIX, type SyncEvent } from '../../domain/syncEvents.js';
+import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../../projections/claims.js';
+import { foldLedger, initialLedger, type Ledger } from '../../projections/ledger.js';
+import { foldWorld, initialWorld, touchedProfiles, type World } from '../../projections/world.js';
+import type { EventStore, StoredEvent } from '../ports.js';
+import { invalidStored, type InvalidStoredEvent } from './storedEvents.js';
+
+export type DestinationView = {
+  readonly destinationId: string;
+  /** the configuration in force; null once removed */
+  config: DestinationConfig | null;
+  /** the position of the DestinationConfigured/Removed event now in force */
+  configPosition: number;
+  claims: Claims | null;
+  readonly ledger: Ledger;
+};
+
+export type EngineState = {
+  position: number;
+  readonly world: World;
+  readonly destinations: Map<string, DestinationView>;
+  /** (position, profile) of every change to a profile's desired state, in position order */
+  readonly touchPositions: number[];
+  readonly touchProfiles: string[];
+  /**
+   * How much folding the state holds: one per event, plus one per decision or outcome a recorded
+   * batch carries (a batch of 500 costs 500 times an input event). A new snapshot pays for itself
+   * once enough has been folded since the last one (see engine/state/resume.ts).
+   */
+  folded: number;
+};
+
+export const initialState = (): EngineState => ({
+  position: 0,
+  world: initialWorld(),
+  destinations: new Map(),
+  touchPositions: [],
+  touchProfiles: [],
+  folded: 0,
+});
+
+const view = (s: EngineState, destinationId: string): DestinationView => {
+  let v = s.destinations.get(destinationId);
+  if (!v) {
+    v = { destinationId, config: null, configPosition: 0, claims: null, ledger: initialLedger() };
+    s.destinations.set(destinationId, v);
+  }
+  return v;
+};
+
+const touch = (s: EngineState, position: number, profileId: string): void => {
+  s.touchPositions.push(position);
+  s.touchProfiles.push(profileId);
+};
+
+/**
+ * Folds one stored event into every projection, in place, trusting its shape: the caller has checked it
+ * (catchUp does, with invalidStored), or wrote it itself a moment ago (a run folds its own appends).
+ */
+export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
+  s.position = e.position;
+  s.folded++;
+  if (e.stream.startsWith(SYNC_PREFIX)) {
+    const event = { type: e.type, data: e.data } as SyncEvent;
+    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event);
+    if (event.type === 'BatchDecided') s.folded += event.data.decisions.length;
+    else if (event.type === 'BatchApplied')
+      s.folded += (event.data.ok?.commandIds.length ?? 0) + event.data.results.length;
+    return s;
+  }
+  const event = { type: e.type, data: e.data } as InputEvent;
+  if (event.type === 'DestinationConfigured' || event.type === 'DestinationRemoved') {
+    const v = view(s, event.data.destinationId);
+    v.configPosition = e.position;
+    v.config = event.type === 'DestinationConfigured' ? event.data : null;
+    v.claims = v.config ? buildClaims(v.config, s.world) : null;
+    return s;
+  }
+  const touched = touchedProfiles(s.world, event);
+  // Keys before the event, per destination and profile: the claims index keeps none of its own.
+  // Plain loops: this runs for every input event of a catch-up.
+  const before: (string | undefined)[] = [];
+  for (const v of s.destinations.values()) {
+    if (v.claims) for (const pid of touched) before.push(claimedKey(v.claims, s.world, pid));
+  }
+  foldWorld(s.world, event);
+  for (const pid of touched) touch(s, e.position, pid);
+  let i = 0;
+  for (const v of s.destinations.values()) {
+    const c = v.claims;
+    if (!c) continue;
+    for (const pid of touched) {
+      const was = before[i++];
+      const now = updateClaim(c, s.world, pid, was);
+      // A key changing hands can unblock or block the other profiles that claim it.
+      if (was === now) continue;
+      for (const k of [was, now]) {
+        if (k === undefined) continue;
+        for (const other of claimantsOf(c, k)) if (other !== pid) touch(s, e.position, other);
+      }
+    }
+  }
+  return s;
+};
+
+/**
+ * Reads everything after the state's position, checks it and folds it. Pull-based, so memory stays
+ * bounded. An event that is not what its stream holds stops the fold there (the state stays at the
+ * event before it): something wrote it past every check, and folding it could only crash or mislead.
+ */
+export const catchUp = async (
+  store: EventStore,
+  s: EngineState,
+  onEvent?: (position: number) => void,
+): Promise<E.Either<InvalidStoredEvent, EngineState>> => {
+  for await (const e of store.readAll(s.position)) {
+    const invalid = invalidStored(e);
+    if (invalid !== undefined) return E.left(invalid);
+    applyStored(s, e);
+    onEvent?.(e.position);
+  }
+  return E.right(s);
+};
+
+/** Profiles touched after `position` (exclusive), found by binary search in the touch log. */
+export const touchedSince = (s: EngineState, position: number): Set<string> => {
+  let lo = 0;
+  let hi = s.touchPositions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((s.touchPositions[mid] as number) <= position) lo = mid + 1;
+    else hi = mid;
+  }
+  return new Set(s.touchProfiles.slice(lo));
+};

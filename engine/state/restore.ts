@@ -1,0 +1,195 @@
+// Reading a snapshot back (see snapshot.ts for its parts): the state it was taken from, rebuilt part
+// by part and checked against its heads' counts, or why it cannot be, so the caller folds instead.
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import { decodeWith } from '../../domain/codec.js';
+import { buildClaims } from '../../projections/claims.js';
+import { addPending } from '../../projections/pending.js';
+import {
+  initialLedger,
+  restoredEntry,
+  type Failure,
+  type Ledger,
+  type PendingCommand,
+  type RunInfo,
+} from '../../projections/ledger.js';
+import type { GroupState, ProfileState } from '../../projections/world.js';
+import { DestinationHead, Head, type EntryPart, type GroupRow, type ProfileRow } from './snapshot.js';
+import { initialState, type DestinationView, type EngineState } from './engineState.js';
+
+/** What a restore has read so far. */
+type Restoring = {
+  readonly s: EngineState;
+  head: t.TypeOf<typeof Head> | null;
+  readonly heads: t.TypeOf<typeof DestinationHead>[];
+  view: DestinationView | null;
+  ended: boolean;
+};
+
+const decoded = <A, O>(codec: t.Type<A, O, unknown>, value: unknown, what: string): E.Either<string, A> =>
+  E.mapLeft((problems: string[]) => `${what}: ${problems.join('; ')}`)(decodeWith(codec)(value));
+
+/** Indexes are checked against the list before (see restorePart). */
+const runAt = (runs: RunInfo[], at: number | null): RunInfo | null =>
+  at === null ? null : (runs[at] as RunInfo);
+
+const restoredView = (h: t.TypeOf<typeof DestinationHead>): DestinationView => {
+  const runs = h.runs as RunInfo[];
+  const ledger: Ledger = {
+    ...initialLedger(),
+    open: runAt(runs, h.open),
+    lastFinished: runAt(runs, h.lastFinished),
+    lastRun: runAt(runs, h.lastRun),
+    runs: h.runCount,
+    revision: h.revision,
+    taken: h.taken,
+  };
+  return {
+    destinationId: h.destinationId,
+    config: h.config,
+    configPosition: h.configPosition,
+    claims: null,
+    ledger,
+  };
+};
+
+/** The parts that fill the ledger of the destination before them. */
+const LEDGER_KINDS = new Set(['entries', 'pending', 'failures', 'retryRequested']);
+
+/** Folds one part into the restore; what is wrong with it, if anything. */
+const restorePart = (r: Restoring, part: unknown, n: number): string | undefined => {
+  if (!Array.isArray(part) || typeof part[0] !== 'string') return `part ${n} has no kind`;
+  const kind = part[0];
+  if (r.ended) return `part ${n} comes after the end`;
+  if ((r.head === null) !== (kind === 'head')) return `part ${n} (${kind}) is out of place`;
+  const s = r.s;
+  const rows = part[1] as unknown[];
+  switch (kind) {
+    case 'head': {
+      const head = decoded(Head, part[1], `part ${n} (head)`);
+      if (E.isLeft(head)) return head.left;
+      r.head = head.right;
+      s.position = head.right.position;
+      s.folded = head.right.folded;
+      return undefined;
+    }
+    case 'profiles':
+      for (const [id, properties, groups, deleted] of rows as ProfileRow[])
+        s.world.profiles.set(id, { properties, groups, deleted: deleted === 1 } satisfies ProfileState);
+      return undefined;
+    case 'groups':
+      for (const [id, name, deleted, members] of rows as GroupRow[])
+        s.world.groups.set(id, {
+          name,
+          members: new Set(members),
+          deleted: deleted === 1,
+        } satisfies GroupState);
+      return undefined;
+    case 'touches':
+      s.touchPositions.push(...(part[1] as number[]));
+      s.touchProfiles.push(...(part[2] as string[]));
+      return undefined;
+    case 'destination': {
+      const h = decoded(DestinationHead, part[1], `part ${n} (destination)`);
+      if (E.isLeft(h)) return h.left;
+      const { runs, open, lastFinished, lastRun } = h.right;
+      for (const at of [open, lastFinished, lastRun])
+        if (at !== null && !(Number.isInteger(at) && at >= 0 && at < runs.length))
+          return `part ${n} (destination ${h.right.destinationId}) refers to run ${at} of the ${runs.length} it lists`;
+      r.heads.push(h.right);
+      r.view = restoredView(h.right);
+      s.destinations.set(h.right.destinationId, r.view);
+      return undefined;
+    }
+    case 'end':
+      r.ended = true;
+      return undefined;
+  }
+  if (!LEDGER_KINDS.has(kind)) return `part ${n} is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
+  const l = r.view?.ledger;
+  if (l === undefined) return `part ${n} (${kind}) comes before any destination`;
+  switch (kind) {
+    case 'entries': {
+      // The owners of records are the entries read backwards (settle keeps them so): not stored.
+      const [, fieldSets, groupSets, entries] = part as EntryPart;
+      for (const [profileId, key, f, g] of entries) {
+        const fields = fieldSets[f];
+        const groups = groupSets[g];
+        if (fields === undefined || groups === undefined)
+          return `part ${n} (entries) gives ${profileId} a set of names it does not list`;
+        l.entries.set(profileId, restoredEntry(profileId, key, fields, groups));
+        l.owners.set(key, profileId);
+      }
+      return undefined;
+    }
+    case 'pending':
+      for (const cmd of rows as PendingCommand[]) {
+        addPending(l.pending, cmd);
+      }
+      return undefined;
+    case 'failures':
+      for (const [profileId, failure] of rows as [string, Failure][]) l.failures.set(profileId, failure);
+      return undefined;
+    case 'retryRequested':
+      for (const profileId of rows as string[]) l.retryRequested.add(profileId);
+      return undefined;
+    default:
+      return `part ${n} is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
+  }
+};
+
+/**
+ * The state the parts were taken from, or why they cannot give it back (a part missing, unknown or
+ * malformed): the caller then folds the store from the start, which is always right.
+ */
+export const restoreState = async (parts: AsyncIterable<string>): Promise<E.Either<string, EngineState>> => {
+  const r: Restoring = { s: initialState(), head: null, heads: [], view: null, ended: false };
+  let n = 0;
+  for await (const text of parts) {
+    n++;
+    let problem: string | undefined;
+    try {
+      problem = restorePart(r, JSON.parse(text), n);
+    } catch (e) {
+      // JSON.parse's SyntaxError, or a TypeError from rows of the wrong shape (a damaged part): the
+      // snapshot is unusable, and folding the store is the remedy, so the cause is only reported.
+      if (!(e instanceof SyntaxError || e instanceof TypeError)) throw e;
+      problem = `part ${n} is malformed: ${e.message}`;
+    }
+    if (problem !== undefined) return E.left(problem);
+  }
+  if (r.head === null) return E.left('it has no parts');
+  if (!r.ended) return E.left(`it ends after part ${n}, without its end`);
+  const short = shortfall(r.s, r.head, r.heads);
+  if (short !== undefined) return E.left(short);
+  // The key index is a function of the config and the world: built again rather than stored.
+  for (const v of r.s.destinations.values()) if (v.config) v.claims = buildClaims(v.config, r.s.world);
+  return E.right(r.s);
+};
+
+/** Which count the restored state falls short of (or exceeds), if any. */
+const shortfall = (
+  s: EngineState,
+  head: t.TypeOf<typeof Head>,
+  heads: readonly t.TypeOf<typeof DestinationHead>[],
+): string | undefined => {
+  const counts: [string, number, number][] = [
+    ['profiles', s.world.profiles.size, head.profiles],
+    ['groups', s.world.groups.size, head.groups],
+    ['touches', s.touchPositions.length, head.touches],
+    ['destinations', s.destinations.size, head.destinations],
+  ];
+  for (const h of heads) {
+    const l = (s.destinations.get(h.destinationId) as DestinationView).ledger;
+    const of = (what: string) => `${what} of ${h.destinationId}`;
+    counts.push(
+      [of('ledger entries'), l.entries.size, h.entries],
+      [of('record owners'), l.owners.size, h.owners],
+      [of('pending commands'), l.pending.size, h.pending],
+      [of('failures'), l.failures.size, h.failures],
+      [of('retries requested'), l.retryRequested.size, h.retryRequested],
+    );
+  }
+  const off = counts.find(([, found, expected]) => found !== expected);
+  return off && `it holds ${off[1]} ${off[0]} where its head says ${off[2]}`;
+};

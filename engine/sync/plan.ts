@@ -1,0 +1,73 @@
+// A dry run: the decisions a sync would make now (or under another mode), from a fresh look at the
+// destination, with nothing written anywhere. The same candidates and batches as a real run.
+import * as E from 'fp-ts/lib/Either.js';
+import { isDecision, type Decision } from '../../domain/decision.js';
+import type { SyncModeName } from '../../domain/modes.js';
+import { judge, keysOf, prepare } from './batch.js';
+import { candidates, type CandidateReason } from './candidates.js';
+import { holdingOf, lostEverything } from './lost.js';
+import type { DeliveryOptions } from './deliver.js';
+import { lookupWithRetry } from './observe.js';
+import type { Destination } from '../ports.js';
+import type { EngineState } from '../state/engineState.js';
+
+export type Plan = {
+  readonly destinationId: string;
+  readonly mode: SyncModeName;
+  readonly reason: CandidateReason;
+  /** why the plan looks at everyone unasked (the destination lost its records), in words */
+  readonly notice?: string;
+  readonly considered: number;
+  readonly decisions: Decision[];
+  readonly unchanged: number;
+};
+
+export type PlanOptions = {
+  readonly batchSize: number;
+  /** decide under this mode instead of the configured one; every profile is looked at */
+  readonly mode?: SyncModeName;
+  readonly full: boolean;
+  readonly delivery: DeliveryOptions;
+};
+
+export const planDestination = async (
+  s: EngineState,
+  destinationId: string,
+  destination: Destination,
+  opts: PlanOptions,
+): Promise<E.Either<string, Plan>> => {
+  const v = s.destinations.get(destinationId);
+  if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
+  const config = v.config;
+  const mode = opts.mode ?? config.syncMode ?? destination.describe().defaultMode;
+  // Another mode changes what is owed to every profile, not only to those that changed.
+  // As a sync would: everyone when the destination lost its records.
+  const lost = lostEverything(await holdingOf(destination, v, 1));
+  const { profileIds, reason } = candidates(
+    s,
+    v,
+    lost !== undefined
+      ? 'records-lost'
+      : opts.full || (opts.mode !== undefined && opts.mode !== config.syncMode),
+  );
+  const decisions: Decision[] = [];
+  let unchanged = 0;
+  for (let i = 0; i < profileIds.length; i += opts.batchSize) {
+    const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
+    const found = await lookupWithRetry(destination, keysOf(batch), opts.delivery);
+    if (E.isLeft(found)) return E.left(`destination ${destinationId}: ${found.left}`);
+    for (const { verdict } of judge(batch, found.right)) {
+      if (isDecision(verdict)) decisions.push(verdict);
+      else unchanged++;
+    }
+  }
+  return E.right({
+    destinationId,
+    mode,
+    reason,
+    ...(lost === undefined ? {} : { notice: lost }),
+    considered: profileIds.length,
+    decisions,
+    unchanged,
+  });
+};

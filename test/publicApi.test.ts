@@ -1,0 +1,203 @@
+// The public API, name by name: what `syncline` and `syncline/testing` export from the built package,
+// values and types alike. A change to the API changes these lists, so it is made on purpose and reviewed.
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/** Names with a value at run time: functions, constants, io-ts codecs (whose types share the name). */
+const VALUES = [
+  'Collection',
+  'Command',
+  'CommandOutcome',
+  'CommandResult',
+  'Config',
+  'Decision',
+  'DecisionInput',
+  'DecisionOperation',
+  'DestinationConfig',
+  'DestinationTypeDescription',
+  'Id',
+  'InputEvent',
+  'LedgerEntry',
+  'Level',
+  'Nothing',
+  'NothingReason',
+  'ObservedRecord',
+  'Operation',
+  'OptionDescription',
+  'Profile',
+  'Properties',
+  'RecordedDecision',
+  'Scenario',
+  'StoreReadFailed',
+  'SyncEvent',
+  'SyncMode',
+  'SyncModeName',
+  'Value',
+  'Verdict',
+  'allows',
+  'applyConfig',
+  'applyStored',
+  'catchUp',
+  'checkEnvironment',
+  'commandId',
+  'createMemoryRecords',
+  'decide',
+  'decisionLog',
+  'decodeConfig',
+  'defaultDelivery',
+  'defaultSyncOptions',
+  'describeTypes',
+  'destinationTypes',
+  'explain',
+  'foldLedger',
+  'foldWorld',
+  'foldingWorld',
+  'followSync',
+  'ingest',
+  'initialLedger',
+  'initialState',
+  'initialWorld',
+  'invalidStored',
+  'invalidStoredMessage',
+  'isDecision',
+  'keepSnapshot',
+  'memoryDestinationType',
+  'openMemoryEventStore',
+  'openSqliteStore',
+  'openStore',
+  'pendingCommands',
+  'pendingOf',
+  'planConfig',
+  'planDestination',
+  'profileOf',
+  'replayDestination',
+  'reportErrors',
+  'requestRetry',
+  'resolveDestination',
+  'resume',
+  'simulate',
+  'simulateVerdicts',
+  'sqliteDestinationType',
+  'storeEvents',
+  'streamOf',
+  'syncDestination',
+  'syncModes',
+  'syncStream',
+  'withoutSecrets',
+];
+
+/** Names that are types alone: the ports, options, results and errors of the functions above. */
+const TYPES = [
+  'AppendResult',
+  'ApplyResult',
+  'ConfigPlan',
+  'DecisionLog',
+  'DeliveryOptions',
+  'Destination',
+  'DestinationChecks',
+  'DestinationError',
+  'DestinationType',
+  'DestinationView',
+  'EngineState',
+  'EventStore',
+  'ExpectedRevision',
+  'ExplainError',
+  'ExplainOptions',
+  'Explanation',
+  'IngestError',
+  'IngestOptions',
+  'IngestResult',
+  'InputEventType',
+  'Integrity',
+  'InvalidStoredEvent',
+  'Ledger',
+  'LiveRun',
+  'LogEntry',
+  'LogFilter',
+  'MemoryRecords',
+  'NewEvent',
+  'NewSnapshot',
+  'OpenError',
+  'Owner',
+  'Pending',
+  'Plan',
+  'PlanOptions',
+  'Replay',
+  'ReplayError',
+  'ReplayOptions',
+  'ResolvedDestination',
+  'Resumed',
+  'RetryRequest',
+  'RunFilter',
+  'RunReplay',
+  'RunSummary',
+  'Snapshots',
+  'SqliteOpenError',
+  'SqliteStoreOptions',
+  'StoreError',
+  'StoreOpenError',
+  'StoredEvent',
+  'StoredSnapshot',
+  'StreamWrite',
+  'SyncError',
+  'SyncOptions',
+  'TimelineItem',
+  'World',
+];
+
+const TESTING_VALUES = ['contractConfig', 'destinationContract', 'eventStoreContract'];
+const TESTING_TYPES = [
+  'Destination',
+  'DestinationCapabilities',
+  'DestinationType',
+  'DestinationUnderTest',
+  'EventStore',
+  'NewEvent',
+  'OpenDestinationForTest',
+  'StoredEvent',
+];
+
+const sorted = (xs: readonly string[]): string[] => [...xs].sort();
+
+/** Every name a built declaration file exports, and which of them have a value. */
+const declared = (file: string): { readonly all: string[]; readonly values: string[] } => {
+  const path = fileURLToPath(new URL(file, import.meta.url));
+  const program = ts.createProgram([path], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+  });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(path);
+  const module = source === undefined ? undefined : checker.getSymbolAtLocation(source);
+  if (module === undefined) throw new Error(`${file} does not exist: run npm run build`);
+  const exported = checker.getExportsOfModule(module).map((s) => ({
+    name: s.name,
+    target: s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s,
+  }));
+  return {
+    all: sorted(exported.map((e) => e.name)),
+    values: sorted(exported.filter((e) => e.target.flags & ts.SymbolFlags.Value).map((e) => e.name)),
+  };
+};
+
+describe('the public API of the built package', () => {
+  it('given `syncline`, when imported, then it exports exactly the chosen values', async () => {
+    const lib = (await import('syncline')) as Record<string, unknown>;
+    expect(sorted(Object.keys(lib))).toStrictEqual(sorted(VALUES));
+  });
+
+  it('given its declarations, when read, then they export exactly the chosen values and types', () => {
+    const d = declared('../dist/index.d.ts');
+    expect(d.values).toStrictEqual(sorted(VALUES));
+    expect(d.all).toStrictEqual(sorted([...VALUES, ...TYPES]));
+  });
+
+  it('given `syncline/testing`, when imported and its declarations read, then it exports the contract suites and the port types', async () => {
+    const testing = (await import('syncline/testing')) as Record<string, unknown>;
+    expect(sorted(Object.keys(testing))).toStrictEqual(sorted(TESTING_VALUES));
+    const d = declared('../dist/test/contract/index.d.ts');
+    expect(d.all).toStrictEqual(sorted([...TESTING_VALUES, ...TESTING_TYPES]));
+  });
+});
