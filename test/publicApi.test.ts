@@ -1,5 +1,6 @@
 // The public API, name by name: what `syncline` and `syncline/testing` export from the built package,
 // values and types alike. A change to the API changes these lists, so it is made on purpose and reviewed.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -199,5 +200,30 @@ describe('the public API of the built package', () => {
     expect(sorted(Object.keys(testing))).toStrictEqual(sorted(TESTING_VALUES));
     const d = declared('../dist/test/contract/index.d.ts');
     expect(d.all).toStrictEqual(sorted([...TESTING_VALUES, ...TESTING_TYPES]));
+  });
+});
+
+/** The names a part of docs/library.md's "What the package exports" lists, in backticks. */
+const documented = (from: string, to: string | undefined): string[] => {
+  const text = readFileSync(new URL('../docs/library.md', import.meta.url), 'utf8');
+  const start = text.indexOf(from);
+  const end = to === undefined ? text.indexOf('\n## ', start + from.length) : text.indexOf(to, start);
+  if (start < 0) throw new Error(`docs/library.md has no ${from}`);
+  const part = text.slice(start + from.length, end < 0 ? undefined : end);
+  const names = [...part.matchAll(/`([A-Za-z_$][\w$]*)`/g)].map((m) => m[1] as string);
+  return sorted([...new Set(names)]);
+};
+
+describe('the documented API', () => {
+  it('given docs/library.md, when its list of exports is read, then it names exactly what `syncline` exports', () => {
+    expect(documented('### From `syncline`', '### From `syncline/testing`')).toStrictEqual(
+      sorted([...VALUES, ...TYPES]),
+    );
+  });
+
+  it('given docs/library.md, then its list for `syncline/testing` names exactly what that entry exports', () => {
+    expect(documented('### From `syncline/testing`', undefined)).toStrictEqual(
+      sorted([...TESTING_VALUES, ...TESTING_TYPES]),
+    );
   });
 });
