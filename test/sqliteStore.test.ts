@@ -352,6 +352,30 @@ console.log(r._tag, checkpoints);
     await store.close();
   });
 
+  it('given another process holding the write lock (a long ingest, or a writer stopped mid-transaction), when a snapshot is kept, then keep says it was not kept, says nothing of waiting, and the next keep after the lock is let go keeps it', async () => {
+    const path = freshPath();
+    const told: string[] = [];
+    const store = open(path, { busyTimeoutMs: 60_000, onWaiting: () => told.push('waiting') });
+    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const parts = ['["a"]', '["b"]'];
+      expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(
+        false,
+      );
+      expect(told).toEqual([]);
+      expect(await success(store.snapshots.latest(1))).toBeNull();
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    const parts = ['["later"]'];
+    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
+    expect(await textsOf(await latestOf(store, 1))).toEqual(parts);
+    await store.close();
+  });
+
   it('given a file written by a newer schema version, when opened, then it is refused with a message naming both versions and the file is left as it was', async () => {
     const path = freshPath();
     await open(path).close();

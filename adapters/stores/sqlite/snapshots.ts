@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { Snapshots, StoreError } from '../../../engine/ports.js';
+import { BUSY } from './writeLock.js';
 
 /** Parts read per query: parts are about a megabyte each (see engine/state/snapshot.ts). */
 const PARTS_PER_PAGE = 8;
@@ -26,8 +27,8 @@ export const sqliteSnapshots = (
   db: BetterSqlite3.Database,
   guarded: <A>(work: () => E.Either<StoreError, A>) => TaskEither<StoreError, A>,
   written: (bytes: number) => void,
-  /** runs a transaction once the write lock is free, or gives up (see writeLock.ts) */
-  locked: <A>(transaction: () => A) => E.Either<StoreError, A>,
+  /** runs a transaction once the write lock is free, or answers BUSY when it gives up waiting */
+  locked: <A>(transaction: () => A) => A | typeof BUSY,
 ): Snapshots => {
   // Ids are random (see keep), so the newest is found by position, then by the time it was taken.
   const newest = db.prepare(
@@ -100,26 +101,21 @@ export const sqliteSnapshots = (
         const write = db.transaction((from: number, bodies: readonly string[]) => {
           for (let i = 0; i < bodies.length; i++) insertPart.run(id, from + i, bodies[i]);
         });
-        const flush = (): E.Either<StoreError, void> => {
-          const done = locked(() => write.immediate(seq, batch));
-          if (E.isRight(done)) {
-            seq += batch.length;
-            bytes += batchBytes;
-            batch = [];
-            batchBytes = 0;
-          }
-          return done;
+        // Parts written before the store got busy are left to the next keep, which sweeps them.
+        const flush = (): boolean => {
+          if (locked(() => write.immediate(seq, batch)) === BUSY) return false;
+          seq += batch.length;
+          bytes += batchBytes;
+          batch = [];
+          batchBytes = 0;
+          return true;
         };
         for (const body of parts) {
           batch.push(body);
           batchBytes += body.length;
-          if (batchBytes >= BYTES_PER_TRANSACTION) {
-            const flushed = flush();
-            if (E.isLeft(flushed)) return flushed;
-          }
+          if (batchBytes >= BYTES_PER_TRANSACTION && !flush()) return E.right(false);
         }
-        const flushed = flush();
-        if (E.isLeft(flushed)) return flushed;
+        if (!flush()) return E.right(false);
         const shown = locked(() =>
           db
             .transaction((): boolean => {
@@ -131,9 +127,10 @@ export const sqliteSnapshots = (
             })
             .immediate(),
         );
-        if (E.isRight(shown)) written(bytes);
+        if (shown === BUSY) return E.right(false);
+        written(bytes);
         // Not shown: another process kept one meanwhile and swept these parts away; its snapshot stands.
-        return shown;
+        return E.right(shown);
       }),
   };
 };

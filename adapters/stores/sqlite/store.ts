@@ -13,7 +13,7 @@ import { sqliteReads } from './reading.js';
 import { prepareSchema, statementsOn, type SchemaRefusal } from './schema.js';
 import { sqliteSnapshots } from './snapshots.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './walCheckpoints.js';
-import { busyAs, DEFAULT_WAIT_MS, TRY_MS, waitForLockNow, type Waiting } from './writeLock.js';
+import { BUSY, busyAs, DEFAULT_WAIT_MS, TRY_MS, waitForLockNow, type Waiting } from './writeLock.js';
 import { sqliteWrites } from './writing.js';
 
 export type SqliteStoreOptions = {
@@ -41,8 +41,12 @@ export type SqliteStoreOptions = {
 
 export type SqliteOpenError = SchemaRefusal;
 
-/** How long keeping a snapshot waits for another writer's lock, and says nothing about it. */
-const SNAPSHOT_WAIT_MS = 5000;
+/**
+ * How long keeping a snapshot waits for another writer's lock. A snapshot is only worth keeping, so
+ * a command does not linger for one: when another process holds the lock longer (an ingest, or a
+ * writer stopped mid-transaction) the snapshot is not kept, silently, and the next command keeps it.
+ */
+const SNAPSHOT_WAIT_MS = TRY_MS;
 
 /** The store over an open connection: its reads, writes, named checkpoints, snapshots and flushes. */
 const storeOver = (
@@ -67,7 +71,6 @@ const storeOver = (
     ...sqliteWrites(c),
     ...sqliteReads(c, pollIntervalMs),
     ...sqliteNamedCheckpoints(c),
-    // A snapshot is only worth keeping: it does not wait long for another writer, the next command keeps one.
     snapshots: sqliteSnapshots(
       db,
       guarded,
@@ -75,11 +78,14 @@ const storeOver = (
         committed();
         c.appended(bytes);
       },
-      (transaction) =>
-        waitForLockNow(() => busyAs(transaction), {
-          ...waiting,
+      (transaction) => {
+        // No notice of the wait (onWaiting), and giving up is no failure: see SNAPSHOT_WAIT_MS.
+        const done = waitForLockNow(() => busyAs(transaction), {
+          path: waiting.path,
           waitMs: Math.min(waiting.waitMs, SNAPSHOT_WAIT_MS),
-        }),
+        });
+        return E.isRight(done) ? done.right : BUSY;
+      },
     ),
     flush: () => flush,
     checkIntegrity: sqliteIntegrity(db, guarded),
