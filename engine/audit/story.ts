@@ -5,7 +5,14 @@ import { desiredFields, desiredGroups, desiredKey, inScope } from '../../domain/
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import type { SyncModeName } from '../../domain/modes.js';
-import { compareStrings, putNamed, valueEquals, type Properties, type Value } from '../../domain/values.js';
+import {
+  canonicalJson,
+  compareStrings,
+  putNamed,
+  valueEquals,
+  type Properties,
+  type Value,
+} from '../../domain/values.js';
 import type { PendingCommand } from '../../projections/ledger.js';
 import { foldWorld, initialWorld, profileOf, type World } from '../../projections/world.js';
 import type { StoredEvent } from '../ports.js';
@@ -152,7 +159,8 @@ const collectionWords = (d: DestinationConfig): string =>
 export const modeOf = (d: DestinationConfig, defaultMode: (type: string) => SyncModeName): SyncModeName =>
   d.syncMode ?? defaultMode(d.type);
 
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** The same as apply judges a config unchanged: as JSON values, the order of object keys aside. */
+const sameJson = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
 /** A config event in words: the whole destination the first time, what changed after that. */
 export const configWords = (

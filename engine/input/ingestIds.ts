@@ -2,23 +2,8 @@
 // the same event again (left out: re-ingesting a file is harmless) or a different one (refused).
 import { createHash } from 'node:crypto';
 import type { InputEvent } from '../../domain/events.js';
-import { compareStrings } from '../../domain/values.js';
+import { canonicalJson } from '../../domain/values.js';
 import type { StoredEvent } from '../ports.js';
-
-/**
- * JSON with object keys in one order, so that two serialisations of the same data compare equal.
- * Recursive: it only ever sees data its codec accepted, which nests a few dozen levels at most (a
- * destination's options, see nestedAtMost).
- */
-const canonical = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort(compareStrings);
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-};
 
 /** An event as far as sameness goes; `data` is its canonical JSON, or a digest of it. */
 type Content = { readonly type: string; readonly data: string; readonly occurredAt: string | undefined };
@@ -63,13 +48,13 @@ export const judgeId = (
   id: string,
   e: InputEvent,
 ): IdVerdict => {
-  const data = canonical(e.data);
+  const data = canonicalJson(e.data);
   const content: Content = { type: e.type, data, occurredAt: e.occurredAt };
   const there = stored.get(id);
   if (there !== undefined) {
     const differs = difference(content, {
       type: there.type,
-      data: canonical(there.data),
+      data: canonicalJson(there.data),
       occurredAt: there.occurredAt,
     });
     return differs === undefined
