@@ -4,14 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../domain/decision.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
-import {
-  applyToEntry,
-  foldLedger,
-  initialLedger,
-  pendingOf,
-  type PendingCommand,
-} from '../projections/ledger.js';
+import { foldLedger, initialLedger, pendingOf, type PendingCommand } from '../projections/ledger.js';
 import { pendingCommands } from '../projections/pending.js';
+import { applyToEntry } from '../projections/settling.js';
 
 const FIELDS = ['email', 'name', 'ltv', 'tier', 'plan'];
 const GROUPS = ['A', 'B', 'C', 'D'];
