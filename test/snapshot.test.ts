@@ -130,7 +130,7 @@ describe('a snapshot of the engine state', () => {
       seen.open ||= crmView?.ledger.open != null;
       seen.removed ||= s.destinations.get('mailer')?.config === null;
     }
-    expect(seen).toEqual({ carried: true, failures: true, retries: true, open: true, removed: true });
+    expect(seen).toStrictEqual({ carried: true, failures: true, retries: true, open: true, removed: true });
   });
 
   it('given the state at any position, when its snapshot is restored, then it equals that state; and folding the rest onto it gives the state of the whole history', async () => {
@@ -138,11 +138,11 @@ describe('a snapshot of the engine state', () => {
     for (let p = 0; p <= events.length; p++) {
       const s = foldOf(events.slice(0, p));
       const back = await restored([...snapshotParts(s)]);
-      expect(back, `at position ${p}`).toEqual(s);
+      expect(back, `at position ${p}`).toStrictEqual(s);
       // Folding on shows what equality cannot: objects the fold shares (a ledger's open run is its
       // last run) must be shared again, or the next RunFinished would update only one of them.
       for (const e of events.slice(p)) applyStored(back, e);
-      expect(back, `restored at ${p}, folded to the end`).toEqual(whole);
+      expect(back, `restored at ${p}, folded to the end`).toStrictEqual(whole);
     }
   });
 
@@ -157,8 +157,8 @@ describe('a snapshot of the engine state', () => {
     expect(parts.filter((p) => p.startsWith('["profiles"')).length).toBe(3);
     expect(parts.filter((p) => p.startsWith('["touches"')).length).toBe(3);
     const back = await restored(parts);
-    expect(back.world.profiles).toEqual(s.world.profiles);
-    expect(back.touchProfiles).toEqual(s.touchProfiles);
+    expect(back.world.profiles).toStrictEqual(s.world.profiles);
+    expect(back.touchProfiles).toStrictEqual(s.touchProfiles);
   });
 
   describe('when it is damaged, then it is refused with what is wrong, never half restored', () => {
@@ -255,7 +255,7 @@ describe('resuming from a store', () => {
     expect(r.from?.position).toBe(at);
     expect(r.ignored).toBeUndefined();
     expect(r.folded).toBe(foldOf(events.slice(0, at)).folded);
-    expect(r.state).toEqual(foldOf(events));
+    expect(r.state).toStrictEqual(foldOf(events));
   });
 
   it('given a snapshot taken after another event than the one the store holds at its position, when a process resumes, then it says so and folds the whole store', async () => {
@@ -268,7 +268,7 @@ describe('resuming from a store', () => {
     expect(r.ignored).toBe(
       'the snapshot taken at position 5 does not match the store: the event there is not the one it was taken after',
     );
-    expect(r.state).toEqual(foldOf(events));
+    expect(r.state).toStrictEqual(foldOf(events));
   });
 
   it('given a damaged snapshot, when a process resumes, then it names the damage and folds the whole store', async () => {
@@ -281,7 +281,7 @@ describe('resuming from a store', () => {
     expect(r.ignored).toBe(
       `the snapshot taken at position 8 cannot be read: it ends after part ${partsAt8(events).length - 1}, without its end`,
     );
-    expect(r.state).toEqual(foldOf(events));
+    expect(r.state).toStrictEqual(foldOf(events));
   });
 
   it('given a snapshot of another format only, when a process resumes, then it folds the whole store without complaint', async () => {
@@ -302,7 +302,7 @@ describe('resuming from a store', () => {
     expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(true);
     const kept = await latestOf(w.store, SNAPSHOT_FORMAT);
     expect(kept?.position).toBe(await w.store.head());
-    expect((await resumed(w.store)).state).toEqual(w.state);
+    expect((await resumed(w.store)).state).toStrictEqual(w.state);
   });
 
   it('snapshotDue: at least 20,000 folded since the last, and at least half as many as there are profiles', () => {
@@ -357,7 +357,7 @@ describe('the snapshot format', () => {
     for (const p of positions) {
       const back = await restored((parts[p] ?? []).map((x) => JSON.stringify(x)));
       for (const e of fixed.slice(p)) applyStored(back, e);
-      expect(back, `restored at ${p}`).toEqual(whole);
+      expect(back, `restored at ${p}`).toStrictEqual(whole);
     }
   });
 });
