@@ -164,10 +164,16 @@ describe('SQLite event store', () => {
       script,
       `import { openSqliteStore } from ${JSON.stringify(built.href)};
 let checkpoints = 0;
-const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint: () => checkpoints++ }).right;
+let reported;
+const checkpointed = new Promise((resolve) => (reported = resolve));
+const onWalCheckpoint = () => { checkpoints++; reported(); };
+const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint }).right;
 const r = await store.append([{ stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] }])();
-// A checkpoint is best effort and keeps nothing alive; this timer gives it time to finish.
-await new Promise((resolve) => setTimeout(resolve, 1000));
+// A checkpoint is best effort and keeps nothing alive: this interval holds the process until the
+// checkpoint reports, then lets go, and nothing of the store may hold it after that.
+const holding = setInterval(() => undefined, 60_000);
+await checkpointed;
+clearInterval(holding);
 console.log(r._tag, checkpoints);
 `,
     );
