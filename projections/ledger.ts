@@ -112,8 +112,7 @@ const keepsNames = (prev: LedgerEntry, cmd: PendingCommand): boolean => {
   const d = cmd.decision;
   if (cmd.keyAfter !== prev.key || d.fields.unset.length > 0) return false;
   if (d.groups.add.length > 0 || d.groups.remove.length > 0) return false;
-  for (const f in d.fields.set) if (!Object.hasOwn(prev.fields, f)) return false;
-  return true;
+  return Object.keys(d.fields.set).every((f) => Object.hasOwn(prev.fields, f));
 };
 
 /** applyToEntry, by names (compacted). */
