@@ -77,6 +77,11 @@ describe('a three-way key clash, created in unsorted order', () => {
     expect(claimsFor(claims, ['a@x.io'], 'p2')).toBe(NO_CLAIMS);
   });
 
+  it('when p3 changes something other than its key, then its claim stays where it was among the three', () => {
+    const { claims } = after(...clash, changed('p3', { firstName: 'Cy' }));
+    expect(index(claims)).toStrictEqual({ 'a@x.io': ['p3', 'p1', 'p2'] });
+  });
+
   it('when all three go, then the key is forgotten', () => {
     const { claims } = after(...clash, deleted('p2'), deleted('p1'), left('p3', 'vip'));
     expect(index(claims)).toStrictEqual({});
@@ -122,6 +127,7 @@ describe('one profile’s claim', () => {
     const c = emptyClaims(crm);
     expect(otherClaimant(c, 'a@x.io', 'p1')).toBeUndefined();
     expect(claimsFor(c, ['a@x.io'], 'p1')).toBe(NO_CLAIMS);
+    expect(NO_CLAIMS).toStrictEqual({});
     expect(Object.isFrozen(NO_CLAIMS)).toBe(true);
   });
 
