@@ -131,8 +131,8 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
   const next = written(prev, cmd);
-  // An update of values only: the entry and the record's owner stay as they are.
-  if (next === prev && prev !== undefined && l.owners.get(prev.key) === pid) return;
+  // An update of values only: the entry, and so the owner of its key, stay as they are.
+  if (next === prev) return;
   own(l, pid, prev, next);
 };
 

@@ -240,6 +240,14 @@ describe('BatchDecided', () => {
     expect([...l.retryRequested]).toStrictEqual(['bob']);
   });
 
+  it('given a profile with a retry request and no failure anywhere, when a batch decides for it, then its request is cleared', () => {
+    const l = folded(
+      retry('ann', 'bob'),
+      decided('r1', [recorded('c1', create('ann', 'ann@x.io', ['email']))]),
+    );
+    expect([...l.retryRequested]).toStrictEqual(['bob']);
+  });
+
   it('given a skip decided for a profile with a failure, then its failure is cleared all the same', () => {
     const l = folded(
       decided('r1', [recorded('c1', create('ann', 'ann@x.io', ['email']))]),
@@ -367,6 +375,17 @@ describe('BatchApplied', () => {
     foldLedger(l, appliedOk('r2', 'c2'));
     expect(l.entries.get('ann')).toBe(before);
     expect(ownersOf(l)).toStrictEqual({ 'ann@x.io': 'ann' });
+  });
+
+  it('given an update that only unsets a field, then the entry no longer has it', () => {
+    const l = folded(
+      ...annWritten,
+      decided('r2', [
+        recorded('c2', update('ann', 'ann@x.io', change({ email: 'ann@x.io' }, ['first_name']))),
+      ]),
+      appliedOk('r2', 'c2'),
+    );
+    expect(entriesOf(l)).toStrictEqual({ ann: { key: 'ann@x.io', fields: ['email'], groups: ['VIP'] } });
   });
 
   it('given an update that re-adds a group it has and unsets a field it lacks, then the entry keeps its names', () => {
