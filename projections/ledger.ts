@@ -1,8 +1,7 @@
 // The ledger of one destination, folded in place from its `sync-<id>` stream: what syncline last wrote
 // per profile, commands decided but not yet settled, failures waiting, and the runs so far.
 import type { Adoption } from '../domain/adopt.js';
-import type { Decision, LedgerEntry, ObservedRecord } from '../domain/decision.js';
-import { valueEquals } from '../domain/values.js';
+import type { Decision, LedgerEntry } from '../domain/decision.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 import type { Properties } from '../domain/values.js';
 import { interned, interner } from './interned.js';
@@ -15,6 +14,7 @@ import {
   type Pending,
   type PendingCommand,
 } from './pending.js';
+import { adoptedEntry, applyToEntry, pendingCommandOf, takeSettled } from './settling.js';
 
 export type { PendingCommand } from './pending.js';
 
@@ -75,31 +75,6 @@ export const initialLedger = (): Ledger => ({
   taken: 0,
 });
 
-/** What syncline has written to the record after a command succeeded, values included. */
-export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
-  const d = cmd.decision;
-  switch (d.operation) {
-    case 'delete':
-      return undefined;
-    case 'create':
-      return {
-        profileId: d.profileId,
-        key: cmd.keyAfter,
-        fields: { ...d.fields.set },
-        groups: [...d.groups.add],
-      };
-    case 'update': {
-      const fields = { ...(prev?.fields ?? {}), ...d.fields.set };
-      for (const f of d.fields.unset) delete fields[f];
-      const removed = new Set(d.groups.remove);
-      const groups = [...new Set([...(prev?.groups ?? []), ...d.groups.add])].filter((g) => !removed.has(g));
-      return { profileId: d.profileId, key: cmd.keyAfter, fields, groups: groups.sort() };
-    }
-    case 'skip':
-      return prev;
-  }
-};
-
 /*
  * The fold's entries record WHICH fields and groups syncline wrote, not the values: decide() only
  * asks which fields it may unset, and the values live in the recorded decisions (log and explain
@@ -111,18 +86,6 @@ const fieldSets = interner<Properties>((names) =>
   Object.freeze(Object.fromEntries(names.map((n) => [n, null]))),
 );
 const groupSets = interner<string[]>((names) => Object.freeze(names) as string[]);
-
-const compactEntry = (
-  profileId: string,
-  key: string,
-  fields: Properties,
-  groups: readonly string[],
-): LedgerEntry => ({
-  profileId,
-  key,
-  fields: interned(fieldSets, Object.keys(fields)),
-  groups: interned(groupSets, groups),
-});
 
 /** An entry as a snapshot gives it back: its field names, shared like every entry's. */
 export const restoredEntry = (
@@ -137,68 +100,26 @@ export const restoredEntry = (
   groups: interned(groupSets, groups),
 });
 
-/** applyToEntry, compacted; a create (every command of a first sync) skips the copy applyToEntry makes. */
+const compacted = (e: LedgerEntry): LedgerEntry =>
+  restoredEntry(e.profileId, e.key, Object.keys(e.fields), e.groups);
+
+/**
+ * Whether an update leaves the entry's names as they are: it sets only fields the entry has and
+ * changes no field name, group or key. Most updates do (a sync of 1% changes settles an update per
+ * changed profile), and those keep the entry without working out its names again.
+ */
+const keepsNames = (prev: LedgerEntry, cmd: PendingCommand): boolean => {
+  const d = cmd.decision;
+  if (cmd.keyAfter !== prev.key || d.fields.unset.length > 0) return false;
+  if (d.groups.add.length > 0 || d.groups.remove.length > 0) return false;
+  return Object.keys(d.fields.set).every((f) => Object.hasOwn(prev.fields, f));
+};
+
+/** applyToEntry, by names (compacted). */
 const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
-  const d = cmd.decision;
-  if (d.operation === 'create') return compactEntry(d.profileId, cmd.keyAfter, d.fields.set, d.groups.add);
-  if (d.operation === 'update' && prev !== undefined) return updated(prev, cmd);
-  const entry = applyToEntry(prev, cmd);
-  return entry && compactEntry(entry.profileId, entry.key, entry.fields, entry.groups);
-};
-
-/**
- * An update's entry, worked out from names alone (an entry keeps no values): most updates set fields
- * the entry has and change no group, and those keep the entry as it is, where applyToEntry copied its
- * fields and groups to find the same sets again (a sync of 1% changes settles an update per profile).
- */
-const updated = (prev: LedgerEntry, cmd: PendingCommand): LedgerEntry => {
-  const d = cmd.decision;
-  let fields = prev.fields;
-  const set = Object.keys(d.fields.set);
-  if (d.fields.unset.length > 0 || set.some((f) => !Object.hasOwn(prev.fields, f))) {
-    const names = new Set(Object.keys(prev.fields));
-    for (const f of set) names.add(f);
-    for (const f of d.fields.unset) names.delete(f);
-    fields = interned(fieldSets, [...names]);
-  }
-  let groups = prev.groups;
-  if (d.groups.add.length > 0 || d.groups.remove.length > 0) {
-    const names = new Set([...prev.groups, ...d.groups.add]);
-    for (const g of d.groups.remove) names.delete(g);
-    groups = interned(groupSets, [...names]);
-  }
-  return fields === prev.fields && groups === prev.groups && cmd.keyAfter === prev.key
-    ? prev
-    : { profileId: d.profileId, key: cmd.keyAfter, fields, groups };
-};
-
-/**
- * Whether `observed` (the records under the command's keys, looked up afresh) shows that a command
- * left without outcome was applied: a create or update leaves the record under its key afterwards
- * with the fields it set, the fields it unset empty and its group changes made; a delete leaves no
- * record under its key. After a crash this is the only witness of what reached the destination.
- */
-export const showsEffect = (
-  cmd: PendingCommand,
-  keyField: string,
-  observed: readonly ObservedRecord[],
-): boolean => {
-  const d = cmd.decision;
-  const at = (key: string) => observed.find((r) => r.key === key);
-  if (d.operation === 'skip') return true;
-  if (d.operation === 'delete') return at(d.key ?? '') === undefined;
-  const record = at(cmd.keyAfter);
-  if (record === undefined) return false;
-  const groups = new Set(record.groups);
-  return (
-    // The key field is the record's key, which was just matched (a destination may not echo it).
-    Object.entries(d.fields.set).every(
-      ([f, v]) => f === keyField || (Object.hasOwn(record.fields, f) && valueEquals(v, record.fields[f])),
-    ) &&
-    d.fields.unset.every((f) => record.fields[f] === undefined || record.fields[f] === null) &&
-    d.groups.add.every((g) => groups.has(g)) &&
-    d.groups.remove.every((g) => !groups.has(g))
-  );
+  if (prev !== undefined && cmd.decision.operation === 'update' && keepsNames(prev, cmd)) return prev;
+  const next = applyToEntry(prev, cmd);
+  return next && compacted(next);
 };
 
 /**
@@ -210,8 +131,8 @@ const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
   const next = written(prev, cmd);
-  // An update of values only: the entry and the record's owner stay as they are.
-  if (next === prev && prev !== undefined && l.owners.get(prev.key) === pid) return;
+  // An update of values only: the entry, and so the owner of its key, stay as they are.
+  if (next === prev) return;
   own(l, pid, prev, next);
 };
 
@@ -230,7 +151,7 @@ const own = (l: Ledger, pid: string, prev: LedgerEntry | undefined, next: Ledger
 
 /** A record a decision matched becomes the profile's, as if syncline had written what it held. */
 const adopt = (l: Ledger, a: Adoption): void =>
-  own(l, a.profileId, l.entries.get(a.profileId), restoredEntry(a.profileId, a.key, a.fields, a.groups));
+  own(l, a.profileId, l.entries.get(a.profileId), compacted(adoptedEntry(a, undefined)));
 
 /** The profile's pending commands, in the order they were decided. */
 export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] =>
@@ -250,10 +171,9 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
       return l;
     }
     case 'BatchDecided': {
-      for (const s of e.data.settled ?? []) {
-        const cmd = takePending(l.pending, s.commandId);
-        if (cmd && s.status === 'confirmed') settle(l, cmd);
-      }
+      takeSettled(l.pending, e.data.settled, (cmd, status) => {
+        if (status === 'confirmed') settle(l, cmd);
+      });
       for (const pid of e.data.cleared ?? []) {
         l.failures.delete(pid);
         l.retryRequested.delete(pid);
@@ -269,13 +189,8 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
           l.failures.delete(pid);
           l.retryRequested.delete(pid);
         }
-        if (r.decision.operation === 'skip') continue;
-        addPending(l.pending, {
-          runId: e.data.runId,
-          commandId: r.commandId,
-          decision: r.decision,
-          keyAfter: r.keyAfter ?? r.decision.key ?? '',
-        });
+        const cmd = pendingCommandOf(e.data.runId, r);
+        if (cmd) addPending(l.pending, cmd);
       }
       return l;
     }

@@ -62,7 +62,7 @@ describe('what a matched record gives the ledger', () => {
 
   it('given a record that does not echo its key field, then the key field counts as held through the record’s key', () => {
     const bare = record('ann@x.io', { first_name: 'Ann', ltv: 100 }, ['Newsletter', 'VIP']);
-    expect(adopted(input([bare]))?.fields).toEqual(['email', 'first_name', 'ltv']);
+    expect(adopted(input([bare]))?.fields).toStrictEqual(['email', 'first_name', 'ltv']);
   });
 
   it('given a key field held as a number where the profile has it as text, then it is held: keys compare as text', () => {
@@ -124,7 +124,7 @@ describe('which record, and which of its fields, are the matched ones', () => {
       'VIP',
     ]);
     expect(decide(input([text]))).toMatchObject({ operation: 'update', fields: { set: { ltv: 100 } } });
-    expect(adopted(input([text]))?.fields).toEqual(['email', 'first_name']);
+    expect(adopted(input([text]))?.fields).toStrictEqual(['email', 'first_name']);
   });
 
   it('given the record under her key but its key field holding another value, then the key field is not adopted', () => {
@@ -133,7 +133,7 @@ describe('which record, and which of its fields, are the matched ones', () => {
       operation: 'update',
       fields: { set: { email: 'ann@x.io' } },
     });
-    expect(adopted(input([odd]))?.fields).toEqual(['first_name', 'ltv']);
+    expect(adopted(input([odd]))?.fields).toStrictEqual(['first_name', 'ltv']);
   });
 
   it('given an entry holding every field and group but under an old key, then the record under the new key is adopted', () => {
@@ -163,8 +163,8 @@ describe('when nothing is adopted', () => {
   it('given an entry that lacks one field or one group the record holds as wanted, then the record is adopted again', () => {
     const noLtv = wrote('p1', 'ann@x.io', { email: null, first_name: null }, ['Newsletter', 'VIP']);
     const noVip = wrote('p1', 'ann@x.io', { email: null, first_name: null, ltv: null }, ['Newsletter']);
-    expect(adopted(input([asWanted], noLtv))?.fields).toEqual(['email', 'first_name', 'ltv']);
-    expect(adopted(input([asWanted], noVip))?.groups).toEqual(['Newsletter', 'VIP']);
+    expect(adopted(input([asWanted], noLtv))?.fields).toStrictEqual(['email', 'first_name', 'ltv']);
+    expect(adopted(input([asWanted], noVip))?.groups).toStrictEqual(['Newsletter', 'VIP']);
   });
 
   it('given no record (a create), a profile out of scope, or a skip, then nothing', () => {
@@ -212,7 +212,7 @@ describe('an adoption as a batch records it', () => {
     };
     const decoded = SyncEvent.decode(batch);
     expect(decoded._tag).toBe('Left');
-    expect(decoded._tag === 'Left' && reportErrors(decoded.left)).toEqual([
+    expect(decoded._tag === 'Left' && reportErrors(decoded.left)).toStrictEqual([
       'data.adopted[0].key: is required',
     ]);
   });

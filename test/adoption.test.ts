@@ -55,7 +55,7 @@ describe('a record found in sync that the ledger does not hold', () => {
       { profileId: 'p1', key: 'ann@x.io', fields: ['email', 'first_name', 'ltv'], groups: ['VIP'] },
     ]);
     expect(entryOf(w, 'p1')).toMatchObject({ key: 'ann@x.io', groups: ['VIP'] });
-    expect(Object.keys(entryOf(w, 'p1')?.fields ?? {}).sort()).toEqual(['email', 'first_name', 'ltv']);
+    expect(Object.keys(entryOf(w, 'p1')?.fields ?? {}).sort()).toStrictEqual(['email', 'first_name', 'ltv']);
   });
 
   it('given the matched record, when ann is deleted and we sync, then her record is deleted', async () => {
@@ -64,7 +64,7 @@ describe('a record found in sync that the ledger does not hold', () => {
     await w.happen(deleted('p1'));
     const run = await w.synced();
     expect(run.totals.deleted).toBe(1);
-    expect(w.records()).toEqual([]);
+    expect(w.records()).toStrictEqual([]);
   });
 
   it('given the matched record, when ann’s email (the key) changes and we sync, then the record is renamed, not joined by a second one', async () => {
@@ -72,7 +72,7 @@ describe('a record found in sync that the ledger does not hold', () => {
     await w.synced();
     await w.happen(changed('p1', { email: 'ann@y.io' }));
     await w.synced();
-    expect(w.records()).toEqual([
+    expect(w.records()).toStrictEqual([
       record('ann@y.io', { email: 'ann@y.io', first_name: 'Ann', ltv: 100 }, ['VIP']),
     ]);
   });
@@ -83,7 +83,9 @@ describe('a record found in sync that the ledger does not hold', () => {
     await w.happen(unsetProperties('p1', 'lifetimeValue'));
     await w.synced();
     // The memory destination drops a field it is told to unset.
-    expect(w.records()).toEqual([record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann' }, ['VIP'])]);
+    expect(w.records()).toStrictEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann' }, ['VIP']),
+    ]);
   });
 
   it('given an additive destination, when the matched ann leaves the group, then she is removed from its managed groups and left in place', async () => {
@@ -91,7 +93,9 @@ describe('a record found in sync that the ledger does not hold', () => {
     await w.synced();
     await w.happen({ type: 'ProfileLeftGroup', data: { groupId: 'vip', profileId: 'p1' } });
     await w.synced();
-    expect(w.records()).toEqual([record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, [])]);
+    expect(w.records()).toStrictEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, []),
+    ]);
   });
 
   it('given a matched record, when we sync again (--full), then nothing is decided and nothing more is adopted', async () => {
@@ -117,7 +121,7 @@ describe('a record matched whether or not a field differed', () => {
       const run = await stale.synced();
       expect(run.totals.updated).toBe(1);
       expect(entryOf(stale, 'p1')).toStrictEqual(entryOf(exact, 'p1'));
-      expect(stale.records()).toEqual(exact.records());
+      expect(stale.records()).toStrictEqual(exact.records());
     },
   );
 });
@@ -130,7 +134,7 @@ describe('replaying runs that adopted records', () => {
     await w.synced();
     const replay = await replayDestination(w.store, 'crm', { verify: true });
     if (E.isLeft(replay)) throw new Error(JSON.stringify(replay.left));
-    expect(replay.right.runs.map((r) => r.mismatches)).toEqual([[], []]);
+    expect(replay.right.runs.map((r) => r.mismatches)).toStrictEqual([[], []]);
   });
 
   it('given a recorded adoption that was forged, when verified, then the batch is named with the adoption as the mismatch', async () => {
@@ -177,6 +181,6 @@ describe('replaying runs that adopted records', () => {
     const replay = await replayDestination(w.store, 'crm', { verify: true });
     if (E.isLeft(replay)) throw new Error(JSON.stringify(replay.left));
     const mismatches = replay.right.runs.flatMap((r) => r.mismatches);
-    expect(mismatches.map((m) => m.aspect)).toEqual(['adopted']);
+    expect(mismatches.map((m) => m.aspect)).toStrictEqual(['adopted']);
   });
 });

@@ -18,7 +18,7 @@ const ok = (commandId: string, at = AT, attempts = 1): CommandResult => ({
 
 describe('recording outcomes', () => {
   it('given every command succeeded at its first attempt, then they are recorded as ids at one time', () => {
-    expect(appliedData('r1', [ok('c1'), ok('c2'), ok('c3')])).toEqual({
+    expect(appliedData('r1', [ok('c1'), ok('c2'), ok('c3')])).toStrictEqual({
       runId: 'r1',
       results: [],
       ok: { at: AT, commandIds: ['c1', 'c2', 'c3'] },
@@ -35,7 +35,7 @@ describe('recording outcomes', () => {
       message: 'locked',
     };
     const data = appliedData('r1', [ok('c1'), failed, ok('c3', AT, 2), ok('c4', LATER), ok('c5')]);
-    expect(data).toEqual({
+    expect(data).toStrictEqual({
       runId: 'r1',
       results: [failed, ok('c3', AT, 2), ok('c4', LATER)],
       ok: { at: AT, commandIds: ['c1', 'c5'] },
@@ -44,7 +44,7 @@ describe('recording outcomes', () => {
   });
 
   it('given no success at all, then there is no ok list', () => {
-    expect(appliedData('r1', [])).toEqual({ runId: 'r1', results: [] });
+    expect(appliedData('r1', [])).toStrictEqual({ runId: 'r1', results: [] });
   });
 
   it('given any outcomes, then resultsOf gives every one of them back, each once', () => {
@@ -62,13 +62,13 @@ describe('recording outcomes', () => {
         }));
         const back = resultsOf(appliedData('r1', results));
         const byId = (a: CommandResult, b: CommandResult) => a.commandId.localeCompare(b.commandId);
-        expect([...back].sort(byId)).toEqual([...results].sort(byId));
+        expect([...back].sort(byId)).toStrictEqual([...results].sort(byId));
       }),
     );
   });
 
   it('given a store written before ok lists existed, then its outcomes still read as recorded', () => {
-    expect(resultsOf({ runId: 'r1', results: [ok('c1')] })).toEqual([ok('c1')]);
+    expect(resultsOf({ runId: 'r1', results: [ok('c1')] })).toStrictEqual([ok('c1')]);
   });
 });
 

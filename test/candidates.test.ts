@@ -48,7 +48,7 @@ describe('the candidates of a run', () => {
     await catchUp(w.store, w.state);
     const picked = candidates(w.state, w.state.destinations.get(w.config.destinationId) as DestinationView);
     expect(picked.reason).toBe('first-run');
-    expect(picked.profileIds).toEqual(byCodeUnits(IDS));
+    expect(picked.profileIds).toStrictEqual(byCodeUnits(IDS));
   });
 
   it('given a first run with a command left unsettled, when it picks its candidates, then the unsettled profile is among them once', async () => {
@@ -59,7 +59,7 @@ describe('the candidates of a run', () => {
     leftPending(v, 'éva');
     leftPending(v, 'ghost');
     const picked = candidates(w.state, v);
-    expect(picked.profileIds).toEqual(byCodeUnits([...IDS, 'ghost']));
+    expect(picked.profileIds).toStrictEqual(byCodeUnits([...IDS, 'ghost']));
   });
 
   it('given a synced destination, when profiles change, are deleted or are left unsettled, then the run picks exactly those, once each, in order', async () => {
@@ -77,7 +77,7 @@ describe('the candidates of a run', () => {
     leftPending(v, 'p10');
     const picked = candidates(w.state, v);
     expect(picked.reason).toBe('changes');
-    expect(picked.profileIds).toEqual(byCodeUnits(['😀', 'Zed', 'adam', 'p10']));
+    expect(picked.profileIds).toStrictEqual(byCodeUnits(['😀', 'Zed', 'adam', 'p10']));
   });
 
   it('given a full run of a synced destination, when it picks its candidates, then every profile, deleted ones included, comes once', async () => {
@@ -92,6 +92,6 @@ describe('the candidates of a run', () => {
       true,
     );
     expect(picked.reason).toBe('full');
-    expect(picked.profileIds).toEqual(byCodeUnits(IDS));
+    expect(picked.profileIds).toStrictEqual(byCodeUnits(IDS));
   });
 });

@@ -251,7 +251,7 @@ describe('a first sync killed after an apply, with changes before the next sync'
     report.push(
       `first sync frozen and killed after batch ${k ?? '(none)'} was applied, before its outcomes were recorded`,
     );
-    expect(k).toBeDefined();
+    expect(targets).toContain(k);
     expect(await ingestEvents(world, round)).toBe(roundEvents);
     await expectRecovered(world, second.tables);
   });

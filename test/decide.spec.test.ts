@@ -69,7 +69,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
       ['has the key property set to null', { email: null, firstName: 'Ann' }],
       ['has the key property set to the empty string', { email: '', firstName: 'Ann' }],
     ])('when it %s, then it is skipped with an error naming the key field', (_, properties) => {
-      expect(given(crm()).events(created('p1', properties)).decisions()).toEqual([
+      expect(given(crm()).events(created('p1', properties)).decisions()).toStrictEqual([
         skipped('p1', 'error', NO_KEY('email')),
       ]);
     });
@@ -80,7 +80,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         given(d)
           .events(created('p1', { email: ANN }))
           .decisions(),
-      ).toEqual([skipped('p1', 'error', NO_KEY('customer_id'))]);
+      ).toStrictEqual([skipped('p1', 'error', NO_KEY('customer_id'))]);
     });
 
     it('when it lost its key after syncline wrote it, then it is skipped and its record is not touched', () => {
@@ -89,7 +89,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wrote('p1', ANN, { email: ANN, first_name: 'Ann' }))
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }))
         .decisions();
-      expect(decisions).toEqual([skipped('p1', 'error', NO_KEY('email'))]);
+      expect(decisions).toStrictEqual([skipped('p1', 'error', NO_KEY('email'))]);
     });
   });
 
@@ -111,7 +111,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         given(crm())
           .events(...twins)
           .decisions(),
-      ).toEqual([
+      ).toStrictEqual([
         per({ sync: createAnn, additive: createAnn, enrich: skipped('p1', 'info', NO_CREATE, ANN) }),
         skipped('p2', 'error', CLAIMED(ANN, 'p1'), ANN),
       ]);
@@ -122,7 +122,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...twins)
         .observed(record(ANN, { email: ANN, first_name: 'Old' }))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -140,14 +140,14 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         given(crm())
           .events(...reversed)
           .decisionFor('p2'),
-      ).toEqual(skipped('p2', 'error', CLAIMED(ANN, 'p1'), ANN));
+      ).toStrictEqual(skipped('p2', 'error', CLAIMED(ANN, 'p1'), ANN));
     });
 
     it('when three profiles want the key, then both larger ones are skipped naming the smallest', () => {
       const decisions = given(crm())
         .events(...twins, created('p3', { email: ANN }))
         .decisions();
-      expect(decisions.slice(1)).toEqual([
+      expect(decisions.slice(1)).toStrictEqual([
         skipped('p2', 'error', CLAIMED(ANN, 'p1'), ANN),
         skipped('p3', 'error', CLAIMED(ANN, 'p1'), ANN),
       ]);
@@ -157,7 +157,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
       const decisions = given(crm())
         .events(created('p1', { email: 100 }), created('p2', { email: '100' }))
         .decisions();
-      expect(decisions[1]).toEqual(skipped('p2', 'error', CLAIMED('100', 'p1'), '100'));
+      expect(decisions[1]).toStrictEqual(skipped('p2', 'error', CLAIMED('100', 'p1'), '100'));
     });
 
     it('when the smaller profile is out of scope, then its claim does not count and the larger one proceeds', () => {
@@ -169,10 +169,10 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         fields: { set: { email: ANN, first_name: 'Annie' }, unset: [] },
         groups: { add: ['VIP'], remove: [] },
       };
-      expect(g.decisions()).toEqual([
+      expect(g.decisions()).toStrictEqual([
         per({ sync: createP2, additive: createP2, enrich: skipped('p2', 'info', NO_CREATE, ANN) }),
       ]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'never-written'));
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'never-written'));
     });
   });
 
@@ -191,7 +191,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(ann)
         .observed(record(ANN, { email: ANN, first_name: 'Annie', ltv: 100 }))
         .decisions();
-      expect(decisions).toEqual([update({ first_name: 'Ann' })]);
+      expect(decisions).toStrictEqual([update({ first_name: 'Ann' })]);
     });
 
     it.each([
@@ -213,7 +213,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
           .events(created('p1', { email: ANN, lifetimeValue: want }))
           .observed(record(ANN, { email: ANN, ltv: held }))
           .decisions();
-        expect(decisions).toEqual([update({ ltv: want })]);
+        expect(decisions).toStrictEqual([update({ ltv: want })]);
       },
     );
 
@@ -222,7 +222,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(created('p1', { email: ANN, firstName: null }))
         .observed(record(ANN, { email: ANN }))
         .decisions();
-      expect(decisions).toEqual([update({ first_name: null })]);
+      expect(decisions).toStrictEqual([update({ first_name: null })]);
     });
 
     it('when the record lacks two desired fields, then the update sets both, with sorted keys', () => {
@@ -230,8 +230,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(ann)
         .observed(record(ANN, { email: ANN }))
         .decisions();
-      expect(decisions).toEqual([update({ first_name: 'Ann', ltv: 100 })]);
-      expect(Object.keys(decisions[0]?.fields.set ?? {})).toEqual(['first_name', 'ltv']);
+      expect(decisions).toStrictEqual([update({ first_name: 'Ann', ltv: 100 })]);
+      expect(Object.keys(decisions[0]?.fields.set ?? {})).toStrictEqual(['first_name', 'ltv']);
     });
   });
 
@@ -255,7 +255,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteLtv)
         .observed(record(ANN, { email: ANN, ltv: 100 }))
         .decisions();
-      expect(decisions).toEqual([unsetLtv]);
+      expect(decisions).toStrictEqual([unsetLtv]);
     });
 
     it('when a field syncline wrote left the mapping and the record still holds a value, then it is unset', () => {
@@ -265,7 +265,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteLtv)
         .observed(record(ANN, { email: ANN, ltv: 100 }))
         .decisions();
-      expect(decisions).toEqual([unsetLtv]);
+      expect(decisions).toStrictEqual([unsetLtv]);
     });
 
     it.each([
@@ -276,8 +276,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...lostLtv)
         .ledger(wroteLtv)
         .observed(record(ANN, fields));
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'in-sync'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'in-sync'));
     });
 
     it('when syncline never wrote the field (not in the ledger), then the record’s value is left alone', () => {
@@ -285,14 +285,14 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...lostLtv)
         .ledger(wrote('p1', ANN, { email: ANN }))
         .observed(record(ANN, { email: ANN, ltv: 100 }));
-      expect(g.decisions()).toEqual([]);
+      expect(g.decisions()).toStrictEqual([]);
     });
 
     it('when there is no ledger entry at all, then no field of the record is unset', () => {
       const g = given(crm())
         .events(...lostLtv)
         .observed(record(ANN, { email: ANN, ltv: 100, first_name: 'Ann' }));
-      expect(g.decisions()).toEqual([]);
+      expect(g.decisions()).toStrictEqual([]);
     });
 
     it('when the property is set to null instead of unset, then the field is set to null, not unset', () => {
@@ -301,7 +301,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteLtv)
         .observed(record(ANN, { email: ANN, ltv: 100 }))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -319,7 +319,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...GROUPS, created('p1', { email: ANN }), joined('p1', 'newsletter'))
         .observed(record(ANN, { email: ANN }, ['Customer', 'VIP']))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -334,8 +334,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
       const g = given(crm())
         .events(groupCreated('beta'), created('p1', { email: ANN }), joined('p1', 'beta'))
         .observed(record(ANN, { email: ANN }, ['Customer']));
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'in-sync'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'in-sync'));
     });
 
     it('when a mapped group of the profile is deleted, then its managed name is removed from the record', () => {
@@ -349,7 +349,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         )
         .observed(record(ANN, { email: ANN }, ['Newsletter', 'VIP', 'beta']))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -378,7 +378,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteAnn)
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }, ['Customer']))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -398,7 +398,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
           record(ANN2, { email: ANN2, first_name: 'Old' }),
         )
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -415,7 +415,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteAnn)
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         per({ sync: createAnn2, additive: createAnn2, enrich: skipped('p1', 'info', NO_CREATE, ANN2) }),
         {
           profileId: 'p2',
@@ -432,7 +432,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...renamed)
         .ledger(wroteAnn)
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         per({ sync: createAnn2, additive: createAnn2, enrich: skipped('p1', 'info', NO_CREATE, ANN2) }),
       ]);
     });
@@ -450,15 +450,15 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .observed(
           record(ANN, { email: ANN, first_name: 'Ann', ltv: [1, 2], phone: '555' }, ['Customer', 'VIP']),
         );
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'in-sync'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'in-sync'));
     });
 
     it('when the record carries its key only as its key, not among its fields, then the key field counts as equal', () => {
       const g = given(crm())
         .events(created('p1', { email: ANN }))
         .observed(record(ANN, {}));
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'in-sync'));
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'in-sync'));
     });
   });
 
@@ -481,11 +481,11 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         fields: { set: { email: ANN, first_name: null, zip: '1000' }, unset: [] },
         groups: { add: ['Newsletter', 'VIP'], remove: [] },
       };
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         per({ sync: create, additive: create, enrich: skipped('p1', 'info', NO_CREATE, ANN) }),
       ]);
       if (mode !== 'enrich')
-        expect(Object.keys(decisions[0]?.fields.set ?? {})).toEqual(['email', 'first_name', 'zip']);
+        expect(Object.keys(decisions[0]?.fields.set ?? {})).toStrictEqual(['email', 'first_name', 'zip']);
     });
 
     it('when the profile is in no mapped group, then create carries no groups', () => {
@@ -500,7 +500,9 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         given(crm())
           .events(created('p1', { email: ANN }))
           .decisions(),
-      ).toEqual([per({ sync: create, additive: create, enrich: skipped('p1', 'info', NO_CREATE, ANN) })]);
+      ).toStrictEqual([
+        per({ sync: create, additive: create, enrich: skipped('p1', 'info', NO_CREATE, ANN) }),
+      ]);
     });
   });
 
@@ -542,8 +544,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
       const g = given(d)
         .events(...events)
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }, ['VIP']));
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'never-written'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'never-written'));
     });
 
     it('when its record is found by the ledger key, then sync deletes it; additive and enrich remove its managed groups', () => {
@@ -561,7 +563,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         level: 'info',
         message: REMOVED_FROM_GROUPS,
       };
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         per({
           sync: { profileId: 'p1', operation: 'delete', key: ANN, fields: NO_FIELDS, groups: NO_GROUPS },
           additive: removeGroups,
@@ -575,7 +577,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...events)
         .ledger(wroteAnn)
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }, ['Customer']));
-      expect(g.decisionFor('p1')).toEqual(
+      expect(g.decisionFor('p1')).toStrictEqual(
         per<Verdict>({
           sync: { profileId: 'p1', operation: 'delete', key: ANN, fields: NO_FIELDS, groups: NO_GROUPS },
           additive: nothing('p1', 'no-managed-groups'),
@@ -589,8 +591,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...events)
         .ledger(wroteAnn)
         .observed(record(ANN2, { email: ANN2 }, ['VIP']));
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'record-gone'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'record-gone'));
     });
   });
 
@@ -602,8 +604,8 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
           .events(...events, ...(claimant ?? []))
           .ledger(wroteAnn)
           .observed(record(ANN, { email: ANN, first_name: 'Ann' }, ['VIP']));
-        expect(g.decisionFor('p1')).toEqual(nothing('p1', 'claimed-by-other'));
-        expect(g.decisions()).toEqual([
+        expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'claimed-by-other'));
+        expect(g.decisions()).toStrictEqual([
           {
             profileId: 'p2',
             operation: 'update',
@@ -622,7 +624,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .events(...annJoinsVip, left('p1', 'vip'), changed('p1', { email: ANN2 }))
         .ledger(wroteAnn)
         .observed(record(ANN, { email: ANN }, ['VIP']), record(ANN2, { email: ANN2 }, ['VIP']));
-      expect(g.decisions()).toEqual([
+      expect(g.decisions()).toStrictEqual([
         per<Decision>({
           sync: { profileId: 'p1', operation: 'delete', key: ANN, fields: NO_FIELDS, groups: NO_GROUPS },
           additive: {
@@ -668,14 +670,16 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         given(crm({ collection: everyone }))
           .events(created('p1', { email: ANN, firstName: 'Ann' }))
           .decisions(),
-      ).toEqual([per({ sync: create, additive: create, enrich: skipped('p1', 'info', NO_CREATE, ANN) })]);
+      ).toStrictEqual([
+        per({ sync: create, additive: create, enrich: skipped('p1', 'info', NO_CREATE, ANN) }),
+      ]);
     });
 
     it('given collection group vip, when the profile left and then re-joined vip, then it is in scope again', () => {
       const decisions = given(vipOnly)
         .events(...annJoinsVip, left('p1', 'vip'), joined('p1', 'vip'))
         .decisions();
-      expect(decisions).toEqual([createOrSkip]);
+      expect(decisions).toStrictEqual([createOrSkip]);
     });
 
     it('given collection all, when the profile was deleted and created again, then it is in scope with only its new state', () => {
@@ -690,7 +694,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wrote('p1', ANN, { email: ANN, first_name: 'Ann', ltv: 5 }, ['VIP']))
         .observed(record(ANN, { email: ANN, first_name: 'Ann', ltv: 5 }, ['VIP']))
         .decisions();
-      expect(decisions).toEqual([
+      expect(decisions).toStrictEqual([
         {
           profileId: 'p1',
           operation: 'update',
@@ -707,7 +711,7 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
         .ledger(wroteAnn)
         .observed(record(ANN, { email: ANN, first_name: 'Ann' }, ['VIP']))
         .decisions();
-      expect(decisions.map((x) => x.operation)).toEqual(
+      expect(decisions.map((x) => x.operation)).toStrictEqual(
         per({ sync: ['delete'], additive: ['update'], enrich: ['update'] }),
       );
     });
@@ -721,13 +725,13 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
           joined('p1', 'vip'),
         )
         .decisions();
-      expect(decisions).toEqual([createOrSkip]);
+      expect(decisions).toStrictEqual([createOrSkip]);
     });
 
     it('given collection none, when the profile is live and in every group, then it is never created', () => {
       const g = given(crm({ collection: nobody })).events(...annJoinsVip, joined('p1', 'newsletter'));
-      expect(g.decisions()).toEqual([]);
-      expect(g.decisionFor('p1')).toEqual(nothing('p1', 'never-written'));
+      expect(g.decisions()).toStrictEqual([]);
+      expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'never-written'));
     });
   });
 });
@@ -752,14 +756,14 @@ describe('the folding rules of input events, as seen through the decision (sync 
         changed('p1', { firstName: 'C' }),
       )
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN, first_name: 'C', ltv: 1 }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN, first_name: 'C', ltv: 1 }));
   });
 
   it('given a property was unset, when folded, then the profile no longer has it', () => {
     const decisions = given(crm)
       .events(created('p1', { email: ANN, firstName: 'A' }), unsetProperties('p1', 'firstName'))
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }));
   });
 
   it('given the profile joined vip twice and left it once, when folded, then it is not a member', () => {
@@ -772,20 +776,20 @@ describe('the folding rules of input events, as seen through the decision (sync 
         left('p1', 'vip'),
       )
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }));
   });
 
   it('given the profile left a group it was not in, when folded, then its memberships are unchanged', () => {
     const decisions = given(crm)
       .events(...GROUPS, created('p1', { email: ANN }), joined('p1', 'vip'), left('p1', 'newsletter'))
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }, ['VIP']));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }, ['VIP']));
   });
 
   it('given events for a profile that was never created, when folded, then there is nothing to decide', () => {
     const g = given(crm).events(...GROUPS, changed('p9', { email: ANN }), joined('p9', 'vip'));
-    expect(g.decisions()).toEqual([]);
-    expect(g.decisionFor('p9')).toEqual(nothing('p9', 'never-written'));
+    expect(g.decisions()).toStrictEqual([]);
+    expect(g.decisionFor('p9')).toStrictEqual(nothing('p9', 'never-written'));
   });
 
   it('given changes and joins before the profile was created, when folded, then they are not applied afterwards', () => {
@@ -797,7 +801,7 @@ describe('the folding rules of input events, as seen through the decision (sync 
         created('p1', { email: ANN }),
       )
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }));
   });
 
   it('given events for a deleted profile, when folded, then they do not bring it back', () => {
@@ -806,7 +810,7 @@ describe('the folding rules of input events, as seen through the decision (sync 
       .ledger(wrote('p1', ANN, { email: ANN }))
       .observed(record(ANN, { email: ANN }))
       .decisions();
-    expect(decisions).toEqual([
+    expect(decisions).toStrictEqual([
       { profileId: 'p1', operation: 'delete', key: ANN, fields: NO_FIELDS, groups: NO_GROUPS },
     ]);
   });
@@ -815,7 +819,7 @@ describe('the folding rules of input events, as seen through the decision (sync 
     const decisions = given(crm)
       .events(created('p1', { email: ANN }), joined('p1', 'vip'), groupCreated('vip'))
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }));
   });
 
   it('given a deleted group, when a profile joins it, then nothing changes; recreating it restores no member', () => {
@@ -829,7 +833,7 @@ describe('the folding rules of input events, as seen through the decision (sync 
         groupCreated('vip'),
       )
       .decisions();
-    expect(decisions).toEqual(createWith({ email: ANN }));
+    expect(decisions).toStrictEqual(createWith({ email: ANN }));
   });
 });
 
@@ -851,7 +855,7 @@ describe('the decision as a value', () => {
       )
       .observed(record('p3@x.io', { email: 'p3@x.io' }))
       .decisions();
-    expect(decisions.map((d) => d.profileId)).toEqual(['p1', 'p10', 'p2']);
+    expect(decisions.map((d) => d.profileId)).toStrictEqual(['p1', 'p10', 'p2']);
   });
 
   it('given an update with several fields and groups, when decided, then unset, add, remove and set keys are sorted', () => {
@@ -866,7 +870,7 @@ describe('the decision as a value', () => {
       .ledger(wrote('p1', ANN, { email: ANN, c: 3, a: 1 }))
       .observed(record(ANN, { email: ANN, c: 3, a: 1 }, ['A', 'Z']))
       .decisions();
-    expect(decisions).toEqual([
+    expect(decisions).toStrictEqual([
       {
         profileId: 'p1',
         operation: 'update',
@@ -875,7 +879,7 @@ describe('the decision as a value', () => {
         groups: { add: ['B', 'C', 'D'], remove: ['A'] },
       },
     ]);
-    expect(Object.keys(decisions[0]?.fields.set ?? {})).toEqual(['b', 'd']);
+    expect(Object.keys(decisions[0]?.fields.set ?? {})).toStrictEqual(['b', 'd']);
   });
 
   it('given the same input, when decided twice, then the decisions are equal (replay)', () => {
@@ -889,7 +893,7 @@ describe('the decision as a value', () => {
       .observed(record(ANN, { email: ANN }, ['B']));
     const first = g.decisions();
     expect(first).toHaveLength(2);
-    expect(g.decisions()).toEqual(first);
+    expect(g.decisions()).toStrictEqual(first);
   });
 
   it('given a scenario the codec rejects (key field not in the mapping), when run, then the helper says why', () => {
@@ -909,6 +913,6 @@ describe('keys compare as strings', () => {
       .events(created('p1', { customerNo: 100, firstName: 'Ann' }))
       .observed(record('100', { id: '100', first_name: 'Ann' }))
       .verdicts();
-    expect(verdicts).toEqual([{ profileId: 'p1', operation: 'nothing', reason: 'in-sync' }]);
+    expect(verdicts).toStrictEqual([{ profileId: 'p1', operation: 'nothing', reason: 'in-sync' }]);
   });
 });

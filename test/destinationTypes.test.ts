@@ -31,7 +31,7 @@ describe('resolveDestination', () => {
   });
 
   it('rejects an unknown type, listing the known ones', () => {
-    expect(resolveDestination(config({ type: 'x' }))).toEqual(
+    expect(resolveDestination(config({ type: 'x' }))).toStrictEqual(
       E.left(['destination crm: type "x" is not a known destination type (memory, sqlite)']),
     );
   });
@@ -49,13 +49,15 @@ describe('resolveDestination', () => {
     };
     expect(
       resolveDestination(config({ type: 'x', syncMode: 'enrich', options: {} }), new Map([['x', x]])),
-    ).toEqual(
+    ).toStrictEqual(
       E.left(['destination crm: syncMode "enrich" is not supported by type x (supported: sync, additive)']),
     );
   });
 
   it('names missing required options and unknown ones, all at once', () => {
-    expect(resolveDestination(config({ options: { path: { env: 'CRM_DB' }, tabel: 'contacts' } }))).toEqual(
+    expect(
+      resolveDestination(config({ options: { path: { env: 'CRM_DB' }, tabel: 'contacts' } })),
+    ).toStrictEqual(
       E.left([
         'destination crm: options.tabel: is not known to type sqlite (its options: path, table, groupsTable)',
         'destination crm: options.table: is required by type sqlite',
@@ -64,7 +66,7 @@ describe('resolveDestination', () => {
   });
 
   it('describes every type with its modes and default', () => {
-    expect(describeTypes().map((d) => [d.type, d.modes, d.defaultMode])).toEqual([
+    expect(describeTypes().map((d) => [d.type, d.modes, d.defaultMode])).toStrictEqual([
       ['memory', ['sync', 'additive', 'enrich'], 'sync'],
       ['sqlite', ['sync', 'additive', 'enrich'], 'sync'],
     ]);
@@ -86,11 +88,11 @@ describe('memory destination hooks', () => {
       { key: 'b', fields: { email: 'b' }, groups: ['Z', 'A'] },
     ]);
     await m.destination.apply([create('a')])();
-    expect(m.records()).toEqual([
+    expect(m.records()).toStrictEqual([
       { key: 'a', fields: { email: 'a' }, groups: [] },
       { key: 'b', fields: { email: 'b' }, groups: ['A', 'Z'] },
     ]);
-    expect(m.applied().map((c) => c.key)).toEqual(['a']);
+    expect(m.applied().map((c) => c.key)).toStrictEqual(['a']);
   });
 
   it('fails the next applies for a key with the given fault, then recovers', async () => {
@@ -103,11 +105,13 @@ describe('memory destination hooks', () => {
       message: 'rate limited',
       retryAfterMs: 500,
     };
-    expect(await m.destination.apply([create('a'), create('b')])()).toEqual(
+    expect(await m.destination.apply([create('a'), create('b')])()).toStrictEqual(
       E.right([failed, { commandId: 'c-b', status: 'ok' }]),
     );
-    expect(await m.destination.apply([create('a')])()).toEqual(E.right([failed]));
-    expect(await m.destination.apply([create('a')])()).toEqual(E.right([{ commandId: 'c-a', status: 'ok' }]));
+    expect(await m.destination.apply([create('a')])()).toStrictEqual(E.right([failed]));
+    expect(await m.destination.apply([create('a')])()).toStrictEqual(
+      E.right([{ commandId: 'c-a', status: 'ok' }]),
+    );
   });
 
   it('fails whole calls, and a task does its work each time it runs', async () => {
@@ -115,8 +119,8 @@ describe('memory destination hooks', () => {
     const unavailable = { _tag: 'DestinationUnavailable' as const, message: 'down', retryable: true };
     m.failNextCalls('lookup', 1, unavailable);
     const task = m.destination.lookup(['a']);
-    expect(await task()).toEqual(E.left(unavailable));
-    expect(await task()).toEqual(E.right([]));
+    expect(await task()).toStrictEqual(E.left(unavailable));
+    expect(await task()).toStrictEqual(E.right([]));
   });
 
   it('shares one store between every open of a type made over it', async () => {
@@ -126,7 +130,7 @@ describe('memory destination hooks', () => {
     if (E.isLeft(first)) throw new Error('open failed');
     await first.right.apply([create('a')])();
     const second = await type.open(config({ type: 'memory', options: {} }), {})();
-    expect(E.isRight(second) && (await second.right.lookup(['a'])())).toEqual(
+    expect(E.isRight(second) && (await second.right.lookup(['a'])())).toStrictEqual(
       E.right([{ key: 'a', fields: { email: 'a' }, groups: [] }]),
     );
   });

@@ -29,7 +29,7 @@ describe('the delete guardrail', () => {
     await w.happen(...Array.from({ length: 20 }, (_, i) => left(`p${i}`, 'vip')));
     const revision = await w.store.streamRevision(syncStream('crm'));
     const r = await w.sync();
-    expect(r).toEqual(
+    expect(r).toStrictEqual(
       E.left({ _tag: 'TooManyDeletes', destinationId: 'crm', deletes: 20, limit: 10, owned: 20 }),
     );
     expect(w.records()).toHaveLength(20);
@@ -43,7 +43,7 @@ describe('the delete guardrail', () => {
     await w.happen(...Array.from({ length: 20 }, (_, i) => left(`p${i}`, 'vip')));
     const run = await w.synced({ maxDeletes: 20 });
     expect(run.totals.deleted).toBe(20);
-    expect(w.records()).toEqual([]);
+    expect(w.records()).toStrictEqual([]);
   });
 
   it('given leavers within the limit, when we sync, then they are deleted without asking', async () => {
@@ -88,7 +88,9 @@ describe('the mode-migration preview', () => {
       mode: 'sync',
       delivery: defaultDelivery,
     });
-    expect(E.isRight(plan) && plan.right.decisions.map((d) => [d.profileId, d.operation, d.key])).toEqual([
+    expect(
+      E.isRight(plan) && plan.right.decisions.map((d) => [d.profileId, d.operation, d.key]),
+    ).toStrictEqual([
       ['p1', 'delete', 'm1@x.io'],
       ['p3', 'delete', 'm3@x.io'],
     ]);
@@ -106,11 +108,11 @@ describe('retry', () => {
     expect((await w.synced()).totals.failed).toBe(1);
     expect((await w.synced()).considered).toBe(0);
     const r = await requestRetry(w.store, w.state, 'crm', undefined);
-    expect(r).toEqual(E.right({ profileIds: ['p1'], commands: 1 }));
+    expect(r).toStrictEqual(E.right({ profileIds: ['p1'], commands: 1 }));
     const run = await w.synced();
     expect(run.totals.created).toBe(1);
     expect(w.state.destinations.get('crm')?.ledger.failures.size).toBe(0);
-    expect(await requestRetry(w.store, w.state, 'crm', undefined)).toEqual(
+    expect(await requestRetry(w.store, w.state, 'crm', undefined)).toStrictEqual(
       E.right({ profileIds: [], commands: 0 }),
     );
   });
@@ -122,6 +124,6 @@ describe('retry', () => {
     w.destination.failNextApplies('ann@x.io', 1, { retryable: false, message: 'invalid' });
     await w.synced();
     const r = await requestRetry(w.store, w.state, 'crm', new Date(Date.now() + 60_000).toISOString());
-    expect(r).toEqual(E.right({ profileIds: [], commands: 0 }));
+    expect(r).toStrictEqual(E.right({ profileIds: [], commands: 0 }));
   });
 });

@@ -36,7 +36,7 @@ describe('a first sync of a group collection', () => {
     await w.happen(...vip(), ann, bob, joined('p1', 'vip'), joined('p2', 'vip'), joined('p1', 'newsletter'));
     const run = await w.synced();
     expect(run.totals).toMatchObject({ created: 2, updated: 0, deleted: 0, skipped: 0, failed: 0 });
-    expect(w.records()).toEqual([
+    expect(w.records()).toStrictEqual([
       record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, ['Newsletter', 'VIP']),
       record('bob@x.io', { email: 'bob@x.io', first_name: 'Bob' }, ['VIP']),
     ]);
@@ -58,8 +58,8 @@ describe('a first sync of a group collection', () => {
     await w.happen(...vip(), ann, bob, joined('p1', 'vip'), joined('p2', 'vip'));
     const run = await w.synced();
     expect(run.totals).toMatchObject({ created: 0, updated: 1, skipped: 1 });
-    expect(run.skippedByMessage).toEqual({ [MESSAGES.noCreate]: 1 });
-    expect(w.records()).toEqual([
+    expect(run.skippedByMessage).toStrictEqual({ [MESSAGES.noCreate]: 1 });
+    expect(w.records()).toStrictEqual([
       record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, ['Customers', 'VIP']),
     ]);
   });
@@ -76,11 +76,11 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     const run = await w.synced();
     if (mode === 'sync') {
       expect(run.totals.deleted).toBe(1);
-      expect(w.records()).toEqual([]);
+      expect(w.records()).toStrictEqual([]);
     } else {
       expect(run.totals.updated).toBe(1);
       const kept = mode === 'enrich' ? ['Customers'] : [];
-      expect(w.records()).toEqual([
+      expect(w.records()).toStrictEqual([
         record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, kept),
       ]);
     }
@@ -96,7 +96,7 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     await w.happen(joined('p1', 'vip'));
     await w.synced();
     const held = w.records().find((r) => r.key === 'ann@x.io');
-    if (mode === 'sync' && seeded.length === 0) expect(held?.groups).toEqual(['VIP']);
+    if (mode === 'sync' && seeded.length === 0) expect(held?.groups).toStrictEqual(['VIP']);
     else expect(held?.groups).toContain('VIP');
     expect(held?.fields).toMatchObject({ email: 'ann@x.io', first_name: 'Ann', ltv: 100 });
   });
@@ -109,7 +109,7 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     const run = await w.synced();
     expect(run.totals.updated).toBe(1);
     const groups = mode === 'enrich' ? ['Customers', 'VIP'] : ['VIP'];
-    expect(w.records()).toEqual([
+    expect(w.records()).toStrictEqual([
       record('ann@new.io', { email: 'ann@new.io', first_name: 'Ann', ltv: 100 }, groups),
     ]);
   });
@@ -120,8 +120,8 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     await w.synced();
     await w.happen(deleted('p1'));
     await w.synced();
-    if (mode === 'sync') expect(w.records()).toEqual([]);
-    else expect(w.records().map((r) => r.groups)).toEqual([mode === 'enrich' ? ['Customers'] : []]);
+    if (mode === 'sync') expect(w.records()).toStrictEqual([]);
+    else expect(w.records().map((r) => r.groups)).toStrictEqual([mode === 'enrich' ? ['Customers'] : []]);
   });
 
   it('given the collection group is deleted, when we sync, then its members leave scope like leavers', async () => {
@@ -130,7 +130,7 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     await w.synced();
     await w.happen(groupDeleted('vip'));
     await w.synced();
-    if (mode === 'sync') expect(w.records()).toEqual([]);
+    if (mode === 'sync') expect(w.records()).toStrictEqual([]);
     else expect(w.records()[0]?.groups.includes('VIP')).toBe(false);
   });
 
@@ -141,7 +141,7 @@ describe.each(['sync', 'additive', 'enrich'] as const)('the Grouparoo situations
     await w.happen(...vip(), bob);
     const run = await w.synced();
     expect(run.totals).toMatchObject({ created: 0, updated: 0, deleted: 0, skipped: 0 });
-    expect(w.records()).toEqual([record('bob@x.io', { email: 'bob@x.io' }, ['Partners', 'VIP'])]);
+    expect(w.records()).toStrictEqual([record('bob@x.io', { email: 'bob@x.io' }, ['Partners', 'VIP'])]);
   });
 });
 
@@ -160,7 +160,7 @@ describe('record ownership', () => {
     await w.happen(changed('p2', { email: 'anna@y.io' }));
     // A full pass puts the leaver in the same batch as the rename, where the two would collide.
     await w.synced({ full: true });
-    expect(w.records()).toEqual([
+    expect(w.records()).toStrictEqual([
       record('anna@y.io', { email: 'anna@y.io', first_name: 'Anna', ltv: 100 }, ['VIP']),
     ]);
     expect((await w.synced()).considered).toBe(0);
@@ -187,7 +187,7 @@ describe('the engine agrees with simulate', () => {
       if (e.type === 'BatchDecided')
         recorded.push(...(e.data as { decisions: { decision: unknown }[] }).decisions.map((d) => d.decision));
     }
-    expect(recorded).toEqual(
+    expect(recorded).toStrictEqual(
       simulate({ destination: config, events: [...events, ...memberships], observed: seed }, 'additive'),
     );
   });
@@ -212,7 +212,7 @@ describe('failures', () => {
       },
     });
     expect(run.totals.created).toBe(1);
-    expect(sleeps).toEqual([100, 200]);
+    expect(sleeps).toStrictEqual([100, 200]);
   });
 
   it('given a destination asking to wait, when we sync, then the waits do not count as attempts', async () => {
@@ -237,7 +237,7 @@ describe('failures', () => {
       },
     });
     expect(run.totals.created).toBe(1);
-    expect(sleeps).toEqual(Array(7).fill(1000));
+    expect(sleeps).toStrictEqual(Array(7).fill(1000));
   });
 
   it('given a terminal error for one profile, when we sync, then it is recorded, the others are applied, and it waits for a change', async () => {
@@ -246,13 +246,13 @@ describe('failures', () => {
     w.destination.failNextApplies('ann@x.io', 1, { retryable: false, message: 'invalid email' });
     const run = await w.synced();
     expect(run.totals).toMatchObject({ created: 1, failed: 1 });
-    expect(run.failures).toEqual([
+    expect(run.failures).toStrictEqual([
       expect.objectContaining({ profileId: 'p1', message: 'invalid email', retryable: false }),
     ]);
     expect((await w.synced()).considered).toBe(0);
     await w.happen(changed('p1', { firstName: 'Annie' }));
     expect((await w.synced()).totals.created).toBe(1);
-    expect(w.records().map((r) => r.key)).toEqual(['ann@x.io', 'bob@x.io']);
+    expect(w.records().map((r) => r.key)).toStrictEqual(['ann@x.io', 'bob@x.io']);
   });
 
   it('given retryable errors beyond five attempts, when we sync twice, then the second run picks the profile up again', async () => {
@@ -260,7 +260,7 @@ describe('failures', () => {
     await w.happen(ann);
     w.destination.failNextApplies('ann@x.io', 5, { retryable: true, message: 'timeout' });
     const first = await w.synced();
-    expect(first.failures).toEqual([expect.objectContaining({ profileId: 'p1', retryable: true })]);
+    expect(first.failures).toStrictEqual([expect.objectContaining({ profileId: 'p1', retryable: true })]);
     const second = await w.synced();
     expect(second.totals.created).toBe(1);
   });
@@ -289,7 +289,7 @@ describe('failures', () => {
       },
     ])();
     const r = await w.sync({ isAlive: () => true });
-    expect(r).toEqual(E.left({ _tag: 'Busy', destinationId: 'crm', runId: 'run-a' }));
+    expect(r).toStrictEqual(E.left({ _tag: 'Busy', destinationId: 'crm', runId: 'run-a' }));
     const recovered = await w.sync({ isAlive: () => false });
     expect(E.isRight(recovered) && recovered.right.totals.created).toBe(1);
   });
@@ -304,26 +304,30 @@ describe('applying while deciding', () => {
     const log: string[] = [];
     let release: () => void = () => undefined;
     const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    // The first apply is held until the run has looked up three batches and recorded two: what it
+    // can do meanwhile (it looks one batch ahead of the one it records). A run that could not would
+    // never release it, and the spec would time out.
+    const noted = (line: string): void => {
+      log.push(line);
+      const count = (l: string) => log.filter((x) => x === l).length;
+      if (count('lookup 10') >= 3 && count('record BatchDecided') >= 2) release();
+    };
     let applies = 0;
     let open = 0;
     const held: typeof real = {
-      ...notingDestination(real, { lookup: (keys) => log.push(`lookup ${keys.length}`) }),
+      ...notingDestination(real, { lookup: (keys) => noted(`lookup ${keys.length}`) }),
       apply: (commands) => async () => {
         open++;
         const n = ++applies;
         log.push(`apply ${n} starts (${open} open)`);
-        if (n === 1) {
-          // Let the run go on while this apply is held, then release it.
-          setTimeout(release, 20);
-          await firstHeld;
-        }
+        if (n === 1) await firstHeld;
         const r = await real.apply(commands)();
         log.push(`apply ${n} ends`);
         open--;
         return r;
       },
     };
-    const recording = notingStore(w.store, (e) => log.push(`record ${e.type}`));
+    const recording = notingStore(w.store, (e) => noted(`record ${e.type}`));
     const run = await syncDestination(recording, w.state, 'crm', held, {
       ...noWait,
       batchSize: 10,
@@ -355,7 +359,7 @@ describe('applying while deciding', () => {
     });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
     expect(E.isRight(run) && run.right.totals.created).toBe(400);
-    expect(sizes).toEqual([50, 50, 50, 50, 50, 50, 50, 10, 10, 10, 10, 10]);
+    expect(sizes).toStrictEqual([50, 50, 50, 50, 50, 50, 50, 10, 10, 10, 10, 10]);
     expect(w.records()).toHaveLength(400);
   });
 });
@@ -373,7 +377,7 @@ describe('between runs', () => {
     const run = await syncDestination(recording, w.state, 'crm', noted, noWait);
     expect(E.isRight(run) && run.right.totals.created).toBe(2);
     expect(log.filter((l) => l === 'tidy')).toHaveLength(1);
-    expect(log.slice(-2)).toEqual(['record RunFinished', 'tidy']);
+    expect(log.slice(-2)).toStrictEqual(['record RunFinished', 'tidy']);
     expect(log.indexOf('apply 2')).toBeLessThan(log.indexOf('tidy'));
   });
 });
@@ -390,7 +394,7 @@ describe('gathering and looking ahead in a small run', () => {
     });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 10 });
     expect(E.isRight(run) && run.right.totals).toMatchObject({ created: 28, skipped: 12 });
-    expect(sizes).toEqual([7, 7, 7, 7]);
+    expect(sizes).toStrictEqual([7, 7, 7, 7]);
   });
 
   it('given a run, when it starts, then its first batch is looked up before the run is recorded as started', async () => {
@@ -403,7 +407,11 @@ describe('gathering and looking ahead in a small run', () => {
     const recording = notingStore(w.store, (e) => log.push(`record ${e.type}`));
     const run = await syncDestination(recording, w.state, 'crm', looking, noWait);
     expect(E.isRight(run) && run.right.totals.created).toBe(2);
-    expect(log.slice(0, 3)).toEqual(['lookup ann@x.io bob@x.io', 'record RunStarted', 'record BatchDecided']);
+    expect(log.slice(0, 3)).toStrictEqual([
+      'lookup ann@x.io bob@x.io',
+      'record RunStarted',
+      'record BatchDecided',
+    ]);
   });
 });
 
@@ -418,21 +426,21 @@ describe("a run's batches", () => {
     });
     const run = await syncDestination(w.store, w.state, 'crm', counted, { ...noWait, batchSize: 500 });
     expect(E.isRight(run) && run.right.totals.created).toBe(1200);
-    expect(looked).toEqual([125, 500, 450, 125]);
+    expect(looked).toStrictEqual([125, 500, 450, 125]);
     expect(w.records()).toHaveLength(1200);
   });
 
   it('start and end with a quarter batch when a run has two to sixteen batches of 100 or more', () => {
-    expect(batchBounds(2000, 500)).toEqual([0, 125, 625, 1125, 1625, 1875, 2000]);
-    expect(batchBounds(1001, 500)).toEqual([0, 125, 625, 876, 1001]);
-    expect(batchBounds(1000, 500)).toEqual([0, 125, 625, 875, 1000]);
-    expect(batchBounds(501, 500)).toEqual([0, 125, 376, 501]);
-    expect(batchBounds(500, 500)).toEqual([0, 500]);
-    expect(batchBounds(40, 10)).toEqual([0, 10, 20, 30, 40]);
-    expect(batchBounds(3, 500)).toEqual([0, 3]);
-    expect(batchBounds(0, 500)).toEqual([0]);
-    expect(batchBounds(8000, 500).slice(0, 3)).toEqual([0, 125, 625]);
-    expect(batchBounds(8001, 500).slice(0, 3)).toEqual([0, 500, 1000]);
+    expect(batchBounds(2000, 500)).toStrictEqual([0, 125, 625, 1125, 1625, 1875, 2000]);
+    expect(batchBounds(1001, 500)).toStrictEqual([0, 125, 625, 876, 1001]);
+    expect(batchBounds(1000, 500)).toStrictEqual([0, 125, 625, 875, 1000]);
+    expect(batchBounds(501, 500)).toStrictEqual([0, 125, 376, 501]);
+    expect(batchBounds(500, 500)).toStrictEqual([0, 500]);
+    expect(batchBounds(40, 10)).toStrictEqual([0, 10, 20, 30, 40]);
+    expect(batchBounds(3, 500)).toStrictEqual([0, 3]);
+    expect(batchBounds(0, 500)).toStrictEqual([0]);
+    expect(batchBounds(8000, 500).slice(0, 3)).toStrictEqual([0, 125, 625]);
+    expect(batchBounds(8001, 500).slice(0, 3)).toStrictEqual([0, 500, 1000]);
     expect(batchBounds(8001, 500)).toHaveLength(18);
   });
 });

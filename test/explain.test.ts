@@ -61,13 +61,20 @@ describe.each(['sync', 'additive', 'enrich'] as const)('ann’s story in %s mode
     const w = await annStory(mode);
     const story = await explained(w.store, 'p1');
     const decisions = story.timeline.filter((i) => i.kind === 'decision');
-    expect(decisions.map((i) => [i.operation, i.summary])).toEqual(EXPECTED[mode]);
+    expect(decisions.map((i) => [i.operation, i.summary])).toStrictEqual(EXPECTED[mode]);
     const kinds = story.timeline.map((i) => i.kind);
-    expect(kinds.slice(0, 6)).toEqual(['config', 'event', 'event', 'observation', 'decision', 'outcome']);
+    expect(kinds.slice(0, 6)).toStrictEqual([
+      'config',
+      'event',
+      'event',
+      'observation',
+      'decision',
+      'outcome',
+    ]);
     expect(kinds.filter((k) => k === 'outcome')).toHaveLength(5);
     expect(story.timeline[2]?.summary).toBe('joined vip → entered scope; +VIP');
     expect(story.omittedEvents).toBe(1); // creating vip changed nothing for her
-    expect(story.pending).toEqual([]);
+    expect(story.pending).toStrictEqual([]);
   });
 });
 
@@ -81,13 +88,13 @@ describe('explain --at', () => {
       scope: 'left the collection (no longer a member of vip)',
     });
     // The values written, as the recorded decisions hold them (the live ledger keeps only names).
-    expect(then?.ledger).toEqual({
+    expect(then?.ledger).toStrictEqual({
       profileId: 'p1',
       key: 'ann@new.io',
       fields: { email: 'ann@new.io', first_name: 'Ann' },
       groups: ['VIP'],
     });
-    expect(then?.observed.records).toEqual([
+    expect(then?.observed.records).toStrictEqual([
       record('ann@new.io', { email: 'ann@new.io', first_name: 'Ann' }, ['VIP']),
     ]);
     expect(then?.observed.appliedSince).toBe(1);
@@ -135,10 +142,10 @@ describe('a deleted group', () => {
     await w.happen(groupDeleted('vip'));
     await w.synced();
     const decisions = (await explained(w.store, 'p1')).timeline.filter((i) => i.kind === 'decision');
-    expect(decisions.map((i) => i.summary)).toEqual([
+    expect(decisions.map((i) => i.summary)).toStrictEqual([
       'created: in scope (member of vip) and no record with key ann@x.io existed',
       'deleted: group vip was deleted and sync mode removes profiles',
     ]);
-    expect((await logOf(w.store, 'p1'))[1]?.causes.map((c) => c.type)).toEqual(['GroupDeleted']);
+    expect((await logOf(w.store, 'p1'))[1]?.causes.map((c) => c.type)).toStrictEqual(['GroupDeleted']);
   });
 });

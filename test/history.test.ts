@@ -22,8 +22,8 @@ describe.each(['sync', 'additive', 'enrich'] as const)('ann’s story in %s mode
   it('when we read her log, then each run’s decision is there, applied, caused by the change before it, with its three times', async () => {
     const w = await annStory(mode);
     const log = await logOf(w.store, 'p1');
-    expect(log.map((x) => x.decision.operation)).toEqual(OPERATIONS[mode]);
-    expect(log.map((x) => x.outcome)).toEqual(
+    expect(log.map((x) => x.decision.operation)).toStrictEqual(OPERATIONS[mode]);
+    expect(log.map((x) => x.outcome)).toStrictEqual(
       ['10', '12', '14', '16', '18'].map((h) => ({
         status: 'applied',
         at: at(`${h}:00`),
@@ -31,18 +31,18 @@ describe.each(['sync', 'additive', 'enrich'] as const)('ann’s story in %s mode
         confirmedByObservation: false,
       })),
     );
-    expect(log.map((x) => x.causes.map((c) => c.type))).toEqual([
+    expect(log.map((x) => x.causes.map((c) => c.type))).toStrictEqual([
       ['DestinationConfigured', 'ProfileCreated', 'ProfileJoinedGroup'],
       ['ProfilePropertiesChanged'],
       ['ProfileLeftGroup'],
       ['ProfileJoinedGroup'],
       ['ProfileDeleted'],
     ]);
-    expect(log[1]?.times).toEqual({ caused: at('11:00'), decided: at('12:00'), accepted: at('12:00') });
+    expect(log[1]?.times).toStrictEqual({ caused: at('11:00'), decided: at('12:00'), accepted: at('12:00') });
     expect(log[1]?.keyAfter).toBe('ann@new.io');
     // the destination-wide log holds the same entries, read from the sync stream, causes found either way
-    expect(await logOf(w.store)).toEqual(log);
-    expect(await logOf(w.store, undefined, 0)).toEqual(log);
+    expect(await logOf(w.store)).toStrictEqual(log);
+    expect(await logOf(w.store, undefined, 0)).toStrictEqual(log);
   });
 });
 
@@ -69,11 +69,13 @@ describe('outcomes other than applied', () => {
     await w.sync();
     await w.synced();
     const log = await logOf(w.store, 'p1');
-    expect(log.map((x) => [x.outcome.status, 'attempts' in x.outcome ? x.outcome.attempts : null])).toEqual([
+    expect(
+      log.map((x) => [x.outcome.status, 'attempts' in x.outcome ? x.outcome.attempts : null]),
+    ).toStrictEqual([
       ['failed', 5],
       ['applied', 1],
     ]);
-    expect(log[1]?.causes).toEqual([]);
+    expect(log[1]?.causes).toStrictEqual([]);
   });
 
   it('given a run killed after deciding, then the command is pending, and once the next run decides afresh it is superseded', async () => {
@@ -84,7 +86,7 @@ describe('outcomes other than applied', () => {
       apply: () => () => Promise.reject(new Error('killed')),
     };
     await expect(syncDestination(w.store, w.state, 'crm', killed, noWait)).rejects.toThrow('killed');
-    expect((await logOf(w.store, 'p1')).map((x) => x.outcome)).toEqual([{ status: 'pending' }]);
+    expect((await logOf(w.store, 'p1')).map((x) => x.outcome)).toStrictEqual([{ status: 'pending' }]);
     expect((await explained(w.store, 'p1')).pending).toHaveLength(1);
     await w.synced({ isAlive: () => false });
     const [first, second] = await logOf(w.store, 'p1');
@@ -103,10 +105,10 @@ describe('finding a profile’s outcomes', () => {
       await w.synced({ batchSize: 100, applyBatchSize });
       const tagged: StoredEvent[] = [];
       for await (const e of w.store.readTagged(profileTag('crm', 'p250'))) tagged.push(e);
-      expect(tagged.map((e) => e.type)).toEqual(['BatchDecided']);
+      expect(tagged.map((e) => e.type)).toStrictEqual(['BatchDecided']);
       const outcomes: StoredEvent[] = [];
       for await (const e of w.store.readTagged(appliedTag('crm', tagged[0]?.position ?? 0))) outcomes.push(e);
-      expect(outcomes.map((e) => e.type)).toEqual(['BatchApplied']);
+      expect(outcomes.map((e) => e.type)).toStrictEqual(['BatchApplied']);
       const [entry] = await logOf(w.store, 'p250');
       expect(entry?.outcome).toMatchObject({ status: 'applied' });
     },

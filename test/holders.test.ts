@@ -19,7 +19,7 @@ describe('holders of a key', () => {
             letGo(m, 'k', holder);
             model = model.filter((h) => h !== holder);
           }
-          expect([...holdersOf(m, 'k')]).toEqual(model);
+          expect([...holdersOf(m, 'k')]).toStrictEqual(model);
           expect(m.has('k')).toBe(model.length > 0);
           // One holder is kept without a Set.
           if (model.length === 1) expect(m.get('k')).toBe(model[0]);

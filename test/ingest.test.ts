@@ -86,7 +86,7 @@ describe.each(stores)('ingesting into a %s store', (_, openStore) => {
         E.right({ lines: 5, appended: 5, duplicates: 0 }),
       );
       expect(file.opened()).toBe(2);
-      expect((await storedData(store)).map((d) => (d as { profileId: string }).profileId)).toEqual([
+      expect((await storedData(store)).map((d) => (d as { profileId: string }).profileId)).toStrictEqual([
         'p1',
         'p2',
         'p3',

@@ -93,7 +93,7 @@ describe('reading a JSONL file as lines', () => {
   it('given two files that differ in one byte, then the chunk holding it has another digest and the others the same', async () => {
     const a = await read(Buffer.from('{"a":1}\n{"b":2}\n{"c":3}\n'), 1);
     const b = await read(Buffer.from('{"a":1}\n{"b":3}\n{"c":3}\n'), 1);
-    expect(a.map((c) => c.digest).map((d, i) => d === b[i]?.digest)).toEqual([true, false, true]);
+    expect(a.map((c) => c.digest).map((d, i) => d === b[i]?.digest)).toStrictEqual([true, false, true]);
   });
 });
 

@@ -15,11 +15,11 @@ describe('interned sets of names', () => {
         for (const ask of asks) {
           const set = [...ask].sort().join(',');
           const value = interned(i, ask);
-          expect(value).toEqual({ sorted: [...ask].sort() });
+          expect(value).toStrictEqual({ sorted: [...ask].sort() });
           if (bySet.has(set)) expect(value).toBe(bySet.get(set));
           bySet.set(set, value);
         }
-        expect(built.map((b) => b.join(',')).sort()).toEqual([...bySet.keys()].sort());
+        expect(built.map((b) => b.join(',')).sort()).toStrictEqual([...bySet.keys()].sort());
       }),
     );
   });

@@ -242,8 +242,8 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
           { ...scenario, observed: observedOf(model), ledger: ledgerOf(model) },
           c.mode,
         );
-        expect(second.filter(isWrite)).toEqual([]);
-        expect(second).toEqual(first.filter((d) => !isWrite(d)));
+        expect(second.filter(isWrite)).toStrictEqual([]);
+        expect(second).toStrictEqual(first.filter((d) => !isWrite(d)));
       }),
       { numRuns: NUM_RUNS },
     );
@@ -286,8 +286,8 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
               true,
             );
             expect(['delete', 'update']).toContain(d.operation);
-            expect(d.fields).toEqual({ set: {}, unset: [] });
-            expect(d.groups.add).toEqual([]);
+            expect(d.fields).toStrictEqual({ set: {}, unset: [] });
+            expect(d.groups.add).toStrictEqual([]);
           }
           // Whatever the scope: only what syncline wrote is ever deleted or unset.
           if (d.operation === 'delete' || d.fields.unset.length > 0)
@@ -310,7 +310,7 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
     fc.assert(
       fc.property(shuffled, ({ c, other }) => {
         const reordered: Case = { ...c, scenario: { ...c.scenario, events: eventsOf(other) }, world: other };
-        expect(decide(reordered)).toEqual(decide(c));
+        expect(decide(reordered)).toStrictEqual(decide(c));
       }),
       { numRuns: NUM_RUNS },
     );
@@ -320,7 +320,7 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
     fc.assert(
       fc.property(caseArb, (c) => {
         const first = decide(c);
-        expect(decide(c)).toEqual(first);
+        expect(decide(c)).toStrictEqual(first);
         expect(isSorted(first.map((d) => d.profileId))).toBe(true);
         for (const d of first) {
           expect(isSorted(Object.keys(d.fields.set))).toBe(true);
@@ -328,8 +328,8 @@ describe('laws of decide() over random destinations, worlds, records and ledgers
           expect(isSorted(d.groups.add)).toBe(true);
           expect(isSorted(d.groups.remove)).toBe(true);
           if (d.operation === 'skip') {
-            expect(d.fields).toEqual({ set: {}, unset: [] });
-            expect(d.groups).toEqual({ add: [], remove: [] });
+            expect(d.fields).toStrictEqual({ set: {}, unset: [] });
+            expect(d.groups).toStrictEqual({ add: [], remove: [] });
           }
         }
       }),

@@ -4,14 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../domain/decision.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
-import {
-  applyToEntry,
-  foldLedger,
-  initialLedger,
-  pendingOf,
-  type PendingCommand,
-} from '../projections/ledger.js';
+import { foldLedger, initialLedger, pendingOf, type PendingCommand } from '../projections/ledger.js';
 import { pendingCommands } from '../projections/pending.js';
+import { applyToEntry } from '../projections/settling.js';
 
 const FIELDS = ['email', 'name', 'ltv', 'tier', 'plan'];
 const GROUPS = ['A', 'B', 'C', 'D'];
@@ -101,9 +96,11 @@ describe('the ledger fold of an update', () => {
           );
           const entry = l.entries.get('p1');
           expect(entry?.key).toBe(expected?.key);
-          expect(Object.keys(entry?.fields ?? {}).sort()).toEqual(Object.keys(expected?.fields ?? {}).sort());
-          expect(entry?.groups).toEqual(expected?.groups);
-          expect([...l.owners]).toEqual([[keyAfter, 'p1']]);
+          expect(Object.keys(entry?.fields ?? {}).sort()).toStrictEqual(
+            Object.keys(expected?.fields ?? {}).sort(),
+          );
+          expect(entry?.groups).toStrictEqual(expected?.groups);
+          expect([...l.owners]).toStrictEqual([[keyAfter, 'p1']]);
           expect(l.pending.size).toBe(0);
         },
       ),
@@ -126,13 +123,13 @@ describe("the ledger's pending commands", () => {
     foldLedger(l, decided(2, 'c1', create('p1')));
     foldLedger(l, decided(3, 'c2', create('p2')));
     foldLedger(l, applied('c2'));
-    expect(pendingOf(l, 'p1').map((c) => c.commandId)).toEqual(['c1']);
-    expect(pendingOf(l, 'p2')).toEqual([]);
-    expect([...pendingCommands(l.pending)].map((c) => c.commandId)).toEqual(['c1']);
+    expect(pendingOf(l, 'p1').map((c) => c.commandId)).toStrictEqual(['c1']);
+    expect(pendingOf(l, 'p2')).toStrictEqual([]);
+    expect([...pendingCommands(l.pending)].map((c) => c.commandId)).toStrictEqual(['c1']);
     expect(l.entries.get('p2')?.key).toBe('p2@x.io');
 
     foldLedger(l, applied('c1'));
-    expect(pendingOf(l, 'p1')).toEqual([]);
+    expect(pendingOf(l, 'p1')).toStrictEqual([]);
     expect(l.pending.size).toBe(0);
     expect(l.entries.get('p1')?.key).toBe('p1@x.io');
   });

@@ -44,7 +44,7 @@ describe('the library entry point', () => {
       },
       'enrich',
     );
-    expect(decisions).toEqual([
+    expect(decisions).toStrictEqual([
       {
         profileId: 'p1',
         operation: 'skip',

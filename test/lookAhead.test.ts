@@ -28,7 +28,7 @@ describe('looking up ahead', () => {
     });
     const run = await syncDestination(recording, w.state, 'crm', logged, { ...noWait, batchSize: 1 });
     expect(E.isRight(run) && run.right.totals.created).toBe(3);
-    expect(log).toEqual([
+    expect(log).toStrictEqual([
       'lookup p1@x.io',
       'lookup p2@x.io',
       'record p1',
@@ -65,7 +65,7 @@ describe('looking up ahead', () => {
       const { w, v, config, batch, ahead } = await world();
       const found = [rec('p1@x.io'), rec('p2@x.io')];
       const r = await resolveLookAhead(ahead(found), 0, () => ahead([]), w.state, v, config, 'sync');
-      expect(r).toEqual(E.right({ batch, keys: ['new@x.io', 'p1@x.io', 'p2@x.io'], records: found }));
+      expect(r).toStrictEqual(E.right({ batch, keys: ['new@x.io', 'p1@x.io', 'p2@x.io'], records: found }));
     });
 
     it('given an outcome meanwhile took a profile’s record (the owners rule), then that profile is prepared again without the key, and its record is left out of the observation', async () => {
@@ -77,10 +77,10 @@ describe('looking up ahead', () => {
       const r = await resolveLookAhead(a, 0, () => ahead([]), w.state, v, config, 'sync');
       if (E.isLeft(r)) throw new Error(r.left);
       expect(r.right.batch[0]?.input.ledger).toBeNull();
-      expect(r.right.batch[0]?.keys).toEqual(['new@x.io']);
+      expect(r.right.batch[0]?.keys).toStrictEqual(['new@x.io']);
       expect(r.right.batch[1]).toBe(a.batch[1]);
-      expect(r.right.keys).toEqual(['new@x.io', 'p2@x.io']);
-      expect(r.right.records).toEqual([rec('p2@x.io')]);
+      expect(r.right.keys).toStrictEqual(['new@x.io', 'p2@x.io']);
+      expect(r.right.records).toStrictEqual([rec('p2@x.io')]);
     });
 
     it('given events written by others were folded meanwhile, then the batch is prepared and looked up again', async () => {
@@ -95,7 +95,7 @@ describe('looking up ahead', () => {
         config,
         'sync',
       );
-      expect(r).toEqual(E.right({ batch: again.batch, keys: again.keys, records: [rec('p2@x.io')] }));
+      expect(r).toStrictEqual(E.right({ batch: again.batch, keys: again.keys, records: [rec('p2@x.io')] }));
     });
 
     it('given the look-up failed, then that failure is what is observed', async () => {
@@ -109,7 +109,7 @@ describe('looking up ahead', () => {
         taken: 0,
         decidedBefore: 0,
       };
-      expect(await resolveLookAhead(failed, 0, () => failed, w.state, v, config, 'sync')).toEqual(
+      expect(await resolveLookAhead(failed, 0, () => failed, w.state, v, config, 'sync')).toStrictEqual(
         E.left('destination down'),
       );
     });

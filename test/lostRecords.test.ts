@@ -54,7 +54,7 @@ describe('a destination that lost every record', () => {
     if (E.isLeft(plan)) throw new Error(plan.left);
     expect(v?.ledger.entries.size).toBe(12);
     expect(plan.right.reason).toBe('records-lost');
-    expect(plan.right.decisions.map((d) => d.operation)).toEqual(Array(12).fill('create'));
+    expect(plan.right.decisions.map((d) => d.operation)).toStrictEqual(Array(12).fill('create'));
   });
 
   it('given some records gone but not all, when a run of changes syncs, then it stays a run of changes', async () => {
@@ -102,8 +102,8 @@ describe('counting a SQLite destination', () => {
       )();
       if (E.isLeft(opened)) throw new Error(opened.left.message);
       const d = opened.right;
-      expect(await d.count?.()()).toEqual(E.right(null));
-      expect(await d.lookup(['a@x.io'])()).toEqual(E.right([]));
+      expect(await d.count?.()()).toStrictEqual(E.right(null));
+      expect(await d.lookup(['a@x.io'])()).toStrictEqual(E.right([]));
       expect(existsSync(path)).toBe(false);
       const create = (key: string) => ({
         commandId: key,
@@ -115,8 +115,8 @@ describe('counting a SQLite destination', () => {
       });
       await d.apply([create('a@x.io'), create('b@x.io'), create('c@x.io')])();
       expect(existsSync(path)).toBe(true);
-      expect(await d.count?.()()).toEqual(E.right(3));
-      expect(await d.count?.(1)()).toEqual(E.right(1));
+      expect(await d.count?.()()).toStrictEqual(E.right(3));
+      expect(await d.count?.(1)()).toStrictEqual(E.right(1));
       await d.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -156,6 +156,6 @@ describe('asking a destination for its count', () => {
     const asked: (number | undefined)[] = [];
     const counting = { ...base, count: (atMost?: number) => (asked.push(atMost), TE.right(7)) };
     expect(await holdingOf(counting, view(3), 1)).toStrictEqual({ held: 7, written: 3 });
-    expect(asked).toEqual([1]);
+    expect(asked).toStrictEqual([1]);
   });
 });

@@ -61,8 +61,8 @@ describe('paged reads', () => {
         fc.integer({ min: 1, max: 20 }),
         async (sizes, batchSize) => {
           const t = table(sizes);
-          expect(await readAll(t, batchSize)).toEqual(t.rows.map((r) => r.position));
-          expect(t.turned).toEqual(t.rows.map((r) => r.position));
+          expect(await readAll(t, batchSize)).toStrictEqual(t.rows.map((r) => r.position));
+          expect(t.turned).toStrictEqual(t.rows.map((r) => r.position));
         },
       ),
     );
@@ -93,10 +93,10 @@ describe('paged reads', () => {
 
   it('given events larger than PAGE_BYTES, when read, then pages shrink to one event, the read ends, and pages grow back after them', async () => {
     const t = table(Array<number>(5).fill(2 * PAGE_BYTES));
-    expect(await readAll(t, 2)).toEqual([1, 2, 3, 4, 5]);
-    expect(t.pages.map((p) => p.length)).toEqual([2, 1, 1, 1, 0]);
+    expect(await readAll(t, 2)).toStrictEqual([1, 2, 3, 4, 5]);
+    expect(t.pages.map((p) => p.length)).toStrictEqual([2, 1, 1, 1, 0]);
     const u = table([...Array<number>(3).fill(2 * PAGE_BYTES), ...Array<number>(2000).fill(1)]);
     expect(await readAll(u, 4)).toHaveLength(2003);
-    expect(u.pages.slice(0, 5).map((p) => p.length)).toEqual([4, 1, 2, 4, 4]);
+    expect(u.pages.slice(0, 5).map((p) => p.length)).toStrictEqual([4, 1, 2, 4, 4]);
   });
 });

@@ -89,15 +89,16 @@ describe('the pending commands of a ledger', () => {
             if (model.delete(id)) lastTaken = Number(id.slice(1));
           } else if (s.op === 'ask') {
             const ofProfile = [...model.values()].filter((c) => c.decision.profileId === s.profile);
-            if (!decidedInRun.has(s.profile)) expect(pendingBefore(p, mark, s.profile)).toEqual(ofProfile);
-            expect(pendingBefore(p, pendingMark(p), s.profile)).toEqual(ofProfile);
+            if (!decidedInRun.has(s.profile))
+              expect(pendingBefore(p, mark, s.profile)).toStrictEqual(ofProfile);
+            expect(pendingBefore(p, pendingMark(p), s.profile)).toStrictEqual(ofProfile);
           } else {
             mark = pendingMark(p);
             decidedInRun = new Set();
           }
           expect(p.size).toBe(model.size);
         }
-        expect([...pendingCommands(p)]).toEqual([...model.values()]);
+        expect([...pendingCommands(p)]).toStrictEqual([...model.values()]);
       }),
       { numRuns: 300 },
     );
@@ -112,7 +113,7 @@ describe('the pending commands of a ledger', () => {
     // the front of the queue was dropped as it was settled: one command left, at its absolute position
     expect(p.queue.length).toBeLessThan(2500);
     expect(takePending(p, 'c4999')?.commandId).toBe('c4999');
-    expect(p.queue).toEqual([]);
+    expect(p.queue).toStrictEqual([]);
   });
 
   it('given a failure recorded after the successes decided after it, then those successes are still found by order, without the index by id', () => {

@@ -92,14 +92,14 @@ describe.each(['sync', 'additive', 'enrich'] as const)('verifying a %s story', (
     const before = w.records();
     const r = await replayed(w.store, { verify: true });
     expect(r.verified).toBe(true);
-    expect(r.runs.map((run) => [run.runId, run.mode, run.outcome, run.decisions])).toEqual(
+    expect(r.runs.map((run) => [run.runId, run.mode, run.outcome, run.decisions])).toStrictEqual(
       runs.map((s) => [s.runId, mode, 'finished', s.considered]),
     );
     for (const run of r.runs) {
-      expect(run.mismatches).toEqual([]);
+      expect(run.mismatches).toStrictEqual([]);
       expect(run.matched).toBe(run.decisions);
     }
-    expect(w.records()).toEqual(before);
+    expect(w.records()).toStrictEqual(before);
   });
 });
 
@@ -131,14 +131,14 @@ describe('verifying runs that crashed, failed and were settled', () => {
     const batches = await batchesOf(w.store);
     // The crashed run recorded Bob's batch while Ann's apply was under way: the next run confirms
     // Ann's create (the destination shows it) and supersedes Bob's (it never reached the destination).
-    expect(batches.map((b) => [b.settled?.map((s) => s.status), b.cleared])).toEqual([
+    expect(batches.map((b) => [b.settled?.map((s) => s.status), b.cleared])).toStrictEqual([
       [undefined, undefined],
       [undefined, undefined],
       [['confirmed', 'superseded'], undefined],
       [undefined, ['p2']],
     ]);
     const r = await replayed(w.store);
-    expect(r.runs.map((run) => [run.outcome, run.decisions, run.matched, run.mismatches])).toEqual([
+    expect(r.runs.map((run) => [run.outcome, run.decisions, run.matched, run.mismatches])).toStrictEqual([
       ['unfinished', 2, 2, []],
       ['finished', 2, 2, []],
       ['finished', 1, 1, []],
@@ -169,7 +169,7 @@ describe('a forged or altered recording', () => {
     });
     // The engine never records a batch decided before one it already wrote.
     expect(first?.mismatches.filter((m) => m.aspect === 'order')).toHaveLength(1);
-    for (const run of r.runs.slice(1)) expect(run.mismatches).toEqual([]);
+    for (const run of r.runs.slice(1)) expect(run.mismatches).toStrictEqual([]);
   });
 
   it('given a new batch deleting a profile nobody asked to delete, when replayed, then the forged delete is named', async () => {
@@ -195,11 +195,11 @@ describe('a forged or altered recording', () => {
     ])();
 
     const last = (await replayed(w.store)).runs[3];
-    expect(last?.mismatches.map((m) => [m.profileId, m.aspect])).toEqual([
+    expect(last?.mismatches.map((m) => [m.profileId, m.aspect])).toStrictEqual([
       ['p1', 'decision'],
       [null, 'unchanged'],
     ]);
-    expect(last?.mismatches[0]?.recomputed).toEqual({
+    expect(last?.mismatches[0]?.recomputed).toStrictEqual({
       profileId: 'p1',
       operation: 'nothing',
       reason: 'in-sync',
@@ -219,7 +219,7 @@ describe('a forged or altered recording', () => {
 
     const first = (await replayed(altered)).runs[0];
     // Without her record, nothing was matched to her either: the batch's adoption no longer follows.
-    expect(first?.mismatches.map((m) => [m.profileId, m.aspect])).toEqual([
+    expect(first?.mismatches.map((m) => [m.profileId, m.aspect])).toStrictEqual([
       ['p1', 'decision'],
       [null, 'adopted'],
     ]);
@@ -251,14 +251,14 @@ describe('what another mode would have done', () => {
     const r = await replayed(w.store, { mode: 'additive' });
     expect(r.verified).toBe(false);
     const listed = r.runs.map((run) => run.counterfactual?.differences.map((d) => d.profileId));
-    expect(listed).toEqual(await skippedCreates(w.store));
-    expect(listed[0]).toEqual(['p2', 'p3', 'p4']);
+    expect(listed).toStrictEqual(await skippedCreates(w.store));
+    expect(listed[0]).toStrictEqual(['p2', 'p3', 'p4']);
     for (const d of r.runs.flatMap((run) => run.counterfactual?.differences ?? [])) {
       expect(d.kind).toBe('created/skipped');
       expect(d.would.operation).toBe('create');
     }
     const counts = r.runs[0]?.counterfactual?.counts ?? [];
-    expect(counts.map((c) => sentence(c, 'enrich'))).toEqual([
+    expect(counts.map((c) => sentence(c, 'enrich'))).toStrictEqual([
       'would have created 3 profiles that enrich skipped',
     ]);
   });
@@ -269,7 +269,9 @@ describe('what another mode would have done', () => {
     // Round 2: Cat left and Dan was deleted; round 4: Bob left. Each was kept, out of the VIP list.
     // Round 3 looked at everyone (the config changed) and still found Dan's record: each run is
     // recomputed against what really happened before it, and additive had really kept him.
-    expect(r.runs.map((run) => run.counterfactual?.differences.map((d) => [d.profileId, d.kind]))).toEqual([
+    expect(
+      r.runs.map((run) => run.counterfactual?.differences.map((d) => [d.profileId, d.kind])),
+    ).toStrictEqual([
       [],
       [
         ['p3', 'deleted/kept'],
@@ -279,7 +281,7 @@ describe('what another mode would have done', () => {
       [['p2', 'deleted/kept']],
     ]);
     const counts = r.runs[1]?.counterfactual?.counts ?? [];
-    expect(counts.map((c) => sentence(c, 'additive'))).toEqual([
+    expect(counts.map((c) => sentence(c, 'additive'))).toStrictEqual([
       'would have deleted 2 profiles that additive kept',
     ]);
   });
@@ -287,8 +289,13 @@ describe('what another mode would have done', () => {
   it('given a config keyed on another field, when replayed with it, then profiles whose new key was never looked up are not observed rather than guessed', async () => {
     const { w } = await story('sync');
     const first = (await replayed(w.store, { config: { ...w.config, keyField: 'first_name' } })).runs[0];
-    expect(first?.counterfactual?.notObserved.map((n) => n.profileId)).toEqual(['p1', 'p2', 'p3', 'p4']);
-    expect(first?.counterfactual?.differences).toEqual([]);
+    expect(first?.counterfactual?.notObserved.map((n) => n.profileId)).toStrictEqual([
+      'p1',
+      'p2',
+      'p3',
+      'p4',
+    ]);
+    expect(first?.counterfactual?.differences).toStrictEqual([]);
     expect(first?.counterfactual?.notes[0]).toMatch(/^the key differs/);
   });
 });
@@ -321,10 +328,10 @@ describe('what a replay reads', () => {
     };
     const r = await replayed(counting, { verify: true });
     expect(r.runs.length).toBeGreaterThan(0);
-    for (const run of r.runs) expect(run.mismatches).toEqual([]);
-    expect(reads.filter((e) => e.stream === syncStream('other'))).toEqual([]);
+    for (const run of r.runs) expect(run.mismatches).toStrictEqual([]);
+    expect(reads.filter((e) => e.stream === syncStream('other'))).toStrictEqual([]);
     const ownReads = reads.filter((e) => e.stream === syncStream('crm')).map((e) => e.position);
-    expect(ownReads).toEqual(own.map((e) => e.position));
+    expect(ownReads).toStrictEqual(own.map((e) => e.position));
   });
 });
 
@@ -332,13 +339,13 @@ describe('choosing runs', () => {
   it('given a run id or a window, when replayed, then only the runs chosen are recomputed; an unknown id or destination is an error', async () => {
     const { w, runs } = await story('sync');
     const one = await replayed(w.store, { runs: { runId: runs[1]?.runId as string } });
-    expect(one.runs.map((run) => run.runId)).toEqual([runs[1]?.runId]);
-    expect(one.runs[0]?.mismatches).toEqual([]);
-    expect((await replayed(w.store, { runs: { until: '2000-01-01T00:00:00.000Z' } })).runs).toEqual([]);
-    expect(await replayDestination(w.store, 'crm', { runs: { runId: 'nope' } })).toEqual(
+    expect(one.runs.map((run) => run.runId)).toStrictEqual([runs[1]?.runId]);
+    expect(one.runs[0]?.mismatches).toStrictEqual([]);
+    expect((await replayed(w.store, { runs: { until: '2000-01-01T00:00:00.000Z' } })).runs).toStrictEqual([]);
+    expect(await replayDestination(w.store, 'crm', { runs: { runId: 'nope' } })).toStrictEqual(
       E.left({ _tag: 'UnknownRun', destinationId: 'crm', runId: 'nope' }),
     );
-    expect(await replayDestination(w.store, 'elsewhere')).toEqual(
+    expect(await replayDestination(w.store, 'elsewhere')).toStrictEqual(
       E.left({ _tag: 'NoRuns', destinationId: 'elsewhere' }),
     );
   });

@@ -86,19 +86,19 @@ describe('sqlite destination tables', () => {
         },
       ),
     );
-    expect(query(`SELECT * FROM contacts`)).toEqual([
+    expect(query(`SELECT * FROM contacts`)).toStrictEqual([
       { email: 'ada@example.com', first_name: 'Ada', ltv: 100 },
     ]);
-    expect(query(`SELECT * FROM contacts_groups ORDER BY group_name`)).toEqual([
+    expect(query(`SELECT * FROM contacts_groups ORDER BY group_name`)).toStrictEqual([
       { record_key: 'ada@example.com', group_name: 'Partners' },
       { record_key: 'ada@example.com', group_name: 'VIP' },
     ]);
-    expect(query(`SELECT name, type, pk FROM pragma_table_info('contacts') ORDER BY cid`)).toEqual([
+    expect(query(`SELECT name, type, pk FROM pragma_table_info('contacts') ORDER BY cid`)).toStrictEqual([
       { name: 'email', type: 'TEXT', pk: 1 },
       { name: 'first_name', type: '', pk: 0 },
       { name: 'ltv', type: '', pk: 0 },
     ]);
-    expect(query(`PRAGMA journal_mode`)).toEqual([{ journal_mode: 'wal' }]);
+    expect(query(`PRAGMA journal_mode`)).toStrictEqual([{ journal_mode: 'wal' }]);
   });
 
   it('store strings as TEXT, whole numbers as INTEGER, decimals as REAL, booleans and lists as JSON BLOBs', async () => {
@@ -113,7 +113,7 @@ describe('sqlite destination tables', () => {
       query(
         `SELECT email, typeof(first_name) f, typeof(ltv) l, CAST(first_name AS TEXT) ft, CAST(ltv AS TEXT) lt FROM contacts ORDER BY email`,
       ),
-    ).toEqual([
+    ).toStrictEqual([
       { email: 'a', f: 'text', l: 'integer', ft: '100', lt: '100' },
       { email: 'b', f: 'null', l: 'real', ft: null, lt: '1.5' },
       { email: 'c', f: 'blob', l: 'blob', ft: 'true', lt: '["x",1]' },
@@ -122,28 +122,28 @@ describe('sqlite destination tables', () => {
     expect(
       found._tag === 'Right' &&
         [...found.right].sort((x, y) => x.key.localeCompare(y.key)).map((r) => r.fields),
-    ).toEqual(rows.map(([k, set]) => ({ email: k, ...set })));
+    ).toStrictEqual(rows.map(([k, set]) => ({ email: k, ...set })));
   });
 
   it('use the groupsTable option, defaulting to <table>_groups', async () => {
     const d = await open(config({ groupsTable: 'contact_lists' }));
     await applyAll(d, command('create', 'a', { email: 'a' }, { groups: { add: ['VIP'], remove: [] } }));
-    expect(query(`SELECT * FROM contact_lists`)).toEqual([{ record_key: 'a', group_name: 'VIP' }]);
-    expect(query(`SELECT name FROM sqlite_master WHERE name = 'contacts_groups'`)).toEqual([]);
+    expect(query(`SELECT * FROM contact_lists`)).toStrictEqual([{ record_key: 'a', group_name: 'VIP' }]);
+    expect(query(`SELECT name FROM sqlite_master WHERE name = 'contacts_groups'`)).toStrictEqual([]);
   });
 
   it('are not created by a lookup, so a dry run writes nothing, not even the file', async () => {
     const d = await open();
     const found = await d.lookup(['a'])();
-    expect(found).toEqual({ _tag: 'Right', right: [] });
+    expect(found).toStrictEqual({ _tag: 'Right', right: [] });
     expect(existsSync(join(dir, 'crm.db'))).toBe(false);
   });
 
   it('of an existing file are not created by a lookup either', async () => {
     new Database(join(dir, 'crm.db')).close();
     const d = await open();
-    expect(await d.lookup(['a'])()).toEqual({ _tag: 'Right', right: [] });
-    expect(query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).toEqual([]);
+    expect(await d.lookup(['a'])()).toStrictEqual({ _tag: 'Right', right: [] });
+    expect(query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).toStrictEqual([]);
   });
 
   it('a rename moves the key and every group row, managed or not', async () => {
@@ -153,8 +153,8 @@ describe('sqlite destination tables', () => {
       command('create', 'old', { email: 'old' }, { groups: { add: ['VIP', 'Partners'], remove: [] } }),
     );
     await applyAll(d, command('update', 'old', { email: 'new' }));
-    expect(query(`SELECT email FROM contacts`)).toEqual([{ email: 'new' }]);
-    expect(query(`SELECT * FROM contacts_groups ORDER BY group_name`)).toEqual([
+    expect(query(`SELECT email FROM contacts`)).toStrictEqual([{ email: 'new' }]);
+    expect(query(`SELECT * FROM contacts_groups ORDER BY group_name`)).toStrictEqual([
       { record_key: 'new', group_name: 'Partners' },
       { record_key: 'new', group_name: 'VIP' },
     ]);
@@ -175,10 +175,10 @@ describe("a user's existing table", () => {
       _tag: 'Left',
       left: { _tag: 'DestinationMisconfigured', message: 'table contacts has no column first_name' },
     };
-    expect(await d.apply([command('create', 'a', { email: 'a', ltv: 1 })])()).toEqual(expected);
-    expect(await d.lookup(['a'])()).toEqual(expected);
-    expect(query(`SELECT * FROM contacts`)).toEqual([]);
-    expect(query(`SELECT name FROM sqlite_master WHERE name = 'contacts_groups'`)).toEqual([]);
+    expect(await d.apply([command('create', 'a', { email: 'a', ltv: 1 })])()).toStrictEqual(expected);
+    expect(await d.lookup(['a'])()).toStrictEqual(expected);
+    expect(query(`SELECT * FROM contacts`)).toStrictEqual([]);
+    expect(query(`SELECT name FROM sqlite_master WHERE name = 'contacts_groups'`)).toStrictEqual([]);
   });
 
   it('whose key column is not unique is an error: records are addressed by it', async () => {
@@ -195,13 +195,15 @@ describe("a user's existing table", () => {
           INSERT INTO contacts VALUES ('a@example.com', 'Ada', 100, 'kept'), ('b@example.com', NULL, 2.5, NULL);`);
     const d = await open();
     const found = await d.lookup(['a@example.com', 'b@example.com'])();
-    expect(found._tag === 'Right' && [...found.right].sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+    expect(
+      found._tag === 'Right' && [...found.right].sort((x, y) => x.key.localeCompare(y.key)),
+    ).toStrictEqual([
       { key: 'a@example.com', fields: { email: 'a@example.com', first_name: 'Ada', ltv: 100 }, groups: [] },
       { key: 'b@example.com', fields: { email: 'b@example.com', first_name: null, ltv: 2.5 }, groups: [] },
     ]);
     // An update touches only the columns it names; the user's own columns stay as they were.
     await applyAll(d, command('update', 'a@example.com', { ltv: 200 }));
-    expect(query(`SELECT * FROM contacts WHERE email = 'a@example.com'`)).toEqual([
+    expect(query(`SELECT * FROM contacts WHERE email = 'a@example.com'`)).toStrictEqual([
       { email: 'a@example.com', first_name: 'Ada', ltv: 200, note: 'kept' },
     ]);
   });
@@ -212,7 +214,7 @@ describe("a user's existing table", () => {
     const join = command('create', 'a', { email: 'a' }, { groups: { add: ['VIP'], remove: [] } });
     await applyAll(d, join, join);
     await applyAll(d, join);
-    expect(query(`SELECT * FROM contacts_groups`)).toEqual([
+    expect(query(`SELECT * FROM contacts_groups`)).toStrictEqual([
       { record_key: 'a', group_name: 'VIP', added_by: 'crm' },
     ]);
   });
@@ -236,17 +238,17 @@ describe("a user's existing table", () => {
       ),
       command('create', 'b', { email: 'b', first_name: 'B' }),
     );
-    expect(outcomes.map((o) => o.status)).toEqual(['ok', 'error', 'ok']);
+    expect(outcomes.map((o) => o.status)).toStrictEqual(['ok', 'error', 'ok']);
     expect(outcomes[1]).toMatchObject({
       retryable: false,
       message: expect.stringContaining('NOT NULL') as unknown,
     });
-    expect(query(`SELECT email FROM contacts ORDER BY email`)).toEqual([
+    expect(query(`SELECT email FROM contacts ORDER BY email`)).toStrictEqual([
       { email: 'a' },
       { email: 'b' },
       { email: 'old' },
     ]);
-    expect(query(`SELECT * FROM contacts_groups`)).toEqual([{ record_key: 'old', group_name: 'VIP' }]);
+    expect(query(`SELECT * FROM contacts_groups`)).toStrictEqual([{ record_key: 'old', group_name: 'VIP' }]);
   });
 });
 
@@ -272,12 +274,12 @@ describe('sqlite destination options', () => {
     const path = join(dir, 'from-env.db');
     const d = await open(config({ path: { env: 'CRM_DB' } }), { CRM_DB: path });
     await applyAll(d, command('create', 'a', { email: 'a' }));
-    expect(query(`SELECT email FROM contacts`, path)).toEqual([{ email: 'a' }]);
+    expect(query(`SELECT email FROM contacts`, path)).toStrictEqual([{ email: 'a' }]);
   });
 
   it('fails to open, naming destination, option and variable, when the variable is not set', async () => {
     const result = await sqliteDestinationType.open(config({ path: { env: 'CRM_DB' } }), {})();
-    expect(result).toEqual({
+    expect(result).toStrictEqual({
       _tag: 'Left',
       left: {
         _tag: 'OpenFailed',

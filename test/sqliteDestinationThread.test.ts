@@ -85,14 +85,14 @@ describe('sqlite destination apply and lookup on threads', () => {
   it('given an applied batch, when the caller looks up right after, then the reader sees the rows and groups', async () => {
     const d = await open();
     const applied = await d.apply([create('ada@example.com'), create('bob@example.com')])();
-    expect(applied).toEqual({
+    expect(applied).toStrictEqual({
       _tag: 'Right',
       right: [
         { commandId: 'c-ada@example.com', status: 'ok' },
         { commandId: 'c-bob@example.com', status: 'ok' },
       ],
     });
-    expect(await d.lookup(['ada@example.com', 'nobody@example.com'])()).toEqual({
+    expect(await d.lookup(['ada@example.com', 'nobody@example.com'])()).toStrictEqual({
       _tag: 'Right',
       right: [
         {
@@ -108,8 +108,8 @@ describe('sqlite destination apply and lookup on threads', () => {
   it('given a destination just opened, then its reader has booted before any request; lookups alone (a plan) start no writer and create no file, and the first apply does both', async () => {
     const d = await open();
     expect(started.workers).toBe(1);
-    expect(await d.lookup(['ada@example.com'])()).toEqual({ _tag: 'Right', right: [] });
-    expect(await d.lookup(['bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+    expect(await d.lookup(['ada@example.com'])()).toStrictEqual({ _tag: 'Right', right: [] });
+    expect(await d.lookup(['bob@example.com'])()).toStrictEqual({ _tag: 'Right', right: [] });
     const tables = () => {
       if (!existsSync(join(dir, 'crm.db'))) return 'no file';
       const db = new Database(join(dir, 'crm.db'), { readonly: true });
@@ -119,10 +119,10 @@ describe('sqlite destination apply and lookup on threads', () => {
         db.close();
       }
     };
-    expect(tables()).toEqual('no file');
+    expect(tables()).toStrictEqual('no file');
     expect(started.workers).toBe(1);
     await d.apply([create('ada@example.com')])();
-    expect(tables()).toEqual(['contacts', 'contacts_groups']);
+    expect(tables()).toStrictEqual(['contacts', 'contacts_groups']);
     expect(started.workers).toBe(2);
   });
 
@@ -224,7 +224,10 @@ describe('sqlite destination apply and lookup on threads', () => {
     const broken = { ...create('ada@example.com'), fields: { set: {} } } as unknown as Command;
     await expect(d.apply([broken])()).rejects.toThrow(/Cannot read properties of null/);
     await expect(d.apply([create('bob@example.com')])()).rejects.toThrow(/Cannot read properties of null/);
-    expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toEqual({ _tag: 'Right', right: [] });
+    expect(await d.lookup(['ada@example.com', 'bob@example.com'])()).toStrictEqual({
+      _tag: 'Right',
+      right: [],
+    });
   });
 
   it('given an in-memory path, when applied, then apply stays on the caller’s thread, whose lookup sees it', async () => {
@@ -332,7 +335,7 @@ console.log(opened._tag);
 `,
     );
     // Its reader boots at open: idle, it must not keep the process alive.
-    expect(await runScript(script)).toEqual({ code: 0, signal: null, stdout: 'Right\n' });
+    expect(await runScript(script)).toStrictEqual({ code: 0, signal: null, stdout: 'Right\n' });
   });
 
   it('given an apply awaited and no close, when its script ends, then the process exits by itself with the rows written', async () => {
@@ -348,7 +351,7 @@ console.log(applied._tag, applied.right.length);
     );
     const run = await runScript(script);
     // Unanswered top-level awaits exit 13; a worker left ref'd would hang until the timeout kills it.
-    expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 500\n' });
+    expect(run).toStrictEqual({ code: 0, signal: null, stdout: 'Right 500\n' });
     expect(rowCount(path)).toBe(500);
   });
 });

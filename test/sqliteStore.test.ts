@@ -61,9 +61,9 @@ describe('SQLite event store', () => {
         await success(
           store.append([{ stream: 's', expected: 'no-stream', events: [{ type: 'A', data: 1 }] }]),
         );
-        expect((await collect(store.readStream('s'))).map((e) => e.data)).toEqual([1]);
+        expect((await collect(store.readStream('s'))).map((e) => e.data)).toStrictEqual([1]);
         await store.close();
-        expect(readdirSync(dir)).toEqual([]);
+        expect(readdirSync(dir)).toStrictEqual([]);
       } finally {
         process.chdir(cwd);
         rmSync(dir, { recursive: true, force: true });
@@ -94,7 +94,7 @@ describe('SQLite event store', () => {
     raw.pragma('user_version = 1');
     raw.close();
     const reopened = open(path);
-    expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toEqual([[1, 1]]);
+    expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toStrictEqual([[1, 1]]);
     expect(await latestOf(reopened, 1)).toBeNull();
     await success(reopened.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["end"]'] }));
     expect((await latestOf(reopened, 1))?.position).toBe(1);
@@ -129,14 +129,14 @@ describe('SQLite event store', () => {
     await first.close();
 
     const again = open(path);
-    expect(await collect(again.readAll())).toEqual(written.appended);
+    expect(await collect(again.readAll())).toStrictEqual(written.appended);
     expect(await again.streamRevision('profile-p')).toBe(0);
     expect(await again.getCheckpoint('sync-d')).toBe(1);
-    expect(await again.knownIds(['e1'])).toEqual(new Set(['e1']));
+    expect(await again.knownIds(['e1'])).toStrictEqual(new Set(['e1']));
     const next = await success(
       again.append([{ stream: 'profile-p', expected: 0, events: [{ type: 'T', data: 2 }] }]),
     );
-    expect(next.appended.map((e) => [e.position, e.revision])).toEqual([[2, 1]]);
+    expect(next.appended.map((e) => [e.position, e.revision])).toStrictEqual([[2, 1]]);
   });
 
   it('given more appended than the checkpoint size, when the background checkpoint reports done, then the database file holds the events while the appending connection never checkpoints', async () => {
@@ -164,16 +164,22 @@ describe('SQLite event store', () => {
       script,
       `import { openSqliteStore } from ${JSON.stringify(built.href)};
 let checkpoints = 0;
-const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint: () => checkpoints++ }).right;
+let reported;
+const checkpointed = new Promise((resolve) => (reported = resolve));
+const onWalCheckpoint = () => { checkpoints++; reported(); };
+const store = openSqliteStore(${JSON.stringify(path)}, { walCheckpointBytes: 1024, onWalCheckpoint }).right;
 const r = await store.append([{ stream: 'log', expected: 'no-stream', events: [{ type: 'T', data: 'x'.repeat(4096) }] }])();
-// A checkpoint is best effort and keeps nothing alive; this timer gives it time to finish.
-await new Promise((resolve) => setTimeout(resolve, 1000));
+// A checkpoint is best effort and keeps nothing alive: this interval holds the process until the
+// checkpoint reports, then lets go, and nothing of the store may hold it after that.
+const holding = setInterval(() => undefined, 60_000);
+await checkpointed;
+clearInterval(holding);
 console.log(r._tag, checkpoints);
 `,
     );
     const run = await runScript(script);
     // A checkpointer left ref'd would keep the process alive until the timeout kills it.
-    expect(run).toEqual({ code: 0, signal: null, stdout: 'Right 1\n' });
+    expect(run).toStrictEqual({ code: 0, signal: null, stdout: 'Right 1\n' });
   });
 
   it("given appends past SQLite's own checkpoint threshold but under the store's, then the appending connection checkpoints none of it", async () => {
@@ -207,7 +213,7 @@ console.log(r._tag, checkpoints);
     // The last connection to close removes the log: the checkpointer's own connection closed first.
     expect(existsSync(`${path}-wal`)).toBe(false);
     const again = open(path);
-    expect((await collect(again.readAll())).map((e) => e.data)).toEqual(['x'.repeat(4096), 'after']);
+    expect((await collect(again.readAll())).map((e) => e.data)).toStrictEqual(['x'.repeat(4096), 'after']);
   });
 
   it("given two connections to one file, when the second appends with a revision the first has moved past, then it is refused and sees the first one's events", async () => {
@@ -223,8 +229,8 @@ console.log(r._tag, checkpoints);
       await failure(
         two.append([{ stream: 'sync-d', expected: seenByTwo, events: [{ type: 'RunStarted', data: 3 }] }]),
       ),
-    ).toEqual({ _tag: 'WrongExpectedRevision', stream: 'sync-d', expected: 0, actual: 1 });
-    expect((await collect(two.readStream('sync-d'))).map((e) => e.data)).toEqual([1, 2]);
+    ).toStrictEqual({ _tag: 'WrongExpectedRevision', stream: 'sync-d', expected: 0, actual: 1 });
+    expect((await collect(two.readStream('sync-d'))).map((e) => e.data)).toStrictEqual([1, 2]);
     expect(await one.head()).toBe(2);
   });
 
@@ -265,7 +271,7 @@ console.log(r._tag, checkpoints);
     expect(Date.now() - start).toBeGreaterThanOrEqual(2500);
     expect(told).toHaveLength(1);
     expect(told[0]).toBeGreaterThanOrEqual(NOTICE_AFTER_MS);
-    expect(written.appended.map((e) => e.revision)).toEqual([1]);
+    expect(written.appended.map((e) => e.revision)).toStrictEqual([1]);
     await holder.exited;
   });
 
@@ -305,7 +311,7 @@ console.log(r._tag, checkpoints);
     writer.exec('BEGIN IMMEDIATE');
     try {
       const reader = open(path, { busyTimeoutMs: 50 });
-      expect((await collect(reader.readAll())).map((e) => e.data)).toEqual([1]);
+      expect((await collect(reader.readAll())).map((e) => e.data)).toStrictEqual([1]);
       await reader.close();
     } finally {
       writer.exec('ROLLBACK');
@@ -324,7 +330,7 @@ console.log(r._tag, checkpoints);
     // 48 parts of a MiB: more than the 32 MiB one transaction takes.
     const parts = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(1024 * 1024, 'x'));
     expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
-    expect(await textsOf(await latestOf(store, 1))).toEqual(parts);
+    expect(await textsOf(await latestOf(store, 1))).toStrictEqual(parts);
     expect(raw.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = 12345').pluck().get()).toBe(0);
     raw.close();
     await store.close();
@@ -347,7 +353,7 @@ console.log(r._tag, checkpoints);
     expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ours() }))).toBe(
       false,
     );
-    expect(await textsOf(await latestOf(store, 1))).toEqual(['["theirs"]']);
+    expect(await textsOf(await latestOf(store, 1))).toStrictEqual(['["theirs"]']);
     other.close();
     await store.close();
   });
@@ -433,8 +439,8 @@ console.log(r._tag, checkpoints);
     const raw = new Database(path, { readonly: true });
     const texts = raw.prepare('SELECT data FROM events ORDER BY position').pluck().all();
     raw.close();
-    expect(texts).toEqual(batches.map((b) => JSON.stringify(b)));
-    expect((await collect(store.readAll())).map((e) => e.data)).toEqual(batches);
+    expect(texts).toStrictEqual(batches.map((b) => JSON.stringify(b)));
+    expect((await collect(store.readAll())).map((e) => e.data)).toStrictEqual(batches);
   });
 });
 
@@ -449,10 +455,10 @@ describe('opening a store from a URL', () => {
   });
 
   it('given sqlite:PATH, then PATH is taken relative to the working directory, and sqlite:///PATH is absolute', async () => {
-    expect(parseStoreUrl('sqlite:.syncline/store.db', '/srv/app')).toEqual(
+    expect(parseStoreUrl('sqlite:.syncline/store.db', '/srv/app')).toStrictEqual(
       E.right({ kind: 'sqlite', path: '/srv/app/.syncline/store.db' }),
     );
-    expect(parseStoreUrl('sqlite:///var/lib/s.db', '/srv/app')).toEqual(
+    expect(parseStoreUrl('sqlite:///var/lib/s.db', '/srv/app')).toStrictEqual(
       E.right({ kind: 'sqlite', path: '/var/lib/s.db' }),
     );
     const result = await openStore('sqlite:nested/store.db', join(directory, 'url'))();

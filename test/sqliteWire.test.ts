@@ -23,8 +23,8 @@ describe('toWire', () => {
       command(4, {}, { operation: 'delete' }),
       command(5, { name: 'E', email: 'e@x' }),
     ]);
-    expect(wire.shapes).toEqual([['email', 'name'], ['name', 'email'], []]);
-    expect(wire.commands.map(([op, key, shape, values]) => [op, key, shape, values])).toEqual([
+    expect(wire.shapes).toStrictEqual([['email', 'name'], ['name', 'email'], []]);
+    expect(wire.commands.map(([op, key, shape, values]) => [op, key, shape, values])).toStrictEqual([
       ['c', 'k1', 0, ['a@x', 'A']],
       ['c', 'k2', 1, ['B', 'b@x']],
       ['c', 'k3', 0, ['c@x', 'C']],
@@ -45,13 +45,13 @@ describe('toWire', () => {
         },
       ),
     ]);
-    expect(wire.commands).toEqual([['u', 'k1', 0, ['pro'], ['ltv'], ['vip'], ['trial']]]);
+    expect(wire.commands).toStrictEqual([['u', 'k1', 0, ['pro'], ['ltv'], ['vip'], ['trial']]]);
   });
 
   it('survives JSON: values of every kind come back equal', () => {
     const set = { s: 'x', n: 1.5, i: 3, b: true, nil: null, list: ['a', 'b'] };
     const wire = toWire([command(1, set)]);
-    expect(JSON.parse(JSON.stringify(wire))).toEqual(wire);
+    expect(JSON.parse(JSON.stringify(wire))).toStrictEqual(wire);
   });
 });
 
@@ -59,7 +59,7 @@ describe('outcomesOf', () => {
   const commands = [command(1, {}), command(2, {}), command(3, {})];
 
   it('given no failures, then every command is ok, in order', () => {
-    expect(outcomesOf(commands, [])).toEqual([
+    expect(outcomesOf(commands, [])).toStrictEqual([
       { commandId: 'c1', status: 'ok' },
       { commandId: 'c2', status: 'ok' },
       { commandId: 'c3', status: 'ok' },
@@ -72,7 +72,7 @@ describe('outcomesOf', () => {
         [1, 'no record with key k2', false],
         [2, 'database is locked', true],
       ]),
-    ).toEqual([
+    ).toStrictEqual([
       { commandId: 'c1', status: 'ok' },
       { commandId: 'c2', status: 'error', retryable: false, message: 'no record with key k2' },
       { commandId: 'c3', status: 'error', retryable: true, message: 'database is locked' },

@@ -33,9 +33,17 @@ afterEach(() => {
 describe('choosing how the SQLite store commits', () => {
   it('given SYNCLINE_SQLITE_SYNCHRONOUS, then FULL syncs every commit, NORMAL never, and anything else (or nothing) syncs before applying', () => {
     const asked = [undefined, 'FULL', 'full', 'NORMAL', 'normal', 'OFF', ''];
-    expect(asked.map((v) => durabilityOf(v === undefined ? {} : { SYNCLINE_SQLITE_SYNCHRONOUS: v }))).toEqual(
-      ['before-apply', 'every-commit', 'every-commit', 'never', 'never', 'before-apply', 'before-apply'],
-    );
+    expect(
+      asked.map((v) => durabilityOf(v === undefined ? {} : { SYNCLINE_SQLITE_SYNCHRONOUS: v })),
+    ).toStrictEqual([
+      'before-apply',
+      'every-commit',
+      'every-commit',
+      'never',
+      'never',
+      'before-apply',
+      'before-apply',
+    ]);
   });
 
   it.each([
@@ -139,6 +147,11 @@ describe('the engine makes its record durable before it applies', () => {
     const r = await syncDestination(store, w.state, 'crm', noted, noWait);
     expect(E.isRight(r)).toBe(true);
     const apply = steps.indexOf('apply');
-    expect(steps.slice(0, apply + 1)).toEqual(['append RunStarted', 'append BatchDecided', 'flush', 'apply']);
+    expect(steps.slice(0, apply + 1)).toStrictEqual([
+      'append RunStarted',
+      'append BatchDecided',
+      'flush',
+      'apply',
+    ]);
   });
 });

@@ -65,7 +65,7 @@ describe('a destination field called __proto__', () => {
           groups: { add: [], remove: [] },
         },
       ])();
-      expect(applied).toEqual({ _tag: 'Right', right: [{ commandId: 'c1', status: 'ok' }] });
+      expect(applied).toStrictEqual({ _tag: 'Right', right: [{ commandId: 'c1', status: 'ok' }] });
       const found = await d.lookup(['a@x.io'])();
       if (found._tag === 'Left') throw new Error(found.left.message);
       expect(Object.hasOwn(found.right[0]?.fields ?? {}, '__proto__')).toBe(true);
@@ -91,7 +91,7 @@ describe('a record key spelt __proto__', () => {
     const d = given(destination({ mode: 'sync' }))
       .events(created('p1', { email: '__proto__' }), created('p2', { email: '__proto__' }))
       .decisions();
-    expect(d.map((x) => [x.profileId, x.operation, x.message])).toEqual([
+    expect(d.map((x) => [x.profileId, x.operation, x.message])).toStrictEqual([
       ['p1', 'create', undefined],
       ['p2', 'skip', MESSAGES.claimed('__proto__', 'p1')],
     ]);

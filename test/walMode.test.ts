@@ -1,6 +1,6 @@
 // Two processes opening the same new SQLite file at the same moment: both must open it in WAL mode,
 // the store as well as the destination (see adapters/walMode.ts for why SQLite refuses one of them).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,16 +16,19 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * A script that imports `imports`, waits for the instant given as its first argument (so both
- * processes open together), runs `body` on the file given as its second, and prints what went wrong.
+ * A script that imports `imports`, waits at the barrier given as its first argument (a directory:
+ * each process leaves a file there once loaded and goes on when both have, so both open together),
+ * runs `body` on the file given as its second, and prints what went wrong.
  */
 const opener = (name: string, imports: string, body: string): string => {
   const script = join(dir, `${name}.mjs`);
   writeFileSync(
     script,
     `${imports}
-const [startAt, file] = [Number(process.argv[2]), process.argv[3]];
-while (Date.now() < startAt);
+import { readdirSync as barrierEntries, writeFileSync as arrive } from 'node:fs';
+const [barrier, file] = [process.argv[2], process.argv[3]];
+arrive(barrier + '/' + process.pid, '');
+while (barrierEntries(barrier).length < 2);
 try {
 ${body}
 } catch (e) {
@@ -47,9 +50,9 @@ const together = async (
   for (let i = 0; i < pairs; i++) {
     const file = join(dir, name(i));
     files.push(file);
-    // Far enough ahead that both processes have loaded their modules and are spinning.
-    const startAt = String(Date.now() + 600);
-    const runs = await Promise.all([0, 1].map(() => runScript(script, 30_000, [startAt, file])));
+    const barrier = join(dir, `barrier-${i}`);
+    mkdirSync(barrier);
+    const runs = await Promise.all([0, 1].map(() => runScript(script, 30_000, [barrier, file])));
     outputs.push(...runs.map((r) => r.stdout.trim()));
   }
   return { outputs, files };

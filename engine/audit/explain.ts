@@ -5,6 +5,7 @@ import type { SyncModeName } from '../../domain/modes.js';
 import type { EventStore, StoredEvent } from '../ports.js';
 import { atState, cutoffOf, type AtState } from './explainAt.js';
 import { readProfileHistory, type HistoryError, type ProfileHistory } from './history.js';
+import { pendingCommands } from '../../projections/pending.js';
 import { tellInput, telling, tellSync, type TimelineItem } from './timeline.js';
 
 export type Explanation = {
@@ -53,7 +54,7 @@ export const explainProfile = (h: ProfileHistory, opts: ExplainOptions): Explana
     profileId: h.profileId,
     timeline: t.items,
     omittedEvents: t.omitted,
-    pending: [...t.pending.keys()],
+    pending: [...pendingCommands(t.pending)].map((c) => c.commandId),
     at:
       opts.at === undefined
         ? null

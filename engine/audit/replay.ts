@@ -130,7 +130,7 @@ const recomputeBatch = (
   t.report.batches++;
   const run = t.context ?? (v.config?.syncMode ? { config: v.config, mode: v.config.syncMode } : null);
   if (verify && run) {
-    const r = verifyBatch(s, v, v.destinationId, run, b);
+    const r = verifyBatch(s, v, run, b);
     t.report.decisions += r.profiles;
     t.report.matched = (t.report.matched ?? 0) + r.matched;
     t.report.mismatches.push(...r.mismatches);

@@ -1,15 +1,14 @@
 // Replaying one recorded batch against the engine state at the position it was decided at: verify
 // recomputes every part of it with the live engine's own code; what-if decides under another mode.
 import type { Adoption } from '../../domain/adopt.js';
-import { keyAfter } from '../../domain/decide.js';
 import { isDecision, type Decision, type Verdict } from '../../domain/decision.js';
 import type { DestinationConfig } from '../../domain/destination.js';
-import { commandId } from '../../domain/ids.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import type { RecordedDecision, SyncEvent } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import type { Claims } from '../../projections/claims.js';
 import { judge, keysOf, prepare, type Prepared } from '../sync/batch.js';
+import { recordOf } from '../sync/batchRecord.js';
 import { kindOf, type Difference } from './replayDiff.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
 
@@ -83,16 +82,10 @@ export type Verified = {
 /**
  * Recomputes a batch as a run makes it (engine/sync/run.ts): `prepare` on the state at the batch's
  * position (world, claims, ledger and pending commands), `judge` against the recorded observation
- * (settlements and verdicts), then the command ids and counts derived from the verdicts. A profile
- * matches when nothing recorded about it differs.
+ * (settlements and verdicts), then `recordOf` (command ids, keys, claims, settlements, cleared
+ * failures, adoptions and counts). A profile matches when nothing recorded about it differs.
  */
-export const verifyBatch = (
-  s: EngineState,
-  v: DestinationView,
-  destinationId: string,
-  run: RunContext,
-  b: BatchData,
-): Verified => {
+export const verifyBatch = (s: EngineState, v: DestinationView, run: RunContext, b: BatchData): Verified => {
   const mismatches: Mismatch[] = [];
   const add = (profileId: string | null, aspect: Aspect, recorded: unknown, recomputed: unknown): void => {
     mismatches.push({ position: b.position, profileId, aspect, recorded, recomputed });
@@ -105,52 +98,52 @@ export const verifyBatch = (
   for (const [pid, rs] of recorded)
     if (!looked.has(pid)) for (const r of rs) add(pid, 'decision', r.decision, null);
 
-  const settled: { commandId: string; status: string }[] = [];
-  const cleared: string[] = [];
-  const adopted: Adoption[] = [];
-  let unchanged = 0;
+  const judged = judge(batch, b.observed);
+  const record = recordOf(judged, v, run.config.keyField, b.position);
+  const derived = new Map(record.decisions.map((r) => [r.decision.profileId, r]));
   let matched = 0;
-  for (const { prepared, verdict, settled: settledHere, adopted: adoptedHere } of judge(batch, b.observed)) {
+  for (const { prepared, verdict } of judged) {
     const pid = prepared.profileId;
     const before = mismatches.length;
-    settled.push(...settledHere);
-    if (adoptedHere !== undefined) adopted.push(adoptedHere);
     const [first, ...extra] = recorded.get(pid) ?? [];
-    if (!isDecision(verdict)) {
-      unchanged++;
-      if (v.ledger.failures.has(pid) || v.ledger.retryRequested.has(pid)) cleared.push(pid);
+    const mine = derived.get(pid);
+    if (mine === undefined) {
       if (first) add(pid, 'decision', first.decision, verdict);
-    } else if (!first) {
-      add(pid, 'decision', null, verdict);
-    } else if (!sameData(first.decision, verdict)) {
-      add(pid, 'decision', first.decision, verdict);
-    } else {
-      // Same decision: then everything derived from it and its inputs must be the same too.
-      const id = commandId(destinationId, pid, b.position, verdict.operation);
-      if (first.commandId !== id) add(pid, 'commandId', first.commandId, id);
-      // A run records keyAfter only for a rename; older stores recorded it for every decision.
-      const recorded = first.keyAfter ?? first.decision.key;
-      const derived = keyAfter(run.config.keyField, verdict);
-      if (recorded !== derived) add(pid, 'keyAfter', recorded ?? null, derived ?? null);
-      if (!sameData(first.claims ?? {}, prepared.input.claims))
-        add(pid, 'claims', first.claims ?? {}, prepared.input.claims);
-    }
+    } else if (!first) add(pid, 'decision', null, verdict);
+    else if (!sameData(first.decision, verdict)) add(pid, 'decision', first.decision, verdict);
+    // Same decision: then everything derived from it and its inputs must be the same too.
+    else derivedMismatches(first, mine).forEach(([aspect, was, is]) => add(pid, aspect, was, is));
     for (const r of extra) add(pid, 'decision', r.decision, verdict);
     if (mismatches.length === before) matched++;
   }
   const byId = (a: { commandId: string }, z: { commandId: string }) =>
     compareStrings(a.commandId, z.commandId);
   const recordedSettled = [...(b.settled ?? [])].sort(byId);
-  if (!sameData(recordedSettled, settled.sort(byId))) add(null, 'settled', recordedSettled, settled);
+  const settled = record.settled.sort(byId);
+  if (!sameData(recordedSettled, settled)) add(null, 'settled', recordedSettled, settled);
   const recordedCleared = [...(b.cleared ?? [])].sort(compareStrings);
-  if (!sameData(recordedCleared, cleared.sort(compareStrings)))
-    add(null, 'cleared', recordedCleared, cleared);
+  const cleared = record.cleared.sort(compareStrings);
+  if (!sameData(recordedCleared, cleared)) add(null, 'cleared', recordedCleared, cleared);
   // Batches are recorded in profile order; the sort makes the comparison independent of it.
   const byPid = (a: Adoption, z: Adoption) => compareStrings(a.profileId, z.profileId);
   const recordedAdopted = [...(b.adopted ?? [])].sort(byPid);
-  if (!sameData(recordedAdopted, adopted.sort(byPid))) add(null, 'adopted', recordedAdopted, adopted);
-  if (b.unchanged !== undefined && b.unchanged !== unchanged) add(null, 'unchanged', b.unchanged, unchanged);
+  const adopted = record.adopted.sort(byPid);
+  if (!sameData(recordedAdopted, adopted)) add(null, 'adopted', recordedAdopted, adopted);
+  if (b.unchanged !== undefined && b.unchanged !== record.unchanged)
+    add(null, 'unchanged', b.unchanged, record.unchanged);
   return { profiles: b.profileIds.length, matched, mismatches };
+};
+
+/** Where a recorded decision's command id, key after and claims differ from those recomputed. */
+const derivedMismatches = (was: RecordedDecision, is: RecordedDecision): [Aspect, unknown, unknown][] => {
+  const out: [Aspect, unknown, unknown][] = [];
+  if (was.commandId !== is.commandId) out.push(['commandId', was.commandId, is.commandId]);
+  // A run records keyAfter only for a rename; older stores recorded it for every decision.
+  const wasKey = was.keyAfter ?? was.decision.key;
+  const isKey = is.keyAfter ?? is.decision.key;
+  if (wasKey !== isKey) out.push(['keyAfter', wasKey ?? null, isKey ?? null]);
+  if (!sameData(was.claims ?? {}, is.claims ?? {})) out.push(['claims', was.claims ?? {}, is.claims ?? {}]);
+  return out;
 };
 
 /** The alternative a what-if replay decides under; `claims` replaces the view's when the config differs. */

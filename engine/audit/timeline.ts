@@ -5,7 +5,14 @@ import type { Decision, DecisionOperation, LedgerEntry, ObservedRecord } from '.
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { resultsOf, type RecordedDecision, type SyncEvent } from '../../domain/syncEvents.js';
-import { applyToEntry, type PendingCommand } from '../../projections/ledger.js';
+import {
+  addPending,
+  emptyPending,
+  takePending,
+  type Pending,
+  type PendingCommand,
+} from '../../projections/pending.js';
+import { adoptedEntry, applyToEntry, pendingCommandOf, takeSettled } from '../../projections/settling.js';
 import { profileOf } from '../../projections/world.js';
 import type { StoredEvent } from '../ports.js';
 import { outcomeWords, resultOutcome, settledOutcome, type Outcome, type Settled } from './decisionLog.js';
@@ -73,8 +80,8 @@ export type Telling = {
   readonly now: Cursor;
   readonly then: Cursor;
   readonly items: TimelineItem[];
-  /** the profile's commands decided and not yet settled, by command id */
-  readonly pending: Map<string, PendingCommand>;
+  /** the profile's commands decided and not yet settled, as the ledger keeps them */
+  readonly pending: Pending;
   /** the destination's records under the profile's keys, as syncline last knew them */
   readonly known: Known;
   /** what syncline last wrote for the profile, as the ledger fold has it */
@@ -94,7 +101,7 @@ export const telling = (history: ProfileHistory, defaultMode: (type: string) => 
   now: cursor(),
   then: cursor(),
   items: [],
-  pending: new Map(),
+  pending: emptyPending(),
   known: new Map(),
   ledger: undefined,
   claims: {},
@@ -129,13 +136,13 @@ export const tellSync = (t: Telling, e: StoredEvent): void => {
   if (e.type === 'BatchDecided') tellBatch(t, e, e.data as Decided);
   else if (e.type === 'BatchApplied')
     for (const r of resultsOf(e.data as Applied)) {
-      const cmd = t.pending.get(r.commandId);
+      const cmd = takePending(t.pending, r.commandId);
       if (cmd) settle(t, cmd, resultOutcome(r), e.position);
     }
 };
 
+/** A command taken from the pending ones gets its outcome: applied, it is what syncline wrote. */
 const settle = (t: Telling, cmd: PendingCommand, outcome: Settled, position: number): void => {
-  t.pending.delete(cmd.commandId);
   if (outcome.status === 'applied') {
     t.ledger = applyToEntry(t.ledger, cmd);
     applyToKnown(t.known, cmd);
@@ -167,12 +174,10 @@ const tellBatch = (t: Telling, e: StoredEvent, d: Decided): void => {
 /** Commands a crash left without outcome, settled by this batch: their keys were looked up too. */
 const settleCrashed = (t: Telling, e: StoredEvent, d: Decided, by: string | null): string[] => {
   const keys: string[] = [];
-  for (const st of d.settled ?? []) {
-    const cmd = t.pending.get(st.commandId);
-    if (cmd === undefined) continue;
+  takeSettled(t.pending, d.settled, (cmd, status) => {
     keys.push(cmd.decision.key ?? '', cmd.keyAfter);
-    settle(t, cmd, settledOutcome(st.status, d.decidedAt, by), e.position);
-  }
+    settle(t, cmd, settledOutcome(status, d.decidedAt, by), e.position);
+  });
   return keys;
 };
 
@@ -248,24 +253,15 @@ const tellDecisions = (
   if (mine.length === 0) decided(null, null, nothingReason(ctx));
   // As the ledger fold does: the match is the profile's entry from now on, with the values the
   // record held, and an update decided here settles onto it.
-  if (adopted !== undefined) {
-    const record = ctx.observed.find((r) => r.key === adopted.key);
-    t.ledger = {
-      profileId: ctx.profileId,
-      key: adopted.key,
-      fields: Object.fromEntries(adopted.fields.map((f) => [f, record?.fields[f] ?? null])),
-      groups: adopted.groups,
-    };
-  }
+  if (adopted !== undefined)
+    t.ledger = adoptedEntry(
+      adopted,
+      ctx.observed.find((r) => r.key === adopted.key),
+    );
   for (const r of mine) {
     decided(r.commandId, r.decision, reasonFor(ctx, r.decision));
-    if (r.decision.operation !== 'skip')
-      t.pending.set(r.commandId, {
-        runId: d.runId,
-        commandId: r.commandId,
-        decision: r.decision,
-        keyAfter: r.keyAfter ?? r.decision.key ?? '',
-      });
+    const cmd = pendingCommandOf(d.runId, r);
+    if (cmd) addPending(t.pending, cmd);
   }
 };
 

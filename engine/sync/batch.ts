@@ -7,8 +7,8 @@ import type { DestinationConfig } from '../../domain/destination.js';
 import type { Settlement } from '../../domain/syncEvents.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { NO_CLAIMS, claimsFor } from '../../projections/claims.js';
-import { applyToEntry, showsEffect, type PendingCommand } from '../../projections/ledger.js';
-import { pendingBefore, pendingMark } from '../../projections/pending.js';
+import { pendingBefore, pendingMark, type PendingCommand } from '../../projections/pending.js';
+import { applyToEntry, showsEffect } from '../../projections/settling.js';
 import { profileOf } from '../../projections/world.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
 

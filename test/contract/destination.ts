@@ -178,7 +178,7 @@ export const destinationContract = (
           message: expect.stringMatching(/.+/) as unknown,
         });
         expect((await find(key))?.fields.note).toBe('before');
-        expect(await find('b@example.com')).toBeDefined();
+        expect(await find('b@example.com')).toEqual(expected('b@example.com', {}, []));
         expect(await find('missing@example.com')).toBeUndefined();
       });
     });
