@@ -95,7 +95,7 @@ export const createWorld = async (events: readonly InputEvent[], scope: Scope): 
   const config = warehouse(scope);
   await withStore(w, async (store) => {
     const r = await applyConfig(store, initialState(), [config], false);
-    if (E.isLeft(r)) throw new Error(r.left);
+    if (E.isLeft(r)) throw new Error(JSON.stringify(r.left));
   });
   await writeFile(
     join(w.dir, CONFIG_FILE),
