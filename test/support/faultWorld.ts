@@ -79,7 +79,7 @@ export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Prom
     const r = await ingest(store, initialState(), bytes, {
       checkDestination: (d) => {
         const resolved = resolveDestination(d);
-        return E.isLeft(resolved) ? resolved.left : [];
+        return E.isLeft(resolved) ? [...resolved.left.problems] : [];
       },
       maxProblems: 10,
       chunkSize: 2_000,
