@@ -92,7 +92,7 @@ const restoredView = (h: t.TypeOf<typeof DestinationHead>): DestinationView => {
 const LEDGER_KINDS = new Set(['entries', 'pending', 'failures', 'retryRequested']);
 
 /** Folds one part into the restore; what is wrong with it (said after `part <n>`), if anything. */
-const restorePart = (r: Restoring, part: unknown, n: number): string | undefined => {
+const restorePart = (r: Restoring, part: unknown): string | undefined => {
   if (!Array.isArray(part) || typeof part[0] !== 'string') return 'has no kind';
   const kind = part[0];
   if (r.ended) return 'comes after the end';
@@ -186,7 +186,7 @@ export const restoreState = async (
     n++;
     let problem: string | undefined;
     try {
-      problem = restorePart(r, JSON.parse(text), n);
+      problem = restorePart(r, JSON.parse(text));
     } catch (e) {
       // JSON.parse's SyntaxError, or a TypeError from rows of the wrong shape (a damaged part): the
       // snapshot is unusable, and folding the store is the remedy, so the cause is only reported.
