@@ -297,10 +297,10 @@ describe('resuming from a store', () => {
 
   it('given little folded since the last snapshot, when a snapshot is offered, then none is kept; given enough, one is, at the end of the store', async () => {
     const w = await history();
-    expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(false);
+    expect(await success(() => keepSnapshot(w.store, w.state, 0))).toBe(false);
     expect(await latestOf(w.store, SNAPSHOT_FORMAT)).toBeNull();
     w.state.folded += 20_000;
-    expect(await success(keepSnapshot(w.store, w.state, 0))).toBe(true);
+    expect(await success(() => keepSnapshot(w.store, w.state, 0))).toBe(true);
     const kept = await latestOf(w.store, SNAPSHOT_FORMAT);
     expect(kept?.position).toBe(await w.store.head());
     expect((await resumed(w.store)).state).toEqual(w.state);

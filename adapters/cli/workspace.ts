@@ -190,7 +190,7 @@ const messageOf = (e: StoreError | InvalidStoredEvent): string =>
  */
 export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<number> => {
   if (s.keepsNoSnapshot) return s.folded;
-  const kept = await keepSnapshot(s.store, s.state, s.folded)();
+  const kept = await keepSnapshot(s.store, s.state, s.folded);
   if (E.isLeft(kept)) {
     ctx.io.stderr(`syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`);
     return s.folded;

@@ -1,7 +1,6 @@
 // Where a new process starts folding: the store's newest snapshot when it checks out, else the start;
 // and when a process that has folded far enough keeps a new one for the processes after it.
 import * as E from 'fp-ts/lib/Either.js';
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { EventStore, StoreError, StoredSnapshot } from '../ports.js';
 import { refusedWords, restoreState, type SnapshotRefused } from './restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
@@ -166,23 +165,21 @@ export const snapshotDue = (s: EngineState, sinceFolded: number): boolean =>
  * Resolves with whether one was kept: not when too little was folded since `sinceFolded`, nor when
  * another process kept one at the same moment (its snapshot stands).
  */
-export const keepSnapshot =
-  (
-    store: EventStore,
-    s: EngineState,
-    sinceFolded: number,
-  ): TaskEither<StoreError | InvalidStoredEvent, boolean> =>
-  async () => {
-    const caught = await catchUp(store, s);
-    if (E.isLeft(caught)) return caught;
-    if (!snapshotDue(s, sinceFolded)) return E.right(false);
-    const eventId = await eventIdAt(store, s.position);
-    // The store is append-only, so only a bug could leave the state at a position with no event.
-    if (eventId === undefined) throw new Error(`no event at position ${s.position}, where the state is`);
-    return store.snapshots.keep({
-      format: SNAPSHOT_FORMAT,
-      position: s.position,
-      eventId,
-      parts: snapshotParts(s),
-    })();
-  };
+export const keepSnapshot = async (
+  store: EventStore,
+  s: EngineState,
+  sinceFolded: number,
+): Promise<E.Either<StoreError | InvalidStoredEvent, boolean>> => {
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return caught;
+  if (!snapshotDue(s, sinceFolded)) return E.right(false);
+  const eventId = await eventIdAt(store, s.position);
+  // The store is append-only, so only a bug could leave the state at a position with no event.
+  if (eventId === undefined) throw new Error(`no event at position ${s.position}, where the state is`);
+  return store.snapshots.keep({
+    format: SNAPSHOT_FORMAT,
+    position: s.position,
+    eventId,
+    parts: snapshotParts(s),
+  })();
+};
