@@ -19,15 +19,16 @@ export {
   Profile,
   Verdict,
   isDecision,
+  type DecisionReason,
 } from './domain/decision.js';
 export { Command, CommandOutcome, DestinationTypeDescription, OptionDescription } from './domain/command.js';
-export { Config, decodeConfig } from './domain/config.js';
+export { Config, decodeConfig, type ConfigInvalid } from './domain/config.js';
 export { Scenario } from './domain/scenario.js';
 export { CommandResult, RecordedDecision, SyncEvent, syncStream } from './domain/syncEvents.js';
 export { commandId } from './domain/ids.js';
 
 // The decision: pure, and total.
-export { decide } from './domain/decide.js';
+export { decide, reasonOf } from './domain/decide.js';
 
 // The folds. Each updates the state it is given in place and returns it: start from a fresh
 // initialWorld(), initialLedger() or initialState(), and do not share one between two folds.
@@ -42,10 +43,23 @@ export {
   type EngineState,
 } from './engine/state/engineState.js';
 export { invalidStored, invalidStoredMessage, type InvalidStoredEvent } from './engine/state/storedEvents.js';
-export { keepSnapshot, resume, type Resumed } from './engine/state/resume.js';
+export {
+  ignoredWords,
+  keepSnapshot,
+  resume,
+  type Resumed,
+  type SnapshotIgnored,
+} from './engine/state/resume.js';
+export type { SnapshotRefused } from './engine/state/restore.js';
 
 // The engine's jobs: input, sync (and its dry run), audit.
-export { applyConfig, planConfig, type ApplyResult, type ConfigPlan } from './engine/input/configure.js';
+export {
+  applyConfig,
+  planConfig,
+  type ApplyError,
+  type ApplyResult,
+  type ConfigPlan,
+} from './engine/input/configure.js';
 export { ingest, type IngestError, type IngestOptions, type IngestResult } from './engine/input/ingest.js';
 export {
   defaultSyncOptions,
@@ -56,8 +70,8 @@ export {
 } from './engine/sync/run.js';
 export type { RunSummary } from './engine/sync/summary.js';
 export { defaultDelivery, type DeliveryOptions } from './engine/sync/deliver.js';
-export { planDestination, type Plan, type PlanOptions } from './engine/sync/plan.js';
-export { requestRetry, type RetryRequest } from './engine/sync/retry.js';
+export { planDestination, type Plan, type PlanError, type PlanOptions } from './engine/sync/plan.js';
+export { requestRetry, type RetryError, type RetryRequest } from './engine/sync/retry.js';
 export { simulate, simulateVerdicts } from './engine/audit/simulate.js';
 export { decisionLog, type DecisionLog, type LogEntry, type LogFilter } from './engine/audit/decisionLog.js';
 export { explain, type ExplainError, type ExplainOptions, type Explanation } from './engine/audit/explain.js';
@@ -105,6 +119,7 @@ export {
   describeTypes,
   destinationTypes,
   resolveDestination,
+  type DestinationInvalid,
   type ResolvedDestination,
 } from './adapters/destinations/registry.js';
 export { withoutSecrets } from './adapters/destinations/secrets.js';

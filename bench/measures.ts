@@ -247,7 +247,7 @@ export const measureColdStart = async (
   must(coldSync.value, 'cold sync');
   const resumedRun = await timed(() => resume(store));
   const resumed = must(resumedRun.value, 'resume');
-  if (resumed.from === null) throw new Error(`the snapshot was not used: ${resumed.ignored}`);
+  if (resumed.from === null) throw new Error(`the snapshot was not used: ${JSON.stringify(resumed.ignored)}`);
   const wholeFold = await timed(() => catchUp(store, initialState()));
   must(wholeFold.value, 'whole fold');
   return { coldSyncMs: coldSync.ms, resumeMs: resumedRun.ms, wholeFoldMs: wholeFold.ms, resumed };

@@ -54,7 +54,7 @@ const main = async (): Promise<void> => {
     // one more destination, synced only to be caught up with by a cold process in (d′)
     const forCold = await firstSync(ws.dir, store, state, 'warehouse-cold', null);
     // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
-    const keeping = await timed(() => keepSnapshot(store, state, 0)());
+    const keeping = await timed(() => keepSnapshot(store, state, 0));
     if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
 
     const changed = await measureChanged(ws.dir, store, state, PROFILES, synced);

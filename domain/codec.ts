@@ -256,11 +256,14 @@ export const reportErrors = (errors: t.Errors, prefix = ''): string[] => {
   return lines;
 };
 
+/** Input a codec refused: every problem as a `path: message` line (see reportErrors). */
+export type Invalid = { readonly _tag: 'Invalid'; readonly problems: readonly string[] };
+
 /** Decodes with a codec and reports failures as readable lines. */
 export const decodeWith =
   <A, O>(codec: t.Type<A, O, unknown>, prefix = '') =>
-  (u: unknown): E.Either<string[], A> =>
+  (u: unknown): E.Either<Invalid, A> =>
     pipe(
       codec.decode(u),
-      E.mapLeft((errors) => reportErrors(errors, prefix)),
+      E.mapLeft((errors): Invalid => ({ _tag: 'Invalid', problems: reportErrors(errors, prefix) })),
     );

@@ -10,6 +10,11 @@ const ConfigShape = struct('Config', { destinations: t.array(t.unknown) }, { sto
 export const Config = struct('Config', { destinations: t.array(DestinationConfig) }, { store: t.string });
 export type Config = t.TypeOf<typeof Config>;
 
+/** A config file that does not hold: every problem as `destination <id>: <field>: <what is wrong>`. */
+export type ConfigInvalid = { readonly _tag: 'ConfigInvalid'; readonly problems: readonly string[] };
+
+const invalid = (problems: readonly string[]): ConfigInvalid => ({ _tag: 'ConfigInvalid', problems });
+
 const idOf = (u: unknown, index: number): string => {
   const id = (u as { destinationId?: unknown } | null)?.destinationId;
   return typeof id === 'string' && id !== '' ? id : `#${index + 1}`;
@@ -17,11 +22,13 @@ const idOf = (u: unknown, index: number): string => {
 
 /**
  * The destinations that decode and the problems of those that do not, so callers can check the
- * good ones further and still report everything at once.
+ * good ones further and still report everything at once. Refused whole when the file's shape is wrong.
  */
-export const decodeConfigParts = (u: unknown): E.Either<string[], { problems: string[]; config: Config }> => {
+export const decodeConfigParts = (
+  u: unknown,
+): E.Either<ConfigInvalid, { problems: string[]; config: Config }> => {
   const shape = ConfigShape.decode(u);
-  if (E.isLeft(shape)) return E.left(reportErrors(shape.left));
+  if (E.isLeft(shape)) return E.left(invalid(reportErrors(shape.left)));
   const problems: string[] = [];
   const destinations: DestinationConfig[] = [];
   const seen = new Set<string>();
@@ -43,8 +50,10 @@ export const decodeConfigParts = (u: unknown): E.Either<string[], { problems: st
 };
 
 /** Decodes a parsed config file; every problem reads `destination <id>: <field>: <what is wrong>`. */
-export const decodeConfig = (u: unknown): E.Either<string[], Config> => {
+export const decodeConfig = (u: unknown): E.Either<ConfigInvalid, Config> => {
   const parts = decodeConfigParts(u);
   if (E.isLeft(parts)) return parts;
-  return parts.right.problems.length > 0 ? E.left(parts.right.problems) : E.right(parts.right.config);
+  return parts.right.problems.length > 0
+    ? E.left(invalid(parts.right.problems))
+    : E.right(parts.right.config);
 };

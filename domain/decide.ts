@@ -3,6 +3,7 @@
 import type {
   Decision,
   DecisionInput,
+  DecisionReason,
   LedgerEntry,
   Nothing,
   NothingReason,
@@ -10,7 +11,7 @@ import type {
   Profile,
   Verdict,
 } from './decision.js';
-import { MESSAGES } from './decision.js';
+import { reasonLevel, reasonMessage } from './decision.js';
 import { managedGroupNames, mappedFields, type DestinationConfig } from './destination.js';
 import { allows } from './modes.js';
 import { compareStrings, keyOf, putNamed, valueEquals, type Properties, type Value } from './values.js';
@@ -133,13 +134,14 @@ const nothing = (profileId: string, reason: NothingReason): Nothing => ({
   reason,
 });
 
-const skip = (profileId: string, level: 'info' | 'error', message: string, key?: string): Decision => ({
+/** A skip for `reason`, with its level and words; every skip but a missing key names the key. */
+const skip = (profileId: string, reason: DecisionReason): Decision => ({
   profileId,
   operation: 'skip',
-  ...(key === undefined ? {} : { key }),
+  ...(reason._tag === 'NoKey' ? {} : { key: reason.key }),
   ...NO_CHANGE,
-  level,
-  message,
+  level: reasonLevel(reason),
+  message: reasonMessage(reason),
 });
 
 const findIn = (observed: readonly ObservedRecord[], key: string): ObservedRecord | undefined => {
@@ -173,23 +175,24 @@ export const decide = (input: DecisionInput): Verdict => {
     const managed = managedGroupNames(d);
     const remove = sorted(record.groups.filter((g) => managed.has(g)));
     if (remove.length === 0) return nothing(profileId, 'no-managed-groups');
+    const kept: DecisionReason = { _tag: 'DeleteNotAllowed', key: ledger.key };
     return {
       profileId,
       operation: 'update',
       key: ledger.key,
       fields: { set: {}, unset: [] },
       groups: { add: [], remove },
-      level: 'info',
-      message: MESSAGES.removedFromGroups,
+      level: reasonLevel(kept),
+      message: reasonMessage(kept),
     };
   }
 
   const fields = desiredFields(d, profile);
   const key = desiredKey(d, fields);
-  if (key === undefined) return skip(profileId, 'error', MESSAGES.noKey(d.keyField));
+  if (key === undefined) return skip(profileId, { _tag: 'NoKey', keyField: d.keyField });
   const other = claimantIn(rivals, key);
   if (other !== undefined && compareStrings(other, profileId) < 0) {
-    return skip(profileId, 'error', MESSAGES.claimed(key, other), key);
+    return skip(profileId, { _tag: 'KeyClaimed', key, by: other });
   }
   const groups = desiredGroups(d, profile);
   const previousKey = ledger !== null && ledger.key !== key ? ledger.key : undefined;
@@ -202,10 +205,10 @@ export const decide = (input: DecisionInput): Verdict => {
   if (record !== undefined) {
     const change = diffRecord(d, fields, groups, record, ledger);
     if (isEmpty(change)) return nothing(profileId, 'in-sync');
-    if (!allows(mode, 'update')) return skip(profileId, 'info', MESSAGES.noUpdate, record.key);
+    if (!allows(mode, 'update')) return skip(profileId, { _tag: 'UpdateNotAllowed', key: record.key });
     return { profileId, operation: 'update', key: record.key, ...change };
   }
-  if (!allows(mode, 'create')) return skip(profileId, 'info', MESSAGES.noCreate, key);
+  if (!allows(mode, 'create')) return skip(profileId, { _tag: 'CreateNotAllowed', key });
   return {
     profileId,
     operation: 'create',
@@ -213,4 +216,38 @@ export const decide = (input: DecisionInput): Verdict => {
     fields: { set: fields, unset: [] },
     groups: { add: groups, remove: [] },
   };
+};
+
+/** Whether `d` strips a record of its managed groups because the mode may not delete it: the one
+ *  update that carries a level (and a message). */
+export const keptInPlace = (d: Decision): boolean => d.operation === 'update' && d.level !== undefined;
+
+/**
+ * Why decide() gave `d` (a decision carrying a message), from the decision and the inputs it was made
+ * from, the way decide() tells the rows apart: a skip without a key had none; a skip at level error
+ * lost its key to the claimant the claims name; a skip of a key the destination held was an update
+ * the mode forbids, of a key it did not hold a create; an update at level info (no other update
+ * carries a level) strips a record the mode may not delete. Undefined for a decision that carries
+ * no message, or whose inputs do not give it (claims that do not name the key's claimant).
+ */
+export const reasonOf = (
+  d: Decision,
+  inputs: {
+    readonly destination: DestinationConfig;
+    readonly observed: readonly ObservedRecord[];
+    readonly claims: Readonly<Record<string, string>>;
+  },
+): DecisionReason | undefined => {
+  if (d.operation === 'update')
+    return keptInPlace(d) && d.key !== undefined ? { _tag: 'DeleteNotAllowed', key: d.key } : undefined;
+  if (d.operation !== 'skip') return undefined;
+  const key = d.key;
+  if (key === undefined) return { _tag: 'NoKey', keyField: inputs.destination.keyField };
+  if (d.level === 'error') {
+    const by = Object.hasOwn(inputs.claims, key) ? inputs.claims[key] : undefined;
+    return by === undefined ? undefined : { _tag: 'KeyClaimed', key, by };
+  }
+  return findIn(inputs.observed, key) !== undefined
+    ? { _tag: 'UpdateNotAllowed', key }
+    : { _tag: 'CreateNotAllowed', key };
 };

@@ -89,3 +89,36 @@ export const MESSAGES = {
   noCreate: 'Destination sync mode does not allow creating new profiles',
   removedFromGroups: 'Destination sync mode does not allow removing profiles; removed from groups instead',
 } as const;
+
+/**
+ * Why a decision carries a message: the rows of the decision table that skip a profile, and the
+ * update that strips a record of its managed groups because the mode may not delete it. A decision
+ * stores only the words (`message`); `reasonOf` (decide.ts) gives the reason back from the decision
+ * and the inputs it was made from, so nothing reads a reason out of the words.
+ */
+export type DecisionReason =
+  | { readonly _tag: 'NoKey'; readonly keyField: string }
+  | { readonly _tag: 'KeyClaimed'; readonly key: string; readonly by: string }
+  | { readonly _tag: 'UpdateNotAllowed'; readonly key: string }
+  | { readonly _tag: 'CreateNotAllowed'; readonly key: string }
+  | { readonly _tag: 'DeleteNotAllowed'; readonly key: string };
+
+/** The decision table's words for a reason: what a decision made for it stores as its message. */
+export const reasonMessage = (r: DecisionReason): string => {
+  switch (r._tag) {
+    case 'NoKey':
+      return MESSAGES.noKey(r.keyField);
+    case 'KeyClaimed':
+      return MESSAGES.claimed(r.key, r.by);
+    case 'UpdateNotAllowed':
+      return MESSAGES.noUpdate;
+    case 'CreateNotAllowed':
+      return MESSAGES.noCreate;
+    case 'DeleteNotAllowed':
+      return MESSAGES.removedFromGroups;
+  }
+};
+
+/** A profile that cannot be written (no key, or a key another holds) is an error; what a mode forbids is not. */
+export const reasonLevel = (r: DecisionReason): Level =>
+  r._tag === 'NoKey' || r._tag === 'KeyClaimed' ? 'error' : 'info';

@@ -61,9 +61,10 @@ export type StoreError =
   | { readonly _tag: 'Withdrawn'; readonly message: string };
 
 /**
- * How a store's reading ends when the store itself fails part-way (a damaged file, a lost
- * connection): an async iterable has no way to hand back a value instead of its next event, so it
- * throws this, carrying the failure as a value. Anything else a read throws is a bug.
+ * How a store's reading ends when the store itself fails (a damaged file, a lost connection, a
+ * closed store): an async iterable has no way to hand back a value instead of its next event, so it
+ * throws this, carrying the failure as a value, and a read that answers with a promise (`head`,
+ * `readByIds`, `getCheckpoint`, …) rejects with it. Anything else a read throws or rejects with is a bug.
  */
 export class StoreReadFailed extends Error {
   constructor(readonly failure: StoreError) {

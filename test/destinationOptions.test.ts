@@ -5,7 +5,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { DestinationConfig } from '../domain/destination.js';
 import { memoryDestinationType } from '../adapters/destinations/memory.js';
-import { checkEnvironment, resolveDestination } from '../adapters/destinations/registry.js';
+import {
+  checkEnvironment,
+  resolveDestination,
+  type DestinationInvalid,
+} from '../adapters/destinations/registry.js';
 import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
 
 const config = (
@@ -23,7 +27,7 @@ const config = (
 
 const problemsOf = (c: DestinationConfig): string[] =>
   E.match(
-    (problems: string[]) => problems,
+    (invalid: DestinationInvalid): string[] => [...invalid.problems],
     () => [],
   )(resolveDestination(c));
 
@@ -106,7 +110,7 @@ describe('given options read from variables', () => {
   it('when the variables hold values the options refuse, then validate and open name option and variable, not the value', async () => {
     const env = { P: `${SECRET}/`, T: SECRET, G: '' };
     const resolved = resolveDestination(referenced);
-    if (E.isLeft(resolved)) throw new Error(resolved.left.join('\n'));
+    if (E.isLeft(resolved)) throw new Error(resolved.left.problems.join('\n'));
     const problems = [
       'destination crm: options.path (from env P): must name a file, not a directory (it ends with a separator)',
       'destination crm: options.table (from env T): must not start with sqlite_ (SQLite keeps those names for its own tables)',
@@ -122,7 +126,7 @@ describe('given options read from variables', () => {
 
   it('when a variable is not set, then it is named with its option', () => {
     const resolved = resolveDestination(referenced);
-    if (E.isLeft(resolved)) throw new Error(resolved.left.join('\n'));
+    if (E.isLeft(resolved)) throw new Error(resolved.left.problems.join('\n'));
     expect(checkEnvironment(resolved.right, { P: ':memory:', T: 'contacts' })).toStrictEqual([
       'destination crm: options.groupsTable: environment variable G is not set',
     ]);
@@ -135,7 +139,7 @@ describe('given options read from variables', () => {
       'destination crm: options.groupsTable: environment variable __proto__ is not set',
     ];
     const resolved = resolveDestination(c);
-    if (E.isLeft(resolved)) throw new Error(resolved.left.join('\n'));
+    if (E.isLeft(resolved)) throw new Error(resolved.left.problems.join('\n'));
     expect(checkEnvironment(resolved.right, process.env)).toStrictEqual(problems);
     expect(await openWith(c, process.env)).toBe(
       `destination crm: ${problems.map((p) => p.slice(17)).join('; ')}`,
@@ -145,7 +149,7 @@ describe('given options read from variables', () => {
   it('when two variables name one table, then the rule between options names the variable, not the table', async () => {
     const env = { P: ':memory:', T: SECRET.slice(7), G: SECRET.slice(7).toUpperCase() };
     const resolved = resolveDestination(referenced);
-    if (E.isLeft(resolved)) throw new Error(resolved.left.join('\n'));
+    if (E.isLeft(resolved)) throw new Error(resolved.left.problems.join('\n'));
     const problem =
       'destination crm: options.groupsTable (from env G): must not name the same table as options.table';
     expect(checkEnvironment(resolved.right, env)).toStrictEqual([problem]);

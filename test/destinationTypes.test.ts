@@ -23,6 +23,9 @@ const config = (over: Partial<DestinationConfig> = {}): DestinationConfig => ({
   ...over,
 });
 
+/** The refusal of destination crm, with these problems. */
+const invalid = (problems: string[]) => ({ _tag: 'DestinationInvalid', destinationId: 'crm', problems });
+
 describe('resolveDestination', () => {
   it('fills in the type default when syncMode is absent', () => {
     const resolved = resolveDestination(config());
@@ -32,7 +35,7 @@ describe('resolveDestination', () => {
 
   it('rejects an unknown type, listing the known ones', () => {
     expect(resolveDestination(config({ type: 'x' }))).toStrictEqual(
-      E.left(['destination crm: type "x" is not a known destination type (memory, sqlite)']),
+      E.left(invalid(['destination crm: type "x" is not a known destination type (memory, sqlite)'])),
     );
   });
 
@@ -50,7 +53,11 @@ describe('resolveDestination', () => {
     expect(
       resolveDestination(config({ type: 'x', syncMode: 'enrich', options: {} }), new Map([['x', x]])),
     ).toStrictEqual(
-      E.left(['destination crm: syncMode "enrich" is not supported by type x (supported: sync, additive)']),
+      E.left(
+        invalid([
+          'destination crm: syncMode "enrich" is not supported by type x (supported: sync, additive)',
+        ]),
+      ),
     );
   });
 
@@ -58,10 +65,12 @@ describe('resolveDestination', () => {
     expect(
       resolveDestination(config({ options: { path: { env: 'CRM_DB' }, tabel: 'contacts' } })),
     ).toStrictEqual(
-      E.left([
-        'destination crm: options.tabel: is not known to type sqlite (its options: path, table, groupsTable)',
-        'destination crm: options.table: is required by type sqlite',
-      ]),
+      E.left(
+        invalid([
+          'destination crm: options.tabel: is not known to type sqlite (its options: path, table, groupsTable)',
+          'destination crm: options.table: is required by type sqlite',
+        ]),
+      ),
     );
   });
 

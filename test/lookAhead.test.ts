@@ -6,6 +6,7 @@ import type { ObservedRecord } from '../domain/decision.js';
 import { keysOf, prepare } from '../engine/sync/batch.js';
 import { resolveLookAhead, type LookAhead } from '../engine/sync/lookAhead.js';
 import { syncDestination } from '../engine/sync/run.js';
+import type { DestinationError } from '../engine/ports.js';
 import { catchUp } from '../engine/state/engineState.js';
 import { pendingMark } from '../projections/pending.js';
 import { givenEngine, noWait } from './support/engine.js';
@@ -75,7 +76,7 @@ describe('looking up ahead', () => {
       v.ledger.entries.delete('p1');
       v.ledger.taken++;
       const r = await resolveLookAhead(a, 0, () => ahead([]), w.state, v, config, 'sync');
-      if (E.isLeft(r)) throw new Error(r.left);
+      if (E.isLeft(r)) throw new Error(r.left.message);
       expect(r.right.batch[0]?.input.ledger).toBeNull();
       expect(r.right.batch[0]?.keys).toStrictEqual(['new@x.io']);
       expect(r.right.batch[1]).toBe(a.batch[1]);
@@ -100,17 +101,22 @@ describe('looking up ahead', () => {
 
     it('given the look-up failed, then that failure is what is observed', async () => {
       const { w, v, config, batch } = await world();
+      const down: DestinationError = {
+        _tag: 'DestinationUnavailable',
+        message: 'destination down',
+        retryable: true,
+      };
       const failed: LookAhead = {
         index: 0,
         batch,
         keys: keysOf(batch),
-        found: Promise.resolve(E.left('destination down')),
+        found: Promise.resolve(E.left(down)),
         foreign: 0,
         taken: 0,
         decidedBefore: 0,
       };
       expect(await resolveLookAhead(failed, 0, () => failed, w.state, v, config, 'sync')).toStrictEqual(
-        E.left('destination down'),
+        E.left(down),
       );
     });
   });

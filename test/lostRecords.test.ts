@@ -51,7 +51,7 @@ describe('a destination that lost every record', () => {
       full: false,
       delivery: noWait.delivery,
     });
-    if (E.isLeft(plan)) throw new Error(plan.left);
+    if (E.isLeft(plan)) throw new Error(JSON.stringify(plan.left));
     expect(v?.ledger.entries.size).toBe(12);
     expect(plan.right.reason).toBe('records-lost');
     expect(plan.right.decisions.map((d) => d.operation)).toStrictEqual(Array(12).fill('create'));

@@ -1,7 +1,9 @@
 // The ways a CLI command can fail, as tagged values, and the lines that tell the user about each.
 // Commands return these; main alone turns them into an exit code and `syncline: ...` lines.
-import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
+import type { ApplyError } from '../../engine/input/configure.js';
 import type { StoreReadFailed } from '../../engine/ports.js';
+import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
+import type { RetryError } from '../../engine/sync/retry.js';
 
 export type CliError =
   /** bad command line: unknown command or option, missing argument (exit 2) */
@@ -44,6 +46,30 @@ export const storeFailed = (message: string): CliError => ({ _tag: 'StoreFailed'
 export const storeDamaged = (e: InvalidStoredEvent): CliError => storeFailed(invalidStoredMessage(e));
 export const destinationFailed = (message: string): CliError => ({ _tag: 'DestinationFailed', message });
 export const failed = (message: string): CliError => ({ _tag: 'Failed', message });
+
+/** `apply` recorded nothing: the store holds an invalid event, or refused the configuration. */
+export const notApplied = (e: ApplyError): CliError =>
+  e._tag === 'InvalidStoredEvent'
+    ? storeDamaged(e)
+    : storeFailed(`could not record the configuration: ${e.failure._tag}`);
+
+/** `retry` recorded nothing, and why. */
+export const notRetried = (e: RetryError): CliError => {
+  switch (e._tag) {
+    case 'InvalidStoredEvent':
+      return failed(invalidStoredMessage(e));
+    case 'UnknownDestination':
+      return failed(`destination ${e.destinationId} is not configured`);
+    case 'Busy':
+      return failed(
+        e.runId === null
+          ? `destination ${e.destinationId} is being synced by another process; try again when it finishes`
+          : `destination ${e.destinationId} is being synced by another process (run ${e.runId}); retry when it finishes`,
+      );
+    case 'RetryNotRecorded':
+      return failed(`could not record the retry: ${e.failure._tag}`);
+  }
+};
 
 /** The store failed while a command read it (see StoreReadFailed): the environment's doing, not a bug. */
 export const storeUnreadable = (e: StoreReadFailed): CliError => {

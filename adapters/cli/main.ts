@@ -2,7 +2,7 @@
 // The `syncline` executable: runs the program on the process's arguments and is the one place that
 // turns outcomes into exit codes (0 success, 1 failure, 2 usage error) and `syncline: ...` lines.
 import * as E from 'fp-ts/lib/Either.js';
-import { errorLines, unexpected, usageError, type CliError } from './errors.js';
+import { errorLines, unexpected, type CliError } from './errors.js';
 import { limitHeapGrowth } from './heap.js';
 import type { CliIO } from './output.js';
 import { runCli } from './program.js';
@@ -24,7 +24,7 @@ const io: CliIO = {
 
 const heap = limitHeapGrowth(process.env);
 const outcome = E.isLeft(heap)
-  ? E.left(usageError(heap.left))
+  ? heap
   : await runCli(process.argv.slice(2), io)().catch((e: unknown) => E.left(unexpected(e)));
 if (E.isLeft(outcome)) {
   const bare = outcome.left._tag === 'InvalidInput';

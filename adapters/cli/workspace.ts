@@ -6,7 +6,13 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
-import { keepSnapshot, resume, type Resumed } from '../../engine/state/resume.js';
+import {
+  ignoredWords,
+  keepSnapshot,
+  resume,
+  storeFailedOn,
+  type Resumed,
+} from '../../engine/state/resume.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';
 import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
@@ -33,12 +39,12 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
     readJson(ctx.io.cwd, ctx.options.config),
     TE.chainEitherK((raw) => {
       const decoded = decodeConfigParts(raw);
-      if (E.isLeft(decoded)) return E.left(invalidInput(ctx.options.config, decoded.left));
+      if (E.isLeft(decoded)) return E.left(invalidInput(ctx.options.config, decoded.left.problems));
       const problems: string[] = [...decoded.right.problems];
       const destinations: ResolvedDestination[] = [];
       for (const d of decoded.right.config.destinations) {
         const r = resolveDestination(d);
-        if (E.isLeft(r)) problems.push(...r.left);
+        if (E.isLeft(r)) problems.push(...r.left.problems);
         else destinations.push(r.right);
       }
       if (problems.length > 0) return E.left(invalidInput(ctx.options.config, problems));
@@ -147,10 +153,11 @@ export const withSession = <A>(
           if (E.isLeft(resumed)) return E.left(storeDamaged(resumed.left));
           const r = resumed.right;
           // One line, whatever the cause: the command's answer is the same, only slower.
+          const storeFailed = r.ignored !== undefined && storeFailedOn(r.ignored);
           if (r.ignored !== undefined)
             ctx.io.stderr(
-              `syncline: ${r.ignored}; folded the whole store instead` +
-                (r.storeFailed
+              `syncline: ${ignoredWords(r.ignored)}; folded the whole store instead` +
+                (storeFailed
                   ? ', and keeps no snapshot while the store fails to read one (`syncline status --check` checks the store)\n'
                   : '\n'),
             );
@@ -159,7 +166,7 @@ export const withSession = <A>(
             state: r.state,
             folded: r.folded,
             from: r.from,
-            ...(r.storeFailed ? { keepsNoSnapshot: true as const } : {}),
+            ...(storeFailed ? { keepsNoSnapshot: true as const } : {}),
           });
         },
         // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
@@ -183,7 +190,7 @@ const messageOf = (e: StoreError | InvalidStoredEvent): string =>
  */
 export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<number> => {
   if (s.keepsNoSnapshot) return s.folded;
-  const kept = await keepSnapshot(s.store, s.state, s.folded)();
+  const kept = await keepSnapshot(s.store, s.state, s.folded);
   if (E.isLeft(kept)) {
     ctx.io.stderr(`syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`);
     return s.folded;

@@ -23,6 +23,13 @@ export type ResolvedDestination = {
   readonly type: DestinationType;
 };
 
+/** A destination its type refuses: every problem, each as `destination <id>: <what is wrong>`. */
+export type DestinationInvalid = {
+  readonly _tag: 'DestinationInvalid';
+  readonly destinationId: string;
+  readonly problems: readonly string[];
+};
+
 /**
  * Checks a destination against its type, reporting every problem at once: the mode, the options'
  * presence and shapes (sqliteOptions.ts says the SQLite type's), and the mapping's field names. An
@@ -32,12 +39,19 @@ export type ResolvedDestination = {
 export const resolveDestination = (
   config: DestinationConfig,
   types: ReadonlyMap<string, DestinationType> = destinationTypes,
-): E.Either<string[], ResolvedDestination> => {
+): E.Either<DestinationInvalid, ResolvedDestination> => {
   const at = `destination ${config.destinationId}`;
+  const invalid = (problems: readonly string[]): DestinationInvalid => ({
+    _tag: 'DestinationInvalid',
+    destinationId: config.destinationId,
+    problems,
+  });
   const type = types.get(config.type);
   if (type === undefined) {
     const known = [...types.keys()].sort(compareStrings).join(', ');
-    return E.left([`${at}: type ${JSON.stringify(config.type)} is not a known destination type (${known})`]);
+    return E.left(
+      invalid([`${at}: type ${JSON.stringify(config.type)} is not a known destination type (${known})`]),
+    );
   }
   const d = type.description;
   const problems: string[] = [];
@@ -49,7 +63,7 @@ export const resolveDestination = (
   }
   for (const problem of [...checkOptions(config, type).problems, ...checkFields(config, type)])
     problems.push(`${at}: ${problem}`);
-  return problems.length > 0 ? E.left(problems) : E.right({ config: { ...config, syncMode }, type });
+  return problems.length > 0 ? E.left(invalid(problems)) : E.right({ config: { ...config, syncMode }, type });
 };
 
 /**

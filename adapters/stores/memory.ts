@@ -2,6 +2,7 @@
 // the process. It follows the same contract as the SQLite store, down to JSON-only event data.
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
+import { StoreReadFailed } from '../../engine/ports.js';
 import type {
   AppendResult,
   EventStore,
@@ -51,7 +52,7 @@ export const openMemoryEventStore = (): EventStore => {
   return {
     ...writes(h),
     ...reads(h),
-    getCheckpoint: (name) => Promise.resolve(h.checkpoints.get(name) ?? null),
+    getCheckpoint: (name) => Promise.resolve().then(readingOf(h)(() => h.checkpoints.get(name) ?? null)),
     setCheckpoint: (name, expected, value) => () => {
       if (!h.open) return Promise.resolve(E.left(closedError));
       const actual = h.checkpoints.get(name) ?? null;
@@ -166,48 +167,66 @@ type Reads = Pick<
   'readStream' | 'readTagged' | 'readAll' | 'subscribe' | 'streamRevision' | 'head' | 'knownIds' | 'readByIds'
 >;
 
+/** A read of the store, ended as the port says (StoreReadFailed) once the store is closed, as SQLite's. */
+const readingOf =
+  (h: Held) =>
+  <A extends unknown[], R>(read: (...args: A) => R) =>
+  (...args: A): R => {
+    if (!h.open) throw new StoreReadFailed(closedError);
+    return read(...args);
+  };
+
 const reads = (h: Held): Reads => {
-  const fetchAfter = (position: number, limit: number): readonly StoredEvent[] =>
+  const reading = readingOf(h);
+  // A subscription ends quietly when the store closes (see subscription): it reads unguarded.
+  const pageAfter = (position: number, limit: number): readonly StoredEvent[] =>
     h.log.slice(position, position + limit);
-  const fetchAfterLeavingOut =
-    (prefix: string) =>
-    (position: number, limit: number): readonly StoredEvent[] => {
+  const fetchAfter = reading(pageAfter);
+  const fetchAfterLeavingOut = (prefix: string) =>
+    reading((position: number, limit: number): readonly StoredEvent[] => {
       const page: StoredEvent[] = [];
       for (let i = position; i < h.log.length && page.length < limit; i++) {
         const e = h.log[i] as StoredEvent;
         if (!e.stream.startsWith(prefix)) page.push(e);
       }
       return page;
-    };
+    });
   return {
     readTagged: (tag) =>
       paged(
-        (after, limit) => (h.tagged.get(tag) ?? []).filter((e) => e.position > after).slice(0, limit),
+        reading((after: number, limit: number) =>
+          (h.tagged.get(tag) ?? []).filter((e) => e.position > after).slice(0, limit),
+        ),
         0,
         DEFAULT_BATCH_SIZE,
         (last) => last.position,
       ),
     readStream: (stream, fromRevision = 0) =>
       paged(
-        (from, limit) => h.streams.get(stream)?.slice(from, from + limit) ?? [],
+        reading((from: number, limit: number) => h.streams.get(stream)?.slice(from, from + limit) ?? []),
         Math.max(0, fromRevision),
         DEFAULT_BATCH_SIZE,
         (last) => last.revision + 1,
       ),
     readAll: readingAll(fetchAfter, fetchAfterLeavingOut),
     subscribe: (afterPosition, signal) =>
-      subscription(fetchAfter, Math.max(0, afterPosition), signal, waitForMore(h), () => h.open),
-    streamRevision: (stream) => Promise.resolve(revisionOf(h, stream)),
-    head: () => Promise.resolve(h.log.length),
-    knownIds: (candidates) => Promise.resolve(new Set(candidates.filter((id) => h.ids.has(id)))),
-    readByIds: (candidates) => {
-      const found = new Map<string, StoredEvent>();
-      for (const id of candidates) {
-        const event = h.ids.get(id);
-        if (event !== undefined) found.set(id, event);
-      }
-      return Promise.resolve(found);
-    },
+      subscription(pageAfter, Math.max(0, afterPosition), signal, waitForMore(h), () => h.open),
+    // Answered in a promise, so that a closed store's StoreReadFailed is its rejection, never a throw.
+    streamRevision: (stream) => Promise.resolve(stream).then(reading((s: string) => revisionOf(h, s))),
+    head: () => Promise.resolve().then(reading(() => h.log.length)),
+    knownIds: (candidates) =>
+      Promise.resolve().then(reading(() => new Set(candidates.filter((id) => h.ids.has(id))))),
+    readByIds: (candidates) =>
+      Promise.resolve().then(
+        reading(() => {
+          const found = new Map<string, StoredEvent>();
+          for (const id of candidates) {
+            const event = h.ids.get(id);
+            if (event !== undefined) found.set(id, event);
+          }
+          return found;
+        }),
+      ),
   };
 };
 

@@ -1,8 +1,7 @@
 // Why a verdict was reached, as one line a person can read: the scope of the profile, the mode's
 // rules, and what the destination held. explain prints these beside every decision and for --at.
 import type { Decision, LedgerEntry, ObservedRecord, Verdict } from '../../domain/decision.js';
-import { MESSAGES } from '../../domain/decision.js';
-import { inScope } from '../../domain/decide.js';
+import { inScope, reasonOf } from '../../domain/decide.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { keyOf } from '../../domain/values.js';
@@ -63,10 +62,8 @@ export const changeWords = (d: Decision, skipField?: string): string =>
     .map(([xs, verb]) => `${verb} ${list(xs)}`)
     .join('; ');
 
-const claimant = (c: ReasonContext, key: string | undefined, message?: string): string => {
-  if (key !== undefined && Object.hasOwn(c.claims, key)) return c.claims[key] as string;
-  return /claimed by profile (.+)$/.exec(message ?? '')?.[1] ?? 'another in-scope profile';
-};
+const claimant = (c: ReasonContext, key: string): string =>
+  Object.hasOwn(c.claims, key) ? (c.claims[key] as string) : 'another in-scope profile';
 
 const nothingReason = (c: ReasonContext, v: Extract<Verdict, { operation: 'nothing' }>): string => {
   const out = scopeWords(c);
@@ -86,21 +83,25 @@ const nothingReason = (c: ReasonContext, v: Extract<Verdict, { operation: 'nothi
 };
 
 const skipReason = (c: ReasonContext, d: Decision): string => {
-  const key = d.key ?? c.key ?? '';
-  if (d.message === MESSAGES.noKey(c.destination.keyField))
-    return `skipped: no value for key field ${c.destination.keyField}`;
-  if (d.message === MESSAGES.noCreate)
-    return `not created: ${c.mode} mode does not create, and no record with key ${key} exists`;
-  if (d.message === MESSAGES.noUpdate)
-    return `not updated: ${c.mode} mode does not update, and record ${key} differs from the profile`;
-  if (d.message !== undefined && d.message.startsWith(`Key '${key}' is also claimed`))
-    return `skipped: key ${key} is also claimed by ${claimant(c, key, d.message)}`;
-  return `skipped: ${d.message ?? 'no reason recorded'}`;
+  const why = reasonOf(d, c);
+  switch (why?._tag) {
+    case 'NoKey':
+      return `skipped: no value for key field ${why.keyField}`;
+    case 'CreateNotAllowed':
+      return `not created: ${c.mode} mode does not create, and no record with key ${why.key} exists`;
+    case 'UpdateNotAllowed':
+      return `not updated: ${c.mode} mode does not update, and record ${why.key} differs from the profile`;
+    case 'KeyClaimed':
+      return `skipped: key ${why.key} is also claimed by ${why.by}`;
+    case 'DeleteNotAllowed':
+    case undefined:
+      return `skipped: ${d.message ?? 'no reason recorded'}`;
+  }
 };
 
 const updateReason = (c: ReasonContext, d: Decision): string => {
   const key = d.key ?? '';
-  if (d.message === MESSAGES.removedFromGroups || !isInScope(c))
+  if (reasonOf(d, c)?._tag === 'DeleteNotAllowed' || !isInScope(c))
     return (
       `removed from groups ${list(d.groups.remove)}: ${scopeWords(c)}, and ${c.mode} mode never deletes; ` +
       'the record is left in place'

@@ -1,6 +1,7 @@
 // What-if replay in words: a recorded decision and the one another mode or config would have made,
 // classified by outcome ("created" vs "skipped"), counted, and the caveats a changed config brings.
-import { MESSAGES, type Decision, type Verdict } from '../../domain/decision.js';
+import { keptInPlace } from '../../domain/decide.js';
+import type { Decision, Verdict } from '../../domain/decision.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { canonicalJson, compareStrings } from '../../domain/values.js';
 
@@ -37,7 +38,7 @@ const fateOf = (v: Verdict | null): RecordFate => {
       return 'skipped';
     case 'update':
       // A mode that does not delete leaves the leaver in place, stripped of managed groups.
-      return v.message === MESSAGES.removedFromGroups ? 'kept' : 'updated';
+      return keptInPlace(v) ? 'kept' : 'updated';
   }
 };
 

@@ -3,9 +3,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { canonicalJson, compareStrings } from '../../domain/values.js';
-import type { EventStore } from '../ports.js';
+import type { EventStore, StoreError } from '../ports.js';
 import { catchUp, type EngineState } from '../state/engineState.js';
-import { invalidStoredMessage } from '../state/storedEvents.js';
+import type { InvalidStoredEvent } from '../state/storedEvents.js';
 
 export type ConfigPlan = {
   readonly added: string[];
@@ -31,15 +31,19 @@ export const planConfig = (s: EngineState, destinations: readonly DestinationCon
 
 export type ApplyResult = ConfigPlan & { readonly removed: string[] };
 
+/** Why the configuration was not recorded: the store holds an invalid event, or refused the append. */
+export type ApplyError =
+  InvalidStoredEvent | { readonly _tag: 'ConfigNotRecorded'; readonly failure: StoreError };
+
 /** Records the destinations that changed (and removes missing ones when `prune`), atomically. */
 export const applyConfig = async (
   store: EventStore,
   s: EngineState,
   destinations: readonly DestinationConfig[],
   prune: boolean,
-): Promise<E.Either<string, ApplyResult>> => {
+): Promise<E.Either<ApplyError, ApplyResult>> => {
   const caught = await catchUp(store, s);
-  if (E.isLeft(caught)) return E.left(invalidStoredMessage(caught.left));
+  if (E.isLeft(caught)) return caught;
   const plan = planConfig(s, destinations);
   const write = new Set([...plan.added, ...plan.changed]);
   const writes = [
@@ -58,9 +62,9 @@ export const applyConfig = async (
   ];
   if (writes.length > 0) {
     const r = await store.append(writes)();
-    if (E.isLeft(r)) return E.left(`could not record the configuration: ${r.left._tag}`);
+    if (E.isLeft(r)) return E.left({ _tag: 'ConfigNotRecorded', failure: r.left });
     const after = await catchUp(store, s);
-    if (E.isLeft(after)) return E.left(invalidStoredMessage(after.left));
+    if (E.isLeft(after)) return after;
   }
   return E.right({ ...plan, removed: prune ? plan.missing : [] });
 };

@@ -29,16 +29,21 @@ export type IngestOptions = {
   readonly keepInMemory?: number;
 };
 
-const parse = (line: Line): E.Either<string[], InputEvent> => {
-  if ('unreadable' in line) return E.left([`line ${line.n}: ${line.unreadable}`]);
+/** A line that is not an input event: not UTF-8, not JSON, or refused by the codec (`path: message`). */
+type LineRefused = { readonly _tag: 'LineRefused'; readonly problems: readonly string[] };
+
+const refused = (...problems: string[]): LineRefused => ({ _tag: 'LineRefused', problems });
+
+const parse = (line: Line): E.Either<LineRefused, InputEvent> => {
+  if ('unreadable' in line) return E.left(refused(line.unreadable));
   let json: unknown;
   try {
     json = JSON.parse(line.text);
   } catch (e) {
-    return E.left([`line ${line.n}: not valid JSON (${(e as Error).message})`]);
+    return E.left(refused(`not valid JSON (${(e as Error).message})`));
   }
   const decoded = InputEvent.decode(json);
-  return E.isLeft(decoded) ? E.left(reportErrors(decoded.left).map((p) => `line ${line.n}: ${p}`)) : decoded;
+  return E.isLeft(decoded) ? E.left(refused(...reportErrors(decoded.left))) : decoded;
 };
 
 const writeOf = (e: InputEvent): StreamWrite => {
@@ -135,7 +140,7 @@ export const ingest = async (
     for (const { line, event } of parsed) {
       lines = line.n;
       if (E.isLeft(event)) {
-        problems.push(...event.left);
+        for (const p of event.left.problems) problems.push(`line ${line.n}: ${p}`);
       } else {
         const id = event.right.id;
         const verdict = id === undefined ? undefined : judgeId(stored, seenIds, line.n, id, event.right);

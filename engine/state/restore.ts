@@ -2,7 +2,7 @@
 // by part and checked against its heads' counts, or why it cannot be, so the caller folds instead.
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { decodeWith } from '../../domain/codec.js';
+import { decodeWith, type Invalid } from '../../domain/codec.js';
 import { buildClaims } from '../../projections/claims.js';
 import { addPending } from '../../projections/pending.js';
 import {
@@ -26,8 +26,43 @@ type Restoring = {
   ended: boolean;
 };
 
-const decoded = <A, O>(codec: t.Type<A, O, unknown>, value: unknown, what: string): E.Either<string, A> =>
-  E.mapLeft((problems: string[]) => `${what}: ${problems.join('; ')}`)(decodeWith(codec)(value));
+/**
+ * Why a snapshot's parts do not give a state back. A part's problem is said after `part <n>` (e.g.
+ * `has no kind`, `(head): position: is required`).
+ */
+export type SnapshotRefused =
+  | { readonly _tag: 'PartRefused'; readonly part: number; readonly problem: string }
+  | { readonly _tag: 'NoParts' }
+  | { readonly _tag: 'NoEnd'; readonly parts: number }
+  /** what the parts hold of `what` disagrees with the count their head gives */
+  | {
+      readonly _tag: 'CountsDisagree';
+      readonly what: string;
+      readonly found: number;
+      readonly expected: number;
+    };
+
+/** `it ends after part 3, without its end` */
+export const refusedWords = (r: SnapshotRefused): string => {
+  switch (r._tag) {
+    case 'PartRefused':
+      return `part ${r.part} ${r.problem}`;
+    case 'NoParts':
+      return 'it has no parts';
+    case 'NoEnd':
+      return `it ends after part ${r.parts}, without its end`;
+    case 'CountsDisagree':
+      return `it holds ${r.found} ${r.what} where its head says ${r.expected}`;
+  }
+};
+
+/** The value, or the problem of the part (`(head): position: is required`). */
+const decoded = <A, O>(
+  codec: t.Type<A, O, unknown>,
+  value: unknown,
+  what: string,
+): E.Either<{ readonly problem: string }, A> =>
+  E.mapLeft((e: Invalid) => ({ problem: `(${what}): ${e.problems.join('; ')}` }))(decodeWith(codec)(value));
 
 /** Indexes are checked against the list before (see restorePart). */
 const runAt = (runs: RunInfo[], at: number | null): RunInfo | null =>
@@ -56,18 +91,18 @@ const restoredView = (h: t.TypeOf<typeof DestinationHead>): DestinationView => {
 /** The parts that fill the ledger of the destination before them. */
 const LEDGER_KINDS = new Set(['entries', 'pending', 'failures', 'retryRequested']);
 
-/** Folds one part into the restore; what is wrong with it, if anything. */
-const restorePart = (r: Restoring, part: unknown, n: number): string | undefined => {
-  if (!Array.isArray(part) || typeof part[0] !== 'string') return `part ${n} has no kind`;
+/** Folds one part into the restore; what is wrong with it (said after `part <n>`), if anything. */
+const restorePart = (r: Restoring, part: unknown): string | undefined => {
+  if (!Array.isArray(part) || typeof part[0] !== 'string') return 'has no kind';
   const kind = part[0];
-  if (r.ended) return `part ${n} comes after the end`;
-  if ((r.head === null) !== (kind === 'head')) return `part ${n} (${kind}) is out of place`;
+  if (r.ended) return 'comes after the end';
+  if ((r.head === null) !== (kind === 'head')) return `(${kind}) is out of place`;
   const s = r.s;
   const rows = part[1] as unknown[];
   switch (kind) {
     case 'head': {
-      const head = decoded(Head, part[1], `part ${n} (head)`);
-      if (E.isLeft(head)) return head.left;
+      const head = decoded(Head, part[1], 'head');
+      if (E.isLeft(head)) return head.left.problem;
       r.head = head.right;
       s.position = head.right.position;
       s.folded = head.right.folded;
@@ -90,12 +125,12 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
       s.touchProfiles.push(...(part[2] as string[]));
       return undefined;
     case 'destination': {
-      const h = decoded(DestinationHead, part[1], `part ${n} (destination)`);
-      if (E.isLeft(h)) return h.left;
+      const h = decoded(DestinationHead, part[1], 'destination');
+      if (E.isLeft(h)) return h.left.problem;
       const { runs, open, lastFinished, lastRun } = h.right;
       for (const at of [open, lastFinished, lastRun])
         if (at !== null && !(Number.isInteger(at) && at >= 0 && at < runs.length))
-          return `part ${n} (destination ${h.right.destinationId}) refers to run ${at} of the ${runs.length} it lists`;
+          return `(destination ${h.right.destinationId}) refers to run ${at} of the ${runs.length} it lists`;
       r.heads.push(h.right);
       r.view = restoredView(h.right);
       s.destinations.set(h.right.destinationId, r.view);
@@ -105,9 +140,9 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
       r.ended = true;
       return undefined;
   }
-  if (!LEDGER_KINDS.has(kind)) return `part ${n} is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
+  if (!LEDGER_KINDS.has(kind)) return `is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
   const l = r.view?.ledger;
-  if (l === undefined) return `part ${n} (${kind}) comes before any destination`;
+  if (l === undefined) return `(${kind}) comes before any destination`;
   switch (kind) {
     case 'entries': {
       // The owners of records are the entries read backwards (settle keeps them so): not stored.
@@ -116,7 +151,7 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
         const fields = fieldSets[f];
         const groups = groupSets[g];
         if (fields === undefined || groups === undefined)
-          return `part ${n} (entries) gives ${profileId} a set of names it does not list`;
+          return `(entries) gives ${profileId} a set of names it does not list`;
         l.entries.set(profileId, restoredEntry(profileId, key, fields, groups));
         l.owners.set(key, profileId);
       }
@@ -134,7 +169,7 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
       for (const profileId of rows as string[]) l.retryRequested.add(profileId);
       return undefined;
     default:
-      return `part ${n} is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
+      return `is of an unknown kind, ${JSON.stringify(kind).slice(0, 40)}`;
   }
 };
 
@@ -142,24 +177,26 @@ const restorePart = (r: Restoring, part: unknown, n: number): string | undefined
  * The state the parts were taken from, or why they cannot give it back (a part missing, unknown or
  * malformed): the caller then folds the store from the start, which is always right.
  */
-export const restoreState = async (parts: AsyncIterable<string>): Promise<E.Either<string, EngineState>> => {
+export const restoreState = async (
+  parts: AsyncIterable<string>,
+): Promise<E.Either<SnapshotRefused, EngineState>> => {
   const r: Restoring = { s: initialState(), head: null, heads: [], view: null, ended: false };
   let n = 0;
   for await (const text of parts) {
     n++;
     let problem: string | undefined;
     try {
-      problem = restorePart(r, JSON.parse(text), n);
+      problem = restorePart(r, JSON.parse(text));
     } catch (e) {
       // JSON.parse's SyntaxError, or a TypeError from rows of the wrong shape (a damaged part): the
       // snapshot is unusable, and folding the store is the remedy, so the cause is only reported.
       if (!(e instanceof SyntaxError || e instanceof TypeError)) throw e;
-      problem = `part ${n} is malformed: ${e.message}`;
+      problem = `is malformed: ${e.message}`;
     }
-    if (problem !== undefined) return E.left(problem);
+    if (problem !== undefined) return E.left({ _tag: 'PartRefused', part: n, problem });
   }
-  if (r.head === null) return E.left('it has no parts');
-  if (!r.ended) return E.left(`it ends after part ${n}, without its end`);
+  if (r.head === null) return E.left({ _tag: 'NoParts' });
+  if (!r.ended) return E.left({ _tag: 'NoEnd', parts: n });
   const short = shortfall(r.s, r.head, r.heads);
   if (short !== undefined) return E.left(short);
   // The key index is a function of the config and the world: built again rather than stored.
@@ -172,7 +209,7 @@ const shortfall = (
   s: EngineState,
   head: t.TypeOf<typeof Head>,
   heads: readonly t.TypeOf<typeof DestinationHead>[],
-): string | undefined => {
+): SnapshotRefused | undefined => {
   const counts: [string, number, number][] = [
     ['profiles', s.world.profiles.size, head.profiles],
     ['groups', s.world.groups.size, head.groups],
@@ -191,5 +228,5 @@ const shortfall = (
     );
   }
   const off = counts.find(([, found, expected]) => found !== expected);
-  return off && `it holds ${off[1]} ${off[0]} where its head says ${off[2]}`;
+  return off && { _tag: 'CountsDisagree', what: off[0], found: off[1], expected: off[2] };
 };

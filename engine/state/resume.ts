@@ -1,24 +1,58 @@
 // Where a new process starts folding: the store's newest snapshot when it checks out, else the start;
 // and when a process that has folded far enough keeps a new one for the processes after it.
 import * as E from 'fp-ts/lib/Either.js';
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type { EventStore, StoreError, StoredSnapshot } from '../ports.js';
-import { restoreState } from './restore.js';
+import { refusedWords, restoreState, type SnapshotRefused } from './restore.js';
 import { SNAPSHOT_FORMAT, snapshotParts } from './snapshot.js';
 import { catchUp, initialState, type EngineState } from './engineState.js';
 import type { InvalidStoredEvent } from './storedEvents.js';
+
+/**
+ * Why the newest snapshot was not used. `failure` is the store's own account of failing, its error's
+ * message or what it threw: the store failed (SnapshotNotFound, SnapshotUnreadable; a damaged file,
+ * say), rather than the snapshot being wrong, and keeping a new one would most likely fail the same way.
+ */
+export type SnapshotIgnored =
+  | { readonly _tag: 'SnapshotNotFound'; readonly failure: string }
+  /** the event at its position is not the one it was taken after */
+  | { readonly _tag: 'SnapshotMismatch'; readonly position: number }
+  | {
+      readonly _tag: 'SnapshotUnreadable';
+      readonly position: number;
+      /** how many parts the store gave before it failed */
+      readonly handedOn: number;
+      readonly failure: string;
+    }
+  | { readonly _tag: 'SnapshotRefused'; readonly position: number; readonly refused: SnapshotRefused }
+  /** its parts hold the state at another position than the one it is filed under */
+  | { readonly _tag: 'SnapshotMisplaced'; readonly position: number; readonly holds: number };
+
+/** Whether the store failed to give the snapshot, rather than the snapshot being wrong. */
+export const storeFailedOn = (i: SnapshotIgnored): boolean =>
+  i._tag === 'SnapshotNotFound' || i._tag === 'SnapshotUnreadable';
+
+/** `the snapshot taken at position 5 does not match the store: …`, for one line of stderr. */
+export const ignoredWords = (i: SnapshotIgnored): string => {
+  if (i._tag === 'SnapshotNotFound') return `the store's newest snapshot cannot be found: ${i.failure}`;
+  const at = `the snapshot taken at position ${i.position}`;
+  switch (i._tag) {
+    case 'SnapshotMismatch':
+      return `${at} does not match the store: the event there is not the one it was taken after`;
+    case 'SnapshotUnreadable':
+      return `${at} cannot be read: the store failed after ${parts(i.handedOn)}: ${i.failure}`;
+    case 'SnapshotRefused':
+      return `${at} cannot be read: ${refusedWords(i.refused)}`;
+    case 'SnapshotMisplaced':
+      return `${at} holds the state at position ${i.holds}`;
+  }
+};
 
 export type Resumed = {
   readonly state: EngineState;
   /** the snapshot the fold started from, if one was used */
   readonly from: { readonly position: number; readonly takenAt: string } | null;
   /** why the newest snapshot was not used, when there was one (or the store could not say) */
-  readonly ignored?: string;
-  /**
-   * The store failed in finding or reading the snapshot (a damaged file, say), rather than the
-   * snapshot being wrong: keeping a new one would most likely fail the same way.
-   */
-  readonly storeFailed?: true;
+  readonly ignored?: SnapshotIgnored;
   /** how much had been folded at the snapshot: see snapshotDue */
   readonly folded: number;
 };
@@ -57,11 +91,14 @@ async function* textsOf(snapshot: StoredSnapshot, failure: PartsFailure): AsyncI
 }
 
 /** The store's newest snapshot, null, or what the store did instead (an error, or a throw). */
-const newest = async (store: EventStore): Promise<E.Either<string, StoredSnapshot | null>> => {
+const newest = async (store: EventStore): Promise<E.Either<SnapshotIgnored, StoredSnapshot | null>> => {
+  const notFound = (failure: string): SnapshotIgnored => ({ _tag: 'SnapshotNotFound', failure });
   try {
-    return E.mapLeft(messageOf)(await store.snapshots.latest(SNAPSHOT_FORMAT)());
+    return E.mapLeft((e: StoreError) => notFound(messageOf(e)))(
+      await store.snapshots.latest(SNAPSHOT_FORMAT)(),
+    );
   } catch (e) {
-    return E.left(String(e));
+    return E.left(notFound(String(e)));
   }
 };
 
@@ -76,34 +113,32 @@ export const resume = async (
   store: EventStore,
   onEvent?: (position: number) => void,
 ): Promise<E.Either<InvalidStoredEvent, Resumed>> => {
-  const fromStart = async (
-    ignored?: string,
-    storeFailed = false,
-  ): Promise<E.Either<InvalidStoredEvent, Resumed>> =>
+  const fromStart = async (ignored?: SnapshotIgnored): Promise<E.Either<InvalidStoredEvent, Resumed>> =>
     E.map((state: EngineState): Resumed => ({
       state,
       from: null,
       folded: 0,
       ...(ignored === undefined ? {} : { ignored }),
-      ...(storeFailed ? { storeFailed: true as const } : {}),
     }))(await catchUp(store, initialState(), onEvent));
   const found = await newest(store);
-  if (E.isLeft(found)) return fromStart(`the store's newest snapshot cannot be found: ${found.left}`, true);
+  if (E.isLeft(found)) return fromStart(found.left);
   const latest = found.right;
   if (latest === null) return fromStart();
-  const at = `the snapshot taken at position ${latest.position}`;
-  if ((await eventIdAt(store, latest.position)) !== latest.eventId)
-    return fromStart(`${at} does not match the store: the event there is not the one it was taken after`);
+  const position = latest.position;
+  if ((await eventIdAt(store, position)) !== latest.eventId)
+    return fromStart({ _tag: 'SnapshotMismatch', position });
   const failure: PartsFailure = { handedOn: 0 };
   const restored = await restoreState(textsOf(latest, failure));
   if (failure.message !== undefined)
-    return fromStart(
-      `${at} cannot be read: the store failed after ${parts(failure.handedOn)}: ${failure.message}`,
-      true,
-    );
-  if (E.isLeft(restored)) return fromStart(`${at} cannot be read: ${restored.left}`);
-  if (restored.right.position !== latest.position)
-    return fromStart(`${at} holds the state at position ${restored.right.position}`);
+    return fromStart({
+      _tag: 'SnapshotUnreadable',
+      position,
+      handedOn: failure.handedOn,
+      failure: failure.message,
+    });
+  if (E.isLeft(restored)) return fromStart({ _tag: 'SnapshotRefused', position, refused: restored.left });
+  if (restored.right.position !== position)
+    return fromStart({ _tag: 'SnapshotMisplaced', position, holds: restored.right.position });
   const folded = restored.right.folded;
   return E.map((state: EngineState): Resumed => ({
     state,
@@ -130,23 +165,21 @@ export const snapshotDue = (s: EngineState, sinceFolded: number): boolean =>
  * Resolves with whether one was kept: not when too little was folded since `sinceFolded`, nor when
  * another process kept one at the same moment (its snapshot stands).
  */
-export const keepSnapshot =
-  (
-    store: EventStore,
-    s: EngineState,
-    sinceFolded: number,
-  ): TaskEither<StoreError | InvalidStoredEvent, boolean> =>
-  async () => {
-    const caught = await catchUp(store, s);
-    if (E.isLeft(caught)) return caught;
-    if (!snapshotDue(s, sinceFolded)) return E.right(false);
-    const eventId = await eventIdAt(store, s.position);
-    // The store is append-only, so only a bug could leave the state at a position with no event.
-    if (eventId === undefined) throw new Error(`no event at position ${s.position}, where the state is`);
-    return store.snapshots.keep({
-      format: SNAPSHOT_FORMAT,
-      position: s.position,
-      eventId,
-      parts: snapshotParts(s),
-    })();
-  };
+export const keepSnapshot = async (
+  store: EventStore,
+  s: EngineState,
+  sinceFolded: number,
+): Promise<E.Either<StoreError | InvalidStoredEvent, boolean>> => {
+  const caught = await catchUp(store, s);
+  if (E.isLeft(caught)) return caught;
+  if (!snapshotDue(s, sinceFolded)) return E.right(false);
+  const eventId = await eventIdAt(store, s.position);
+  // The store is append-only, so only a bug could leave the state at a position with no event.
+  if (eventId === undefined) throw new Error(`no event at position ${s.position}, where the state is`);
+  return store.snapshots.keep({
+    format: SNAPSHOT_FORMAT,
+    position: s.position,
+    eventId,
+    parts: snapshotParts(s),
+  })();
+};

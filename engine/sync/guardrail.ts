@@ -7,7 +7,7 @@ import { otherClaimant } from '../../projections/claims.js';
 import { profileOf } from '../../projections/world.js';
 import type { DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
-import type { Destination } from '../ports.js';
+import type { Destination, DestinationError } from '../ports.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
 
 export type TooManyDeletes = {
@@ -36,7 +36,7 @@ export const checkDeletes = async (
   destination: Destination,
   maxDeletes: number | undefined,
   delivery: DeliveryOptions,
-): Promise<E.Either<TooManyDeletes | string, void>> => {
+): Promise<E.Either<TooManyDeletes | DestinationError, void>> => {
   const config = v.config;
   if (!config || !allows(mode, 'delete')) return E.right(undefined);
   const owned = v.ledger.entries.size;

@@ -6,6 +6,7 @@ import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
 import { pendingBefore } from '../../projections/pending.js';
 import { keysOf, prepare, type Prepared } from './batch.js';
+import type { DestinationError } from '../ports.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
 
 export type LookAhead = {
@@ -13,7 +14,7 @@ export type LookAhead = {
   readonly index: number;
   readonly batch: readonly Prepared[];
   readonly keys: string[];
-  readonly found: Promise<E.Either<string, readonly ObservedRecord[]>>;
+  readonly found: Promise<E.Either<DestinationError, readonly ObservedRecord[]>>;
   /** the run's count of catch-ups on events written by others, when the batch was prepared */
   readonly foreign: number;
   /** the ledger's count of entries taken by the owners rule, when the batch was prepared */
@@ -52,7 +53,7 @@ export const resolveLookAhead = async (
   v: DestinationView,
   config: DestinationConfig,
   mode: SyncModeName,
-): Promise<E.Either<string, LookedUp>> => {
+): Promise<E.Either<DestinationError, LookedUp>> => {
   if (foreign !== ahead.foreign) return whole(again());
   const found = await ahead.found;
   if (E.isLeft(found)) return found;
@@ -81,7 +82,7 @@ const stale = (v: DestinationView, p: Prepared, decidedBefore: number): boolean 
   return now.length !== p.pending.length || now.some((c, i) => c !== p.pending[i]);
 };
 
-const whole = async (ahead: LookAhead): Promise<E.Either<string, LookedUp>> => {
+const whole = async (ahead: LookAhead): Promise<E.Either<DestinationError, LookedUp>> => {
   const found = await ahead.found;
   if (E.isLeft(found)) return found;
   return E.right({ batch: ahead.batch, keys: ahead.keys, records: found.right });

@@ -8,7 +8,7 @@ import { candidates, type CandidateReason } from './candidates.js';
 import { holdingOf, lostEverything } from './lost.js';
 import type { DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
-import type { Destination } from '../ports.js';
+import type { Destination, DestinationError } from '../ports.js';
 import type { EngineState } from '../state/engineState.js';
 
 export type Plan = {
@@ -21,6 +21,11 @@ export type Plan = {
   readonly decisions: Decision[];
   readonly unchanged: number;
 };
+
+/** Why no plan: the destination is not configured, or looking its records up failed. */
+export type PlanError =
+  | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
+  | { readonly _tag: 'LookupFailed'; readonly destinationId: string; readonly failure: DestinationError };
 
 export type PlanOptions = {
   readonly batchSize: number;
@@ -35,9 +40,9 @@ export const planDestination = async (
   destinationId: string,
   destination: Destination,
   opts: PlanOptions,
-): Promise<E.Either<string, Plan>> => {
+): Promise<E.Either<PlanError, Plan>> => {
   const v = s.destinations.get(destinationId);
-  if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
+  if (!v?.config) return E.left({ _tag: 'UnknownDestination', destinationId });
   const config = v.config;
   const mode = opts.mode ?? config.syncMode ?? destination.describe().defaultMode;
   // Another mode changes what is owed to every profile, not only to those that changed.
@@ -55,7 +60,7 @@ export const planDestination = async (
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {
     const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
     const found = await lookupWithRetry(destination, keysOf(batch), opts.delivery);
-    if (E.isLeft(found)) return E.left(`destination ${destinationId}: ${found.left}`);
+    if (E.isLeft(found)) return E.left({ _tag: 'LookupFailed', destinationId, failure: found.left });
     for (const { verdict } of judge(batch, found.right)) {
       if (isDecision(verdict)) decisions.push(verdict);
       else unchanged++;

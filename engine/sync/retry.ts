@@ -3,12 +3,20 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { compareStrings } from '../../domain/values.js';
 import { syncStream } from '../../domain/syncEvents.js';
-import type { EventStore } from '../ports.js';
+import type { EventStore, StoreError } from '../ports.js';
 import { defaultSyncOptions } from './run.js';
 import { catchUp, type EngineState } from '../state/engineState.js';
-import { invalidStoredMessage } from '../state/storedEvents.js';
+import type { InvalidStoredEvent } from '../state/storedEvents.js';
 
 export type RetryRequest = { readonly profileIds: string[]; readonly commands: number };
+
+/** Why a retry was not recorded. */
+export type RetryError =
+  | InvalidStoredEvent
+  | { readonly _tag: 'UnknownDestination'; readonly destinationId: string }
+  /** a run of another process holds the destination (`runId`), or wrote its stream meanwhile (null) */
+  | { readonly _tag: 'Busy'; readonly destinationId: string; readonly runId: string | null }
+  | { readonly _tag: 'RetryNotRecorded'; readonly failure: StoreError };
 
 export const requestRetry = async (
   store: EventStore,
@@ -17,17 +25,14 @@ export const requestRetry = async (
   since: string | undefined,
   now: Date = new Date(),
   isAlive: (owner: { host: string; pid: number }) => boolean = defaultSyncOptions.isAlive,
-): Promise<E.Either<string, RetryRequest>> => {
+): Promise<E.Either<RetryError, RetryRequest>> => {
   const caught = await catchUp(store, s);
-  if (E.isLeft(caught)) return E.left(invalidStoredMessage(caught.left));
+  if (E.isLeft(caught)) return caught;
   const v = s.destinations.get(destinationId);
-  if (!v?.config) return E.left(`destination ${destinationId} is not configured`);
+  if (!v?.config) return E.left({ _tag: 'UnknownDestination', destinationId });
   // Writing to the sync stream mid-run would make that run stop at its next append.
-  if (v.ledger.open && isAlive(v.ledger.open.owner)) {
-    return E.left(
-      `destination ${destinationId} is being synced by another process (run ${v.ledger.open.runId}); retry when it finishes`,
-    );
-  }
+  if (v.ledger.open && isAlive(v.ledger.open.owner))
+    return E.left({ _tag: 'Busy', destinationId, runId: v.ledger.open.runId });
   const profileIds = [...v.ledger.failures.entries()]
     .filter(([, f]) => since === undefined || f.at >= since)
     .map(([pid]) => pid)
@@ -40,14 +45,13 @@ export const requestRetry = async (
       events: [{ type: 'RetryRequested', data: { profileIds, requestedAt: now.toISOString() } }],
     },
   ])();
-  if (E.isLeft(r)) {
+  if (E.isLeft(r))
     return E.left(
       r.left._tag === 'WrongExpectedRevision'
-        ? `destination ${destinationId} is being synced by another process; try again when it finishes`
-        : `could not record the retry: ${r.left._tag}`,
+        ? { _tag: 'Busy', destinationId, runId: null }
+        : { _tag: 'RetryNotRecorded', failure: r.left },
     );
-  }
   const after = await catchUp(store, s);
-  if (E.isLeft(after)) return E.left(invalidStoredMessage(after.left));
+  if (E.isLeft(after)) return after;
   return E.right({ profileIds, commands: profileIds.length });
 };

@@ -195,9 +195,9 @@ const start = async (run: Run): Promise<E.Either<SyncError, number>> => {
   );
   if (E.isLeft(deletes)) {
     return E.left(
-      typeof deletes.left === 'string'
-        ? { _tag: 'DestinationFailed', destinationId, runId, message: deletes.left }
-        : deletes.left,
+      deletes.left._tag === 'TooManyDeletes'
+        ? deletes.left
+        : { _tag: 'DestinationFailed', destinationId, runId, message: deletes.left.message },
     );
   }
   const data = {
@@ -228,7 +228,7 @@ const decideEach = async (
     const k = ahead.index;
     const { s, v, config, mode } = run;
     const looked = await resolveLookAhead(ahead, run.write.foreign(), () => run.look(k), s, v, config, mode);
-    if (E.isLeft(looked)) return fail(run, commands, looked.left);
+    if (E.isLeft(looked)) return fail(run, commands, looked.left.message);
     const position = s.position;
     const record = recordOf(judge(looked.right.batch, looked.right.records), v, config.keyField, position);
     ahead = k + 1 < batches ? run.look(k + 1) : null;

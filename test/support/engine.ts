@@ -45,7 +45,7 @@ export const givenEngine = async (
   const state = initialState();
   const destination = createMemoryRecords(seed);
   const r = await applyConfig(store, state, [config], false);
-  if (E.isLeft(r)) throw new Error(r.left);
+  if (E.isLeft(r)) throw new Error(JSON.stringify(r.left));
   const world: EngineWorld = {
     store,
     state,
@@ -60,7 +60,7 @@ export const givenEngine = async (
     reconfigure: async (next) => {
       world.config = next;
       const res = await applyConfig(store, state, [next], false);
-      if (E.isLeft(res)) throw new Error(res.left);
+      if (E.isLeft(res)) throw new Error(JSON.stringify(res.left));
     },
     sync: (opts = {}) =>
       syncDestination(store, state, world.config.destinationId, destination.destination(world.config), {

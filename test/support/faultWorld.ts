@@ -79,7 +79,7 @@ export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Prom
     const r = await ingest(store, initialState(), bytes, {
       checkDestination: (d) => {
         const resolved = resolveDestination(d);
-        return E.isLeft(resolved) ? resolved.left : [];
+        return E.isLeft(resolved) ? [...resolved.left.problems] : [];
       },
       maxProblems: 10,
       chunkSize: 2_000,
@@ -95,7 +95,7 @@ export const createWorld = async (events: readonly InputEvent[], scope: Scope): 
   const config = warehouse(scope);
   await withStore(w, async (store) => {
     const r = await applyConfig(store, initialState(), [config], false);
-    if (E.isLeft(r)) throw new Error(r.left);
+    if (E.isLeft(r)) throw new Error(JSON.stringify(r.left));
   });
   await writeFile(
     join(w.dir, CONFIG_FILE),

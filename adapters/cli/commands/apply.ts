@@ -5,7 +5,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { applyConfig, type ApplyResult } from '../../../engine/input/configure.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { storeFailed, type CliError } from '../errors.js';
+import { notApplied, type CliError } from '../errors.js';
 import { printJson, printLines } from '../output.js';
 import { loadConfig, withSession } from '../workspace.js';
 
@@ -53,7 +53,7 @@ const run = (ctx: CliContext, flags: ApplyFlags): TE.TaskEither<CliError, void> 
                 loaded.destinations.map((d) => d.config),
                 flags.prune === true,
               ),
-            TE.mapLeft(storeFailed),
+            TE.mapLeft(notApplied),
           ),
         { create: true, keepsSnapshot: true },
       ),

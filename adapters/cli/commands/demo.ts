@@ -23,6 +23,7 @@ import {
   destinationFailed,
   failed,
   invalidInput,
+  notApplied,
   storeDamaged,
   storeFailed,
   type CliError,
@@ -195,7 +196,7 @@ const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (li
         ]);
       return pipe(
         () => applyConfig(store, s, demo.demoDestinations, false),
-        TE.mapLeft(storeFailed),
+        TE.mapLeft(notApplied),
         TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'))),
         TE.chain(() => syncAll(ctx, dir, s, store)),
         TE.tapIO((first) => report('First sync', first)),

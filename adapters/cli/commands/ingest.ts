@@ -83,7 +83,7 @@ const checkDestination = (d: Parameters<typeof resolveDestination>[0]): string[]
   pipe(
     resolveDestination(d),
     E.match(
-      (problems) => problems,
+      (invalid) => [...invalid.problems],
       () => [],
     ),
   );

@@ -8,7 +8,7 @@ import type { DecisionOperation } from '../../../domain/decision.js';
 import type { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES, type SyncModeName } from '../../../domain/modes.js';
 import { defaultDelivery } from '../../../engine/sync/deliver.js';
-import { planDestination, type Plan } from '../../../engine/sync/plan.js';
+import { planDestination, type Plan, type PlanError } from '../../../engine/sync/plan.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { destinationFailed, errorLines, failed, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
@@ -62,10 +62,13 @@ const planOne = async (
       delivery: defaultDelivery,
       ...(flags.mode === undefined ? {} : { mode: flags.mode }),
     });
-    return E.mapLeft((message: string): Unplanned => ({
+    return E.mapLeft((e: PlanError): Unplanned => ({
       destinationId,
       kind: 'LookupFailed',
-      message: naming(destinationId, message),
+      message:
+        e._tag === 'UnknownDestination'
+          ? `destination ${destinationId} is not configured`
+          : `destination ${destinationId}: ${e.failure.message}`,
     }))(planned);
   } finally {
     await opened.right.close();

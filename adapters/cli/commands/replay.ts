@@ -54,7 +54,7 @@ const whatIfConfig = (
     readJson(ctx.io.cwd, file),
     TE.chainEitherK((raw) => {
       const decoded = decodeConfig(raw);
-      if (E.isLeft(decoded)) return E.left(invalidInput(file, decoded.left));
+      if (E.isLeft(decoded)) return E.left(invalidInput(file, decoded.left.problems));
       const found = decoded.right.destinations.find((d) => d.destinationId === destinationId);
       if (!found) {
         const ids = decoded.right.destinations.map((d) => d.destinationId).join(', ');
@@ -65,7 +65,9 @@ const whatIfConfig = (
         );
       }
       const resolved = resolveDestination(found);
-      return E.isLeft(resolved) ? E.left(invalidInput(file, resolved.left)) : E.right(resolved.right.config);
+      return E.isLeft(resolved)
+        ? E.left(invalidInput(file, resolved.left.problems))
+        : E.right(resolved.right.config);
     }),
   );
 

@@ -5,7 +5,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { requestRetry } from '../../../engine/sync/retry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, type CliError } from '../errors.js';
+import { notRetried, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';
 import { timeOption } from '../time.js';
 import { withSession } from '../workspace.js';
@@ -18,7 +18,7 @@ const run = (ctx: CliContext, flags: RetryFlags): TE.TaskEither<CliError, void> 
     (s) =>
       pipe(
         () => requestRetry(s.store, s.state, flags.destination, flags.since),
-        TE.mapLeft(failed),
+        TE.mapLeft(notRetried),
         TE.map((r) =>
           ctx.options.json
             ? printJson(ctx.io, { destinationId: flags.destination, profileIds: r.profileIds })

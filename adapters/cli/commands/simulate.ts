@@ -44,9 +44,9 @@ const readScenario = (file: string, raw: unknown): E.Either<CliError, Readied> =
     E.flatMap((d) => resolveDestination(d)),
   );
   const problems = [
-    ...(E.isLeft(decoded) ? decoded.left : []),
+    ...(E.isLeft(decoded) ? decoded.left.problems : []),
     // the destination's own decoding problems are already among the scenario's
-    ...(E.isLeft(resolved) && E.isRight(destination) ? resolved.left : []),
+    ...(E.isLeft(resolved) && E.isRight(destination) ? resolved.left.problems : []),
   ];
   if (E.isLeft(decoded) || E.isLeft(resolved)) return E.left(invalidInput(file, problems));
   const { config, type } = resolved.right;

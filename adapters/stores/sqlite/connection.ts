@@ -68,10 +68,15 @@ export const guardedWaiting =
     }
   };
 
-/** A page of rows, or the store's failure to give it ended as the port says (StoreReadFailed). */
-export const reading =
+/**
+ * A read on `db` (a page of rows, a count), or the store's failure to give it ended as the port says
+ * (StoreReadFailed): a closed store, and the environment's failures. Anything else is a bug's throw.
+ */
+export const readingOn =
+  (db: Database.Database) =>
   <A extends unknown[], R>(fetch: (...args: A) => R) =>
   (...args: A): R => {
+    if (!db.open) throw new StoreReadFailed(CLOSED);
     try {
       return fetch(...args);
     } catch (error) {

@@ -2,7 +2,7 @@
 // in the store, moved by compare-and-set. Not to be confused with checkpoints of the log (walCheckpoints.ts).
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore, StoreError } from '../../../engine/ports.js';
-import { guardedWaiting, type Connection } from './connection.js';
+import { guardedWaiting, readingOn, type Connection } from './connection.js';
 import { busyAs, waitForLock } from './writeLock.js';
 
 export const sqliteNamedCheckpoints = (
@@ -12,7 +12,7 @@ export const sqliteNamedCheckpoints = (
   const checkpointOf = (name: string): number | null =>
     (statements.checkpoint.get(name) as number | undefined) ?? null;
   return {
-    getCheckpoint: (name) => Promise.resolve().then(() => checkpointOf(name)),
+    getCheckpoint: (name) => Promise.resolve().then(readingOn(c.db)(() => checkpointOf(name))),
     // Each branch is a single statement, so the compare and the set are atomic without a transaction.
     setCheckpoint: (name, expected, value) =>
       guardedWaiting(c.db, async () => {

@@ -3,7 +3,7 @@
 import type { EventStore, StoredEvent } from '../../../engine/ports.js';
 import { StoreReadFailed } from '../../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, abortableDelay, paged, readingAll, subscription, type Rows } from '../common.js';
-import { reading, type Connection } from './connection.js';
+import { readingOn, type Connection } from './connection.js';
 import type { EventRow } from './schema.js';
 
 /**
@@ -53,6 +53,7 @@ type Reads = Pick<
 >;
 
 export const sqliteReads = ({ db, statements }: Connection, pollIntervalMs: number): Reads => {
+  const reading = readingOn(db);
   /*
    * Why reading by position never skips an event: positions are assigned inside the write
    * transaction, and SQLite admits one writer at a time, so a transaction holding higher positions
@@ -101,26 +102,33 @@ export const sqliteReads = ({ db, statements }: Connection, pollIntervalMs: numb
         () => db.open,
         ROWS,
       ),
+    // Run in a promise, so that a failure to read is its rejection (StoreReadFailed), never a throw.
     streamRevision: (stream) =>
-      Promise.resolve().then(() => (statements.streamRevision.get(stream) as number | undefined) ?? -1),
-    head: () => Promise.resolve().then(() => statements.head.get() as number),
+      Promise.resolve().then(
+        reading(() => (statements.streamRevision.get(stream) as number | undefined) ?? -1),
+      ),
+    head: () => Promise.resolve().then(reading(() => statements.head.get() as number)),
     knownIds: (ids) =>
-      Promise.resolve().then(() => {
-        const known = new Set<string>();
-        for (let start = 0; start < ids.length; start += CHUNK) {
-          const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
-          for (const id of statements.knownIds.all(chunk) as string[]) known.add(id);
-        }
-        return known;
-      }),
+      Promise.resolve().then(
+        reading(() => {
+          const known = new Set<string>();
+          for (let start = 0; start < ids.length; start += CHUNK) {
+            const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
+            for (const id of statements.knownIds.all(chunk) as string[]) known.add(id);
+          }
+          return known;
+        }),
+      ),
     readByIds: (ids) =>
-      Promise.resolve().then(() => {
-        const found = new Map<string, StoredEvent>();
-        for (let start = 0; start < ids.length; start += CHUNK) {
-          const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
-          for (const row of statements.readByIds.all(chunk) as EventRow[]) found.set(row[3], toStored(row));
-        }
-        return found;
-      }),
+      Promise.resolve().then(
+        reading(() => {
+          const found = new Map<string, StoredEvent>();
+          for (let start = 0; start < ids.length; start += CHUNK) {
+            const chunk = JSON.stringify(ids.slice(start, start + CHUNK));
+            for (const row of statements.readByIds.all(chunk) as EventRow[]) found.set(row[3], toStored(row));
+          }
+          return found;
+        }),
+      ),
   };
 };
