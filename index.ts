@@ -54,7 +54,7 @@ export {
   type SyncError,
   type SyncOptions,
 } from './engine/sync/run.js';
-export type { RunSummary } from './engine/sync/summary.js';
+export { RunSummary, RunTotals } from './engine/sync/summary.js';
 export { defaultDelivery, type DeliveryOptions } from './engine/sync/deliver.js';
 export { planDestination, type Plan, type PlanOptions } from './engine/sync/plan.js';
 export { requestRetry, type RetryRequest } from './engine/sync/retry.js';

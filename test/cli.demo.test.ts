@@ -10,14 +10,14 @@ import { runCli, tempDir } from './support/cli.js';
 const NO_CREATE = 'Destination sync mode does not allow creating new profiles';
 const DESTINATIONS = ['warehouse', 'newsletter', 'crm'];
 
-type Summary = {
-  destinationId: string;
+type Totals = {
   created: number;
   updated: number;
   deleted: number;
   failed: number;
   skipped: Record<string, number>;
 };
+type Summary = { destinationId: string; totals: Totals };
 type Report = {
   dir: string;
   profiles: number;
@@ -87,8 +87,8 @@ describe('syncline demo DIR --json', () => {
   let report: Report;
   let before: World;
   let after: World;
-  const run = (phase: number, id: string): Summary =>
-    report.runs[phase]?.destinations.find((d) => d.destinationId === id) as Summary;
+  const run = (phase: number, id: string): Totals =>
+    (report.runs[phase]?.destinations.find((d) => d.destinationId === id) as Summary).totals;
 
   beforeAll(async () => {
     tmp = await tempDir();
@@ -108,7 +108,7 @@ describe('syncline demo DIR --json', () => {
     expect(before.profiles.size).toBe(10_000);
     expect(report.runs.map((r) => r.phase)).toEqual(['first', 'after changes']);
     for (const r of report.runs) expect(r.destinations.map((d) => d.destinationId)).toEqual(DESTINATIONS);
-    for (const r of report.runs) for (const d of r.destinations) expect(d.failed).toBe(0);
+    for (const r of report.runs) for (const d of r.destinations) expect(d.totals.failed).toBe(0);
   });
 
   it('first run: warehouse creates every profile, newsletter its members, crm creates nobody and says why', () => {
@@ -184,7 +184,7 @@ describe('syncline demo DIR --json', () => {
     const out = JSON.parse(r.stdout) as { destinations: Summary[] };
     expect(out.destinations.map((d) => d.destinationId).sort()).toEqual([...DESTINATIONS].sort());
     for (const d of out.destinations)
-      expect(d).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, skipped: {} });
+      expect(d.totals).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, skipped: {} });
   });
 });
 

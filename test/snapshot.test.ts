@@ -343,8 +343,8 @@ describe('the snapshot format', () => {
       const hash = createHash('sha256');
       for (const file of sources) hash.update(readFileSync(file, 'utf8').replace(/\r\n/g, '\n'));
       expect({ format: SNAPSHOT_FORMAT, fingerprint: hash.digest('hex').slice(0, 16) }).toEqual({
-        format: 2,
-        fingerprint: 'a520f474d1041698',
+        format: 3,
+        fingerprint: '9b0566767e6c13e4',
       });
     },
   );

@@ -13,7 +13,7 @@ import type { DestinationView, EngineState } from './engineState.js';
  * read, and the next writing command folds the store from the start and keeps one of this format.
  * test/snapshot.test.ts holds a fingerprint of the folds' source to remind whoever changes them.
  */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 /** Rows per part: a part of the demo's profiles is about 850 KB of JSON. */
 const ROWS_PER_PART = 5_000;

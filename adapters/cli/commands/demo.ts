@@ -30,7 +30,8 @@ import {
 import { plural, printJson, printLines, table } from '../output.js';
 import { progressBar } from '../progress.js';
 import { openDestination } from '../workspace.js';
-import { summaryJson, summaryLines } from './sync.js';
+import { summaryJson } from '../syncReport.js';
+import { summaryLines } from './sync.js';
 
 type Runs = { readonly first: readonly RunSummary[]; readonly second: readonly RunSummary[] };
 type TableView = ReturnType<typeof readTable>;

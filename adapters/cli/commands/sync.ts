@@ -6,7 +6,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { DestinationConfig } from '../../../domain/destination.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/sync/run.js';
-import type { RunSummary } from '../../../engine/sync/summary.js';
+import { skippedTotal, type RunSummary } from '../../../engine/sync/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
@@ -18,6 +18,7 @@ import {
   inOrder,
   notSynced,
   notSyncedJson,
+  summaryJson,
   type SyncResult,
 } from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
@@ -104,32 +105,16 @@ const syncAll =
     return closing === undefined ? E.right(undefined) : E.left(closing);
   };
 
-export const summaryJson = (r: RunSummary) => ({
-  destinationId: r.destinationId,
-  runId: r.runId,
-  mode: r.mode,
-  reason: r.reason,
-  ...(r.notice === undefined ? {} : { notice: r.notice }),
-  considered: r.considered,
-  created: r.totals.created,
-  updated: r.totals.updated,
-  deleted: r.totals.deleted,
-  skipped: r.skippedByMessage,
-  failed: r.totals.failed,
-  unchanged: r.totals.unchanged,
-  failures: r.failures,
-});
-
 export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
   const c = ctx.colors;
   const t = r.totals;
   const lines = [
     `${c.bold(r.destinationId)} (${r.mode}): ${plural(r.considered, 'profile')} considered — ` +
       `${c.green(`${t.created} created`)}, ${c.cyan(`${t.updated} updated`)}, ${c.red(`${t.deleted} deleted`)}, ` +
-      `${c.yellow(`${t.skipped} skipped`)}, ${t.failed > 0 ? c.red(`${t.failed} failed`) : '0 failed'}, ${t.unchanged} unchanged`,
+      `${c.yellow(`${skippedTotal(t)} skipped`)}, ${t.failed > 0 ? c.red(`${t.failed} failed`) : '0 failed'}, ${t.unchanged} unchanged`,
   ];
   if (r.notice !== undefined) lines.push(`  ${c.yellow(r.notice)}`);
-  for (const [message, n] of Object.entries(r.skippedByMessage)) lines.push(`  skipped ${n}: ${message}`);
+  for (const [message, n] of Object.entries(t.skipped)) lines.push(`  skipped ${n}: ${message}`);
   if (r.failures.length > 0) {
     lines.push(
       table(
