@@ -245,7 +245,7 @@ const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation): strin
   `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +
     `${p.events.length} events; groups: ${[...p.groups].map(([g, n]) => `${g} ${n}`).join(', ')}), ` +
     'a store (events.db) and three SQLite destinations:',
-  table(ctx.colors, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
+  table(ctx, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
 ];
 
 const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =>
@@ -255,7 +255,7 @@ const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =
     `${t.file}, table ${t.table}: ${plural(t.rows, 'row')}` +
       (t.tagged > 0 ? `, ${t.tagged} still tagged ${demo.UNMANAGED_TAG}` : '') +
       '; the records with the most lists:',
-    table(ctx.colors, t.head, t.sample),
+    table(ctx, t.head, t.sample),
   ]);
 
 const jsonDocument = (dir: string, p: demo.DemoPopulation, runs: Runs, tables: readonly TableView[]) => ({

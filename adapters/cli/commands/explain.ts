@@ -125,7 +125,7 @@ const humanExplain = (ctx: CliContext, x: Explanation): string[] => {
   if (x.timeline.length > 0)
     lines.push(
       table(
-        c,
+        ctx,
         ['#', 'time', 'what', 'detail'],
         x.timeline.map((i) => [String(i.position), showTime(i.at), what(c, i), i.summary]),
       ),
@@ -144,7 +144,7 @@ const humanExplain = (ctx: CliContext, x: Explanation): string[] => {
     );
   if (x.at !== null) {
     const head = [`as of ${showTime(x.at.at)}`, `the store up to position #${x.at.position}`];
-    lines.push('', table(c, head, atRows(c, x.at)));
+    lines.push('', table(ctx, head, atRows(c, x.at)));
   }
   return lines;
 };

@@ -101,7 +101,7 @@ const humanLog = (ctx: CliContext, destinationId: string, log: DecisionLog): str
     ...(earlier > 0
       ? [c.dim(`… ${plural(earlier, 'earlier decision')} not shown (--limit N, or --json)`)]
       : []),
-    table(c, ['decided', 'run', 'profile', 'decision', 'outcome', 'caused by (latest at)'], rows),
+    table(ctx, ['decided', 'run', 'profile', 'decision', 'outcome', 'caused by (latest at)'], rows),
   ];
 };
 

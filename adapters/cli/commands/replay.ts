@@ -145,7 +145,7 @@ const run = (ctx: CliContext, flags: ReplayFlags, file: string | undefined): TE.
     ),
     TE.chainEitherK(({ r, asked }) => {
       if (ctx.options.json) printJson(ctx.io, jsonReplay(r, asked));
-      else printLines(ctx.io, humanReplay(ctx.colors, r, asked, flags.limit));
+      else printLines(ctx.io, humanReplay(ctx, r, asked, flags.limit));
       const n = mismatchCount(r);
       const runs = r.runs.filter((x) => x.mismatches.length > 0).length;
       return n > 0

@@ -32,17 +32,17 @@ type SyncFlags = {
   follow?: boolean;
 };
 
-export const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
+/** Digits only: Number() would also take `1e3`, `0x10`, ` 5` and `5.0`. */
+const wholeNumber = (value: string, least: number): number => {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < least)
+    throw new InvalidArgumentError(`must be a whole number of at least ${least}`);
   return n;
 };
 
-export const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-};
+export const nonNegativeInt = (value: string): number => wholeNumber(value, 0);
+
+export const positiveInt = (value: string): number => wholeNumber(value, 1);
 
 /**
  * One destination's run, from opening it to closing it: its summary, or why it was not synced. Only
@@ -118,7 +118,7 @@ export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
   if (r.failures.length > 0) {
     lines.push(
       table(
-        c,
+        ctx,
         ['profile', 'error', 'retryable'],
         r.failures.slice(0, 10).map((f) => [f.profileId, f.message, f.retryable ? 'yes' : 'no']),
       ),
