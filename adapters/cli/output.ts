@@ -57,7 +57,7 @@ const shownWidth = (text: string): number =>
       .map((l) => [...l].length),
   );
 
-/** Below this a column says too little to be worth keeping narrower (an elided cell keeps its start). */
+/** No column is narrowed below this: fewer characters, and an elided cell no longer says what it was. */
 const NARROWEST = 6;
 
 /**

@@ -2,12 +2,12 @@
 // into values, so that running the CLI is a Task of Either<CliError, void> that main maps to a code.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
-import { parseStoreUrl } from '../stores/open.js';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Task } from 'fp-ts/lib/Task.js';
 import type { CliContext, GlobalOptions, Run } from './command.js';
 import { commands } from './commands/index.js';
 import { StoreReadFailed } from '../../engine/ports.js';
+import { parseStoreUrl } from '../stores/open.js';
 import { storeUnreadable, unexpected, usageError, type CliError } from './errors.js';
 import { colorsFor, tableWidth, type CliIO } from './output.js';
 
