@@ -68,7 +68,7 @@ export {
   type SyncError,
   type SyncOptions,
 } from './engine/sync/run.js';
-export type { RunSummary } from './engine/sync/summary.js';
+export { RunSummary, RunTotals } from './engine/sync/summary.js';
 export { defaultDelivery, type DeliveryOptions } from './engine/sync/deliver.js';
 export { planDestination, type Plan, type PlanError, type PlanOptions } from './engine/sync/plan.js';
 export { requestRetry, type RetryError, type RetryRequest } from './engine/sync/retry.js';

@@ -136,9 +136,15 @@ const firstTime = (r: CommandResult): boolean =>
 
 export const RunCounts = dictionary(t.string, t.number);
 
+/** `counts` holds a number per kind of outcome (skips summed); `skipReasons` the skips per reason
+ *  (the decision's message). Older stores lack skipReasons. */
 export const RunFinished = syncEvent(
   'RunFinished',
-  struct('data', { runId: NonEmptyString, position: t.number, counts: RunCounts, finishedAt: IsoTime }),
+  struct(
+    'data',
+    { runId: NonEmptyString, position: t.number, counts: RunCounts, finishedAt: IsoTime },
+    { skipReasons: RunCounts },
+  ),
 );
 
 /** A run that stopped before finishing (the destination stayed down): its reason, for status and log. A run

@@ -37,6 +37,7 @@ export type RunInfo = {
   finishedAt?: string;
   failed?: string;
   counts?: Readonly<Record<string, number>>;
+  skipReasons?: Readonly<Record<string, number>>;
 };
 
 export type Ledger = {
@@ -220,6 +221,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
       if (l.open && l.open.runId === e.data.runId) {
         l.open.finishedAt = e.data.finishedAt;
         l.open.counts = e.data.counts;
+        if (e.data.skipReasons !== undefined) l.open.skipReasons = e.data.skipReasons;
         l.lastFinished = l.open;
         l.open = null;
       }

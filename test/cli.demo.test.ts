@@ -1,23 +1,25 @@
 // End-to-end tests of `syncline demo`: the built CLI end to end, its destinations checked against a
 // small model folded here from the demo's own people.jsonl and changes.jsonl, not by the engine.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './support/cli.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { CLI_PATH, REPO_ROOT, runCli, tempDir, type CliResult } from './support/cli.js';
 
 const NO_CREATE = 'Destination sync mode does not allow creating new profiles';
 const DESTINATIONS = ['warehouse', 'newsletter', 'crm'];
 
-type Summary = {
-  destinationId: string;
+type Totals = {
   created: number;
   updated: number;
   deleted: number;
   failed: number;
   skipped: Record<string, number>;
 };
+type Summary = { destinationId: string; totals: Totals };
 type Report = {
   dir: string;
   profiles: number;
@@ -87,8 +89,8 @@ describe('syncline demo DIR --json', () => {
   let report: Report;
   let before: World;
   let after: World;
-  const run = (phase: number, id: string): Summary =>
-    report.runs[phase]?.destinations.find((d) => d.destinationId === id) as Summary;
+  const run = (phase: number, id: string): Totals =>
+    (report.runs[phase]?.destinations.find((d) => d.destinationId === id) as Summary).totals;
 
   beforeAll(async () => {
     tmp = await tempDir();
@@ -108,7 +110,7 @@ describe('syncline demo DIR --json', () => {
     expect(before.profiles.size).toBe(10_000);
     expect(report.runs.map((r) => r.phase)).toEqual(['first', 'after changes']);
     for (const r of report.runs) expect(r.destinations.map((d) => d.destinationId)).toEqual(DESTINATIONS);
-    for (const r of report.runs) for (const d of r.destinations) expect(d.failed).toBe(0);
+    for (const r of report.runs) for (const d of r.destinations) expect(d.totals.failed).toBe(0);
   });
 
   it('first run: warehouse creates every profile, newsletter its members, crm creates nobody and says why', () => {
@@ -184,7 +186,7 @@ describe('syncline demo DIR --json', () => {
     const out = JSON.parse(r.stdout) as { destinations: Summary[] };
     expect(out.destinations.map((d) => d.destinationId).sort()).toEqual([...DESTINATIONS].sort());
     for (const d of out.destinations)
-      expect(d).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, skipped: {} });
+      expect(d.totals).toMatchObject({ created: 0, updated: 0, deleted: 0, failed: 0, skipped: {} });
   });
 });
 
@@ -228,4 +230,67 @@ describe('syncline demo, as a person runs it', () => {
     expect(readdirSync(mine)).toEqual(['thesis.txt']);
     expect(readFileSync(join(mine, 'thesis.txt'), 'utf8')).toBe('precious');
   });
+});
+
+/** The commands under "Try next:", without their `# why` comments. */
+const tryNext = (stdout: string): string[] => {
+  const lines = stdout.split('\n');
+  const after = lines.slice(lines.indexOf('Try next:') + 1);
+  const end = after.findIndex((l) => l.trim() === '');
+  return after.slice(0, end).map((l) => l.replace(/\s+# .*$/, '').trim());
+};
+
+/** A command line as a person types it into a POSIX shell, from `cwd`; npm stays offline. */
+const typed = (command: string, cwd: string): Promise<CliResult> =>
+  new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    };
+    delete env.SYNCLINE_STORE;
+    execFile(
+      'sh',
+      ['-c', command],
+      { cwd, env, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+
+describe("the demo's Try next commands, run exactly as printed", () => {
+  it('given the demo run inside a clone, when each printed command is typed after the printed cd, then it works, through npx', async () => {
+    const dir = `.vitest-tmp/demo-${randomUUID().slice(0, 8)}`;
+    await mkdir(join(REPO_ROOT, '.vitest-tmp'), { recursive: true });
+    onTestFinished(() => rm(join(REPO_ROOT, dir), { recursive: true, force: true }));
+    const demo = await runCli(['demo', dir], { cwd: REPO_ROOT });
+    expect(demo.code).toBe(0);
+    const [cd, ...commands] = tryNext(demo.stdout);
+    expect(cd).toBe(`cd ${dir}`);
+    expect(commands.length).toBeGreaterThanOrEqual(6);
+    for (const command of commands) {
+      expect(command).toMatch(/^npx syncline /);
+      const r = await typed(`${cd} && ${command}`, REPO_ROOT);
+      expect([command, r.code, r.stderr.includes('syncline:')]).toStrictEqual([command, 0, false]);
+      expect(r.stdout).not.toBe('');
+    }
+  }, 120_000);
+
+  it('given the demo run outside any clone, when each printed command is typed after the printed cd, then it works, through node', async () => {
+    const tmp = await tempDir();
+    onTestFinished(() => tmp.remove());
+    const demo = await runCli(['demo', 'elsewhere'], { cwd: tmp.path });
+    expect(demo.code).toBe(0);
+    const [cd, ...commands] = tryNext(demo.stdout);
+    expect(cd).toBe('cd elsewhere');
+    for (const command of commands) {
+      expect(command.startsWith(`node ${CLI_PATH} `)).toBe(true);
+      const r = await typed(`${cd} && ${command}`, tmp.path);
+      expect([command, r.code, r.stderr]).toStrictEqual([command, 0, '']);
+    }
+  }, 120_000);
 });

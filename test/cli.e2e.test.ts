@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../engine/sync/summary.js';
 import { runCli, tempDir, type CliResult } from './support/cli.js';
 
 const NO_CREATE = 'Destination sync mode does not allow creating new profiles';
@@ -161,12 +162,14 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
         mode: 'sync',
         reason: 'first-run',
         considered: 20,
-        created: 16,
-        updated: 0,
-        deleted: 0,
-        skipped: {},
-        failed: 0,
-        unchanged: 4,
+        totals: {
+          created: 16,
+          updated: 0,
+          deleted: 0,
+          skipped: {},
+          failed: 0,
+          unchanged: 4,
+        },
         failures: [],
       },
       {
@@ -174,12 +177,14 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
         mode: 'additive',
         reason: 'first-run',
         considered: 20,
-        created: 16,
-        updated: 0,
-        deleted: 0,
-        skipped: {},
-        failed: 0,
-        unchanged: 4,
+        totals: {
+          created: 16,
+          updated: 0,
+          deleted: 0,
+          skipped: {},
+          failed: 0,
+          unchanged: 4,
+        },
         failures: [],
       },
       {
@@ -187,12 +192,14 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
         mode: 'enrich',
         reason: 'first-run',
         considered: 20,
-        created: 0,
-        updated: 2,
-        deleted: 0,
-        skipped: { [NO_CREATE]: 14 },
-        failed: 0,
-        unchanged: 4,
+        totals: {
+          created: 0,
+          updated: 2,
+          deleted: 0,
+          skipped: { [NO_CREATE]: 14 },
+          failed: 0,
+          unchanged: 4,
+        },
         failures: [],
       },
     ]);
@@ -217,7 +224,10 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
   it('given nothing changed, when synced again, then nothing is decided', async () => {
     const r = (await ok('sync')) as { destinations: Record<string, unknown>[] };
     for (const d of r.destinations)
-      expect(d).toMatchObject({ considered: 0, created: 0, updated: 0, deleted: 0, skipped: {}, failed: 0 });
+      expect(d).toMatchObject({
+        considered: 0,
+        totals: { created: 0, updated: 0, deleted: 0, skipped: {}, failed: 0 },
+      });
   });
 
   it('after a sync the status shows each last run and no lag; after an ingest, lag', async () => {
@@ -229,7 +239,7 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
     ]);
     expect(after.destinations[0]).toMatchObject({
       runs: 2,
-      lastRun: { mode: 'enrich', counts: { created: 0, updated: 0 } },
+      lastRun: { mode: 'enrich', totals: { created: 0, updated: 0 } },
       openRun: null,
       failures: { waiting: 0, retryable: 0, terminal: 0 },
       pending: 0,
@@ -243,9 +253,17 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
   });
 
   it('when the changes are synced, then each mode treats leavers, renames and deletions its own way', async () => {
-    const r = (await ok('sync')) as { destinations: Record<string, unknown>[] };
-    const counted = ['destinationId', 'considered', 'created', 'updated', 'deleted', 'skipped'] as const;
-    expect(r.destinations.map((d) => counted.map((k) => d[k]))).toEqual([
+    const r = (await ok('sync')) as { destinations: RunSummary[] };
+    expect(
+      r.destinations.map(({ destinationId, considered, totals: t }) => [
+        destinationId,
+        considered,
+        t.created,
+        t.updated,
+        t.deleted,
+        t.skipped,
+      ]),
+    ).toEqual([
       ['warehouse', 6, 1, 3, 2, {}],
       ['mailing', 6, 1, 5, 0, {}],
       ['crm', 6, 0, 2, 0, { [NO_CREATE]: 3 }],

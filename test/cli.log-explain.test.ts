@@ -168,7 +168,7 @@ describe('syncline log and explain on a store built by apply, ingest and sync', 
     const unknown = await cli('log', '--destination', 'nowhere');
     expect([unknown.code, unknown.stderr.trim()]).toEqual([
       1,
-      'syncline: destination nowhere was never configured in this store (run syncline apply first)',
+      'syncline: destination nowhere is not configured (configured: crm)',
     ]);
     const nobody = await cli('explain', '--destination', 'crm', '--profile', 'ghost');
     expect([nobody.code, nobody.stderr.trim()]).toEqual([
@@ -177,5 +177,15 @@ describe('syncline log and explain on a store built by apply, ingest and sync', 
     ]);
     expect((await cli('explain', '--destination', 'crm')).code).toBe(2);
     expect((await cli('log', '--destination', 'crm', '--since', 'yesterday')).code).toBe(2);
+  });
+
+  it('given a key value (an email) where a profile id belongs, when explained, then it names the profile that holds the key', async () => {
+    const byEmail = await cli('explain', '--destination', 'crm', '--profile', 'ann@new.io');
+    expect([byEmail.code, byEmail.stdout, byEmail.stderr.trim()]).toEqual([
+      1,
+      '',
+      'syncline: profile ann@new.io has no events in this store and no decisions at crm; ' +
+        'the key email=ann@new.io is held by profile p1: try --profile p1',
+    ]);
   });
 });

@@ -131,9 +131,9 @@ describe('syncline replay', () => {
     ]);
   });
 
-  it('given runs made in additive, when replayed with --config naming a sync version, then the kept leavers would have been deleted', async () => {
+  it('given runs made in additive, when replayed with --with-config naming a sync version, then the kept leavers would have been deleted', async () => {
     await dir.write('whatif.json', { destinations: [destination('mailing', 'sync')] });
-    const r = await replay('--destination', 'mailing', '--config', 'whatif.json');
+    const r = await replay('--destination', 'mailing', '--with-config', 'whatif.json');
     expect(r.runs[1]?.counterfactual?.counts.map((c) => c.sentence)).toEqual([
       'would have deleted 2 profiles that additive kept',
     ]);
@@ -141,6 +141,28 @@ describe('syncline replay', () => {
     const human = await cli('replay', '--destination', 'mailing', '--with-config', 'whatif.json');
     expect(human.stdout).toContain('What mailing would have done under whatif.json (sync):');
     expect(human.stdout).toContain('would have deleted 2 profiles that additive kept');
+  });
+
+  it('given a file named by --config on replay, when replayed, then it is the config file as on every command, not a what-if', async () => {
+    const r = await replay('--destination', 'mailing', '--config', 'whatif.json');
+    expect(r.runs.map((x) => x.counterfactual)).toStrictEqual([null, null]);
+  });
+
+  it('given --mode and --with-config together, when replayed, then it is a usage error naming both', async () => {
+    const r = await cli(
+      'replay',
+      '--destination',
+      'mailing',
+      '--mode',
+      'sync',
+      '--with-config',
+      'whatif.json',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^syncline: --mode sync and --with-config whatif\.json are two what-ifs: give one/,
+    );
   });
 
   it('given a what-if file that cannot be used, when replayed, then it fails naming the file', async () => {
@@ -158,7 +180,7 @@ describe('syncline replay', () => {
   it('given a destination without runs or no --destination, when replayed, then it fails or is a usage error', async () => {
     expect(await cli('replay', '--destination', 'nowhere')).toMatchObject({
       code: 1,
-      stderr: 'syncline: destination nowhere has no recorded runs (run `syncline sync` first)\n',
+      stderr: 'syncline: destination nowhere is not configured (configured: warehouse, mailing, crm)\n',
     });
     expect((await cli('replay')).code).toBe(2);
   });

@@ -169,12 +169,7 @@ describe('sync with a failing destination among several', () => {
         mode: 'sync',
         reason: 'first-run',
         considered: PROFILES,
-        created: PROFILES,
-        updated: 0,
-        deleted: 0,
-        skipped: {},
-        failed: 0,
-        unchanged: 0,
+        totals: { created: PROFILES, updated: 0, deleted: 0, skipped: {}, failed: 0, unchanged: 0 },
         failures: [],
       });
     expect(byId.get('broken')).toStrictEqual({

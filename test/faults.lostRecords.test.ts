@@ -94,7 +94,7 @@ describe('a destination whose table was emptied', () => {
     const sync = await launch(w, ['sync', ...SYNC, '--json']).exit;
     expect(sync.code, sync.stderr).toBe(0);
     expect(JSON.parse(sync.stdout)).toMatchObject({
-      destinations: [{ reason: 'records-lost', considered: PROFILES, created: PROFILES }],
+      destinations: [{ reason: 'records-lost', considered: PROFILES, totals: { created: PROFILES } }],
     });
     expect(tableDiff(readTables(w), reference)).toEqual(NO_DIFFERENCE);
   });

@@ -17,12 +17,16 @@ export type GlobalOptions = {
   readonly json: boolean;
   /** start from the store's newest snapshot and keep new ones (--no-snapshots: fold from the start) */
   readonly snapshots: boolean;
+  /** print tables whole instead of fitting them to the terminal */
+  readonly wide: boolean;
 };
 
 export type CliContext = {
   readonly io: CliIO;
   readonly options: GlobalOptions;
   readonly colors: Colors;
+  /** the width tables must fit, if any (see tableWidth): a CliContext is a TableStyle */
+  readonly width: number | undefined;
 };
 
 /** A command's work. It prints its output through ctx.io and reports failure as a value. */

@@ -5,17 +5,24 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { defaultSyncOptions, type SyncError } from '../../engine/sync/run.js';
 import type { Destination } from '../../engine/ports.js';
-import type { RunSummary } from '../../engine/sync/summary.js';
+import { skippedTotal, type RunSummary } from '../../engine/sync/summary.js';
 import type { CliContext } from './command.js';
 import { errorLines, failed, type CliError } from './errors.js';
 import { plural, printLines } from './output.js';
-import { asCliError, cannotOpen, notSynced, notSyncedJson, type NotSynced } from './syncReport.js';
+import {
+  asCliError,
+  cannotOpen,
+  notSynced,
+  notSyncedJson,
+  summaryJson,
+  type NotSynced,
+} from './syncReport.js';
 import { keepingSnapshot, openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
 
-const didSomething = (r: RunSummary): boolean =>
-  r.considered > 0 && Object.entries(r.totals).some(([k, n]) => k !== 'unchanged' && n > 0);
+const didSomething = ({ considered, totals: t }: RunSummary): boolean =>
+  considered > 0 && t.created + t.updated + t.deleted + t.failed + skippedTotal(t) > 0;
 
 type Opened = { readonly destinationId: string; readonly destination: Destination };
 
@@ -113,7 +120,7 @@ export const follow = (
           }
           failing.set(destinationId, null);
           if (!didSomething(outcome)) return;
-          if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(outcome)}\n`);
+          if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(summaryJson(outcome))}\n`);
           else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
         },
         error: (e: unknown) => done(E.left({ _tag: 'Unexpected', message: String(e) })),

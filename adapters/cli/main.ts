@@ -20,6 +20,7 @@ const io: CliIO = {
   env: process.env,
   cwd: process.cwd(),
   interactive: process.stdout.isTTY === true,
+  ...(process.stdout.isTTY === true ? { columns: process.stdout.columns } : {}),
 };
 
 const heap = limitHeapGrowth(process.env);

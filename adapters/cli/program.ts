@@ -1,14 +1,15 @@
 // The `syncline` program: global options, the registered commands, and commander's own exits turned
 // into values, so that running the CLI is a Task of Either<CliError, void> that main maps to a code.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Task } from 'fp-ts/lib/Task.js';
 import type { CliContext, GlobalOptions, Run } from './command.js';
 import { commands } from './commands/index.js';
 import { StoreReadFailed } from '../../engine/ports.js';
+import { parseStoreUrl } from '../stores/open.js';
 import { storeUnreadable, unexpected, usageError, type CliError } from './errors.js';
-import { colorsFor, type CliIO } from './output.js';
+import { colorsFor, tableWidth, type CliIO } from './output.js';
 
 export const DEFAULT_STORE = 'sqlite:.syncline/events.db';
 export const DEFAULT_CONFIG = 'syncline.config.json';
@@ -25,12 +26,33 @@ const version = (): string => {
   }
 };
 
+/**
+ * A store URL given on the command line (or in SYNCLINE_STORE) that cannot name a store is a bad
+ * option value, refused before any command runs; empty means "not set" (see globalOptions).
+ */
+const storeOption = (url: string): string => {
+  const parsed = url === '' ? E.right(undefined) : parseStoreUrl(url);
+  if (E.isLeft(parsed)) throw new InvalidArgumentError(parsed.left.message);
+  return url;
+};
+
+/** Help marks an option a command cannot run without: commander's own help does not. */
+function markRequired(this: Help, option: Option): string {
+  const described = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `(required) ${described}` : described;
+}
+
 /** Builds the program; each command's action runs through `run`. */
 export const buildProgram = (io: CliIO, run: Run): Command => {
   const program = new Command('syncline')
     .description('Event-sourced sync reconciler for customer data.')
     .version(version(), '-V, --version')
-    .addOption(new Option('--store <url>', 'event store URL').env('SYNCLINE_STORE').default(DEFAULT_STORE))
+    .addOption(
+      new Option('--store <url>', 'event store URL')
+        .env('SYNCLINE_STORE')
+        .default(DEFAULT_STORE)
+        .argParser(storeOption),
+    )
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print one JSON document on stdout instead of text')
     .option(
@@ -38,7 +60,8 @@ export const buildProgram = (io: CliIO, run: Run): Command => {
       "fold the whole store from its first event, ignoring the store's snapshots, and keep none",
     )
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true })
+    .option('--wide', 'print tables whole, however wide, instead of fitting them to the terminal')
+    .configureHelp({ showGlobalOptions: true, optionDescription: markRequired })
     // Help and usage messages go through io; errors are not printed here but returned as values,
     // so that main writes every failure the same way.
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
@@ -67,13 +90,13 @@ const globalOptions = (opts: Record<string, unknown>, command: Command): GlobalO
   config: typeof opts.config === 'string' ? opts.config : DEFAULT_CONFIG,
   json: opts.json === true,
   snapshots: opts.snapshots !== false,
+  wide: opts.wide === true,
 });
 
-const contextFor = (io: CliIO, command: Command): CliContext => ({
-  io,
-  options: globalOptions(command.optsWithGlobals(), command),
-  colors: colorsFor(io),
-});
+const contextFor = (io: CliIO, command: Command): CliContext => {
+  const options = globalOptions(command.optsWithGlobals(), command);
+  return { io, options, colors: colorsFor(io), width: tableWidth(io, options.wide) };
+};
 
 /** Runs the CLI on `argv` (without node and script). Help and --version are successes. */
 export const runCli =

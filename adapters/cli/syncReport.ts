@@ -3,7 +3,7 @@
 import { invalidStoredMessage } from '../../engine/state/storedEvents.js';
 import * as E from 'fp-ts/lib/Either.js';
 import type { SyncError } from '../../engine/sync/run.js';
-import type { RunSummary } from '../../engine/sync/summary.js';
+import { RunSummary } from '../../engine/sync/summary.js';
 import { destinationFailed, failed, storeFailed, type CliError } from './errors.js';
 import { plural } from './output.js';
 
@@ -123,6 +123,12 @@ export const inOrder = async <D extends { readonly destinationId: string }>(
   }
   return outcomes;
 };
+
+/**
+ * `--json`'s entry for a destination synced: the library's RunSummary as is (docs/cli.md, "Run
+ * summaries"), the one shape of `sync`, `sync --follow`, the demo and, for a run's totals, `status`.
+ */
+export const summaryJson = (r: RunSummary): RunSummary => RunSummary.encode(r);
 
 /** `--json`'s entry for a destination not synced, beside the summaries of those that were. */
 export const notSyncedJson = ({ destinationId, kind, message, runId, deletes, limit }: NotSynced) => ({

@@ -1,5 +1,6 @@
 // What the store-backed commands share: reading and checking the config file, opening the store
 // it names (or --store), catching up, and opening a configured destination through its type.
+import { dirname, isAbsolute, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -55,21 +56,24 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
     }),
   );
 
+/** The directory of the config file: relative paths in the file are relative to it. */
+export const configDir = (ctx: CliContext, file: string = ctx.options.config): string =>
+  dirname(resolve(ctx.io.cwd, file));
+
+/** A store URL and the directory its relative path is relative to. */
+export type StoreChoice = { readonly url: string; readonly base: string };
+
 /**
- * --store / SYNCLINE_STORE, else the `store` of the first of `files` that names one (by default the
- * config file, if it exists), else the default.
+ * --store / SYNCLINE_STORE (relative to the working directory), else the config file's `store` if
+ * the file exists and names one (relative to the file's directory), else the default (relative to
+ * the working directory).
  */
-export const storeUrl = async (
-  ctx: CliContext,
-  files: readonly string[] = [ctx.options.config],
-): Promise<string> => {
-  if (ctx.options.storeGiven) return ctx.options.store;
-  for (const file of files) {
-    const read = await readJson(ctx.io.cwd, file)();
-    const store = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
-    if (typeof store === 'string' && store !== '') return store;
-  }
-  return ctx.options.store;
+export const storeUrl = async (ctx: CliContext): Promise<StoreChoice> => {
+  const here = { url: ctx.options.store, base: ctx.io.cwd };
+  if (ctx.options.storeGiven) return here;
+  const read = await readJson(ctx.io.cwd, ctx.options.config)();
+  const store = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
+  return typeof store === 'string' && store !== '' ? { url: store, base: configDir(ctx) } : here;
 };
 
 /**
@@ -79,15 +83,14 @@ export const storeUrl = async (
 export const withStore = <A>(
   ctx: CliContext,
   work: (store: EventStore) => TE.TaskEither<CliError, A>,
-  files?: readonly string[],
   create = false,
 ): TE.TaskEither<CliError, A> =>
   TE.bracket(
     pipe(
-      TE.fromTask(() => storeUrl(ctx, files)),
-      TE.chain((url) =>
+      TE.fromTask(() => storeUrl(ctx)),
+      TE.chain(({ url, base }) =>
         pipe(
-          openStore(url, ctx.io.cwd, {
+          openStore(url, base, {
             mustExist: !create,
             // A long ingest holds the write lock for its whole append; a writer waits for it, and says so.
             onWaiting: () =>
@@ -177,7 +180,6 @@ export const withSession = <A>(
           return outcome;
         }),
       ),
-    undefined,
     options.create === true,
   );
 
@@ -198,23 +200,61 @@ export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<numb
   return kept.right ? s.state.folded : s.folded;
 };
 
+const configuredIn = (state: EngineState): DestinationConfig[] =>
+  [...state.destinations.values()].flatMap((v) => (v.config ? [v.config] : []));
+
+/** The one message every command gives for a --destination the store has no configuration for. */
+export const notConfigured = (destinationId: string, configured: readonly DestinationConfig[]): CliError => {
+  const known = configured.map((d) => d.destinationId).join(', ');
+  return failed(
+    `destination ${destinationId} is not configured (configured: ${known === '' ? 'none' : known})`,
+  );
+};
+
 /** The configured destinations to work on: all of them, or the one named by --destination. */
 export const chosenDestinations = (
   state: EngineState,
   only: string | undefined,
 ): E.Either<CliError, DestinationConfig[]> => {
-  const configured = [...state.destinations.values()].flatMap((v) => (v.config ? [v.config] : []));
+  const configured = configuredIn(state);
   if (only === undefined) {
     return configured.length > 0
       ? E.right(configured)
       : E.left(failed('no destinations are configured in the store: run `syncline apply` first'));
   }
   const found = configured.find((d) => d.destinationId === only);
-  if (found) return E.right([found]);
-  const known = configured.map((d) => d.destinationId).join(', ');
-  return E.left(
-    failed(`destination ${only} is not configured (configured: ${known === '' ? 'none' : known})`),
+  return found ? E.right([found]) : E.left(notConfigured(only, configured));
+};
+
+/**
+ * The store's state folded from its newest snapshot, for commands that read through indexes (log,
+ * explain, replay) and need the whole state only to say more about a mistake: which destinations
+ * there are, which profile holds a key.
+ */
+export const foldedState = (store: EventStore): TE.TaskEither<CliError, EngineState> =>
+  pipe(
+    () => resume(store),
+    TE.bimap(storeDamaged, (r) => r.state),
   );
+
+/** `notConfigured` for a command that has not folded the store: it folds it to list the destinations. */
+export const unknownDestination = (
+  store: EventStore,
+  destinationId: string,
+): TE.TaskEither<CliError, never> =>
+  pipe(
+    foldedState(store),
+    TE.chain((state) => TE.left(notConfigured(destinationId, configuredIn(state)))),
+  );
+
+/**
+ * A destination's `path` option as the config file means it: a relative path is relative to the
+ * file's directory (`:memory:` and a path read from the environment are left as they are).
+ */
+export const pathsFromConfigDir = (ctx: CliContext, config: DestinationConfig): DestinationConfig => {
+  const path = config.options?.path;
+  if (typeof path !== 'string' || path === ':memory:' || isAbsolute(path)) return config;
+  return { ...config, options: { ...config.options, path: resolve(configDir(ctx), path) } };
 };
 
 /** Opens a destination through its type, with secrets resolved from the environment. */
@@ -228,7 +268,7 @@ export const openDestination = (
       destinationFailed(`destination ${config.destinationId}: type ${config.type} is not known`),
     );
   return pipe(
-    type.open(config, ctx.io.env),
+    type.open(pathsFromConfigDir(ctx, config), ctx.io.env),
     TE.mapLeft((e) => destinationFailed(e.message)),
   );
 };

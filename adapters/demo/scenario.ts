@@ -208,40 +208,39 @@ export const WHY: Readonly<Record<string, string>> = {
 /** A command to suggest, shown only when the command it needs is registered (or is not ours). */
 export type Hint = { readonly needs?: string; readonly line: string; readonly why: string };
 
-const quoted = (arg: string): string => (/^[\w./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
+/** A word as a POSIX shell reads it back: quoted when it holds anything but plain path characters. */
+export const quoted = (arg: string): string =>
+  /^[\w./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 
-export const hints = (dir: string, profileId: string | undefined): Hint[] => [
+/** `syncline` is how the command is spelt where the hints will be run (see commandFor). */
+export const hints = (dir: string, profileId: string | undefined, syncline: string): Hint[] => [
   { line: `cd ${quoted(dir)}`, why: 'the commands below read syncline.config.json and events.db there' },
-  { needs: 'status', line: 'syncline status', why: 'each destination: last run, lag, failures' },
-  { needs: 'plan', line: 'syncline plan --destination crm', why: 'what a sync would decide now' },
+  { needs: 'status', line: `${syncline} status`, why: 'each destination: last run, lag, failures' },
+  { needs: 'plan', line: `${syncline} plan --destination crm`, why: 'what a sync would decide now' },
   ...(profileId === undefined
     ? []
     : [
         {
           needs: 'explain',
-          line: `syncline explain --destination crm --profile ${profileId}`,
+          line: `${syncline} explain --destination crm --profile ${profileId}`,
           why: 'why this VIP was not created in the CRM',
         },
         {
           needs: 'log',
-          line: `syncline log --destination crm --profile ${profileId}`,
+          line: `${syncline} log --destination crm --profile ${profileId}`,
           why: 'every decision recorded for this profile',
         },
       ]),
   {
     needs: 'replay',
-    line: 'syncline replay --destination crm --mode sync',
+    line: `${syncline} replay --destination crm --mode sync`,
     why: 'what sync mode would have done instead',
   },
-  { needs: 'sync', line: 'syncline sync', why: 'nothing to do: every destination is caught up' },
+  { needs: 'sync', line: `${syncline} sync`, why: 'nothing to do: every destination is caught up' },
   {
     needs: 'describe',
-    line: 'syncline describe sqlite',
+    line: `${syncline} describe sqlite`,
     why: 'the options and modes of this destination type',
-  },
-  {
-    line: `sqlite3 crm.db 'select * from contacts limit 5'`,
-    why: 'look at a destination yourself',
   },
 ];
 
@@ -250,8 +249,11 @@ export const hintLines = (
   dir: string,
   profileId: string | undefined,
   registered: readonly string[],
+  syncline: string,
 ): { readonly line: string; readonly why: string }[] => {
-  const shown = hints(dir, profileId).filter((h) => h.needs === undefined || registered.includes(h.needs));
+  const shown = hints(dir, profileId, syncline).filter(
+    (h) => h.needs === undefined || registered.includes(h.needs),
+  );
   const width = Math.max(...shown.map((h) => h.line.length));
   return shown.map((h) => ({ line: h.line.padEnd(width), why: `# ${h.why}` }));
 };

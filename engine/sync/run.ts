@@ -17,7 +17,7 @@ import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { resolveLookAhead, type LookAhead } from './lookAhead.js';
 import { holdingOf, lostEverything } from './lost.js';
 import { lookupWithRetry } from './observe.js';
-import { emptyCounts, tallyDecided, type Counts, type RunSummary } from './summary.js';
+import { emptyCounts, recordedCounts, tallyDecided, type Counts, type RunSummary } from './summary.js';
 import { writer, type WriteError, type Writer } from './writer.js';
 
 export type SyncError =
@@ -259,7 +259,13 @@ const finish = async (run: Run, commands: Applying): Promise<E.Either<SyncError,
     ...run.outbox.splice(0),
     {
       type: 'RunFinished',
-      data: { runId: run.runId, position: run.s.position, counts: run.counts.totals, finishedAt: run.now() },
+      data: {
+        runId: run.runId,
+        position: run.s.position,
+        counts: recordedCounts(run.counts.totals),
+        skipReasons: run.counts.totals.skipped,
+        finishedAt: run.now(),
+      },
     },
   ]);
   if (E.isLeft(finished)) return finished;

@@ -4,6 +4,7 @@ import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
+import type { RunSummary } from '../../engine/sync/summary.js';
 import { runCli, tempDir, type CliResult } from './cli.js';
 
 export const SYNC = 'warehouse';
@@ -206,18 +207,8 @@ export type Status = {
     lag: { profiles: number; configChanged: boolean };
   }[];
 };
-export type SyncCounts = {
-  destinationId: string;
-  runId: string;
-  mode: string;
-  considered: number;
-  created: number;
-  updated: number;
-  deleted: number;
-  skipped: Record<string, number>;
-  failed: number;
-  unchanged: number;
-};
+/** A run summary as `sync --json` prints it (docs/cli.md, "Run summaries"). */
+export type SyncCounts = RunSummary;
 
 /** The whole story: apply, four rounds, then mailing switched to sync and its deletes allowed. */
 export const playWholeStory = async (w: StoryWorld): Promise<void> => {

@@ -1,9 +1,7 @@
 // `syncline demo [DIR]`: the main job end to end on embedded defaults — a store, generated profiles,
 // three SQLite destinations (one per mode), a sync, a round of changes, a second sync, and a report.
 import { createReadStream, statSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -31,81 +29,21 @@ import {
 import { plural, printJson, printLines, table } from '../output.js';
 import { progressBar } from '../progress.js';
 import { openDestination } from '../workspace.js';
-import { summaryJson, summaryLines } from './sync.js';
+import { summaryJson } from '../syncReport.js';
+import { summaryLines } from './sync.js';
+import {
+  attempt,
+  commandFor,
+  prepareDir,
+  readTable,
+  setUp,
+  writeJsonl,
+  type TableView,
+} from './demoFiles.js';
 
 type Runs = { readonly first: readonly RunSummary[]; readonly second: readonly RunSummary[] };
-type TableView = ReturnType<typeof readTable>;
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-/** File system and SQLite failures here are the environment's (no space, no permission). */
-const attempt = <A>(what: string, work: () => Promise<A>): TE.TaskEither<CliError, A> =>
-  TE.tryCatch(work, (e) => failed(`${what}: ${messageOf(e)}`));
 const { optionOf } = demo;
-
-const contentsOf = (dir: string): Promise<'missing' | 'file' | string[]> =>
-  readdir(dir).catch((e: NodeJS.ErrnoException) =>
-    e.code === 'ENOENT' ? 'missing' : e.code === 'ENOTDIR' ? 'file' : Promise.reject(e),
-  );
-
-/** Recreates DIR, but deletes only what an earlier demo made (or an empty directory). */
-const prepareDir = (cwd: string, arg: string): TE.TaskEither<CliError, string> => {
-  const dir = resolve(cwd, arg);
-  const up = relative(dir, cwd);
-  if (up === '' || !(up.startsWith('..') || isAbsolute(up)))
-    return TE.left(failed(`${arg} contains the current directory; run the demo from outside it`));
-  return pipe(
-    attempt(`cannot read ${arg}`, () => contentsOf(dir)),
-    TE.filterOrElse(
-      (found) =>
-        found === 'missing' || (found !== 'file' && (found.length === 0 || found.includes(demo.DEMO_MARKER))),
-      () =>
-        failed(
-          `${arg} already exists and is not a syncline demo directory (it has no ${demo.DEMO_MARKER} file); ` +
-            'choose another DIR, or remove it yourself',
-        ),
-    ),
-    TE.chain(() =>
-      attempt(`cannot create ${arg}`, async () => {
-        await rm(dir, { recursive: true, force: true });
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, demo.DEMO_MARKER), demo.MARKER_TEXT);
-        return dir;
-      }),
-    ),
-  );
-};
-
-const writeJsonl = (file: string, events: readonly unknown[]): Promise<void> =>
-  writeFile(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
-
-/** The CRM as it was before syncline: its own column (source) and its own tag (Partner). */
-const seedCrm = (file: string, contacts: readonly demo.Contact[]): void => {
-  const db = new Database(file);
-  try {
-    db.exec(demo.CRM_TABLES);
-    const contact = db.prepare('INSERT INTO contacts (email, first_name, source) VALUES (?, ?, ?)');
-    const tag = db.prepare('INSERT INTO contacts_groups (record_key, group_name) VALUES (?, ?)');
-    db.transaction(() => {
-      for (const c of contacts) {
-        contact.run(c.email, c.firstName, c.source);
-        for (const t of c.tags) tag.run(c.email, t);
-      }
-    })();
-  } finally {
-    db.close();
-  }
-};
-
-/** The config file is what `cd DIR && syncline …` reads, so its paths are relative to DIR. */
-const setUp = (dir: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
-  attempt('cannot write the demo files', async () => {
-    const p = demo.demoPopulation();
-    const config = { store: demo.STORE_URL, destinations: demo.demoDestinations };
-    await writeFile(join(dir, 'syncline.config.json'), `${JSON.stringify(config, null, 2)}\n`);
-    await writeJsonl(join(dir, 'people.jsonl'), p.events);
-    seedCrm(join(dir, 'crm.db'), p.contacts);
-    return p;
-  });
 
 // The demo's own files hold no destination events, so there is nothing for checkDestination to check.
 const INGEST_OPTIONS = { checkDestination: () => [], maxProblems: 20, chunkSize: 5000 };
@@ -219,33 +157,11 @@ const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (li
     (store) => TE.fromTask(() => store.close()),
   );
 
-const readTable = (dir: string, d: DestinationConfig) => {
-  const sql = demo.readBack(d);
-  const db = new Database(join(dir, optionOf(d, 'path')), { readonly: true });
-  try {
-    const sample = db.prepare(sql.sample).raw().all() as (string | number | null)[][];
-    return {
-      destinationId: d.destinationId,
-      file: optionOf(d, 'path'),
-      table: optionOf(d, 'table'),
-      rows: db.prepare(sql.rows).pluck().get() as number,
-      tagged: db.prepare(sql.tagged).pluck().get() as number,
-      head: [...sql.fields, 'groups'],
-      sample: sample.map((row) => [
-        ...row.slice(0, -1).map((v) => (v === null ? '' : String(v))),
-        (JSON.parse(String(row.at(-1))) as string[]).join(', '),
-      ]),
-    };
-  } finally {
-    db.close();
-  }
-};
-
 const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation): string[] => [
   `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +
     `${p.events.length} events; groups: ${[...p.groups].map(([g, n]) => `${g} ${n}`).join(', ')}), ` +
     'a store (events.db) and three SQLite destinations:',
-  table(ctx.colors, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
+  table(ctx, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
 ];
 
 const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =>
@@ -255,7 +171,7 @@ const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =
     `${t.file}, table ${t.table}: ${plural(t.rows, 'row')}` +
       (t.tagged > 0 ? `, ${t.tagged} still tagged ${demo.UNMANAGED_TAG}` : '') +
       '; the records with the most lists:',
-    table(ctx.colors, t.head, t.sample),
+    table(ctx, t.head, t.sample),
   ]);
 
 const jsonDocument = (dir: string, p: demo.DemoPopulation, runs: Runs, tables: readonly TableView[]) => ({
@@ -293,7 +209,9 @@ const run = (ctx: CliContext, arg: string, registered: readonly string[]): TE.Ta
         ...outcomeLines(ctx, tables),
         '',
         ctx.colors.bold('Try next:'),
-        ...demo.hintLines(arg, p.skippedVip, registered).map((h) => `  ${h.line}  ${ctx.colors.dim(h.why)}`),
+        ...demo
+          .hintLines(arg, p.skippedVip, registered, commandFor(dir))
+          .map((h) => `  ${h.line}  ${ctx.colors.dim(h.why)}`),
         '',
         `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
       ]);

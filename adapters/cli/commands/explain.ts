@@ -5,20 +5,60 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ObservedRecord } from '../../../domain/decision.js';
-import type { Properties } from '../../../domain/values.js';
+import { compareStrings, keyOf, type Properties } from '../../../domain/values.js';
+import type { EventStore } from '../../../engine/ports.js';
+import type { EngineState } from '../../../engine/state/engineState.js';
 import { explain, type ExplainError, type Explanation } from '../../../engine/audit/explain.js';
 import type { AtState } from '../../../engine/audit/explainAt.js';
 import type { TimelineItem } from '../../../engine/audit/timeline.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, type CliError } from '../errors.js';
+import { foldedState } from '../workspace.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
 import { timeOption } from '../time.js';
 import { historyError, paintOperation, paintOutcome, showTime, typeDefaultMode, withStore } from './log.js';
 
-const explainError = (e: ExplainError): CliError =>
-  e._tag === 'UnknownProfile'
-    ? failed(`profile ${e.profileId} has no events in this store and no decisions at ${e.destinationId}`)
-    : historyError(e);
+/**
+ * The profiles that hold `value` as their key at the destination: live profiles whose key property
+ * has it, and those syncline wrote a record under that key. A user often knows a person by email.
+ */
+export const keyHolders = (state: EngineState, destinationId: string, value: string): string[] => {
+  const v = state.destinations.get(destinationId);
+  const holders = new Set<string>();
+  const config = v?.config;
+  if (config) {
+    const property = config.mapping[config.keyField];
+    if (property !== undefined)
+      for (const [id, p] of state.world.profiles)
+        if (!p.deleted && keyOf(p.properties[property]) === value) holders.add(id);
+  }
+  for (const entry of v?.ledger.entries.values() ?? []) if (entry.key === value) holders.add(entry.profileId);
+  return [...holders].sort(compareStrings);
+};
+
+const unknownProfile = (store: EventStore, e: { profileId: string; destinationId: string }) =>
+  pipe(
+    foldedState(store),
+    TE.chain((state): TE.TaskEither<CliError, never> => {
+      const unknown = `profile ${e.profileId} has no events in this store and no decisions at ${e.destinationId}`;
+      const holders = keyHolders(state, e.destinationId, e.profileId);
+      const keyField = state.destinations.get(e.destinationId)?.config?.keyField ?? 'key';
+      const [first] = holders;
+      return TE.left(
+        failed(
+          first === undefined
+            ? unknown
+            : `${unknown}; the key ${keyField}=${e.profileId} is held by ${holders.length === 1 ? 'profile' : 'profiles'} ` +
+                `${holders.join(', ')}: try --profile ${first}`,
+        ),
+      );
+    }),
+  );
+
+const explainError =
+  (store: EventStore) =>
+  (e: ExplainError): TE.TaskEither<CliError, never> =>
+    e._tag === 'UnknownProfile' ? unknownProfile(store, e) : historyError(store)(e);
 
 const what = (c: Colors, i: TimelineItem): string => {
   switch (i.kind) {
@@ -85,7 +125,7 @@ const humanExplain = (ctx: CliContext, x: Explanation): string[] => {
   if (x.timeline.length > 0)
     lines.push(
       table(
-        c,
+        ctx,
         ['#', 'time', 'what', 'detail'],
         x.timeline.map((i) => [String(i.position), showTime(i.at), what(c, i), i.summary]),
       ),
@@ -104,7 +144,7 @@ const humanExplain = (ctx: CliContext, x: Explanation): string[] => {
     );
   if (x.at !== null) {
     const head = [`as of ${showTime(x.at.at)}`, `the store up to position #${x.at.position}`];
-    lines.push('', table(c, head, atRows(c, x.at)));
+    lines.push('', table(ctx, head, atRows(c, x.at)));
   }
   return lines;
 };
@@ -119,7 +159,7 @@ const run = (ctx: CliContext, flags: ExplainFlags): TE.TaskEither<CliError, void
           defaultMode: typeDefaultMode,
           ...(flags.at === undefined ? {} : { at: flags.at }),
         }),
-      TE.mapLeft(explainError),
+      TE.orElseW(explainError(store)),
       TE.chainEitherK((x) => {
         if (ctx.options.json) printJson(ctx.io, x);
         else printLines(ctx.io, humanExplain(ctx, x));

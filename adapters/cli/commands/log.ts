@@ -13,21 +13,23 @@ import {
   type Outcome,
 } from '../../../engine/audit/decisionLog.js';
 import type { HistoryError } from '../../../engine/audit/history.js';
+import type { EventStore } from '../../../engine/ports.js';
 import { destinationTypes } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
-import { failed, storeDamaged, type CliError } from '../errors.js';
+import { storeDamaged, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
 import { timeOption } from '../time.js';
 import { summarizeChanges } from './simulate.js';
 import { positiveInt } from './sync.js';
-import { withStore } from '../workspace.js';
+import { unknownDestination, withStore } from '../workspace.js';
 
 export { withStore };
 
-export const historyError = (e: HistoryError): CliError =>
-  e._tag === 'InvalidStoredEvent'
-    ? storeDamaged(e)
-    : failed(`destination ${e.destinationId} was never configured in this store (run syncline apply first)`);
+/** A history that cannot be read: a damaged store, or a destination the store never had (named as every command names one). */
+export const historyError =
+  (store: EventStore) =>
+  (e: HistoryError): TE.TaskEither<CliError, never> =>
+    e._tag === 'InvalidStoredEvent' ? TE.left(storeDamaged(e)) : unknownDestination(store, e.destinationId);
 
 /** The mode a destination's type falls back to when its configuration names none. */
 export const typeDefaultMode = (type: string): SyncModeName =>
@@ -99,7 +101,7 @@ const humanLog = (ctx: CliContext, destinationId: string, log: DecisionLog): str
     ...(earlier > 0
       ? [c.dim(`… ${plural(earlier, 'earlier decision')} not shown (--limit N, or --json)`)]
       : []),
-    table(c, ['decided', 'run', 'profile', 'decision', 'outcome', 'caused by (latest at)'], rows),
+    table(ctx, ['decided', 'run', 'profile', 'decision', 'outcome', 'caused by (latest at)'], rows),
   ];
 };
 
@@ -178,7 +180,7 @@ const run = (ctx: CliContext, flags: LogFlags): TE.TaskEither<CliError, void> =>
           ...(flags.until === undefined ? {} : { until: flags.until }),
           ...(last === undefined ? {} : { last }),
         }),
-      TE.mapLeft(historyError),
+      TE.orElseW(historyError(store)),
       TE.chain((log) =>
         TE.fromTask(() =>
           ctx.options.json

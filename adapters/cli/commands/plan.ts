@@ -88,7 +88,7 @@ const humanPlan = (ctx: CliContext, p: Plan, limit: number): string[] => {
     const rows = p.decisions
       .slice(0, limit)
       .map((d) => [d.profileId, d.operation, d.key ?? '', summarizeChanges(d), d.message ?? '']);
-    lines.push(table(c, ['profile', 'operation', 'key', 'changes', 'message'], rows));
+    lines.push(table(ctx, ['profile', 'operation', 'key', 'changes', 'message'], rows));
     if (p.decisions.length > limit)
       lines.push(`  … and ${p.decisions.length - limit} more (--limit N, or --json)`);
   }

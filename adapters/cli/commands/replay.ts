@@ -31,7 +31,7 @@ import { progressBar } from '../progress.js';
 import { timeOption } from '../time.js';
 import { humanReplay, jsonReplay, mismatchCount, type WhatIf } from './replayOutput.js';
 import { positiveInt } from './sync.js';
-import { withStore } from '../workspace.js';
+import { foldedState, unknownDestination, withStore } from '../workspace.js';
 
 type ReplayFlags = {
   destination: string;
@@ -71,16 +71,29 @@ const whatIfConfig = (
     }),
   );
 
-const replayError = (e: ReplayError): CliError => {
-  switch (e._tag) {
-    case 'NoRuns':
-      return failed(`destination ${e.destinationId} has no recorded runs (run \`syncline sync\` first)`);
-    case 'UnknownRun':
-      return failed(`destination ${e.destinationId} has no run ${e.runId}`);
-    case 'InvalidStoredEvent':
-      return storeDamaged(e);
-  }
-};
+/** No runs: of a destination the store knows (it has not synced yet), or of one it never had. */
+const noRuns = (store: EventStore, destinationId: string): TE.TaskEither<CliError, never> =>
+  pipe(
+    foldedState(store),
+    TE.chain((state) =>
+      state.destinations.has(destinationId)
+        ? TE.left(failed(`destination ${destinationId} has no recorded runs (run \`syncline sync\` first)`))
+        : unknownDestination(store, destinationId),
+    ),
+  );
+
+const replayError =
+  (store: EventStore) =>
+  (e: ReplayError): TE.TaskEither<CliError, never> => {
+    switch (e._tag) {
+      case 'NoRuns':
+        return noRuns(store, e.destinationId);
+      case 'UnknownRun':
+        return TE.left(failed(`destination ${e.destinationId} has no run ${e.runId}`));
+      case 'InvalidStoredEvent':
+        return TE.left(storeDamaged(e));
+    }
+  };
 
 const replay = (
   ctx: CliContext,
@@ -107,11 +120,9 @@ const replay = (
       // The store failing part-way is a value; anything else thrown is a bug, and says so.
       (e) => (e instanceof StoreReadFailed ? storeUnreadable(e) : unexpected(e)),
     ),
-    TE.chainEitherK(E.mapLeft(replayError)),
+    TE.chain(E.match(replayError(store), (r) => TE.right(r))),
   );
 };
-
-type WhatIfFile = { readonly file: string | undefined; readonly storeFiles: readonly string[] };
 
 /** The alternative asked about, if any: a mode given, else the what-if config's own. */
 const askedFor = (
@@ -123,20 +134,20 @@ const askedFor = (
     ? null
     : { mode: flags.mode ?? config?.syncMode ?? null, config: file ?? null };
 
-const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<CliError, void> =>
+const run = (ctx: CliContext, flags: ReplayFlags, file: string | undefined): TE.TaskEither<CliError, void> =>
   pipe(
-    w.file === undefined
+    file === undefined
       ? TE.right<CliError, DestinationConfig | undefined>(undefined)
-      : whatIfConfig(ctx, w.file, flags.destination),
+      : whatIfConfig(ctx, file, flags.destination),
     TE.chain((config) =>
       pipe(
-        withStore(ctx, (store) => replay(ctx, store, flags, config), w.storeFiles),
-        TE.map((r) => ({ r, asked: askedFor(flags, config, w.file) })),
+        withStore(ctx, (store) => replay(ctx, store, flags, config)),
+        TE.map((r) => ({ r, asked: askedFor(flags, config, file) })),
       ),
     ),
     TE.chainEitherK(({ r, asked }) => {
       if (ctx.options.json) printJson(ctx.io, jsonReplay(r, asked));
-      else printLines(ctx.io, humanReplay(ctx.colors, r, asked, flags.limit));
+      else printLines(ctx.io, humanReplay(ctx, r, asked, flags.limit));
       const n = mismatchCount(r);
       const runs = r.runs.filter((x) => x.mismatches.length > 0).length;
       return n > 0
@@ -151,26 +162,18 @@ const run = (ctx: CliContext, flags: ReplayFlags, w: WhatIfFile): TE.TaskEither<
   );
 
 /**
- * The what-if config file: --with-config, or the global --config when typed on this command line
- * (docs/architecture.md, "Command line", spells it `replay --config FILE`); the config file merely defaulted
- * to is not a what-if.
- * A typed --config may not name the store, so the default config file is asked for it next.
+ * The what-if asked for: a mode (--mode) or destination D of another config file (--with-config),
+ * never both, as two answers to one question would not say which difference came from which.
  */
-const whatIfFile = (
-  command: Command,
-  flags: ReplayFlags,
-  ctx: CliContext,
-): E.Either<CliError, WhatIfFile> => {
-  const typed = command.getOptionValueSourceWithGlobals('config') === 'cli' ? ctx.options.config : undefined;
-  if (flags.withConfig !== undefined && typed !== undefined && flags.withConfig !== typed)
-    return E.left(usageError('give the what-if config once: --with-config FILE or --config FILE'));
-  const fallback: unknown = command.parent?.options.find((o) => o.long === '--config')?.defaultValue;
-  return E.right({
-    file: flags.withConfig ?? typed,
-    storeFiles:
-      typed !== undefined && typeof fallback === 'string' ? [typed, fallback] : [ctx.options.config],
-  });
-};
+const whatIfFile = (flags: ReplayFlags): E.Either<CliError, string | undefined> =>
+  flags.withConfig !== undefined && flags.mode !== undefined
+    ? E.left(
+        usageError(
+          `--mode ${flags.mode} and --with-config ${flags.withConfig} are two what-ifs: give one ` +
+            "(the what-if config's own syncMode is the mode it is replayed under)",
+        ),
+      )
+    : E.right(flags.withConfig);
 
 export const replayCommand: CliCommand = (program, runHandler) => {
   program
@@ -195,8 +198,7 @@ export const replayCommand: CliCommand = (program, runHandler) => {
     )
     .option(
       '--with-config <file>',
-      'what-if: the decisions that would have differed under destination D of this config file ' +
-        '(`--config FILE` typed on a replay command line means the same)',
+      'what-if: the decisions that would have differed under destination D of this config file (not with --mode)',
     )
     .option(
       '--limit <n>',
@@ -207,8 +209,8 @@ export const replayCommand: CliCommand = (program, runHandler) => {
     .action((flags: ReplayFlags, command: Command) =>
       runHandler(command, (ctx) =>
         pipe(
-          TE.fromEither(whatIfFile(command, flags, ctx)),
-          TE.chain((w) => run(ctx, flags, w)),
+          TE.fromEither(whatIfFile(flags)),
+          TE.chain((file) => run(ctx, flags, file)),
         ),
       ),
     );

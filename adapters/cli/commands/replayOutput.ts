@@ -4,7 +4,7 @@ import type { Verdict } from '../../../domain/decision.js';
 import type { Replay, RunReplay } from '../../../engine/audit/replay.js';
 import type { Aspect, Mismatch } from '../../../engine/audit/replayBatch.js';
 import { sentence } from '../../../engine/audit/replayDiff.js';
-import { plural, table, type Colors } from '../output.js';
+import { plural, table, type Colors, type TableStyle } from '../output.js';
 import { summarizeChanges } from './simulate.js';
 
 /** What each part of a recording is, as the mismatch line names it. */
@@ -58,7 +58,8 @@ const mismatchLines = (c: Colors, run: RunReplay, m: Mismatch): string[] => [
   `  recomputed: ${shown(m.recomputed)}`,
 ];
 
-const whatIfLines = (c: Colors, run: RunReplay, limit: number): string[] => {
+const whatIfLines = (style: TableStyle, run: RunReplay, limit: number): string[] => {
+  const c = style.colors;
   const cf = run.counterfactual;
   if (!cf) return [];
   const recordedMode = run.mode ?? '?';
@@ -75,14 +76,15 @@ const whatIfLines = (c: Colors, run: RunReplay, limit: number): string[] => {
     const rows = cf.differences
       .slice(0, limit)
       .map((d) => [d.profileId, verdictText(d.recorded), verdictText(d.would)]);
-    lines.push(table(c, ['profile', `recorded (${recordedMode})`, `would (${cf.mode})`], rows));
+    lines.push(table(style, ['profile', `recorded (${recordedMode})`, `would (${cf.mode})`], rows));
     if (cf.differences.length > limit)
       lines.push(`  … and ${cf.differences.length - limit} more (--limit N, or --json)`);
   }
   return lines;
 };
 
-export const humanReplay = (c: Colors, r: Replay, whatIf: WhatIf | null, limit: number): string[] => {
+export const humanReplay = (style: TableStyle, r: Replay, whatIf: WhatIf | null, limit: number): string[] => {
+  const c = style.colors;
   if (r.runs.length === 0) return [`No run of ${r.destinationId} matches the given --run/--since/--until.`];
   const decisions = r.runs.reduce((n, run) => n + run.decisions, 0);
   const lines = [
@@ -103,7 +105,7 @@ export const humanReplay = (c: Colors, r: Replay, whatIf: WhatIf | null, limit: 
     if (whatIf) row.push(String(run.counterfactual?.differences.length ?? 0));
     return row;
   });
-  lines.push(table(c, head, rows));
+  lines.push(table(style, head, rows));
   if (r.verified) {
     const all = r.runs.flatMap((run) => run.mismatches.map((m) => ({ run, m })));
     if (all.length === 0) lines.push(c.green('Every recorded decision follows from its recorded inputs.'));
@@ -116,7 +118,7 @@ export const humanReplay = (c: Colors, r: Replay, whatIf: WhatIf | null, limit: 
     const under =
       whatIf.config === null ? `in ${whatIf.mode} mode` : `under ${whatIf.config} (${whatIf.mode ?? '?'})`;
     lines.push('', `What ${r.destinationId} would have done ${under}:`);
-    for (const run of r.runs) lines.push(...whatIfLines(c, run, limit));
+    for (const run of r.runs) lines.push(...whatIfLines(style, run, limit));
     lines.push(
       c.dim(
         'Each run is recomputed against what it recorded: its observations and the ledger reflect what ' +

@@ -8,7 +8,7 @@ import type { CliCommand, CliContext } from '../command.js';
 import { notRetried, type CliError } from '../errors.js';
 import { plural, printJson, printLines } from '../output.js';
 import { timeOption } from '../time.js';
-import { withSession } from '../workspace.js';
+import { chosenDestinations, withSession } from '../workspace.js';
 
 type RetryFlags = { destination: string; since?: string };
 
@@ -17,8 +17,10 @@ const run = (ctx: CliContext, flags: RetryFlags): TE.TaskEither<CliError, void> 
     ctx,
     (s) =>
       pipe(
-        () => requestRetry(s.store, s.state, flags.destination, flags.since),
-        TE.mapLeft(notRetried),
+        TE.fromEither(chosenDestinations(s.state, flags.destination)),
+        TE.chain(() =>
+          pipe(() => requestRetry(s.store, s.state, flags.destination, flags.since), TE.mapLeft(notRetried)),
+        ),
         TE.map((r) =>
           ctx.options.json
             ? printJson(ctx.io, { destinationId: flags.destination, profileIds: r.profileIds })

@@ -14,7 +14,7 @@ import { resolveDestination } from '../../destinations/registry.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { invalidInput, type CliError } from '../errors.js';
 import { readJson } from '../input.js';
-import { plural, printJson, printLines, table, type Colors } from '../output.js';
+import { plural, printJson, printLines, table, type Colors, type TableStyle } from '../output.js';
 
 type Simulation = {
   readonly scenario: Scenario;
@@ -89,7 +89,7 @@ const run = (
     TE.map((simulation) =>
       ctx.options.json
         ? printJson(ctx.io, { decisions: simulation.decisions })
-        : printLines(ctx.io, humanReport(ctx.colors, simulation)),
+        : printLines(ctx.io, humanReport(ctx, simulation)),
     ),
   );
 
@@ -121,7 +121,8 @@ export const summarizeChanges = (d: Decision): string => {
     .join('; ');
 };
 
-const humanReport = (colors: Colors, s: Simulation): string[] => {
+const humanReport = (style: TableStyle, s: Simulation): string[] => {
+  const { colors } = style;
   const d = s.scenario.destination;
   const name = d.name === undefined || d.name === '' ? d.type : `${d.name}, ${d.type}`;
   const mode =
@@ -140,7 +141,7 @@ const humanReport = (colors: Colors, s: Simulation): string[] => {
   const counts = OPERATIONS.map((op) => `${s.decisions.filter((x) => x.operation === op).length} ${op}`);
   return [
     header,
-    table(colors, ['profile', 'operation', 'key', 'changes', 'message'], rows),
+    table(style, ['profile', 'operation', 'key', 'changes', 'message'], rows),
     `${plural(s.decisions.length, 'decision')}: ${counts.join(', ')}.`,
   ];
 };

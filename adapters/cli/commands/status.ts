@@ -10,6 +10,7 @@ import { compareStrings } from '../../../domain/values.js';
 import { holdingOf, missingRecords } from '../../../engine/sync/lost.js';
 import type { Integrity } from '../../../engine/ports.js';
 import { defaultSyncOptions } from '../../../engine/sync/run.js';
+import { recordedTotals, skippedTotal, type RunTotals } from '../../../engine/sync/summary.js';
 import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state/engineState.js';
 import type { RunInfo } from '../../../projections/ledger.js';
 import type { CliCommand, CliContext } from '../command.js';
@@ -24,7 +25,8 @@ const finishedRun = (r: RunInfo) => ({
   position: r.position,
   startedAt: r.startedAt,
   finishedAt: r.finishedAt ?? null,
-  counts: r.counts ?? {},
+  // The shape of a RunSummary's totals (docs/cli.md, "Run summaries"), from what RunFinished recorded.
+  totals: recordedTotals(r.counts ?? {}, r.skipReasons),
 });
 
 /**
@@ -110,10 +112,9 @@ export const destinationStatus = (
 
 export type DestinationStatus = ReturnType<typeof destinationStatus>;
 
-const countsText = (counts: Readonly<Record<string, number>>): string =>
-  Object.entries(counts)
-    .map(([k, n]) => `${n} ${k}`)
-    .join(', ');
+const totalsText = (t: RunTotals): string =>
+  `${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${skippedTotal(t)} skipped, ` +
+  `${t.failed} failed, ${t.unchanged} unchanged`;
 
 const humanLines = (c: Colors, d: DestinationStatus): string[] => {
   const where = [d.type, d.syncMode, describeCollection(d.collection)].filter((x) => x !== null).join(', ');
@@ -123,7 +124,7 @@ const humanLines = (c: Colors, d: DestinationStatus): string[] => {
     'last run',
     d.lastRun === null
       ? c.yellow('never synced')
-      : `${d.lastRun.runId} finished ${d.lastRun.finishedAt ?? '?'}: ${countsText(d.lastRun.counts)}`,
+      : `${d.lastRun.runId} finished ${d.lastRun.finishedAt ?? '?'}: ${totalsText(d.lastRun.totals)}`,
   );
   if (d.failedRun !== null)
     row('failed', c.red(`${d.failedRun.runId} started ${d.failedRun.startedAt}: ${d.failedRun.message}`));

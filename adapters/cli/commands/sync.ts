@@ -6,7 +6,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { DestinationConfig } from '../../../domain/destination.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/sync/run.js';
-import type { RunSummary } from '../../../engine/sync/summary.js';
+import { skippedTotal, type RunSummary } from '../../../engine/sync/summary.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { errorLines, type CliError } from '../errors.js';
 import { plural, printJson, printLines, table } from '../output.js';
@@ -18,6 +18,7 @@ import {
   inOrder,
   notSynced,
   notSyncedJson,
+  summaryJson,
   type SyncResult,
 } from '../syncReport.js';
 import { chosenDestinations, openDestination, withSession, type Session } from '../workspace.js';
@@ -31,17 +32,17 @@ type SyncFlags = {
   follow?: boolean;
 };
 
-export const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
+/** Digits only: Number() would also take `1e3`, `0x10`, ` 5` and `5.0`. */
+const wholeNumber = (value: string, least: number): number => {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < least)
+    throw new InvalidArgumentError(`must be a whole number of at least ${least}`);
   return n;
 };
 
-export const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-};
+export const nonNegativeInt = (value: string): number => wholeNumber(value, 0);
+
+export const positiveInt = (value: string): number => wholeNumber(value, 1);
 
 /**
  * One destination's run, from opening it to closing it: its summary, or why it was not synced. Only
@@ -104,36 +105,20 @@ const syncAll =
     return closing === undefined ? E.right(undefined) : E.left(closing);
   };
 
-export const summaryJson = (r: RunSummary) => ({
-  destinationId: r.destinationId,
-  runId: r.runId,
-  mode: r.mode,
-  reason: r.reason,
-  ...(r.notice === undefined ? {} : { notice: r.notice }),
-  considered: r.considered,
-  created: r.totals.created,
-  updated: r.totals.updated,
-  deleted: r.totals.deleted,
-  skipped: r.skippedByMessage,
-  failed: r.totals.failed,
-  unchanged: r.totals.unchanged,
-  failures: r.failures,
-});
-
 export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
   const c = ctx.colors;
   const t = r.totals;
   const lines = [
     `${c.bold(r.destinationId)} (${r.mode}): ${plural(r.considered, 'profile')} considered — ` +
       `${c.green(`${t.created} created`)}, ${c.cyan(`${t.updated} updated`)}, ${c.red(`${t.deleted} deleted`)}, ` +
-      `${c.yellow(`${t.skipped} skipped`)}, ${t.failed > 0 ? c.red(`${t.failed} failed`) : '0 failed'}, ${t.unchanged} unchanged`,
+      `${c.yellow(`${skippedTotal(t)} skipped`)}, ${t.failed > 0 ? c.red(`${t.failed} failed`) : '0 failed'}, ${t.unchanged} unchanged`,
   ];
   if (r.notice !== undefined) lines.push(`  ${c.yellow(r.notice)}`);
-  for (const [message, n] of Object.entries(r.skippedByMessage)) lines.push(`  skipped ${n}: ${message}`);
+  for (const [message, n] of Object.entries(t.skipped)) lines.push(`  skipped ${n}: ${message}`);
   if (r.failures.length > 0) {
     lines.push(
       table(
-        c,
+        ctx,
         ['profile', 'error', 'retryable'],
         r.failures.slice(0, 10).map((f) => [f.profileId, f.message, f.retryable ? 'yes' : 'no']),
       ),
