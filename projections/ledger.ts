@@ -14,7 +14,7 @@ import {
   type Pending,
   type PendingCommand,
 } from './pending.js';
-import { adoptedEntry, applyToEntry, pendingCommandOf, takeSettled } from './settling.js';
+import { adoptedEntry, applyToEntry, failureOf, pendingCommandOf, takeSettled } from './settling.js';
 
 export type { PendingCommand } from './pending.js';
 
@@ -209,8 +209,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
             runId: cmd.runId,
             commandId: r.commandId,
             decision: cmd.decision,
-            retryable: r.retryable ?? false,
-            message: r.message ?? 'failed',
+            ...failureOf(r),
             attempts: r.attempts,
             at: r.at,
           });

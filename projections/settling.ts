@@ -2,7 +2,7 @@
 // command leaves written, what a match leaves, which commands pend, and how a crash's are settled.
 import type { Adoption } from '../domain/adopt.js';
 import type { LedgerEntry, ObservedRecord } from '../domain/decision.js';
-import type { RecordedDecision, Settlement } from '../domain/syncEvents.js';
+import type { CommandResult, RecordedDecision, Settlement } from '../domain/syncEvents.js';
 import { valueEquals } from '../domain/values.js';
 import { takePending, type Pending, type PendingCommand } from './pending.js';
 
@@ -44,6 +44,13 @@ export const pendingCommandOf = (runId: string, r: RecordedDecision): PendingCom
   r.decision.operation === 'skip'
     ? undefined
     : { runId, commandId: r.commandId, decision: r.decision, keyAfter: r.keyAfter ?? r.decision.key ?? '' };
+
+/** What a failed command's outcome says of it: a result without a message is "failed", and one that
+ *  does not say it is retryable is not. */
+export const failureOf = (r: CommandResult): { readonly retryable: boolean; readonly message: string } => ({
+  retryable: r.retryable ?? false,
+  message: r.message ?? 'failed',
+});
 
 /**
  * Takes a batch's settlements (commands a crash left without outcome) out of `pending`, in the order

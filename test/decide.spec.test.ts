@@ -5,6 +5,7 @@ import type { Decision, NothingReason, Verdict } from '../domain/decision.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { InputEvent } from '../domain/events.js';
 import type { SyncModeName } from '../domain/modes.js';
+import { diffRecord } from '../domain/decide.js';
 import {
   changed,
   created,
@@ -914,5 +915,23 @@ describe('keys compare as strings', () => {
       .observed(record('100', { id: '100', first_name: 'Ann' }))
       .verdicts();
     expect(verdicts).toStrictEqual([{ profileId: 'p1', operation: 'nothing', reason: 'in-sync' }]);
+  });
+});
+
+describe('the change an update makes (diffRecord)', () => {
+  it('given wanted fields in any order, then the fields to set are listed by name, and unset fields and groups sorted', () => {
+    const d = destination({ mode: 'sync' });
+    const held = record(ANN, { email: ANN, tier: 'old', code: 'x' }, ['VIP']);
+    const change = diffRecord(d, { ltv: 5, first_name: 'Ann', email: ANN }, ['Newsletter'], held, {
+      profileId: 'p1',
+      key: ANN,
+      fields: { tier: null, code: null },
+      groups: [],
+    });
+    expect(Object.keys(change.fields.set)).toStrictEqual(['first_name', 'ltv']);
+    expect(change).toStrictEqual({
+      fields: { set: { first_name: 'Ann', ltv: 5 }, unset: ['code', 'tier'] },
+      groups: { add: ['Newsletter'], remove: ['VIP'] },
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './history.js';
 import type { EventStore, StoredEvent } from '../ports.js';
 import { eachChecked, type InvalidStoredEvent } from '../state/storedEvents.js';
+import { failureOf } from '../../projections/settling.js';
 
 export type Cause = {
   readonly type: string;
@@ -48,13 +49,7 @@ export type Settled = Exclude<Outcome, { status: 'skipped' | 'pending' }>;
 export const resultOutcome = (r: CommandResult): Settled =>
   r.status === 'ok'
     ? { status: 'applied', at: r.at, attempts: r.attempts, confirmedByObservation: false }
-    : {
-        status: 'failed',
-        at: r.at,
-        attempts: r.attempts,
-        retryable: r.retryable ?? false,
-        message: r.message ?? 'failed',
-      };
+    : { status: 'failed', at: r.at, attempts: r.attempts, ...failureOf(r) };
 
 /** A command left without outcome by a crash, settled when a later run looked again at `at`. */
 export const settledOutcome = (status: 'confirmed' | 'superseded', at: string, by: string | null): Settled =>
