@@ -128,5 +128,5 @@ export {
   memoryDestinationType,
   type MemoryRecords,
 } from './adapters/destinations/memory.js';
-export { sqliteDestinationType } from './adapters/destinations/sqlite.js';
+export { sqliteDestinationType } from './adapters/destinations/sqlite/destination.js';
 export { foldingWorld, followSync, storeEvents, type LiveRun } from './adapters/rxjs/live.js';

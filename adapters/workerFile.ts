@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `beside` is the file's name next to the calling module (`./sqliteApplier.js`); `built` the same
+ * `beside` is the file's name next to the calling module (`./applier.js`); `built` the same
  * file's path in dist/, relative to the caller's source. Throws when the source runs without a build.
  */
 export const workerFile = (caller: string, beside: string, built: string): URL => {

@@ -2,7 +2,7 @@
 // better-sqlite3 directly, with no codecs, no decisions and no records of what was done.
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import { checkTables, ident, type TableNames } from '../adapters/destinations/sqliteTables.js';
+import { checkTables, ident, type TableNames } from '../adapters/destinations/sqlite/tables.js';
 import { streamOf, type InputEvent } from '../domain/events.js';
 import { linesOf } from './fixtures.js';
 

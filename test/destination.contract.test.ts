@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMemoryDestination } from '../adapters/destinations/memory.js';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
 import { destinationContract } from './contract/destination.js';
 
 destinationContract('memory', (config) => {

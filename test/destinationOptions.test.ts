@@ -10,7 +10,7 @@ import {
   resolveDestination,
   type DestinationInvalid,
 } from '../adapters/destinations/registry.js';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
 
 const config = (
   options: Record<string, unknown>,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
 import { planDestination } from '../engine/sync/plan.js';
 import { holdingOf, lostEverything, missingRecords } from '../engine/sync/lost.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { Properties } from '../domain/values.js';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
 import type { Destination } from '../engine/ports.js';
 
 let dir: string;

@@ -9,18 +9,18 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
-import { applierOn } from '../adapters/destinations/sqliteApply.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
+import { applierOn } from '../adapters/destinations/sqlite/apply.js';
 import {
   openMessage,
   placeOf,
   readOnlyHint,
   sqliteMessage,
   type FileAccess,
-} from '../adapters/destinations/sqliteErrors.js';
-import { lookupOn } from '../adapters/destinations/sqliteLookup.js';
-import { tableNamesOf } from '../adapters/destinations/sqliteTables.js';
-import { toWire } from '../adapters/destinations/sqliteWire.js';
+} from '../adapters/destinations/sqlite/errors.js';
+import { lookupOn } from '../adapters/destinations/sqlite/lookup.js';
+import { tableNamesOf } from '../adapters/destinations/sqlite/tables.js';
+import { toWire } from '../adapters/destinations/sqlite/wire.js';
 import type { Destination } from '../engine/ports.js';
 
 const SECRET = 'Zq9-secret-name';
@@ -272,7 +272,7 @@ const asUnprivileged = (script: string): Promise<{ code: number | null; stdout: 
     );
   });
 
-const BUILT_SQLITE = new URL('../dist/adapters/destinations/sqlite.js', import.meta.url);
+const BUILT_SQLITE = new URL('../dist/adapters/destinations/sqlite/destination.js', import.meta.url);
 
 describe('a destination whose database was read-only for a while', () => {
   it('given its -wal and -shm files were made while it was read-only, when the database is writable again, then writes fail naming them', async (ctx) => {

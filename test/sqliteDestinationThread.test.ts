@@ -26,7 +26,7 @@ vi.mock('node:worker_threads', async (importOriginal) => {
   return { ...actual, Worker: CountedWorker };
 });
 
-const BUILT_SQLITE = new URL('../dist/adapters/destinations/sqlite.js', import.meta.url);
+const BUILT_SQLITE = new URL('../dist/adapters/destinations/sqlite/destination.js', import.meta.url);
 
 let dir: string;
 let opened: Destination[] = [];
@@ -53,7 +53,7 @@ const config = (path = join(dir, 'crm.db')): DestinationConfig => ({
 });
 
 const open = async (c: DestinationConfig = config()): Promise<Destination> => {
-  const { sqliteDestinationType } = await import('../adapters/destinations/sqlite.js');
+  const { sqliteDestinationType } = await import('../adapters/destinations/sqlite/destination.js');
   const result = await sqliteDestinationType.open(c, {})();
   if (result._tag === 'Left') throw new Error(result.left.message);
   opened.push(result.right);

@@ -2,7 +2,7 @@
 // answer becomes the port's outcomes. Its effect on tables is the destination contract suite's job.
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../domain/command.js';
-import { outcomesOf, toWire } from '../adapters/destinations/sqliteWire.js';
+import { outcomesOf, toWire } from '../adapters/destinations/sqlite/wire.js';
 
 const command = (n: number, set: Command['fields']['set'], extra: Partial<Command> = {}): Command => ({
   commandId: `c${n}`,

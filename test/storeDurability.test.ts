@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { durabilityOf, logSyncer, type Durability } from '../adapters/stores/sqlite/durability.js';
 import { prepareSchema } from '../adapters/stores/sqlite/schema.js';
-import { connect } from '../adapters/destinations/sqliteApply.js';
+import { connect } from '../adapters/destinations/sqlite/apply.js';
 import { notingDestination } from './support/noting.js';
 import { syncDestination } from '../engine/sync/run.js';
 import { givenEngine, noWait } from './support/engine.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sqliteDestinationType } from '../adapters/destinations/sqlite.js';
+import { sqliteDestinationType } from '../adapters/destinations/sqlite/destination.js';
 import { MESSAGES } from '../domain/decision.js';
 import { foldWorld, initialWorld } from '../projections/world.js';
 import { givenEngine } from './support/engine.js';

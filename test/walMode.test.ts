@@ -72,7 +72,7 @@ describe('two processes opening a new SQLite file at once', () => {
   it('given a destination file that does not exist yet, when two processes open it at the same moment, then both open it in WAL mode', async () => {
     const script = opener(
       'destination',
-      `import { connect } from ${JSON.stringify(BUILT('destinations/sqliteApply.js'))};`,
+      `import { connect } from ${JSON.stringify(BUILT('destinations/sqlite/apply.js'))};`,
       `const db = connect(file);
 console.log(db.pragma('journal_mode', { simple: true }));
 db.close();`,

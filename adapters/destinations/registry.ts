@@ -7,7 +7,7 @@ import { compareStrings } from '../../domain/values.js';
 import type { DestinationType } from '../../engine/ports.js';
 import { memoryDestinationType } from './memory.js';
 import { checkFields, checkOptions } from './options.js';
-import { sqliteDestinationType } from './sqlite.js';
+import { sqliteDestinationType } from './sqlite/destination.js';
 
 export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
   [memoryDestinationType, sqliteDestinationType].map((t) => [t.description.type, t]),
@@ -32,7 +32,7 @@ export type DestinationInvalid = {
 
 /**
  * Checks a destination against its type, reporting every problem at once: the mode, the options'
- * presence and shapes (sqliteOptions.ts says the SQLite type's), and the mapping's field names. An
+ * presence and shapes (sqlite/options.ts says the SQLite type's), and the mapping's field names. An
  * `{"env": …}` option is checked as a reference only: its variable is read where the destination
  * opens (see checkEnvironment), and the same codecs check the value there.
  */

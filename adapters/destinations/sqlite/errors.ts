@@ -3,7 +3,7 @@
 // write-ahead log side files left read-only.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { redactor, type Redact, type Secret } from './redaction.js';
+import { redactor, type Redact, type Secret } from '../redaction.js';
 
 /** Where a connection's messages come from: its file, how messages name it, and what they must not hold. */
 export type Place = {

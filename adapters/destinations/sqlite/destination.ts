@@ -1,36 +1,36 @@
 // The SQLite destination: one row per record in `table` (a column per mapped field, the key field as
 // primary key) and its lists/tags as (record_key, group_name) rows in `groupsTable`.
 //
-// Value encoding is described in sqliteTables.ts: strings, numbers and null are stored natively in
+// Value encoding is described in tables.ts: strings, numbers and null are stored natively in
 // untyped columns; booleans and arrays as BLOBs of their JSON, so lookup returns what apply wrote.
 // How a batch is written (one transaction; one command's failure never undoes the others) is in
-// sqliteApply.ts, and how records are read back in sqliteLookup.ts. better-sqlite3 blocks its thread,
+// apply.ts, and how records are read back in lookup.ts. better-sqlite3 blocks its thread,
 // so both run on worker threads the process's destinations share, with a connection each
-// (sqliteApplier.ts, sqliteReader.ts); commands cross to the writer in the compact form of
-// sqliteWire.ts. A private in-memory database keeps both on the caller's thread.
+// (applier.ts, reader.ts); commands cross to the writer in the compact form of
+// wire.ts. A private in-memory database keeps both on the caller's thread.
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Command, CommandOutcome, DestinationTypeDescription } from '../../domain/command.js';
-import type { ObservedRecord } from '../../domain/decision.js';
-import type { DestinationConfig } from '../../domain/destination.js';
-import { SYNC_MODES } from '../../domain/modes.js';
-import type { Destination, DestinationError, DestinationType, OpenError } from '../../engine/ports.js';
-import { shared, type Thread } from '../thread.js';
-import { workerFile } from '../workerFile.js';
-import { openFailed, resolveOptions } from './options.js';
-import { withoutSecrets } from './secrets.js';
-import type { ApplyRequest, ApplyResponse } from './sqliteApplier.js';
-import { applierOn, connect } from './sqliteApply.js';
-import { openMessage, placeOf, type Place } from './sqliteErrors.js';
-import { countOn, lookupOn } from './sqliteLookup.js';
-import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './sqliteOptions.js';
-import type { LookupRequest, LookupResponse } from './sqliteReader.js';
-import type { Connection } from './sqliteConnections.js';
-import { tableNamesOf, type TableNames } from './sqliteTables.js';
-import { outcomesOf, toWire, type WireFailure } from './sqliteWire.js';
+import type { Command, CommandOutcome, DestinationTypeDescription } from '../../../domain/command.js';
+import type { ObservedRecord } from '../../../domain/decision.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
+import { SYNC_MODES } from '../../../domain/modes.js';
+import type { Destination, DestinationError, DestinationType, OpenError } from '../../../engine/ports.js';
+import { shared, type Thread } from '../../thread.js';
+import { workerFile } from '../../workerFile.js';
+import { openFailed, resolveOptions } from '../options.js';
+import { withoutSecrets } from '../secrets.js';
+import type { ApplyRequest, ApplyResponse } from './applier.js';
+import { applierOn, connect } from './apply.js';
+import { openMessage, placeOf, type Place } from './errors.js';
+import { countOn, lookupOn } from './lookup.js';
+import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './options.js';
+import type { LookupRequest, LookupResponse } from './reader.js';
+import type { Connection } from './connections.js';
+import { tableNamesOf, type TableNames } from './tables.js';
+import { outcomesOf, toWire, type WireFailure } from './wire.js';
 
 export const sqliteDescription: DestinationTypeDescription = {
   type: 'sqlite',
@@ -67,12 +67,11 @@ type Work = {
  * sees its last commit, and the engine looks the next batch up while the writer applies and it records.
  */
 const readers = shared<LookupRequest, LookupResponse>(
-  () => workerFile(import.meta.url, './sqliteReader.js', '../../dist/adapters/destinations/sqliteReader.js'),
+  () => workerFile(import.meta.url, './reader.js', '../../../dist/adapters/destinations/sqlite/reader.js'),
   'SQLite destination lookup',
 );
 const writers = shared<ApplyRequest, ApplyResponse>(
-  () =>
-    workerFile(import.meta.url, './sqliteApplier.js', '../../dist/adapters/destinations/sqliteApplier.js'),
+  () => workerFile(import.meta.url, './applier.js', '../../../dist/adapters/destinations/sqlite/applier.js'),
   'SQLite destination apply',
 );
 let leases = 0;
@@ -191,7 +190,7 @@ const openDatabase = (
   );
 
 /**
- * Options are read and checked as `validate` checks them (sqliteOptions.ts); from then on, messages
+ * Options are read and checked as `validate` checks them (sqlite/options.ts); from then on, messages
  * name the file and tables by their labels, so a value read from a variable is never in one.
  */
 const open: DestinationType['open'] = (config, env) => () =>

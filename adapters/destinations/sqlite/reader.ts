@@ -1,14 +1,14 @@
 // The worker thread SQLite destinations look records up on, shared by every destination of the
 // process with a connection each, so that the engine can look the next batch up while it records
-// the current one (see sqlite.ts).
+// the current one (see destination.ts).
 import type { Either } from 'fp-ts/lib/Either.js';
 import * as E from 'fp-ts/lib/Either.js';
-import type { ObservedRecord } from '../../domain/decision.js';
-import type { DestinationError } from '../../engine/ports.js';
-import { serve } from '../thread.js';
-import { guarded } from './sqliteApply.js';
-import { connections, type Connection } from './sqliteConnections.js';
-import { countOn, lookupOn, type Count, type Lookup } from './sqliteLookup.js';
+import type { ObservedRecord } from '../../../domain/decision.js';
+import type { DestinationError } from '../../../engine/ports.js';
+import { serve } from '../../thread.js';
+import { guarded } from './apply.js';
+import { connections, type Connection } from './connections.js';
+import { countOn, lookupOn, type Count, type Lookup } from './lookup.js';
 
 /** Keys to look up, the records to count, or the destination has closed: its connection goes. */
 export type LookupRequest =
@@ -34,7 +34,7 @@ const open = connections(
 );
 // A connection opens with its destination's first request, so that a SQLite failure to open answers
 // it as a DestinationError (and the next request tries again).
-serve<LookupRequest, LookupResponse>('sqliteReader.js', (request) =>
+serve<LookupRequest, LookupResponse>('the SQLite destination reader', (request) =>
   guarded((): LookupResponse => {
     if ('release' in request) {
       open.release(request.connection);

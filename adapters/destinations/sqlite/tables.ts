@@ -1,5 +1,5 @@
 // The SQLite destination's tables, cells and statements: value encoding, checking a user's existing
-// tables, creating missing ones, and the prepared SQL. sqlite.ts keeps the command semantics.
+// tables, creating missing ones, and the prepared SQL. destination.ts keeps the command semantics.
 //
 // Value encoding. Columns syncline creates have no declared type (affinity BLOB/"none"), so SQLite
 // stores each value as given: strings as TEXT, integers as INTEGER, other numbers as REAL, null as
@@ -15,9 +15,9 @@
 // column reads back "100"); syncline leaves such columns as they are, so declare them untyped.
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { DestinationConfig } from '../../domain/destination.js';
-import { Value } from '../../domain/values.js';
-import type { DestinationError } from '../../engine/ports.js';
+import type { DestinationConfig } from '../../../domain/destination.js';
+import { Value } from '../../../domain/values.js';
+import type { DestinationError } from '../../../engine/ports.js';
 
 export type Cell = string | number | bigint | Buffer | null;
 

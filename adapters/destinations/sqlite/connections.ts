@@ -3,10 +3,10 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { DestinationError } from '../../engine/ports.js';
-import { connect } from './sqliteApply.js';
-import { openMessage, type Place } from './sqliteErrors.js';
-import type { TableNames } from './sqliteTables.js';
+import type { DestinationError } from '../../../engine/ports.js';
+import { connect } from './apply.js';
+import { openMessage, type Place } from './errors.js';
+import type { TableNames } from './tables.js';
 
 /**
  * Which destination a request is for: `id` is its lease's, unique in the process; `place` says how

@@ -2,8 +2,8 @@
 // config, what `open` checks once variables are read, and what `describe` lists.
 import { sep } from 'node:path';
 import * as t from 'io-ts';
-import type { DestinationChecks } from '../../engine/ports.js';
-import { describeOptions, optionCodecs, type OptionDeclarations } from './options.js';
+import type { DestinationChecks } from '../../../engine/ports.js';
+import { describeOptions, optionCodecs, type OptionDeclarations } from '../options.js';
 
 type Rule = readonly [holds: (s: string) => boolean, problem: string];
 

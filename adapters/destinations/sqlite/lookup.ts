@@ -1,13 +1,13 @@
 // How the SQLite destination looks records up: the rows under some keys and their group rows, read
-// back as the values apply wrote. The reader thread (and, in-thread, sqlite.ts) use it.
+// back as the values apply wrote. The reader thread (and, in-thread, destination.ts) use it.
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { ObservedRecord } from '../../domain/decision.js';
-import { compareStrings, putNamed, type Properties } from '../../domain/values.js';
-import type { DestinationError } from '../../engine/ports.js';
-import { guarded, tablesOn } from './sqliteApply.js';
-import type { Place } from './sqliteErrors.js';
-import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './sqliteTables.js';
+import type { ObservedRecord } from '../../../domain/decision.js';
+import { compareStrings, putNamed, type Properties } from '../../../domain/values.js';
+import type { DestinationError } from '../../../engine/ports.js';
+import { guarded, tablesOn } from './apply.js';
+import type { Place } from './errors.js';
+import { decodeValue, keyFromCell, type Cell, type Prepared, type TableNames } from './tables.js';
 
 export type Lookup = (keys: readonly string[]) => E.Either<DestinationError, readonly ObservedRecord[]>;
 export type Count = (atMost?: number) => E.Either<DestinationError, number | null>;

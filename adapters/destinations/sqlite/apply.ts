@@ -1,5 +1,5 @@
 // How the SQLite destination writes: opening a connection, applying commands in one transaction, and
-// turning SQLite failures into DestinationErrors. The applier worker (and, in-thread, sqlite.ts) use it.
+// turning SQLite failures into DestinationErrors. The applier worker (and, in-thread, destination.ts) use it.
 //
 // A command's failure is its own outcome and never undoes the others (see applyBatch). Statements are
 // prepared once per column set and reused. Nothing here touches threads: the caller decides where it runs.
@@ -7,11 +7,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { keyOf, type Value } from '../../domain/values.js';
-import { switchToWal } from '../walMode.js';
-import type { DestinationError } from '../../engine/ports.js';
-import type { Wire, WireCommand, WireFailure } from './sqliteWire.js';
-import { sqliteMessage, type Place } from './sqliteErrors.js';
+import { keyOf, type Value } from '../../../domain/values.js';
+import { switchToWal } from '../../walMode.js';
+import type { DestinationError } from '../../../engine/ports.js';
+import type { Wire, WireCommand, WireFailure } from './wire.js';
+import { sqliteMessage, type Place } from './errors.js';
 import {
   type Cell,
   checkTables,
@@ -21,7 +21,7 @@ import {
   type Prepared,
   type TableNames,
   type TableState,
-} from './sqliteTables.js';
+} from './tables.js';
 
 /** Opens (creating it and its directory if missing) a connection tuned for a sync's writes. Throws. */
 export const connect = (path: string): Database.Database => {

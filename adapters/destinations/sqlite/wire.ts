@@ -5,8 +5,8 @@
 // thread ~0.1 s per 100k commands to write and the writer thread more to read; most of it was field
 // names and ids repeated in every command. This form is internal to the adapter: the port still
 // takes Commands and answers CommandOutcomes (see outcomesOf).
-import type { Command, CommandOutcome } from '../../domain/command.js';
-import type { Value } from '../../domain/values.js';
+import type { Command, CommandOutcome } from '../../../domain/command.js';
+import type { Value } from '../../../domain/values.js';
 
 /** create, update, delete */
 export type WireOperation = 'c' | 'u' | 'd';
