@@ -1,9 +1,11 @@
 // `npm run bench` at its smallest scale: it runs end to end and prints every measure with its
 // target, each median beside the trials it was taken from, and a replay that matches the run; a
-// scale it does not know is a usage error.
+// scale it does not know is a usage error; and the rows judged only at 1m and 10m judge as they say.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { coldStatusRow, coldSyncRow, peakRssRow } from '../bench/coldRows.js';
+import type { CliRun, CliStore } from '../bench/processes.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 
@@ -106,5 +108,67 @@ describe('npm run bench --scale 10k', () => {
     const { code, stdout } = await bench('5k');
     expect(code).toBe(2);
     expect(stdout).toBe('');
+  });
+});
+
+// The rows only --scale 1m and 10m judge, built from figures as the executable's runs give them.
+const run = (ms: number, maxRssBytes = 0): CliRun => ({ ms, maxRssBytes, code: 0, stderr: '' });
+const store = (profiles: number, statusMs: number[], rssMiB: number): CliStore => ({
+  profiles,
+  firstSync: run(60_000, rssMiB * 1024 ** 2),
+  coldSync: run(900),
+  statusMs,
+});
+
+describe('the rows of new processes, at the scales that judge them', () => {
+  it('given a million profiles, when status takes more than twice its 10k time and the first sync 700 MiB, then (i) and (j) are missed', () => {
+    const at10k = store(10_000, [400, 410, 390], 100);
+    const atScale = store(1_000_000, [900, 810, 830], 700);
+    expect(coldStatusRow('1m', atScale, at10k).slice(3)).toStrictEqual([
+      '2.08× the 10k time',
+      '≤ 2×',
+      'MISSED',
+    ]);
+    expect(peakRssRow('1m', atScale).slice(1)).toStrictEqual([
+      '700 MiB',
+      '',
+      'the sync took 60000 ms',
+      '≤ 600 MiB',
+      'MISSED',
+    ]);
+    expect(peakRssRow('1m', store(1_000_000, [], 600)).slice(4)).toStrictEqual(['≤ 600 MiB', 'ok']);
+  });
+
+  it('given ten million profiles, when the first sync peaks under 2 GiB, then (j) is met, and (d′) is a time with no (c) to share', () => {
+    expect(peakRssRow('10m', store(10_000_000, [900], 1900)).slice(4)).toStrictEqual(['< 2 GiB', 'ok']);
+    expect(coldSyncRow(run(1200), [300, 280, 310], null).slice(1)).toStrictEqual([
+      '1200 ms − 300 ms',
+      '',
+      '900 ms',
+      'info',
+      '',
+    ]);
+  });
+
+  it('given a first sync killed for want of memory, when (j) is printed, then it shows the failure as missed', () => {
+    const killed: CliStore = {
+      ...store(10_000_000, [], 0),
+      firstSync: { ms: 5000, maxRssBytes: 0, code: 134, stderr: 'FATAL ERROR: Reached heap limit\n' },
+      coldSync: null,
+    };
+    expect(peakRssRow('10m', killed).slice(1)).toStrictEqual([
+      'exit 134: FATAL ERROR: Reached heap limit',
+      '',
+      '5000 ms',
+      '< 2 GiB',
+      'MISSED',
+    ]);
+    expect(coldStatusRow('10m', killed, store(10_000, [400], 100)).slice(1)).toStrictEqual([
+      'no status: the first sync failed',
+      '',
+      '',
+      '≤ 2×',
+      'MISSED',
+    ]);
   });
 });
