@@ -1,6 +1,6 @@
 // Test runner settings: specs live in test/, CLI specs run the built dist/ (npm test builds first).
 // Two projects: the specs (`npm run test:unit`) and the benchmark's end-to-end run at its smallest
-// scale (`npm run test:bench`), which takes its own ten seconds; `npm test` runs both.
+// scale (`npm run test:bench`), which takes its own twenty seconds; `npm test` runs both.
 import { defineConfig } from 'vitest/config';
 
 const BENCH = 'test/bench.test.ts';

@@ -1,6 +1,6 @@
 // What the benchmarks share: a temporary workspace, the demo population written as JSONL, the
 // destination they sync into, and a timer that reports wall time and peak memory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,17 +14,33 @@ export const workspace = (): { dir: string; remove: () => void } => {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 };
 
-/** Writes the population of `profiles` people as a JSONL file; returns its path and line count. */
+/**
+ * Writes the population of `profiles` people as a JSONL file; returns its path and line count. It is
+ * written a few thousand lines at a time, so that ten million people never sit in memory as text.
+ */
 export const writePopulation = (
   dir: string,
   profiles: number,
   name = 'people.jsonl',
 ): { file: string; lines: number } => {
   const file = join(dir, name);
-  const lines: string[] = [];
-  for (const e of population(profiles)) lines.push(JSON.stringify(e));
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return { file, lines: lines.length };
+  const fd = openSync(file, 'w');
+  let lines = 0;
+  let chunk: string[] = [];
+  try {
+    for (const e of population(profiles)) {
+      chunk.push(JSON.stringify(e));
+      lines++;
+      if (chunk.length === 4096) {
+        writeSync(fd, `${chunk.join('\n')}\n`);
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) writeSync(fd, `${chunk.join('\n')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return { file, lines };
 };
 
 export const linesOf = (file: string): AsyncIterable<string> =>

@@ -227,28 +227,16 @@ export const measureChanged = async (
 };
 
 /**
- * (d′) the same sync from a cold process, which starts as the CLI does: from the snapshot kept
- * before; (h) a new process's start from that snapshot (the 1% round folded onto it), beside a fold
- * of the whole store.
+ * (h) a new process's start from the snapshot kept before (the 1% round and the syncs of (d) folded
+ * onto it), beside a fold of the whole store.
  */
 export const measureColdStart = async (
   store: EventStore,
-  forCold: Synced,
-): Promise<{
-  readonly coldSyncMs: number;
-  readonly resumeMs: number;
-  readonly wholeFoldMs: number;
-  readonly resumed: Resumed;
-}> => {
-  const coldSync = await timed(async () => {
-    const { state: coldState } = must(await resume(store), 'resume');
-    return syncDestination(store, coldState, forCold.id, forCold.destination, defaultSyncOptions);
-  });
-  must(coldSync.value, 'cold sync');
+): Promise<{ readonly resumeMs: number; readonly wholeFoldMs: number; readonly resumed: Resumed }> => {
   const resumedRun = await timed(() => resume(store));
   const resumed = must(resumedRun.value, 'resume');
   if (resumed.from === null) throw new Error(`the snapshot was not used: ${JSON.stringify(resumed.ignored)}`);
   const wholeFold = await timed(() => catchUp(store, initialState()));
   must(wholeFold.value, 'whole fold');
-  return { coldSyncMs: coldSync.ms, resumeMs: resumedRun.ms, wholeFoldMs: wholeFold.ms, resumed };
+  return { resumeMs: resumedRun.ms, wholeFoldMs: wholeFold.ms, resumed };
 };

@@ -1,7 +1,11 @@
-// `npm run bench`: syncline against bare better-sqlite3 loops doing the same I/O, side by side in
-// one process, printed as ratios (machines here are noisy, so only ratios mean anything).
+// `npm run bench`: syncline against bare better-sqlite3 loops doing the same I/O, side by side in one
+// process, and the syncline executable in new processes against itself, printed as ratios.
 import Table from 'cli-table3';
 import { keepSnapshot } from '../engine/state/resume.js';
+import { join } from 'node:path';
+import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
+import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
+import { cliStore, mustRun, startUpMs } from './processes.js';
 import { workspace, timed, writePopulation } from './fixtures.js';
 import {
   firstSync,
@@ -21,7 +25,18 @@ import {
 } from './measures.js';
 
 const args = process.argv.slice(2);
-const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '100k') : '100k';
+const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '') : '100k';
+const SCALES: Readonly<Record<string, number>> = {
+  '10k': 10_000,
+  '100k': 100_000,
+  '1m': 1_000_000,
+  '10m': 10_000_000,
+};
+const PROFILES = SCALES[scale] ?? 0;
+if (PROFILES === 0) {
+  process.stderr.write(`bench: --scale must be one of ${Object.keys(SCALES).join(', ')}, not "${scale}"\n`);
+  process.exit(2);
+}
 /**
  * First syncs timed for (c), each destination then synced again for (d): fewer at 1m, where each
  * takes a quarter of a minute. Five, not three: a trial on a shared machine can be off by a fifth,
@@ -29,44 +44,74 @@ const scale = args.includes('--scale') ? (args[args.indexOf('--scale') + 1] ?? '
  * is as often the middle of two noisy trials as a typical one.
  */
 const TRIALS = scale === '1m' ? 1 : 5;
-const PROFILES = scale === '1m' ? 1_000_000 : scale === '10k' ? 10_000 : 100_000;
+/** Runs of `syncline status` and `syncline --version` whose medians are compared. */
+const STATUSES = 3;
+const START_UPS = 5;
+
+/**
+ * The rows measured in this process, beside bare loops: everything but (i) and (j). At 10m the state
+ * of the whole population does not fit in one process's heap, so only the executable's rows are run.
+ */
+const inProcessRows = async (dir: string): Promise<string[][]> => {
+  const rows: string[][] = [];
+  const { file, lines } = writePopulation(dir, PROFILES);
+  process.stderr.write(`bench: ${PROFILES} profiles, ${lines} events in ${dir}\n`);
+  const { store, state, ...ingested } = await measureIngest(dir, file);
+  rows.push(besideRow('(a) ingest', ingested, 0.5));
+  rows.push(besideRow('(b) cold catch-up', await measureCatchUp(dir, store), 0.5));
+  rows.push(...(await measureMemory(dir, store, state)).map(memoryRow));
+
+  // One run on a shared machine can be off by 20%, so TRIALS destinations are synced and the
+  // medians compared. (f) and (g) use the first while the store holds its run alone.
+  const trials: FirstSyncs = { syncMs: [], bareMs: [] };
+  const first = await firstSync(dir, store, state, 'warehouse', trials);
+  const audit = await measureAudit(store, state, PROFILES);
+  const replay = await measureReplay(store, first.summary.runId);
+  const synced: Synced[] = [first];
+  for (let t = 2; t <= TRIALS; t++)
+    synced.push(await firstSync(dir, store, state, `warehouse-trial-${t}`, trials));
+  // one more destination, synced only to be caught up with by a new process in (d′)
+  const forCold = await firstSync(dir, store, state, 'warehouse-cold', null);
+  // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
+  const keeping = await timed(() => keepSnapshot(store, state, 0));
+  if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
+
+  const changed = await measureChanged(dir, store, state, PROFILES, synced);
+  const cold = await measureColdStart(store);
+  for (const { destination } of [...synced, forCold]) await destination.close();
+  // (d′) a new process syncs the destination left behind by the 1% round, as cron runs it
+  const storeUrl = `sqlite://${join(dir, 'events.db')}`;
+  const coldSync = mustRun(dir, ['--store', storeUrl, 'sync', '--destination', forCold.id]);
+  process.stderr.write(`bench: cold syncline sync of ${forCold.id}: ${coldSync.ms.toFixed(0)} ms\n`);
+  const fullMs = median(trials.syncMs);
+  rows.push(
+    firstSyncRow(first.summary.totals.created, trials),
+    warmRow(changed, fullMs),
+    coldSyncRow(coldSync, startUpMs(dir, START_UPS), fullMs),
+    resumeRow(cold, keeping.ms),
+  );
+  rows.push(auditRow(audit), replayRow(replay, first.ms));
+  await store.close();
+  return rows;
+};
+
+/** (i) and (j), and at 10m the cold sync of (d′): stores built by the executable alone. */
+const executableRows = (dir: string): string[][] => {
+  const atScale = cliStore(dir, PROFILES, STATUSES);
+  process.stderr.write(`bench: first syncline sync of ${PROFILES}: ${atScale.firstSync.ms.toFixed(0)} ms\n`);
+  const at10k = PROFILES === 10_000 ? atScale : cliStore(dir, 10_000, STATUSES);
+  const rows = [coldStatusRow(scale, atScale, at10k), peakRssRow(scale, atScale)];
+  if (scale === '10m' && atScale.coldSync !== null)
+    rows.unshift(coldSyncRow(atScale.coldSync, startUpMs(dir, START_UPS), null));
+  return rows;
+};
 
 const main = async (): Promise<void> => {
   const ws = workspace();
   const rows: string[][] = [];
   try {
-    const { file, lines } = writePopulation(ws.dir, PROFILES);
-    process.stderr.write(`bench: ${PROFILES} profiles, ${lines} events in ${ws.dir}\n`);
-    const { store, state, ...ingested } = await measureIngest(ws.dir, file);
-    rows.push(besideRow('(a) ingest', ingested, 0.5));
-    rows.push(besideRow('(b) cold catch-up', await measureCatchUp(ws.dir, store), 0.5));
-    rows.push(...(await measureMemory(ws.dir, store, state)).map(memoryRow));
-
-    // One run on a shared machine can be off by 20%, so TRIALS destinations are synced and the
-    // medians compared. (f) and (g) use the first while the store holds its run alone.
-    const trials: FirstSyncs = { syncMs: [], bareMs: [] };
-    const first = await firstSync(ws.dir, store, state, 'warehouse', trials);
-    const audit = await measureAudit(store, state, PROFILES);
-    const replay = await measureReplay(store, first.summary.runId);
-    const synced: Synced[] = [first];
-    for (let t = 2; t <= TRIALS; t++)
-      synced.push(await firstSync(ws.dir, store, state, `warehouse-trial-${t}`, trials));
-    // one more destination, synced only to be caught up with by a cold process in (d′)
-    const forCold = await firstSync(ws.dir, store, state, 'warehouse-cold', null);
-    // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
-    const keeping = await timed(() => keepSnapshot(store, state, 0));
-    if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
-
-    const changed = await measureChanged(ws.dir, store, state, PROFILES, synced);
-    const cold = await measureColdStart(store, forCold);
-    for (const { destination } of [...synced, forCold]) await destination.close();
-
-    rows.push(
-      firstSyncRow(first.summary.totals.created, trials),
-      ...laterRows(trials, changed, cold, keeping.ms),
-    );
-    rows.push(auditRow(audit), replayRow(replay, first.ms));
-    await store.close();
+    if (scale !== '10m') rows.push(...(await inProcessRows(ws.dir)));
+    rows.push(...executableRows(ws.dir));
   } finally {
     ws.remove();
   }
@@ -134,42 +179,28 @@ const auditRow = (a: AuditTimes): string[] => {
   ];
 };
 
-/** (d), (d′) and (h): syncs after 1% changed, warm and from a cold process, and a new process's start. */
-const laterRows = (
-  trials: FirstSyncs,
-  changed: Awaited<ReturnType<typeof measureChanged>>,
-  cold: Awaited<ReturnType<typeof measureColdStart>>,
-  keepingMs: number,
-): string[][] => {
-  const fullMs = median(trials.syncMs);
+/** (d) the syncs after 1% changed, by the warm engine, as a share of (c). */
+const warmRow = (changed: Awaited<ReturnType<typeof measureChanged>>, fullMs: number): string[] => {
   const warm = median(changed.warmMs) / fullMs;
   return [
-    [
-      `(d) sync after 1% changed (${changed.considered} considered; median of ${changed.warmMs.length})`,
-      withTrials(changed.warmMs),
-      ms(fullMs),
-      `${(warm * 100).toFixed(1)}% of (c)`,
-      '≤ 5%',
-      pass(warm <= 0.05),
-    ],
-    [
-      `(d′) the same from a cold process (its start from the snapshot of (h) included)`,
-      ms(cold.coldSyncMs),
-      ms(fullMs),
-      `${((cold.coldSyncMs / fullMs) * 100).toFixed(1)}% of (c)`,
-      'info',
-      '',
-    ],
-    [
-      `(h) a new process's start from a snapshot vs folding the whole store (${cold.resumed.state.position} events; keeping the snapshot took ${ms(keepingMs)})`,
-      ms(cold.resumeMs),
-      ms(cold.wholeFoldMs),
-      `${(cold.wholeFoldMs / cold.resumeMs).toFixed(1)}× faster`,
-      'info',
-      '',
-    ],
+    `(d) sync after 1% changed (${changed.considered} considered; median of ${changed.warmMs.length})`,
+    withTrials(changed.warmMs),
+    ms(fullMs),
+    `${(warm * 100).toFixed(1)}% of (c)`,
+    '≤ 5%',
+    pass(warm <= 0.05),
   ];
 };
+
+/** (h) a new process's start from a snapshot, in this process, beside folding the whole store. */
+const resumeRow = (cold: Awaited<ReturnType<typeof measureColdStart>>, keepingMs: number): string[] => [
+  `(h) a new process's start from a snapshot vs folding the whole store (${cold.resumed.state.position} events; keeping the snapshot took ${ms(keepingMs)})`,
+  ms(cold.resumeMs),
+  ms(cold.wholeFoldMs),
+  `${(cold.wholeFoldMs / cold.resumeMs).toFixed(1)}× faster`,
+  'info',
+  '',
+];
 
 const replayRow = (replay: { readonly ms: number; readonly matched: boolean }, runMs: number): string[] => [
   `(g) replay --verify of the first run (${replay.matched ? 'all matched' : 'MISMATCHES'})`,
@@ -179,20 +210,5 @@ const replayRow = (replay: { readonly ms: number; readonly matched: boolean }, r
   '≥ 0.5×',
   pass(runMs / replay.ms >= 0.5 && replay.matched),
 ];
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
-
-const ms = (x: number): string => `${x.toFixed(0)} ms`;
-/** The median with every trial beside it, in the order run: one run of the bench shows its own
- *  spread (the first sync in a process is slower, its code not yet optimised, and the bare loop
- *  alone can vary by half within one process), so no figure is read as more exact than it is. */
-const withTrials = (xs: readonly number[]): string =>
-  xs.length < 2 ? ms(median(xs)) : `${ms(median(xs))} (${xs.map((x) => x.toFixed(0)).join(' / ')})`;
-const mib = (x: number): string => `${(x / 1024 ** 2).toFixed(0)} MiB`;
-const ratio = (x: number): string => x.toFixed(2);
-const pass = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
 
 await main();

@@ -1,19 +1,22 @@
 // `npm run bench` at its smallest scale: it runs end to end and prints every measure with its
-// target, each median beside the trials it was taken from, and a replay that matches the run.
+// target, each median beside the trials it was taken from, and a replay that matches the run; a
+// scale it does not know is a usage error; and the rows judged only at 1m and 10m judge as they say.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { coldStatusRow, coldSyncRow, peakRssRow } from '../bench/coldRows.js';
+import type { CliRun, CliStore } from '../bench/processes.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 
 type Run = { readonly code: number; readonly stdout: string };
 
-const bench = (): Promise<Run> =>
+const bench = (scale: string): Promise<Run> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--expose-gc', BENCH, '--scale', '10k'],
-      { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 20 },
+      ['--expose-gc', BENCH, '--scale', scale],
+      { encoding: 'utf8', timeout: 170_000, maxBuffer: 1 << 20 },
       (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout }),
     );
   });
@@ -39,9 +42,17 @@ const median = (xs: readonly number[]): number =>
 
 describe('npm run bench --scale 10k', () => {
   it('given a population of 10,000, when the bench runs, then it prints every measure, each median with its trials', async () => {
-    const { code, stdout } = await bench();
+    const { code, stdout } = await bench('10k');
     expect(code).toBe(0);
-    for (const label of ['(a) ingest', '(b) cold catch-up', '(e) peak memory', '(f) log', '(g) replay'])
+    const labels = [
+      '(a) ingest',
+      '(b) cold catch-up',
+      '(e) peak memory',
+      '(f) log',
+      '(g) replay',
+      '(h) a new',
+    ];
+    for (const label of [...labels, '(d′) the same from a cold process', '(i) a cold', '(j) peak RSS'])
       expect(row(stdout, label).length).toBe(6);
     // (e)'s target is for syncline as its executable runs it; V8's own heap policy is only shown
     const memory = stdout.split('\n').filter((l) => l.startsWith('│ (e) peak memory'));
@@ -71,5 +82,93 @@ describe('npm run bench --scale 10k', () => {
     expect(d[4]).toBe('≤ 5%');
 
     expect(row(stdout, '(g) replay')[0]).toContain('all matched');
+
+    // (d′): a new `syncline sync` less a `syncline --version`, as a share of (c)'s median
+    const cold = row(stdout, '(d′) the same from a cold process');
+    const [, whole, startUp] = /^(\d+) ms − (\d+) ms$/.exec(cold[1] as string) ?? [];
+    expect(Number(startUp)).toBeGreaterThan(0);
+    expect(cold[2]).toBe(`${median(synced)} ms`);
+    const share = ((Number(whole) - Number(startUp)) / median(synced)) * 100;
+    expect(Number.parseFloat(cold[3] as string)).toBeCloseTo(share, 0);
+    expect(cold.slice(4)).toStrictEqual(['≤ 10%', share <= 10 ? 'ok' : 'MISSED']);
+
+    // (i) and (j) are judged at a million profiles: at 10k they are printed without a verdict
+    const status = row(stdout, '(i) a cold');
+    expect(status[0]).toContain('10000 profiles vs 10000');
+    expect(trials(status[1] as string)).toHaveLength(3);
+    expect(status.slice(4)).toStrictEqual(['at 1m: ≤ 2×', '']);
+    const rss = row(stdout, '(j) peak RSS');
+    expect(rss[0]).toContain('of 10000 profiles');
+    expect(Number.parseInt(rss[1] as string, 10)).toBeGreaterThan(0);
+    expect(rss[1]).toMatch(/^\d+ MiB$/);
+    expect(rss.slice(4)).toStrictEqual(['at 1m: ≤ 600 MiB', '']);
+  }, 180_000);
+
+  it('given a scale it does not know, when the bench runs, then it exits 2 having measured nothing', async () => {
+    const { code, stdout } = await bench('5k');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+  });
+});
+
+// The rows only --scale 1m and 10m judge, built from figures as the executable's runs give them.
+const run = (ms: number, maxRssBytes = 0): CliRun => ({ ms, maxRssBytes, code: 0, stderr: '' });
+const store = (profiles: number, statusMs: number[], rssMiB: number): CliStore => ({
+  profiles,
+  firstSync: run(60_000, rssMiB * 1024 ** 2),
+  coldSync: run(900),
+  statusMs,
+});
+
+describe('the rows of new processes, at the scales that judge them', () => {
+  it('given a million profiles, when status takes more than twice its 10k time and the first sync 700 MiB, then (i) and (j) are missed', () => {
+    const at10k = store(10_000, [400, 410, 390], 100);
+    const atScale = store(1_000_000, [900, 810, 830], 700);
+    expect(coldStatusRow('1m', atScale, at10k).slice(3)).toStrictEqual([
+      '2.08× the 10k time',
+      '≤ 2×',
+      'MISSED',
+    ]);
+    expect(peakRssRow('1m', atScale).slice(1)).toStrictEqual([
+      '700 MiB',
+      '',
+      'the sync took 60000 ms',
+      '≤ 600 MiB',
+      'MISSED',
+    ]);
+    expect(peakRssRow('1m', store(1_000_000, [], 600)).slice(4)).toStrictEqual(['≤ 600 MiB', 'ok']);
+  });
+
+  it('given ten million profiles, when the first sync peaks under 2 GiB, then (j) is met, and (d′) is a time with no (c) to share', () => {
+    expect(peakRssRow('10m', store(10_000_000, [900], 1900)).slice(4)).toStrictEqual(['< 2 GiB', 'ok']);
+    expect(coldSyncRow(run(1200), [300, 280, 310], null).slice(1)).toStrictEqual([
+      '1200 ms − 300 ms',
+      '',
+      '900 ms',
+      'info',
+      '',
+    ]);
+  });
+
+  it('given a first sync killed for want of memory, when (j) is printed, then it shows the failure as missed', () => {
+    const killed: CliStore = {
+      ...store(10_000_000, [], 0),
+      firstSync: { ms: 5000, maxRssBytes: 0, code: 134, stderr: 'FATAL ERROR: Reached heap limit\n' },
+      coldSync: null,
+    };
+    expect(peakRssRow('10m', killed).slice(1)).toStrictEqual([
+      'exit 134: FATAL ERROR: Reached heap limit',
+      '',
+      '5000 ms',
+      '< 2 GiB',
+      'MISSED',
+    ]);
+    expect(coldStatusRow('10m', killed, store(10_000, [400], 100)).slice(1)).toStrictEqual([
+      'no status: the first sync failed',
+      '',
+      '',
+      '≤ 2×',
+      'MISSED',
+    ]);
   });
 });

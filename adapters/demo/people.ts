@@ -126,15 +126,15 @@ export type Round = { readonly events: InputEvent[]; readonly counts: Record<str
  * events that ingest accepts.
  */
 export const changes = (count: number, fraction: number, seed = 42, newcomers = fraction): Round => {
-  const members = new Map<string, Set<string>>();
-  for (const e of population(count, seed)) {
-    if (e.type === 'ProfileJoinedGroup') {
-      const set = members.get(e.data.profileId) ?? new Set<string>();
-      set.add(e.data.groupId);
-      members.set(e.data.profileId, set);
-    }
-  }
   const rnd = random(seed + 1);
+  const n = Math.max(1, Math.round(count * fraction));
+  const chosen = new Set<number>();
+  while (chosen.size < Math.min(n, count)) chosen.add(Math.floor(rnd() * count));
+  const idOf = (i: number): string => `p${String(i).padStart(7, '0')}`;
+  // The memberships of the chosen profiles only: ten million profiles' would not fit in memory.
+  const members = new Map<string, Set<string>>([...chosen].map((i) => [idOf(i), new Set<string>()]));
+  for (const e of population(count, seed))
+    if (e.type === 'ProfileJoinedGroup') members.get(e.data.profileId)?.add(e.data.groupId);
   const events: InputEvent[] = [];
   const counts: Record<string, number> = {
     changed: 0,
@@ -144,11 +144,8 @@ export const changes = (count: number, fraction: number, seed = 42, newcomers = 
     deleted: 0,
     created: 0,
   };
-  const n = Math.max(1, Math.round(count * fraction));
-  const chosen = new Set<number>();
-  while (chosen.size < Math.min(n, count)) chosen.add(Math.floor(rnd() * count));
   for (const i of [...chosen].sort((a, b) => a - b)) {
-    const profileId = `p${String(i).padStart(7, '0')}`;
+    const profileId = idOf(i);
     const groups = members.get(profileId) ?? new Set<string>();
     const roll = rnd();
     if (roll < 0.35) {
