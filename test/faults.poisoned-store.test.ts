@@ -84,4 +84,34 @@ describe('a store holding an event written past the checks', () => {
       },
     );
   });
+
+  describe('given an event whose stored data is not JSON (a damaged page, or text written past the store)', () => {
+    let w: Workspace;
+    let position = 0;
+    beforeAll(async () => {
+      w = await workspace();
+      expect((await w.cli(['sync'])).code).toBe(0);
+      await w.put('more.jsonl', lines(created('p3')));
+      position = poison(w, 'profile-p1', 'ProfilePropertiesChanged', {});
+      const db = new Database(w.storePath);
+      db.prepare('UPDATE events SET data = ? WHERE rowid = ?').run('{"profileId": "p1", "set": {', position);
+      db.close();
+    });
+    afterAll(() => w.dir.remove());
+
+    it.each([['status'], ['plan'], ['sync'], ['ingest', 'more.jsonl']])(
+      'when `%s` runs, then it exits 1 saying the store could not be read at that position and how to check it, once, and the store is unchanged',
+      async (...args: string[]) => {
+        const before = w.rows();
+        expect(await w.cli(args)).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            `syncline: the store could not be read: the store's event at position ${position} does not hold ` +
+            'JSON data: the store is damaged; `syncline status --check` checks it for damage\n',
+        });
+        expect(w.rows()).toEqual(before);
+      },
+    );
+  });
 });

@@ -76,9 +76,7 @@ export const storeUnreadable = (e: StoreReadFailed): CliError => {
   const f = e.failure;
   const message = 'message' in f ? f.message : f._tag;
   return storeFailed(
-    /status --check/.test(message)
-      ? `the store could not be read: ${message}`
-      : `the store could not be read: ${message}; \`syncline status --check\` checks it for damage`,
+    `the store could not be read: ${message}; \`syncline status --check\` checks it for damage`,
   );
 };
 

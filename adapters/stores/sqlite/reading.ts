@@ -39,7 +39,7 @@ const parsedAt = (position: number, data: string): unknown => {
   } catch {
     throw new StoreReadFailed({
       _tag: 'StoreUnavailable',
-      message: `the store's event at position ${position} does not hold JSON data: the store is damaged (\`syncline status --check\` checks it)`,
+      message: `the store's event at position ${position} does not hold JSON data: the store is damaged`,
     });
   }
 };
