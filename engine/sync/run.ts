@@ -229,9 +229,11 @@ const decideEach = async (
     const { s, v, config, mode } = run;
     const looked = await resolveLookAhead(ahead, run.write.foreign(), () => run.look(k), s, v, config, mode);
     if (E.isLeft(looked)) return fail(run, commands, looked.left.message);
+    // The next batch is looked up before this one is decided, so that the destination looks while the
+    // engine decides: deciding reads the state and changes nothing in it.
+    ahead = k + 1 < batches ? run.look(k + 1) : null;
     const position = s.position;
     const record = recordOf(judge(looked.right.batch, looked.right.records), v, config.keyField, position);
-    ahead = k + 1 < batches ? run.look(k + 1) : null;
     const decided = await run.write([
       ...run.outbox.splice(0),
       batchDecided(run, position, looked.right, record, run.now()),
