@@ -215,8 +215,8 @@ const start = async (run: Run): Promise<E.Either<SyncError, number>> => {
 
 /**
  * Per batch: its lookup made good, its decisions recorded, its commands queued for the destination.
- * The next batch is looked up while this one is recorded: a destination that answers off this thread
- * (the SQLite destination's reader) overlaps the append. See `resolveLookAhead` for why.
+ * The next batch is looked up while this one is decided and recorded: a destination that answers off
+ * this thread (the SQLite destination's reader) overlaps both. See `resolveLookAhead` for why.
  */
 const decideEach = async (
   run: Run,
