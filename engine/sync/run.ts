@@ -232,6 +232,9 @@ const decideEach = async (
     // The next batch is looked up before this one is decided, so that the destination looks while the
     // engine decides: deciding reads the state and changes nothing in it.
     ahead = k + 1 < batches ? run.look(k + 1) : null;
+    // Deciding a batch holds this thread for milliseconds: a flush or an apply that has ended meanwhile
+    // is answered first, so that the next apply leaves now rather than after it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const position = s.position;
     const record = recordOf(judge(looked.right.batch, looked.right.records), v, config.keyField, position);
     const decided = await run.write([
