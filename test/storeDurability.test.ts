@@ -154,4 +154,103 @@ describe('the engine makes its record durable before it applies', () => {
       'apply',
     ]);
   });
+
+  it('given an apply under way, when later batches are recorded, then their flush begins beside that apply, and their commands are applied once it has ended', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(...Array.from({ length: 12 }, (_, i) => created(`p${i}`, { email: `p${i}@x.io` })));
+    const steps: string[] = [];
+    const store = {
+      ...w.store,
+      append: (writes: Parameters<typeof w.store.append>[0]) => () => {
+        steps.push(`append ${writes.flatMap((x) => x.events.map((e) => e.type)).join(',')}`);
+        return w.store.append(writes)();
+      },
+      flush: () => async () => {
+        steps.push('flush');
+        const r = await w.store.flush()();
+        steps.push('flushed');
+        return r;
+      },
+    };
+    // The first apply is held until the run has recorded every batch.
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const real = w.destination.destination(w.config);
+    const noted: typeof real = {
+      ...real,
+      apply: (commands) => async () => {
+        const first = !steps.some((s) => s.startsWith('apply'));
+        steps.push(`apply ${commands.length}`);
+        if (first) await held;
+        const r = await real.apply(commands)();
+        steps.push('applied');
+        return r;
+      },
+    };
+    const onProgress = (done: number, total: number): void => {
+      if (done === total) release();
+    };
+    const r = await syncDestination(store, w.state, 'crm', noted, { ...noWait, batchSize: 4, onProgress });
+    expect(E.isRight(r) && r.right.considered).toBe(12);
+    expect(steps).toStrictEqual([
+      'append RunStarted',
+      'append BatchDecided',
+      'flush',
+      'flushed',
+      'apply 4',
+      'append BatchDecided',
+      'flush',
+      'flushed',
+      'append BatchDecided',
+      'flush',
+      'flushed',
+      'applied',
+      // the flush begun after the last batch's record committed: none is needed after the first apply
+      'apply 8',
+      'applied',
+      'append BatchApplied,BatchApplied,RunFinished',
+    ]);
+  });
+
+  it('given a flush begun beside an apply fails, when the queued commands are handed over, then the store is flushed again first, and they are applied only if that succeeds', async () => {
+    const w = await givenEngine(destination({ mode: 'sync' }));
+    await w.happen(...Array.from({ length: 12 }, (_, i) => created(`p${i}`, { email: `p${i}@x.io` })));
+    const steps: string[] = [];
+    let flushes = 0;
+    const store = {
+      ...w.store,
+      flush: () => async () => {
+        flushes++;
+        // the flushes begun beside the first apply (the second and third) fail
+        if (flushes === 2 || flushes === 3) {
+          steps.push('flush failed');
+          return E.left({ _tag: 'StoreUnavailable' as const, message: 'disk busy' });
+        }
+        steps.push('flushed');
+        return w.store.flush()();
+      },
+    };
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const real = w.destination.destination(w.config);
+    const noted: typeof real = {
+      ...real,
+      apply: (commands) => async () => {
+        const first = !steps.some((s) => s.startsWith('apply'));
+        steps.push(`apply ${commands.length}`);
+        if (first) await held;
+        return real.apply(commands)();
+      },
+    };
+    const onProgress = (done: number, total: number): void => {
+      if (done === total) release();
+    };
+    const r = await syncDestination(store, w.state, 'crm', noted, {
+      ...noWait,
+      batchSize: 4,
+      onProgress,
+    });
+    expect(steps).toStrictEqual(['flushed', 'apply 4', 'flush failed', 'flush failed', 'flushed', 'apply 8']);
+    expect(E.isRight(r) && [r.right.totals.created, r.right.totals.failed]).toStrictEqual([12, 0]);
+  });
 });

@@ -82,16 +82,24 @@ export const applying = (
   const queue: { readonly command: Command; readonly decidedAt: number }[] = [];
   let inflight: Promise<void> = Promise.resolve();
   let busy = false;
+  /** how many batches with commands have been recorded */
+  let recordings = 0;
+  /** a flush begun while an apply was under way, once the first `covers` recordings had committed */
+  let early: { readonly covers: number; readonly synced: Promise<E.Either<StoreError, void>> } | null = null;
 
   // Called only once the previous apply has ended: the commands leave now, not a microtask later.
   const start = (): void => {
     const queued = queue.splice(0);
     if (queued.length === 0) return;
     const commands = queued.map((q) => q.command);
+    // A flush begun after every queued command's record committed makes them durable: see recorded.
+    const begun = early !== null && early.covers === recordings ? early.synced : null;
+    early = null;
     busy = true;
     const applied = (async () => {
       // A command may reach the destination only once the store would not lose its decision.
-      const synced = await durable();
+      const earlier = begun === null ? null : await begun;
+      const synced = earlier !== null && E.isRight(earlier) ? earlier : await durable();
       const results = E.isLeft(synced)
         ? notDurable(commands, synced.left, delivery.now().toISOString())
         : await deliver(destination, commands, delivery);
@@ -112,9 +120,21 @@ export const applying = (
   return {
     recorded: async (commands, decidedAt, left) => {
       for (const command of commands) queue.push({ command, decidedAt });
+      if (commands.length > 0) recordings++;
       if (!busy) {
         if (queue.length >= gather || left < gather) start();
-      } else if (queue.length >= applyBatchSize) {
+        return;
+      }
+      // A short run, or a long one near its end, hands the queue over once the apply under way has
+      // ended: the flush its record needs is begun now, beside that apply, rather than after it. Not
+      // in the thick of a long run, where a flush per batch would sync the log many times for nothing.
+      if (commands.length > 0 && (gather === 1 || left < gather)) {
+        const synced = durable();
+        // Awaited by start, or dropped when a later flush covers more; a bug's rejection is not lost.
+        synced.catch(() => undefined);
+        early = { covers: recordings, synced };
+      }
+      if (queue.length >= applyBatchSize) {
         await inflight;
         start();
       }

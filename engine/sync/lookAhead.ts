@@ -1,5 +1,5 @@
-// Looking a batch up ahead: the run looks up the next batch's keys while it records the current one,
-// and before deciding makes that preparation good against the ledger as the recording left it.
+// Looking a batch up ahead: the run looks up the next batch's keys while it decides and records the
+// current one, and before deciding makes that preparation good against the ledger as recording left it.
 import * as E from 'fp-ts/lib/Either.js';
 import type { ObservedRecord } from '../../domain/decision.js';
 import type { DestinationConfig } from '../../domain/destination.js';

@@ -215,8 +215,8 @@ const start = async (run: Run): Promise<E.Either<SyncError, number>> => {
 
 /**
  * Per batch: its lookup made good, its decisions recorded, its commands queued for the destination.
- * The next batch is looked up while this one is recorded: a destination that answers off this thread
- * (the SQLite destination's reader) overlaps the append. See `resolveLookAhead` for why.
+ * The next batch is looked up while this one is decided and recorded: a destination that answers off
+ * this thread (the SQLite destination's reader) overlaps both. See `resolveLookAhead` for why.
  */
 const decideEach = async (
   run: Run,
@@ -227,11 +227,17 @@ const decideEach = async (
   for (let ahead = first; ahead !== null;) {
     const k = ahead.index;
     const { s, v, config, mode } = run;
+    // Deciding a batch holds this thread for milliseconds: a flush or an apply that has ended meanwhile
+    // is answered first, so that the next apply leaves now rather than after it. Before the lookahead
+    // is made good, not after: an outcome folded in between could change what it was checked against.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const looked = await resolveLookAhead(ahead, run.write.foreign(), () => run.look(k), s, v, config, mode);
     if (E.isLeft(looked)) return fail(run, commands, looked.left.message);
+    // The next batch is looked up before this one is decided, so that the destination looks while the
+    // engine decides: deciding reads the state and changes nothing in it.
+    ahead = k + 1 < batches ? run.look(k + 1) : null;
     const position = s.position;
     const record = recordOf(judge(looked.right.batch, looked.right.records), v, config.keyField, position);
-    ahead = k + 1 < batches ? run.look(k + 1) : null;
     const decided = await run.write([
       ...run.outbox.splice(0),
       batchDecided(run, position, looked.right, record, run.now()),
