@@ -52,8 +52,11 @@ export const desiredKey = (d: DestinationConfig, fields: Properties): string | u
  * as desiredKey of desiredFields, read straight from the key field's property: every catch-up and
  * every batch asks it once per profile, and building the whole desired record for one value costs.
  */
-export const claimedKeyOf = (d: DestinationConfig, profile: Profile | null): string | undefined => {
-  if (!inScope(d, profile)) return undefined;
+export const claimedKeyOf = (d: DestinationConfig, profile: Profile | null): string | undefined =>
+  inScope(d, profile) ? keyOfProfile(d, profile) : undefined;
+
+/** The key a profile's properties give at the destination, in scope or not. */
+export const keyOfProfile = (d: DestinationConfig, profile: Profile): string | undefined => {
   const property = d.mapping[d.keyField] as string;
   return Object.hasOwn(profile.properties, property) ? keyOf(profile.properties[property]) : undefined;
 };
@@ -98,7 +101,8 @@ export const diffRecord = (
   }
   const unset = ledger
     ? Object.keys(ledger.fields).filter((f) => {
-        const held = record.fields[f];
+        // Own fields only: a field named like an Object member (`constructor`) is not inherited.
+        const held = Object.hasOwn(record.fields, f) ? record.fields[f] : undefined;
         return !Object.hasOwn(fields, f) && held !== undefined && held !== null;
       })
     : [];

@@ -35,7 +35,13 @@ export const applyToEntry = (prev: LedgerEntry | undefined, cmd: PendingCommand)
 export const adoptedEntry = (a: Adoption, record: ObservedRecord | undefined): LedgerEntry => ({
   profileId: a.profileId,
   key: a.key,
-  fields: Object.fromEntries(a.fields.map((f) => [f, record?.fields[f] ?? null])),
+  // Own fields only: a field named like an Object member (`constructor`) is a field, not inherited.
+  fields: Object.fromEntries(
+    a.fields.map((f) => [
+      f,
+      record !== undefined && Object.hasOwn(record.fields, f) ? (record.fields[f] ?? null) : null,
+    ]),
+  ),
   groups: a.groups,
 });
 
@@ -91,7 +97,7 @@ export const showsEffect = (
     Object.entries(d.fields.set).every(
       ([f, v]) => f === keyField || (Object.hasOwn(record.fields, f) && valueEquals(v, record.fields[f])),
     ) &&
-    d.fields.unset.every((f) => record.fields[f] === undefined || record.fields[f] === null) &&
+    d.fields.unset.every((f) => !Object.hasOwn(record.fields, f) || record.fields[f] === null) &&
     d.groups.add.every((g) => groups.has(g)) &&
     d.groups.remove.every((g) => !groups.has(g))
   );

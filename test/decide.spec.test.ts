@@ -281,6 +281,14 @@ describe.each(MODES)('the decision table in %s mode', (mode) => {
       expect(g.decisionFor('p1')).toStrictEqual(nothing('p1', 'in-sync'));
     });
 
+    it('when syncline wrote a field named like an Object member that left the mapping, and the record lacks it, then nothing is to be done', () => {
+      const g = given(crm())
+        .events(created('p1', { email: ANN }))
+        .ledger(wrote('p1', ANN, { email: ANN, constructor: 'x' }))
+        .observed(record(ANN, { email: ANN }));
+      expect(g.decisions()).toStrictEqual([]);
+    });
+
     it('when syncline never wrote the field (not in the ledger), then the record’s value is left alone', () => {
       const g = given(crm())
         .events(...lostLtv)

@@ -169,6 +169,18 @@ describe('the other rules', () => {
     );
   });
 
+  it('given adopted fields named like Object members that the record does not hold, then they are null, never inherited', () => {
+    const a = { profileId: 'ann', key: 'ann@x.io', fields: ['constructor', 'toString'], groups: [] };
+    expect(adoptedEntry(a, record('ann@x.io', { email: 'ann@x.io' }))).toStrictEqual(
+      wrote('ann', 'ann@x.io', { constructor: null, toString: null }),
+    );
+  });
+
+  it('given an update that unset a field named like an Object member, when the record does not hold it, then it shows', () => {
+    const cmd = update(change({}, ['constructor']));
+    expect(shows(cmd, record('ann@x.io', { email: 'ann@x.io' }))).toBe(true);
+  });
+
   it('given recorded decisions, then a skip leaves no pending command, a rename pends under its new key, and others under their key', () => {
     const u = update(change({ email: 'a@y.io' })).decision;
     expect(pendingCommandOf('r1', { commandId: 'c1', decision: skip().decision })).toBeUndefined();
