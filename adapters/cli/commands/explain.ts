@@ -5,7 +5,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { ObservedRecord } from '../../../domain/decision.js';
-import { compareStrings, keyOf, type Properties } from '../../../domain/values.js';
+import { keyOfProfile } from '../../../domain/decide.js';
+import { compareStrings, type Properties } from '../../../domain/values.js';
+import { profileOf } from '../../../projections/world.js';
 import type { EventStore } from '../../../engine/ports.js';
 import type { EngineState } from '../../../engine/state/engineState.js';
 import { explain, type ExplainError, type Explanation } from '../../../engine/audit/explain.js';
@@ -26,12 +28,11 @@ export const keyHolders = (state: EngineState, destinationId: string, value: str
   const v = state.destinations.get(destinationId);
   const holders = new Set<string>();
   const config = v?.config;
-  if (config) {
-    const property = config.mapping[config.keyField];
-    if (property !== undefined)
-      for (const [id, p] of state.world.profiles)
-        if (!p.deleted && keyOf(p.properties[property]) === value) holders.add(id);
-  }
+  if (config)
+    for (const id of state.world.profiles.keys()) {
+      const profile = profileOf(state.world, id);
+      if (profile !== null && keyOfProfile(config, profile) === value) holders.add(id);
+    }
   for (const entry of v?.ledger.entries.values() ?? []) if (entry.key === value) holders.add(entry.profileId);
   return [...holders].sort(compareStrings);
 };
