@@ -16,7 +16,10 @@ export type Claims = {
   readonly byKey: Holders;
 };
 
-export const emptyClaims = (destination: DestinationConfig): Claims => ({ destination, byKey: new Map() });
+export const emptyClaims = (destination: DestinationConfig, byKey: Holders = new Map()): Claims => ({
+  destination,
+  byKey,
+});
 
 /** The key a profile claims in the world as it is: its desired key while in scope, else none. */
 export const claimedKey = (c: Claims, w: World, profileId: string): string | undefined =>
@@ -42,9 +45,13 @@ export const updateClaim = (
   return after;
 };
 
-/** Every profile's claim: used after a configuration change, and by simulate. */
-export const buildClaims = (destination: DestinationConfig, w: World): Claims => {
-  const c = emptyClaims(destination);
+/**
+ * Every profile's claim: used after a configuration change, and by simulate. Kept in `byKey`, emptied
+ * first, when given (the engine's state keeps each destination's claims in a table of its own).
+ */
+export const buildClaims = (destination: DestinationConfig, w: World, byKey: Holders = new Map()): Claims => {
+  byKey.clear();
+  const c = emptyClaims(destination, byKey);
   for (const id of w.profiles.keys()) {
     const key = claimedKey(c, w, id);
     if (key !== undefined) take(c, id, key);

@@ -5,6 +5,7 @@ import type { Decision, LedgerEntry } from '../domain/decision.js';
 import type { SyncEvent } from '../domain/syncEvents.js';
 import type { Properties } from '../domain/values.js';
 import { interned, interner } from './interned.js';
+import type { KeySet, Table } from './tables.js';
 import {
   addPending,
   emptyPending,
@@ -42,14 +43,14 @@ export type RunInfo = {
 
 export type Ledger = {
   /** profile → the fields (names; values are null) and groups syncline last wrote, and the key */
-  readonly entries: Map<string, LedgerEntry>;
+  readonly entries: Table<LedgerEntry>;
   /** record key → the profile that last wrote it: one owner per record. Exactly the entries' keys
    *  read backwards (settle keeps them so), which lets a snapshot leave them out. */
-  readonly owners: Map<string, string>;
+  readonly owners: Table<string>;
   /** commands decided and not yet settled, in the order decided (see pending.ts) */
   readonly pending: Pending;
-  readonly failures: Map<string, Failure>;
-  readonly retryRequested: Set<string>;
+  readonly failures: Table<Failure>;
+  readonly retryRequested: KeySet;
   /** the run started and not yet finished or failed (after a crash, until the next run starts) */
   open: RunInfo | null;
   lastFinished: RunInfo | null;

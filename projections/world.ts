@@ -3,25 +3,37 @@
 import type { Profile } from '../domain/decision.js';
 import type { InputEvent } from '../domain/events.js';
 import { putAllNamed, type Properties } from '../domain/values.js';
+import { MemoryRelation, type Relation, type Table } from './tables.js';
 
 /** `groups` is a small array, not a Set: a Set per profile costs more memory than a million profiles can spare. */
 export type ProfileState = { properties: Properties; groups: string[]; deleted: boolean };
-export type GroupState = { name: string; members: Set<string>; deleted: boolean };
+export type GroupState = { name: string; deleted: boolean };
+/**
+ * Profiles and groups by id, and each live group's members. Tables rather than Maps (a Map is one)
+ * so that the engine can keep the world on disk: see tables.ts for the one rule that adds.
+ */
 export type World = {
-  readonly profiles: Map<string, ProfileState>;
-  readonly groups: Map<string, GroupState>;
+  readonly profiles: Table<ProfileState>;
+  readonly groups: Table<GroupState>;
+  /** group → its members */
+  readonly members: Relation;
 };
 
-export const initialWorld = (): World => ({ profiles: new Map(), groups: new Map() });
+export const initialWorld = (): World => ({
+  profiles: new Map(),
+  groups: new Map(),
+  members: new MemoryRelation(),
+});
 
 const liveProfile = (w: World, id: string): ProfileState | undefined => {
   const p = w.profiles.get(id);
   return p === undefined || p.deleted ? undefined : p;
 };
 
-const leave = (p: ProfileState | undefined, groupId: string): void => {
-  const i = p ? p.groups.indexOf(groupId) : -1;
-  if (p && i >= 0) p.groups.splice(i, 1);
+/** Takes the group out of the profile's memberships, in place: the caller sets the profile again. */
+const leave = (p: ProfileState, groupId: string): void => {
+  const i = p.groups.indexOf(groupId);
+  if (i >= 0) p.groups.splice(i, 1);
 };
 
 const liveGroup = (w: World, id: string): GroupState | undefined => {
@@ -53,33 +65,44 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       if (e.data.set) putAllNamed(p.properties, e.data.set);
       // `unset` is applied after `set`, so naming a property in both removes it.
       for (const name of e.data.unset ?? []) delete p.properties[name];
+      w.profiles.set(e.data.profileId, p);
       return w;
     }
     case 'ProfileDeleted': {
       const p = liveProfile(w, e.data.profileId);
       if (!p) return w;
-      for (const g of p.groups) w.groups.get(g)?.members.delete(e.data.profileId);
+      for (const g of p.groups) w.members.delete(g, e.data.profileId);
       w.profiles.set(e.data.profileId, { properties: {}, groups: [], deleted: true });
       return w;
     }
     case 'GroupCreated': {
       if (liveGroup(w, e.data.groupId)) return w;
-      w.groups.set(e.data.groupId, { name: e.data.name, members: new Set(), deleted: false });
+      w.groups.set(e.data.groupId, { name: e.data.name, deleted: false });
       return w;
     }
     case 'GroupDeleted': {
       const g = liveGroup(w, e.data.groupId);
       if (!g) return w;
-      for (const m of g.members) leave(w.profiles.get(m), e.data.groupId);
-      w.groups.set(e.data.groupId, { name: g.name, members: new Set(), deleted: true });
+      for (const m of w.members.of(e.data.groupId)) {
+        const p = w.profiles.get(m);
+        if (p) {
+          leave(p, e.data.groupId);
+          w.profiles.set(m, p);
+        }
+        w.members.delete(e.data.groupId, m);
+      }
+      w.groups.set(e.data.groupId, { name: g.name, deleted: true });
       return w;
     }
     case 'ProfileJoinedGroup': {
       const p = liveProfile(w, e.data.profileId);
       const g = liveGroup(w, e.data.groupId);
       if (!p || !g) return w;
-      if (!p.groups.includes(e.data.groupId)) p.groups.push(e.data.groupId);
-      g.members.add(e.data.profileId);
+      if (!p.groups.includes(e.data.groupId)) {
+        p.groups.push(e.data.groupId);
+        w.profiles.set(e.data.profileId, p);
+      }
+      w.members.add(e.data.groupId, e.data.profileId);
       return w;
     }
     case 'ProfileLeftGroup': {
@@ -87,7 +110,8 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       const g = liveGroup(w, e.data.groupId);
       if (!p || !g) return w;
       leave(p, e.data.groupId);
-      g.members.delete(e.data.profileId);
+      w.profiles.set(e.data.profileId, p);
+      w.members.delete(e.data.groupId, e.data.profileId);
       return w;
     }
     case 'DestinationConfigured':
@@ -106,7 +130,7 @@ export const touchedProfiles = (w: World, e: InputEvent): readonly string[] => {
     case 'ProfileLeftGroup':
       return [e.data.profileId];
     case 'GroupDeleted':
-      return [...(liveGroup(w, e.data.groupId)?.members ?? [])];
+      return liveGroup(w, e.data.groupId) ? w.members.of(e.data.groupId) : [];
     case 'GroupCreated':
     case 'DestinationConfigured':
     case 'DestinationRemoved':

@@ -150,15 +150,14 @@ describe('a snapshot of the engine state', () => {
     const s = foldOf(events);
     for (let i = 0; i < 12_000; i++) {
       s.world.profiles.set(`bulk-${i}`, { properties: { email: `b${i}@x.io` }, groups: [], deleted: false });
-      s.touchPositions.push(s.position);
-      s.touchProfiles.push(`bulk-${i}`);
+      s.touches.add(s.position, `bulk-${i}`);
     }
     const parts = [...snapshotParts(s)];
     expect(parts.filter((p) => p.startsWith('["profiles"')).length).toBe(3);
     expect(parts.filter((p) => p.startsWith('["touches"')).length).toBe(3);
     const back = await restored(parts);
     expect(back.world.profiles).toStrictEqual(s.world.profiles);
-    expect(back.touchProfiles).toStrictEqual(s.touchProfiles);
+    expect(back.touches).toStrictEqual(s.touches);
   });
 
   describe('when it is damaged, then it is refused with what is wrong, never half restored', () => {

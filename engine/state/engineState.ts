@@ -1,10 +1,11 @@
-// The engine's in-memory state, caught up from a store: the world, each destination's config,
-// ledger and key claims, and a log of which profiles changed when (so a run costs O(changes)).
+// The engine's state, caught up from a store: the world, each destination's config, ledger and key
+// claims, and which profiles changed when (so a run costs O(changes)). In memory here; see stateFile.
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX, type SyncEvent } from '../../domain/syncEvents.js';
 import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../../projections/claims.js';
+import type { Holders } from '../../projections/holders.js';
 import { foldLedger, initialLedger, type Ledger } from '../../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../../projections/world.js';
 import type { EventStore, StoredEvent } from '../ports.js';
@@ -20,13 +21,32 @@ export type DestinationView = {
   readonly ledger: Ledger;
 };
 
+/** Which profiles' desired state changed after a position. */
+export type Touches = {
+  add(position: number, profileId: string): void;
+  /** the profiles touched after `position` (exclusive) */
+  since(position: number): Set<string>;
+};
+
+/**
+ * The tables a destination's projections are kept in: fresh Maps in memory; on disk, the rows of
+ * that destination (see adapters/state).
+ */
+export type DestinationTables = {
+  /** the destination's ledger as the state holds it (a new one: empty) */
+  ledger(destinationId: string): Ledger;
+  /** the destination's key claims table, whatever it holds (buildClaims empties it) */
+  claims(destinationId: string): Holders;
+};
+
 export type EngineState = {
   position: number;
+  /** the id of the event at `position` ('' at 0): a state kept on disk checks the store still holds it */
+  eventId: string;
   readonly world: World;
   readonly destinations: Map<string, DestinationView>;
-  /** (position, profile) of every change to a profile's desired state, in position order */
-  readonly touchPositions: number[];
-  readonly touchProfiles: string[];
+  readonly touches: Touches;
+  readonly tables: DestinationTables;
   /**
    * How much folding the state holds: one per event, plus one per decision or outcome a recorded
    * batch carries (a batch of 500 costs 500 times an input event). A new snapshot pays for itself
@@ -35,28 +55,57 @@ export type EngineState = {
   folded: number;
 };
 
+/** The touches in memory: a log of (position, profile), in position order, searched by bisection. */
+export class TouchLog implements Touches {
+  readonly positions: number[] = [];
+  readonly profiles: string[] = [];
+
+  add(position: number, profileId: string): void {
+    this.positions.push(position);
+    this.profiles.push(profileId);
+  }
+
+  since(position: number): Set<string> {
+    let lo = 0;
+    let hi = this.positions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.positions[mid] as number) <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    return new Set(this.profiles.slice(lo));
+  }
+}
+
+const inMemory: DestinationTables = { ledger: () => initialLedger(), claims: () => new Map() };
+
 export const initialState = (): EngineState => ({
   position: 0,
+  eventId: '',
   world: initialWorld(),
   destinations: new Map(),
-  touchPositions: [],
-  touchProfiles: [],
+  touches: new TouchLog(),
+  tables: inMemory,
   folded: 0,
 });
 
 const view = (s: EngineState, destinationId: string): DestinationView => {
   let v = s.destinations.get(destinationId);
   if (!v) {
-    v = { destinationId, config: null, configPosition: 0, claims: null, ledger: initialLedger() };
+    v = {
+      destinationId,
+      config: null,
+      configPosition: 0,
+      claims: null,
+      ledger: s.tables.ledger(destinationId),
+    };
     s.destinations.set(destinationId, v);
   }
   return v;
 };
 
-const touch = (s: EngineState, position: number, profileId: string): void => {
-  s.touchPositions.push(position);
-  s.touchProfiles.push(profileId);
-};
+const touch = (s: EngineState, position: number, profileId: string): void =>
+  s.touches.add(position, profileId);
 
 /**
  * Folds one stored event into every projection, in place, trusting its shape: the caller has checked it
@@ -64,6 +113,7 @@ const touch = (s: EngineState, position: number, profileId: string): void => {
  */
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.position = e.position;
+  s.eventId = e.id;
   s.folded++;
   if (e.stream.startsWith(SYNC_PREFIX)) {
     const event = { type: e.type, data: e.data } as SyncEvent;
@@ -78,7 +128,12 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
     const v = view(s, event.data.destinationId);
     v.configPosition = e.position;
     v.config = event.type === 'DestinationConfigured' ? event.data : null;
-    v.claims = v.config ? buildClaims(v.config, s.world) : null;
+    const byKey = s.tables.claims(v.destinationId);
+    if (v.config) v.claims = buildClaims(v.config, s.world, byKey);
+    else {
+      byKey.clear();
+      v.claims = null;
+    }
     return s;
   }
   const touched = touchedProfiles(s.world, event);
@@ -127,14 +182,5 @@ export const catchUp = async (
   return E.right(s);
 };
 
-/** Profiles touched after `position` (exclusive), found by binary search in the touch log. */
-export const touchedSince = (s: EngineState, position: number): Set<string> => {
-  let lo = 0;
-  let hi = s.touchPositions.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((s.touchPositions[mid] as number) <= position) lo = mid + 1;
-    else hi = mid;
-  }
-  return new Set(s.touchProfiles.slice(lo));
-};
+/** Profiles touched after `position` (exclusive). */
+export const touchedSince = (s: EngineState, position: number): Set<string> => s.touches.since(position);

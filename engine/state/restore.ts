@@ -14,7 +14,7 @@ import {
   type RunInfo,
 } from '../../projections/ledger.js';
 import type { GroupState, ProfileState } from '../../projections/world.js';
-import { DestinationHead, Head, type EntryPart, type GroupRow, type ProfileRow } from './snapshot.js';
+import { DestinationHead, Head, logOf, type EntryPart, type GroupRow, type ProfileRow } from './snapshot.js';
 import { initialState, type DestinationView, type EngineState } from './engineState.js';
 
 /** What a restore has read so far. */
@@ -113,16 +113,14 @@ const restorePart = (r: Restoring, part: unknown): string | undefined => {
         s.world.profiles.set(id, { properties, groups, deleted: deleted === 1 } satisfies ProfileState);
       return undefined;
     case 'groups':
-      for (const [id, name, deleted, members] of rows as GroupRow[])
-        s.world.groups.set(id, {
-          name,
-          members: new Set(members),
-          deleted: deleted === 1,
-        } satisfies GroupState);
+      for (const [id, name, deleted, members] of rows as GroupRow[]) {
+        s.world.groups.set(id, { name, deleted: deleted === 1 } satisfies GroupState);
+        for (const m of members) s.world.members.add(id, m);
+      }
       return undefined;
     case 'touches':
-      s.touchPositions.push(...(part[1] as number[]));
-      s.touchProfiles.push(...(part[2] as string[]));
+      logOf(s).positions.push(...(part[1] as number[]));
+      logOf(s).profiles.push(...(part[2] as string[]));
       return undefined;
     case 'destination': {
       const h = decoded(DestinationHead, part[1], 'destination');
@@ -213,7 +211,7 @@ const shortfall = (
   const counts: [string, number, number][] = [
     ['profiles', s.world.profiles.size, head.profiles],
     ['groups', s.world.groups.size, head.groups],
-    ['touches', s.touchPositions.length, head.touches],
+    ['touches', logOf(s).positions.length, head.touches],
     ['destinations', s.destinations.size, head.destinations],
   ];
   for (const h of heads) {

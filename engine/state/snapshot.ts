@@ -6,7 +6,7 @@ import type { LedgerEntry } from '../../domain/decision.js';
 import type { Properties } from '../../domain/values.js';
 import type { RunInfo } from '../../projections/ledger.js';
 import { pendingCommands } from '../../projections/pending.js';
-import type { DestinationView, EngineState } from './engineState.js';
+import { TouchLog, type DestinationView, type EngineState } from './engineState.js';
 
 /**
  * Bumped whenever a fold, or the state it builds, changes: a snapshot of another format is never
@@ -153,6 +153,12 @@ function* destinationParts(v: DestinationView): Generator<string> {
   yield* rowsOf('retryRequested', l.retryRequested);
 }
 
+/** The touches of a state in memory: only those are kept in snapshots. */
+export const logOf = (s: EngineState): TouchLog => {
+  if (!(s.touches instanceof TouchLog)) throw new Error('a snapshot is only taken of a state in memory');
+  return s.touches;
+};
+
 /** The state as parts, made one at a time as they are asked for, so memory stays bounded. */
 export function* snapshotParts(s: EngineState): Generator<string> {
   const head: t.TypeOf<typeof Head> = {
@@ -160,7 +166,7 @@ export function* snapshotParts(s: EngineState): Generator<string> {
     folded: s.folded,
     profiles: s.world.profiles.size,
     groups: s.world.groups.size,
-    touches: s.touchPositions.length,
+    touches: logOf(s).positions.length,
     destinations: s.destinations.size,
   };
   yield JSON.stringify(['head', head]);
@@ -170,13 +176,19 @@ export function* snapshotParts(s: EngineState): Generator<string> {
   );
   yield* rowsOf(
     'groups',
-    mapped(s.world.groups, ([id, g]): GroupRow => [id, g.name, g.deleted ? 1 : 0, [...g.members]]),
+    mapped(s.world.groups, ([id, g]): GroupRow => [
+      id,
+      g.name,
+      g.deleted ? 1 : 0,
+      [...s.world.members.of(id)],
+    ]),
   );
-  for (let i = 0; i < s.touchPositions.length; i += ROWS_PER_PART)
+  const log = logOf(s);
+  for (let i = 0; i < log.positions.length; i += ROWS_PER_PART)
     yield JSON.stringify([
       'touches',
-      s.touchPositions.slice(i, i + ROWS_PER_PART),
-      s.touchProfiles.slice(i, i + ROWS_PER_PART),
+      log.positions.slice(i, i + ROWS_PER_PART),
+      log.profiles.slice(i, i + ROWS_PER_PART),
     ]);
   for (const v of s.destinations.values()) yield* destinationParts(v);
   yield JSON.stringify(['end']);
