@@ -1,0 +1,123 @@
+// Where the engine's state file is, and opening it: made when missing, and rebuilt (emptied, to be
+// folded again from the store) when it is of another format or does not match the store.
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import * as E from 'fp-ts/lib/Either.js';
+import type { EventStore } from '../../engine/ports.js';
+import { parseStoreUrl } from '../stores/open.js';
+import { empty, formatOf, recreate, STATE_FORMAT } from './schema.js';
+import { StateFile, type StateFailed } from './stateFile.js';
+
+/** The state file of a store: beside an SQLite store (`events.db` → `events.state.db`); none in memory. */
+export const statePathFor = (storeUrl: string, base: string): string | undefined => {
+  const where = parseStoreUrl(storeUrl, base);
+  if (E.isLeft(where) || where.right.kind !== 'sqlite') return undefined;
+  const path = where.right.path;
+  return path.endsWith('.db') ? `${path.slice(0, -3)}.state.db` : `${path}.state.db`;
+};
+
+export type OpenedState = {
+  readonly file: StateFile;
+  /** one line for stderr when the state is built afresh (missing, another format, another store) */
+  readonly notice?: string;
+};
+
+/** The id of the event at `position`, or undefined when the store holds none there. */
+const eventIdAt = async (store: EventStore, position: number): Promise<string | undefined> => {
+  for await (const e of store.readAll(position - 1, 1)) return e.position === position ? e.id : undefined;
+  return undefined;
+};
+
+const removeFile = (path: string): void => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+};
+
+/** A damaged file is derived data like any other: removed and built again. */
+const unreadable = (e: unknown): boolean =>
+  e instanceof Database.SqliteError && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT');
+
+const connect = (path: string): Database.Database => {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // Derived data: a commit lost to a power cut is folded again from the store.
+    db.pragma('synchronous = NORMAL');
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+};
+
+/** Makes the tables when the file has none or another format's; why it did, for the notice. */
+const prepare = (db: Database.Database): 'new' | 'other-format' | undefined =>
+  db
+    .transaction(() => {
+      const format = formatOf(db);
+      if (format === STATE_FORMAT) return undefined;
+      recreate(db);
+      return format === undefined ? 'new' : 'other-format';
+    })
+    .immediate();
+
+/**
+ * Opens the state file at `path` for `store`. The state it holds is at some position of the store
+ * (the caller catches up from there); when that position's event is not the one the state was
+ * saved after (the store was restored from an older backup, or is another store), the state is
+ * emptied and is folded from the first event, which `notice` says.
+ */
+export const openStateFile = async (
+  path: string,
+  store: EventStore,
+): Promise<E.Either<StateFailed, OpenedState>> => {
+  const failed = (e: unknown): StateFailed => ({
+    _tag: 'StateFailed',
+    path,
+    message: e instanceof Error ? e.message : String(e),
+  });
+  let db: Database.Database | undefined;
+  let made: 'new' | 'other-format' | 'damaged' | undefined;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      db = connect(path);
+      made = prepare(db);
+    } catch (e) {
+      if (!unreadable(e)) throw e;
+      db?.close();
+      removeFile(path);
+      db = connect(path);
+      prepare(db);
+      made = 'damaged';
+    }
+  } catch (e) {
+    return E.left(failed(e));
+  }
+  try {
+    const at = db.prepare(`SELECT name, value FROM meta WHERE name IN ('position', 'eventId')`).all() as {
+      name: string;
+      value: string | number;
+    }[];
+    const position = Number(at.find((r) => r.name === 'position')?.value ?? 0);
+    const eventId = String(at.find((r) => r.name === 'eventId')?.value ?? '');
+    let notice: string | undefined;
+    if (position > 0 && (await eventIdAt(store, position)) !== eventId) {
+      db.transaction(() => empty(db)).immediate();
+      notice =
+        `the engine state in ${path} was saved at position ${position}, which this store does not hold ` +
+        'as it was (a store restored from a backup, or another store): folding it again from the store';
+    } else if (made !== undefined && position === 0 && (await eventIdAt(store, 1)) !== undefined) {
+      notice =
+        made === 'new'
+          ? `building the engine state in ${path} from the store`
+          : made === 'damaged'
+            ? `the engine state in ${path} could not be read: building it again from the store`
+            : `the engine state in ${path} is of another version of syncline: building it again from the store`;
+    }
+    return E.right({ file: new StateFile(db, path), ...(notice === undefined ? {} : { notice }) });
+  } catch (e) {
+    db.close();
+    return E.left(failed(e));
+  }
+};
