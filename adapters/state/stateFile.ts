@@ -119,8 +119,15 @@ export class StateFile {
     s.eventId = String(this.meta.get('eventId')?.value ?? '');
     s.destinations.clear();
     for (const t of this.world) t.forget();
-    for (const d of this.perDestination.values()) d.tables.length = 1;
-    for (const d of this.perDestination.values()) d.claims.forget();
+    // Every destination's, not only those the file holds: a save that failed (rolled back) left the
+    // row and pending ids it meant to write to a destination the file does not hold, and the next
+    // save would take them for written and leave the destination out.
+    for (const d of this.perDestination.values()) {
+      d.tables.length = 1;
+      d.claims.forget();
+      d.pending.clear();
+      d.row = '';
+    }
     for (const r of this.rows.destinations.all('')) {
       const id = r.key;
       const row = readDestinationRow(String(r.value), id);
@@ -185,7 +192,8 @@ export class StateFile {
       this.write();
       this.db.exec('COMMIT');
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      // SQLite rolls back the whole transaction itself on some errors (a full disk, an I/O error).
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.db.exec('BEGIN');
       this.stale = true;
       return E.left(this.failed(e));
