@@ -17,6 +17,7 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
+import { catchUpSaving, saveState } from './stateSession.js';
 import { keepingSnapshot, openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
@@ -97,7 +98,14 @@ export const follow = (
       // and folding the state then would race the run's own folds.
       let folded = s.folded;
       const keep = async (): Promise<void> => {
-        if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
+        const file = s.file;
+        if (file === undefined) {
+          if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
+          return;
+        }
+        saveState(ctx, file);
+        // Another process saved first: its state is taken up here, where no run holds on to this one.
+        if (file.isStale) await catchUpSaving(ctx, s.store, file);
       };
       const subscription = followSync(
         s.store,

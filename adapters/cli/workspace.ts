@@ -17,6 +17,7 @@ import {
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';
 import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
+import { statePathFor } from '../state/open.js';
 import { openStore } from '../stores/open.js';
 import type { CliContext } from './command.js';
 import {
@@ -28,6 +29,7 @@ import {
   type CliError,
 } from './errors.js';
 import { readJson } from './input.js';
+import { closeState, openState, type StateSession } from './stateSession.js';
 
 export type LoadedConfig = {
   readonly store?: string;
@@ -82,15 +84,15 @@ export const storeUrl = async (ctx: CliContext): Promise<StoreChoice> => {
  */
 export const withStore = <A>(
   ctx: CliContext,
-  work: (store: EventStore) => TE.TaskEither<CliError, A>,
+  work: (store: EventStore, where: StoreChoice) => TE.TaskEither<CliError, A>,
   create = false,
 ): TE.TaskEither<CliError, A> =>
   TE.bracket(
     pipe(
       TE.fromTask(() => storeUrl(ctx)),
-      TE.chain(({ url, base }) =>
+      TE.chain((where) =>
         pipe(
-          openStore(url, base, {
+          openStore(where.url, where.base, {
             mustExist: !create,
             // A long ingest holds the write lock for its whole append; a writer waits for it, and says so.
             onWaiting: () =>
@@ -99,11 +101,12 @@ export const withStore = <A>(
               ),
           }),
           TE.mapLeft((e) => storeFailed(e.message)),
+          TE.map((store) => ({ store, where })),
         ),
       ),
     ),
-    work,
-    (store) => TE.fromTask(() => store.close()),
+    ({ store, where }) => work(store, where),
+    ({ store }) => TE.fromTask(() => store.close()),
   );
 
 export type Session = {
@@ -118,6 +121,10 @@ export type Session = {
    * the same way, and say so a second time, so the session keeps none
    */
   readonly keepsNoSnapshot?: true;
+  /** the state file the state is kept in (an SQLite store's), saved and closed at the end */
+  readonly file?: StateSession['file'];
+  /** the position the state file was saved at before the session caught up */
+  readonly savedAt?: number;
 };
 
 export type SessionOptions = {
@@ -144,9 +151,20 @@ export const withSession = <A>(
 ): TE.TaskEither<CliError, A> =>
   withStore(
     ctx,
-    (store) =>
+    (store, where) =>
       pipe(
         async (): Promise<E.Either<CliError, Session>> => {
+          const path = ctx.options.snapshots ? statePathFor(where.url, where.base) : undefined;
+          if (path !== undefined)
+            return E.map(({ file, savedAt }: StateSession): Session => ({
+              store,
+              state: file.state,
+              folded: 0,
+              from: null,
+              keepsNoSnapshot: true,
+              file,
+              savedAt,
+            }))(await openState(ctx, store, path));
           if (!ctx.options.snapshots)
             return pipe(
               await catchUp(store, initialState()),
@@ -175,9 +193,13 @@ export const withSession = <A>(
         // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
         // is the fold of what the store holds all the same.
         TE.chain((session) => async () => {
-          const outcome = await work(session)();
-          if (options.keepsSnapshot && ctx.options.snapshots) await keepingSnapshot(ctx, session);
-          return outcome;
+          try {
+            const outcome = await work(session)();
+            if (options.keepsSnapshot && ctx.options.snapshots) await keepingSnapshot(ctx, session);
+            return outcome;
+          } finally {
+            if (session.file) closeState(ctx, session.file);
+          }
         }),
       ),
     options.create === true,
@@ -200,7 +222,7 @@ export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<numb
   return kept.right ? s.state.folded : s.folded;
 };
 
-const configuredIn = (state: EngineState): DestinationConfig[] =>
+export const configuredIn = (state: EngineState): DestinationConfig[] =>
   [...state.destinations.values()].flatMap((v) => (v.config ? [v.config] : []));
 
 /** The one message every command gives for a --destination the store has no configuration for. */
@@ -227,25 +249,39 @@ export const chosenDestinations = (
 };
 
 /**
- * The store's state folded from its newest snapshot, for commands that read through indexes (log,
- * explain, replay) and need the whole state only to say more about a mistake: which destinations
- * there are, which profile holds a key.
+ * The store's state caught up (in its state file, or folded from its newest snapshot in memory), for
+ * commands that read through indexes (log, explain, replay) and need the whole state only to say more
+ * about a mistake: which destinations there are, which profile holds a key.
  */
-export const foldedState = (store: EventStore): TE.TaskEither<CliError, EngineState> =>
-  pipe(
-    () => resume(store),
-    TE.bimap(storeDamaged, (r) => r.state),
-  );
+export const withFoldedState =
+  <A>(
+    ctx: CliContext,
+    store: EventStore,
+    use: (state: EngineState) => TE.TaskEither<CliError, A>,
+  ): TE.TaskEither<CliError, A> =>
+  async () => {
+    const where = await storeUrl(ctx);
+    const path = ctx.options.snapshots ? statePathFor(where.url, where.base) : undefined;
+    if (path === undefined) {
+      const resumed = await resume(store);
+      return E.isLeft(resumed) ? E.left(storeDamaged(resumed.left)) : use(resumed.right.state)();
+    }
+    const opened = await openState(ctx, store, path);
+    if (E.isLeft(opened)) return opened;
+    try {
+      return await use(opened.right.file.state)();
+    } finally {
+      closeState(ctx, opened.right.file);
+    }
+  };
 
 /** `notConfigured` for a command that has not folded the store: it folds it to list the destinations. */
 export const unknownDestination = (
+  ctx: CliContext,
   store: EventStore,
   destinationId: string,
 ): TE.TaskEither<CliError, never> =>
-  pipe(
-    foldedState(store),
-    TE.chain((state) => TE.left(notConfigured(destinationId, configuredIn(state)))),
-  );
+  withFoldedState(ctx, store, (state) => TE.left(notConfigured(destinationId, configuredIn(state))));
 
 /**
  * A destination's `path` option as the config file means it: a relative path is relative to the

@@ -96,6 +96,8 @@ const RunIndex = t.union([t.number, t.null]);
  * listed once and referred to by index: the open run is the same object as the last run.
  */
 export const DestinationRow = t.type({
+  /** where the destination comes among the state's, which is the order they were first configured */
+  seq: t.number,
   config: t.union([DestinationConfig, t.null]),
   configPosition: t.number,
   runs: t.array(t.UnknownRecord),
@@ -109,6 +111,7 @@ export const DestinationRow = t.type({
 export type DestinationRow = t.TypeOf<typeof DestinationRow>;
 
 export const destinationRow = (
+  seq: number,
   config: DestinationConfig | null,
   configPosition: number,
   l: Ledger,
@@ -120,6 +123,7 @@ export const destinationRow = (
     return i >= 0 ? i : runs.push(r) - 1;
   };
   const row: DestinationRow = {
+    seq,
     config,
     configPosition,
     open: at(l.open),

@@ -128,9 +128,11 @@ export class StateFile {
       d.pending.clear();
       d.row = '';
     }
-    for (const r of this.rows.destinations.all('')) {
-      const id = r.key;
-      const row = readDestinationRow(String(r.value), id);
+    const rows = [...this.rows.destinations.all('')].map((r) => ({
+      id: r.key,
+      row: readDestinationRow(String(r.value), r.key),
+    }));
+    for (const { id, row } of rows.sort((a, b) => a.row.seq - b.row.seq)) {
       const ledger: Ledger = {
         ...this.ledger(id),
         open: runAt(row, row.open),
@@ -156,7 +158,7 @@ export class StateFile {
         claims: row.config ? emptyClaims(row.config, d.claims) : null,
         ledger,
       };
-      d.row = destinationRow(v.config, v.configPosition, ledger);
+      d.row = destinationRow(row.seq, v.config, v.configPosition, ledger);
       s.destinations.set(id, v);
     }
     return s.position;
@@ -210,10 +212,11 @@ export class StateFile {
 
   private write(): void {
     for (const t of this.world) t.write();
+    let seq = 0;
     for (const [id, v] of this.state.destinations) {
       const d = this.tablesOf(id);
       for (const t of d.tables) t.write();
-      const row = destinationRow(v.config, v.configPosition, v.ledger);
+      const row = destinationRow(seq++, v.config, v.configPosition, v.ledger);
       if (row !== d.row) {
         this.rows.destinations.put.run('', id, row);
         d.row = row;

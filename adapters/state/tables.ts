@@ -21,6 +21,8 @@ export class Rows {
   readonly count: Statement<[string], { n: number }>;
   readonly first: Statement<[string, number], { key: string; value: string | number }>;
   readonly next: Statement<[string, string, number], { key: string; value: string | number }>;
+  private readonly firstKeys: Statement<[string, number], string>;
+  private readonly nextKeys: Statement<[string, string, number], string>;
 
   constructor(
     db: Database,
@@ -36,6 +38,23 @@ export class Rows {
     this.count = db.prepare(`SELECT count(*) AS n FROM ${name} WHERE scope = ?`);
     this.first = db.prepare(`SELECT key, value FROM ${name} WHERE scope = ? ORDER BY key LIMIT ?`);
     this.next = db.prepare(`SELECT key, value FROM ${name} WHERE scope = ? AND key > ? ORDER BY key LIMIT ?`);
+    this.firstKeys = db
+      .prepare(`SELECT key FROM ${name} WHERE scope = ? ORDER BY key LIMIT ?`)
+      .pluck() as Statement<[string, number], string>;
+    this.nextKeys = db
+      .prepare(`SELECT key FROM ${name} WHERE scope = ? AND key > ? ORDER BY key LIMIT ?`)
+      .pluck() as Statement<[string, string, number], string>;
+  }
+
+  /** Every key of the scope, in order, a page at a time, without reading the values. */
+  *allKeys(scope: string): Generator<string> {
+    let page = this.firstKeys.all(scope, PAGE);
+    for (;;) {
+      yield* page;
+      const last = page[page.length - 1];
+      if (page.length < PAGE || last === undefined) return;
+      page = this.nextKeys.all(scope, last, PAGE);
+    }
   }
 
   /** Every row of the scope, in key order, a page at a time. */
@@ -145,7 +164,11 @@ export class DiskTable<V> implements Table<V>, Saved {
   }
 
   *keys(): Generator<string> {
-    for (const [key] of this.entries()) yield key;
+    if (!this.cleared) for (const key of this.rows.allKeys(this.scope)) if (!this.dirty.has(key)) yield key;
+    for (const key of [...this.dirty]) {
+      const v = this.cache.get(key);
+      if (v !== undefined && v !== ABSENT) yield key;
+    }
   }
 
   *values(): Generator<V> {

@@ -19,7 +19,9 @@ import { applyConfig } from '../../engine/input/configure.js';
 import { ingest } from '../../engine/input/ingest.js';
 import type { EventStore } from '../../engine/ports.js';
 import { initialState } from '../../engine/state/engineState.js';
+import { statePathFor } from '../../adapters/state/open.js';
 import { CLI_PATH } from './cli.js';
+import { caughtUp, opened, saved } from './stateFiles.js';
 
 export const DESTINATION_ID = 'warehouse';
 export const STORE_FILE = 'events.db';
@@ -101,6 +103,13 @@ export const createWorld = async (events: readonly InputEvent[], scope: Scope): 
     join(w.dir, CONFIG_FILE),
     JSON.stringify({ store: `sqlite:${STORE_FILE}`, destinations: [config] }, null, 2),
   );
+  // The state file as the CLI leaves it, so that the commands of a spec do not build it (and say so).
+  await withStore(w, async (store) => {
+    const { file } = await opened(statePathFor(`sqlite:${w.storePath}`, w.dir) as string, store);
+    await caughtUp(store, file.state);
+    saved(file);
+    file.close();
+  });
   return w;
 };
 

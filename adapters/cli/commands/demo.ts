@@ -11,7 +11,9 @@ import { applyConfig } from '../../../engine/input/configure.js';
 import { ingest, type IngestResult } from '../../../engine/input/ingest.js';
 import type { EventStore } from '../../../engine/ports.js';
 import { defaultSyncOptions, syncDestination, type SyncError } from '../../../engine/sync/run.js';
-import { initialState, type EngineState } from '../../../engine/state/engineState.js';
+import type { EngineState } from '../../../engine/state/engineState.js';
+import { openStateFile, statePathFor } from '../../state/open.js';
+import { closeState } from '../stateSession.js';
 import type { RunSummary } from '../../../engine/sync/summary.js';
 import { changes } from '../../demo/people.js';
 import * as demo from '../../demo/scenario.js';
@@ -123,39 +125,52 @@ const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (li
       openStore(demo.STORE_URL, dir),
       TE.mapLeft((e) => storeFailed(e.message)),
     ),
-    (store): TE.TaskEither<CliError, Runs> => {
-      const s = initialState();
-      const round = changes(demo.DEMO_PROFILES, demo.CHANGE_FRACTION, demo.DEMO_SEED);
-      const report = (title: string, summaries: readonly RunSummary[]) => () =>
-        say([
-          '',
-          ctx.colors.bold(title),
-          ...summaries.flatMap((r) => summaryLines(ctx, r).map((l) => `  ${l}`)),
-        ]);
-      return pipe(
-        () => applyConfig(store, s, demo.demoDestinations, false),
-        TE.mapLeft(notApplied),
-        TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'))),
-        TE.chain(() => syncAll(ctx, dir, s, store)),
-        TE.tapIO((first) => report('First sync', first)),
-        TE.tap(() =>
-          attempt('cannot write changes.jsonl', () => writeJsonl(join(dir, 'changes.jsonl'), round.events)),
-        ),
-        TE.tapIO(
-          () => () => say(['', `${ctx.colors.bold('A round of changes')} ${demo.roundSentence(round)}`]),
-        ),
-        TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'))),
-        TE.chain((first) =>
-          pipe(
-            syncAll(ctx, dir, s, store),
-            TE.map((second) => ({ first, second })),
+    (store) =>
+      TE.bracket(
+        pipe(
+          () => openStateFile(statePathFor(demo.STORE_URL, dir) ?? join(dir, 'events.state.db'), store),
+          TE.bimap(
+            (e) => failed(`the engine state in ${e.path}: ${e.message}`),
+            (opened) => opened.file,
           ),
         ),
-        TE.tapIO(({ second }) => report('Second sync', second)),
-      );
-    },
+        (file) => exerciseWith(ctx, dir, file.state, store, say),
+        (file) => TE.fromIO(() => closeState(ctx, file)),
+      ),
     (store) => TE.fromTask(() => store.close()),
   );
+
+/** The demo's two rounds, folding into `s`. */
+const exerciseWith = (
+  ctx: CliContext,
+  dir: string,
+  s: EngineState,
+  store: EventStore,
+  say: (lines: string[]) => void,
+): TE.TaskEither<CliError, Runs> => {
+  const round = changes(demo.DEMO_PROFILES, demo.CHANGE_FRACTION, demo.DEMO_SEED);
+  const report = (title: string, summaries: readonly RunSummary[]) => () =>
+    say(['', ctx.colors.bold(title), ...summaries.flatMap((r) => summaryLines(ctx, r).map((l) => `  ${l}`))]);
+  return pipe(
+    () => applyConfig(store, s, demo.demoDestinations, false),
+    TE.mapLeft(notApplied),
+    TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'))),
+    TE.chain(() => syncAll(ctx, dir, s, store)),
+    TE.tapIO((first) => report('First sync', first)),
+    TE.tap(() =>
+      attempt('cannot write changes.jsonl', () => writeJsonl(join(dir, 'changes.jsonl'), round.events)),
+    ),
+    TE.tapIO(() => () => say(['', `${ctx.colors.bold('A round of changes')} ${demo.roundSentence(round)}`])),
+    TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'))),
+    TE.chain((first) =>
+      pipe(
+        syncAll(ctx, dir, s, store),
+        TE.map((second) => ({ first, second })),
+      ),
+    ),
+    TE.tapIO(({ second }) => report('Second sync', second)),
+  );
+};
 
 const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation): string[] => [
   `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +

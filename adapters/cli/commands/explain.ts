@@ -15,7 +15,7 @@ import type { AtState } from '../../../engine/audit/explainAt.js';
 import type { TimelineItem } from '../../../engine/audit/timeline.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, type CliError } from '../errors.js';
-import { foldedState } from '../workspace.js';
+import { withFoldedState } from '../workspace.js';
 import { plural, printJson, printLines, table, type Colors } from '../output.js';
 import { timeOption } from '../time.js';
 import { historyError, paintOperation, paintOutcome, showTime, typeDefaultMode, withStore } from './log.js';
@@ -37,29 +37,30 @@ export const keyHolders = (state: EngineState, destinationId: string, value: str
   return [...holders].sort(compareStrings);
 };
 
-const unknownProfile = (store: EventStore, e: { profileId: string; destinationId: string }) =>
-  pipe(
-    foldedState(store),
-    TE.chain((state): TE.TaskEither<CliError, never> => {
-      const unknown = `profile ${e.profileId} has no events in this store and no decisions at ${e.destinationId}`;
-      const holders = keyHolders(state, e.destinationId, e.profileId);
-      const keyField = state.destinations.get(e.destinationId)?.config?.keyField ?? 'key';
-      const [first] = holders;
-      return TE.left(
-        failed(
-          first === undefined
-            ? unknown
-            : `${unknown}; the key ${keyField}=${e.profileId} is held by ${holders.length === 1 ? 'profile' : 'profiles'} ` +
-                `${holders.join(', ')}: try --profile ${first}`,
-        ),
-      );
-    }),
-  );
+const unknownProfile = (
+  ctx: CliContext,
+  store: EventStore,
+  e: { profileId: string; destinationId: string },
+) =>
+  withFoldedState(ctx, store, (state): TE.TaskEither<CliError, never> => {
+    const unknown = `profile ${e.profileId} has no events in this store and no decisions at ${e.destinationId}`;
+    const holders = keyHolders(state, e.destinationId, e.profileId);
+    const keyField = state.destinations.get(e.destinationId)?.config?.keyField ?? 'key';
+    const [first] = holders;
+    return TE.left(
+      failed(
+        first === undefined
+          ? unknown
+          : `${unknown}; the key ${keyField}=${e.profileId} is held by ${holders.length === 1 ? 'profile' : 'profiles'} ` +
+              `${holders.join(', ')}: try --profile ${first}`,
+      ),
+    );
+  });
 
 const explainError =
-  (store: EventStore) =>
+  (ctx: CliContext, store: EventStore) =>
   (e: ExplainError): TE.TaskEither<CliError, never> =>
-    e._tag === 'UnknownProfile' ? unknownProfile(store, e) : historyError(store)(e);
+    e._tag === 'UnknownProfile' ? unknownProfile(ctx, store, e) : historyError(ctx, store)(e);
 
 const what = (c: Colors, i: TimelineItem): string => {
   switch (i.kind) {
@@ -160,7 +161,7 @@ const run = (ctx: CliContext, flags: ExplainFlags): TE.TaskEither<CliError, void
           defaultMode: typeDefaultMode,
           ...(flags.at === undefined ? {} : { at: flags.at }),
         }),
-      TE.orElseW(explainError(store)),
+      TE.orElseW(explainError(ctx, store)),
       TE.chainEitherK((x) => {
         if (ctx.options.json) printJson(ctx.io, x);
         else printLines(ctx.io, humanExplain(ctx, x));

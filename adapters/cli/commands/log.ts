@@ -27,9 +27,11 @@ export { withStore };
 
 /** A history that cannot be read: a damaged store, or a destination the store never had (named as every command names one). */
 export const historyError =
-  (store: EventStore) =>
+  (ctx: CliContext, store: EventStore) =>
   (e: HistoryError): TE.TaskEither<CliError, never> =>
-    e._tag === 'InvalidStoredEvent' ? TE.left(storeDamaged(e)) : unknownDestination(store, e.destinationId);
+    e._tag === 'InvalidStoredEvent'
+      ? TE.left(storeDamaged(e))
+      : unknownDestination(ctx, store, e.destinationId);
 
 /** The mode a destination's type falls back to when its configuration names none. */
 export const typeDefaultMode = (type: string): SyncModeName =>
@@ -180,7 +182,7 @@ const run = (ctx: CliContext, flags: LogFlags): TE.TaskEither<CliError, void> =>
           ...(flags.until === undefined ? {} : { until: flags.until }),
           ...(last === undefined ? {} : { last }),
         }),
-      TE.orElseW(historyError(store)),
+      TE.orElseW(historyError(ctx, store)),
       TE.chain((log) =>
         TE.fromTask(() =>
           ctx.options.json

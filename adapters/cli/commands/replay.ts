@@ -31,7 +31,7 @@ import { progressBar } from '../progress.js';
 import { timeOption } from '../time.js';
 import { humanReplay, jsonReplay, mismatchCount, type WhatIf } from './replayOutput.js';
 import { positiveInt } from './sync.js';
-import { foldedState, unknownDestination, withStore } from '../workspace.js';
+import { configuredIn, notConfigured, withFoldedState, withStore } from '../workspace.js';
 
 type ReplayFlags = {
   destination: string;
@@ -72,22 +72,19 @@ const whatIfConfig = (
   );
 
 /** No runs: of a destination the store knows (it has not synced yet), or of one it never had. */
-const noRuns = (store: EventStore, destinationId: string): TE.TaskEither<CliError, never> =>
-  pipe(
-    foldedState(store),
-    TE.chain((state) =>
-      state.destinations.has(destinationId)
-        ? TE.left(failed(`destination ${destinationId} has no recorded runs (run \`syncline sync\` first)`))
-        : unknownDestination(store, destinationId),
-    ),
+const noRuns = (ctx: CliContext, store: EventStore, destinationId: string): TE.TaskEither<CliError, never> =>
+  withFoldedState(ctx, store, (state) =>
+    state.destinations.has(destinationId)
+      ? TE.left(failed(`destination ${destinationId} has no recorded runs (run \`syncline sync\` first)`))
+      : TE.left(notConfigured(destinationId, configuredIn(state))),
   );
 
 const replayError =
-  (store: EventStore) =>
+  (ctx: CliContext, store: EventStore) =>
   (e: ReplayError): TE.TaskEither<CliError, never> => {
     switch (e._tag) {
       case 'NoRuns':
-        return noRuns(store, e.destinationId);
+        return noRuns(ctx, store, e.destinationId);
       case 'UnknownRun':
         return TE.left(failed(`destination ${e.destinationId} has no run ${e.runId}`));
       case 'InvalidStoredEvent':
@@ -120,7 +117,7 @@ const replay = (
       // The store failing part-way is a value; anything else thrown is a bug, and says so.
       (e) => (e instanceof StoreReadFailed ? storeUnreadable(e) : unexpected(e)),
     ),
-    TE.chain(E.match(replayError(store), (r) => TE.right(r))),
+    TE.chain(E.match(replayError(ctx, store), (r) => TE.right(r))),
   );
 };
 
