@@ -44,6 +44,30 @@ const expectWhole = async (path: string): Promise<number> => {
 };
 
 describe('two processes on one state file', () => {
+  it('given a second process that folded nothing since its last save, when the first saves and the second saves again, then the second finds nothing to save and takes up the first`s state, so that no snapshot is held across the other`s saves', async () => {
+    const path = dir.path('state.db');
+    const a = (await opened(path, store)).file;
+    const b = (await opened(path, store)).file;
+    try {
+      foldTo(a, 12);
+      expect(saved(a)).toBe('saved');
+      expect(b.state.position).toBe(0);
+      expect(saved(b)).toBe('unchanged');
+      expect(b.realigned).toBe(1);
+      expect(b.isStale).toBe(false);
+      expect(projectionsOf(b.state)).toStrictEqual(projectionsOf(foldOf(events.slice(0, 12))));
+      // Nothing saved by anyone since: a second idle save takes nothing up.
+      expect(saved(b)).toBe('unchanged');
+      expect(b.realigned).toBe(1);
+      foldTo(b, 20);
+      expect(saved(b)).toBe('saved');
+      expect(await expectWhole(path)).toBe(20);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it.each([
     [10, 25],
     [25, 10],

@@ -17,7 +17,7 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
-import { catchUpSaving, saveState } from './stateSession.js';
+import { saveState } from './stateSession.js';
 import { keepingSnapshot, openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
@@ -104,8 +104,9 @@ export const follow = (
           return;
         }
         saveState(ctx, file);
-        // Another process saved first: its state is taken up here, where no run holds on to this one.
-        if (file.isStale) await catchUpSaving(ctx, s.store, file);
+        // Another process saved first: its state is taken up here, where no run holds on to this
+        // one, and the next run catches it up as every run does.
+        file.realign();
       };
       const subscription = followSync(
         s.store,

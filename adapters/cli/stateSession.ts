@@ -2,7 +2,8 @@
 // as it goes, so memory stays bounded), saved at the end, closed; one stderr line when it is built.
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from '../../engine/ports.js';
-import { catchUp, type EngineState } from '../../engine/state/engineState.js';
+import { applyStored, type EngineState } from '../../engine/state/engineState.js';
+import { invalidStored } from '../../engine/state/storedEvents.js';
 import { openStateFile } from '../../adapters/state/open.js';
 import type { StateFile, StateFailed } from '../../adapters/state/stateFile.js';
 import type { CliContext } from './command.js';
@@ -27,22 +28,34 @@ export const saveState = (ctx: CliContext, file: StateFile): void => {
 };
 
 /**
- * Catches the file's state up with the store, saving every SAVE_EVERY events. A save lost to another
- * process (it saved first) takes up that process's state and catches up from there.
+ * Catches the file's state up with the store, saving every SAVE_EVERY events. When a save finds
+ * that another process saved first, the fold starts again from the state that process saved.
  */
 export const catchUpSaving = async (
   ctx: CliContext,
   store: EventStore,
   file: StateFile,
 ): Promise<E.Either<CliError, EngineState>> => {
-  file.realign();
-  let folded = 0;
-  const caught = await catchUp(store, file.state, () => {
-    if (++folded % SAVE_EVERY === 0) saveState(ctx, file);
-  });
-  if (E.isLeft(caught)) return E.left(storeDamaged(caught.left));
-  if (file.isStale) return catchUpSaving(ctx, store, file);
-  return E.right(file.state);
+  const s = file.state;
+  for (;;) {
+    file.realign();
+    const realigned = file.realigned;
+    let folded = 0;
+    let again = false;
+    for await (const e of store.readAll(s.position)) {
+      const invalid = invalidStored(e);
+      if (invalid !== undefined) return E.left(storeDamaged(invalid));
+      applyStored(s, e);
+      if (++folded % SAVE_EVERY !== 0) continue;
+      saveState(ctx, file);
+      // The state is now another process's, at another position: this fold cannot go on with it.
+      if (file.isStale || file.realigned !== realigned) {
+        again = true;
+        break;
+      }
+    }
+    if (!again) return E.right(s);
+  }
 };
 
 /** Opens the state file at `path` and catches it up; the caller closes it (see closeState). */

@@ -60,6 +60,10 @@ export class StateFile {
   private savedAt: number;
   /** another process saved after this one's snapshot: nothing more is saved until a realign */
   private stale = false;
+  /** the token of the save this process's snapshot holds (each save writes a new one) */
+  private token = '';
+  /** how many times the state was replaced by the one another process saved (see realign) */
+  realigned = 0;
 
   constructor(
     private readonly db: Db,
@@ -117,6 +121,7 @@ export class StateFile {
     const s = this.state;
     s.position = Number(this.meta.get('position')?.value ?? 0);
     s.eventId = String(this.meta.get('eventId')?.value ?? '');
+    this.token = String(this.meta.get('token')?.value ?? '');
     s.destinations.clear();
     for (const t of this.world) t.forget();
     // Every destination's, not only those the file holds: a save that failed (rolled back) left the
@@ -180,7 +185,10 @@ export class StateFile {
    */
   save(): E.Either<StateFailed, SaveResult> {
     if (this.stale) return E.right('lost');
-    if (!this.changed) return E.right('unchanged');
+    if (!this.changed) {
+      this.refresh();
+      return E.right('unchanged');
+    }
     const token = randomUUID();
     try {
       // The first write upgrades the read transaction, or fails if another process saved since.
@@ -203,11 +211,23 @@ export class StateFile {
     for (const t of this.world) t.committed();
     for (const d of this.perDestination.values()) for (const t of d.tables) t.committed();
     this.savedAt = this.state.position;
+    this.token = token;
     this.db.exec('BEGIN');
     // Another process may have saved between the commit and the new snapshot: then this one reads
     // its state from now on, and must take it up before folding on.
     if (this.meta.get('token')?.value !== token) this.realignNow();
     return E.right('saved');
+  }
+
+  /**
+   * With nothing to save, a new snapshot: one held for long would keep SQLite from moving other
+   * processes' saves from the write-ahead log into the file, which would then grow. If another
+   * process saved meanwhile, its state is taken up (nothing of this one's is lost: it changed nothing).
+   */
+  private refresh(): void {
+    this.db.exec('ROLLBACK');
+    this.db.exec('BEGIN');
+    if (this.meta.get('token')?.value !== this.token) this.realignNow();
   }
 
   private write(): void {
@@ -255,6 +275,7 @@ export class StateFile {
   private realignNow(): void {
     this.savedAt = this.load();
     this.stale = false;
+    this.realigned++;
   }
 
   private failed(e: unknown): StateFailed {
