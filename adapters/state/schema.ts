@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
  * Bumped whenever a fold, or how its state is kept, changes: a state file of another format is
  * rebuilt from the event store, which always gives the right state.
  */
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 
 /** Tables of (scope, key, value): the world's, then each destination's by its id. */
 export const KEYED = [
@@ -28,6 +28,8 @@ const keyed = (name: string): string =>
 
 export const SCHEMA = [
   `CREATE TABLE meta (name TEXT PRIMARY KEY, value ANY) STRICT;`,
+  // How many rows each table holds per scope, kept with the rows: counting a million would take long.
+  `CREATE TABLE counts (tbl TEXT NOT NULL, scope TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (tbl, scope)) WITHOUT ROWID, STRICT;`,
   ...KEYED.map(keyed),
   // `since`: the profiles touched after a position.
   `CREATE INDEX touches_position ON touches (scope, value);`,
@@ -61,7 +63,7 @@ export const recreate = (db: Database): void => {
 
 /** Empties every table (the rebuild of a file of this format). Inside a transaction. */
 export const empty = (db: Database): void => {
-  for (const name of [...KEYED, 'pending']) db.exec(`DELETE FROM ${name}`);
+  for (const name of [...KEYED, 'pending', 'counts']) db.exec(`DELETE FROM ${name}`);
   db.prepare(`UPDATE meta SET value = ? WHERE name = ?`).run(0, 'position');
   db.prepare(`UPDATE meta SET value = ? WHERE name = ?`).run('', 'eventId');
 };

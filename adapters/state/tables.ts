@@ -18,7 +18,8 @@ export class Rows {
   readonly put: Statement<[string, string, string | number]>;
   readonly drop: Statement<[string, string]>;
   readonly clear: Statement<[string]>;
-  readonly count: Statement<[string], { n: number }>;
+  private readonly counted: Statement<[string, string], number>;
+  private readonly recount: Statement<[string, string, number]>;
   readonly first: Statement<[string, number], { key: string; value: string | number }>;
   readonly next: Statement<[string, string, number], { key: string; value: string | number }>;
   private readonly firstKeys: Statement<[string, number], string>;
@@ -35,7 +36,13 @@ export class Rows {
     );
     this.drop = db.prepare(`DELETE FROM ${name} WHERE scope = ? AND key = ?`);
     this.clear = db.prepare(`DELETE FROM ${name} WHERE scope = ?`);
-    this.count = db.prepare(`SELECT count(*) AS n FROM ${name} WHERE scope = ?`);
+    this.counted = db.prepare(`SELECT n FROM counts WHERE tbl = ? AND scope = ?`).pluck() as Statement<
+      [string, string],
+      number
+    >;
+    this.recount = db.prepare(
+      `INSERT INTO counts (tbl, scope, n) VALUES (?, ?, ?) ON CONFLICT (tbl, scope) DO UPDATE SET n = excluded.n`,
+    );
     this.first = db.prepare(`SELECT key, value FROM ${name} WHERE scope = ? ORDER BY key LIMIT ?`);
     this.next = db.prepare(`SELECT key, value FROM ${name} WHERE scope = ? AND key > ? ORDER BY key LIMIT ?`);
     this.firstKeys = db
@@ -55,6 +62,15 @@ export class Rows {
       if (page.length < PAGE || last === undefined) return;
       page = this.nextKeys.all(scope, last, PAGE);
     }
+  }
+
+  /** How many rows the scope holds (kept in `counts` by setCount, as every write changes it). */
+  count(scope: string): number {
+    return this.counted.get(this.name, scope) ?? 0;
+  }
+
+  setCount(scope: string, n: number): void {
+    this.recount.run(this.name, scope, n);
   }
 
   /** Every row of the scope, in key order, a page at a time. */
@@ -145,7 +161,7 @@ export class DiskTable<V> implements Table<V>, Saved {
   }
 
   get size(): number {
-    this.counted ??= this.cleared ? 0 : this.rows.count.get(this.scope)!.n;
+    this.counted ??= this.cleared ? 0 : this.rows.count(this.scope);
     return this.counted + this.delta;
   }
 
@@ -184,6 +200,7 @@ export class DiskTable<V> implements Table<V>, Saved {
   }
 
   write(): void {
+    if (this.cleared || this.delta !== 0) this.rows.setCount(this.scope, this.size);
     if (this.cleared) this.rows.clear.run(this.scope);
     for (const key of this.dirty) {
       const v = this.cache.get(key) as Known<V>;
