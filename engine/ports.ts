@@ -223,6 +223,12 @@ export type Destination = {
    * destination quiet (a benchmark); never rejects. Optional.
    */
   readonly tidy?: () => Promise<void>;
+  /**
+   * Called as a run (or a plan) starts, with how many profiles it will look at: a destination may
+   * serve a short run differently from a long one (the SQLite destination answers a short run on the
+   * caller's thread rather than booting its threads). Optional.
+   */
+  readonly expect?: (profiles: number) => void;
   readonly close: () => Promise<void>;
 };
 

@@ -126,6 +126,49 @@ describe('sqlite destination apply and lookup on threads', () => {
     expect(started.workers).toBe(2);
   });
 
+  it('given a short run expected (5,000 profiles or fewer) and no writer running, when it applies and looks up, then both are answered on the caller`s thread: no writer starts, and the rows are there', async () => {
+    const d = await open();
+    d.expect?.(5_000);
+    expect(await d.count?.()()).toStrictEqual({ _tag: 'Right', right: null });
+    const applied = await d.apply(many(3))();
+    expect(applied._tag === 'Right' && applied.right.every((o) => o.status === 'ok')).toBe(true);
+    expect(await d.lookup(['k1@example.com'])()).toStrictEqual({
+      _tag: 'Right',
+      right: [
+        {
+          key: 'k1@example.com',
+          fields: { email: 'k1@example.com', first_name: 'name of k1@example.com' },
+          groups: ['VIP'],
+        },
+      ],
+    });
+    expect(started.workers).toBe(1);
+    expect(rowCount()).toBe(3);
+  });
+
+  it('given a long run expected (more than 5,000 profiles), when it applies, then the writer thread starts; and a short run after it, on another destination of the process, applies there too', async () => {
+    const d = await open();
+    d.expect?.(5_001);
+    await d.apply(many(2))();
+    expect(started.workers).toBe(2);
+    const other = await open(config(join(dir, 'other.db')));
+    other.expect?.(10);
+    await other.apply(many(2))();
+    expect(started.workers).toBe(2);
+    expect(rowCount(join(dir, 'other.db'))).toBe(2);
+  });
+
+  it('given a destination whose run applied on the writer thread, when its next run is expected short, then it keeps applying on that thread: its writes never cross from one thread to another', async () => {
+    const d = await open();
+    await d.apply(many(1))();
+    expect(started.workers).toBe(2);
+    d.expect?.(10);
+    const applied = await d.apply([create('late@example.com')])();
+    expect(applied._tag).toBe('Right');
+    expect(started.workers).toBe(2);
+    expect(rowCount()).toBe(2);
+  });
+
   it('given an apply waiting for the write lock, when looking up, then the lookup answers without waiting for it', async () => {
     const d = await open();
     await d.apply([create('ada@example.com')])();

@@ -77,6 +77,37 @@ describe('opening a state file', () => {
     file.close();
   });
 
+  it('given a file saved before the machine last started (saves do not wait for the disk), when it is opened, then it is emptied with a notice, and catching up gives the fold', async () => {
+    const path = dir.path('state.db');
+    await givenSavedAt(path, 20);
+    const db = new Database(path);
+    db.prepare(`UPDATE meta SET value = 'another boot' WHERE name = 'boot'`).run();
+    db.close();
+    await expectRebuilt(
+      path,
+      store,
+      `the engine state in ${path} was saved before the machine last started, without waiting for ` +
+        'the disk (so a stop may have cut it short): folding it again from the store',
+    );
+  });
+
+  it('given saves that wait for the disk (SYNCLINE_STATE_SYNCHRONOUS=NORMAL) and a file saved before the machine last started, when it is opened, then it holds its state and says nothing', async () => {
+    const path = dir.path('state.db');
+    process.env.SYNCLINE_STATE_SYNCHRONOUS = 'NORMAL';
+    try {
+      await givenSavedAt(path, 20);
+      const db = new Database(path);
+      db.prepare(`UPDATE meta SET value = 'another boot' WHERE name = 'boot'`).run();
+      db.close();
+      const { file, notice } = await opened(path, store);
+      expect(notice).toBeUndefined();
+      expect(projectionsOf(file.state)).toStrictEqual(projectionsOf(foldOf(events.slice(0, 20))));
+      file.close();
+    } finally {
+      delete process.env.SYNCLINE_STATE_SYNCHRONOUS;
+    }
+  });
+
   it('given a file of another format, when it is opened, then it is emptied with a notice, and catching up gives the fold', async () => {
     const path = dir.path('state.db');
     await givenSavedAt(path, 20);

@@ -70,6 +70,7 @@ const redactedDestination = (d: Destination, redact: Redact): Destination => {
         rethrow,
       ),
     ...(d.tidy === undefined ? {} : { tidy: d.tidy }),
+    ...(d.expect === undefined ? {} : { expect: d.expect }),
     close: () => attempt(d.close).catch(rethrow),
   };
 };

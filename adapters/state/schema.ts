@@ -6,7 +6,7 @@ import type { Database } from 'better-sqlite3';
  * Bumped whenever a fold, or how its state is kept, changes: a state file of another format is
  * rebuilt from the event store, which always gives the right state.
  */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
 
 /** Tables of (scope, key, value): the world's, then each destination's by its id. */
 export const KEYED = [
@@ -59,6 +59,7 @@ export const recreate = (db: Database): void => {
   put.run('position', 0);
   put.run('eventId', '');
   put.run('token', '');
+  put.run('boot', '');
 };
 
 /** Empties every table (the rebuild of a file of this format). Inside a transaction. */

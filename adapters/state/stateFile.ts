@@ -68,6 +68,8 @@ export class StateFile {
   constructor(
     private readonly db: Db,
     readonly path: string,
+    /** this run of the machine, saved with the state (see machineStart in open.ts) */
+    private readonly boot: string,
   ) {
     this.rows = Object.fromEntries(KEYED.map((k) => [k, new Rows(db, k)])) as Record<Keyed, Rows>;
     this.meta = db.prepare(`SELECT value FROM meta WHERE name = ?`);
@@ -253,6 +255,7 @@ export class StateFile {
     }
     this.setMeta.run(this.state.position, 'position');
     this.setMeta.run(this.state.eventId, 'eventId');
+    this.setMeta.run(this.boot, 'boot');
   }
 
   /** Whether a save was lost to another process: see realign. */

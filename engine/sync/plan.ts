@@ -55,6 +55,7 @@ export const planDestination = async (
       ? 'records-lost'
       : opts.full || (opts.mode !== undefined && opts.mode !== config.syncMode),
   );
+  destination.expect?.(profileIds.length);
   const decisions: Decision[] = [];
   let unchanged = 0;
   for (let i = 0; i < profileIds.length; i += opts.batchSize) {

@@ -146,6 +146,7 @@ const runOver = async (
   const lost = lostEverything(await holdingOf(destination, v, 1));
   const { profileIds, reason } = candidates(s, v, lost !== undefined ? 'records-lost' : opts.full);
   const bounds = batchBounds(profileIds.length, opts.batchSize);
+  destination.expect?.(profileIds.length);
   // Every command pending now was decided before the run: see prepare.
   const decidedBefore = pendingMark(v.ledger.pending);
   const write = writer(store, s, v, () => runId);

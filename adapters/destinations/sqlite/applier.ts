@@ -1,11 +1,8 @@
-// The worker thread SQLite destinations apply commands on, shared by every destination of the process
-// with a connection each, so that writing one batch does not block the thread deciding and recording
-// the next (see destination.ts).
-import { getPriority, setPriority } from 'node:os';
+// How SQLite destinations apply commands, with a connection each: on the worker thread the process's
+// destinations share (applierThread.ts), or on the caller's for a short run (see destination.ts).
 import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationError } from '../../../engine/ports.js';
-import { serve } from '../../thread.js';
 import { applierOn, checkpoint, guarded } from './apply.js';
 import { connections, type Connection } from './connections.js';
 import type { Wire, WireFailure } from './wire.js';
@@ -17,33 +14,17 @@ export type ApplyRequest = { readonly connection: Connection } & (
 );
 export type ApplyResponse = E.Either<DestinationError, WireFailure[]>;
 
-/**
- * The thread deciding and recording a sync is its critical path: it has work for a core all the time,
- * and every millisecond it waits for one is a millisecond of the run. On two cores it shares them
- * with this writer, the reader and V8's collectors, so the writer yields first: at niceness 10 a
- * first sync of 100k takes 3–4% less time (median of 16 in alternating processes), and a sync of 1%
- * changes, whose end waits for the writer, no longer. The reader is left as it is: its lookups are
- * waited for, and niced too it makes that sync 10% slower. Only on Linux, where a
- * thread's niceness is its own; elsewhere it would be the whole process's. Never lowered below where
- * it stands: only a privileged user could.
- */
-const WRITER_NICENESS = 10;
-if (process.platform === 'linux') {
-  try {
-    if (getPriority() < WRITER_NICENESS) setPriority(WRITER_NICENESS);
-  } catch {
-    // Not allowed here (a sandbox): the writer runs as any thread does.
-  }
-}
-
 const open = connections((db: Database.Database, names, place) => ({
   db,
   apply: applierOn(db, names, place),
 }));
-// A connection opens with its destination's first batch, so that a SQLite failure to open answers it
-// as a DestinationError (and the next request tries again). A checkpoint before any batch has nothing
-// to do.
-serve<ApplyRequest, ApplyResponse>('the SQLite destination applier', (request) =>
+/**
+ * The answer to a request, on whatever thread this module runs: the apply thread (applierThread.ts),
+ * or the caller's for a short run (see destination.ts). A connection opens with its destination's
+ * first batch, so that a SQLite failure to open answers it as a DestinationError (and the next
+ * request tries again). A checkpoint before any batch has nothing to do.
+ */
+export const answerApply = (request: ApplyRequest): ApplyResponse =>
   guarded(() => {
     if ('release' in request) open.release(request.connection);
     else if ('checkpoint' in request) {
@@ -52,5 +33,4 @@ serve<ApplyRequest, ApplyResponse>('the SQLite destination applier', (request) =
     } else
       return E.flatMap(open.of(request.connection), ({ apply }) => apply(JSON.parse(request.apply) as Wire));
     return E.right([]);
-  }, request.connection.place),
-);
+  }, request.connection.place);

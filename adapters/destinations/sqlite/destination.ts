@@ -22,12 +22,12 @@ import { shared, type Thread } from '../../thread.js';
 import { workerFile } from '../../workerFile.js';
 import { openFailed, resolveOptions } from '../options.js';
 import { withoutSecrets } from '../secrets.js';
-import type { ApplyRequest, ApplyResponse } from './applier.js';
+import { answerApply, type ApplyRequest, type ApplyResponse } from './applier.js';
 import { applierOn, connect } from './apply.js';
 import { openMessage, placeOf, type Place } from './errors.js';
 import { countOn, lookupOn } from './lookup.js';
 import { SQLITE_OPTIONS, sqliteChecks, sqliteOptionDescriptions } from './options.js';
-import type { LookupRequest, LookupResponse } from './reader.js';
+import { answerLookup, type LookupRequest, type LookupResponse } from './reader.js';
 import type { Connection } from './connections.js';
 import { tableNamesOf, type TableNames } from './tables.js';
 import { outcomesOf, toWire, type WireFailure } from './wire.js';
@@ -54,7 +54,16 @@ type Work = {
   readonly tidy: () => Promise<void>;
   /** Waits for the work under way before letting go of it. */
   readonly close: () => Promise<void>;
+  /** A run of this many profiles starts: see Destination.expect. */
+  readonly expect?: (profiles: number) => void;
 };
+
+/**
+ * A run of at most this many profiles looks up and applies on the caller's thread, unless the
+ * threads are up already: a cold `syncline sync` of 1,000 changed profiles otherwise waits for two
+ * threads to boot (100–150 ms each, more than the whole run's lookups and applies take here).
+ */
+const SHORT_RUN = 5_000;
 
 /*
  * One reader and one writer thread serve every SQLite destination of the process (see shared in
@@ -67,37 +76,72 @@ type Work = {
  * sees its last commit, and the engine looks the next batch up while the writer applies and it records.
  */
 const readers = shared<LookupRequest, LookupResponse>(
-  () => workerFile(import.meta.url, './reader.js', '../../../dist/adapters/destinations/sqlite/reader.js'),
+  () =>
+    workerFile(
+      import.meta.url,
+      './readerThread.js',
+      '../../../dist/adapters/destinations/sqlite/readerThread.js',
+    ),
   'SQLite destination lookup',
 );
 const writers = shared<ApplyRequest, ApplyResponse>(
-  () => workerFile(import.meta.url, './applier.js', '../../../dist/adapters/destinations/sqlite/applier.js'),
+  () =>
+    workerFile(
+      import.meta.url,
+      './applierThread.js',
+      '../../../dist/adapters/destinations/sqlite/applierThread.js',
+    ),
   'SQLite destination apply',
 );
 let leases = 0;
+
+/** The reader's and the applier's answers on the caller's thread, with connections of their own. */
+const here = (connection: Connection) => ({
+  lookup: (request: LookupRequest): Promise<LookupResponse> =>
+    new Promise((resolve) => resolve(answerLookup(request))),
+  apply: (request: ApplyRequest): Promise<ApplyResponse> =>
+    new Promise((resolve) => resolve(answerApply(request))),
+  release: (): void => {
+    answerLookup({ connection, release: true });
+    answerApply({ connection, release: true });
+  },
+});
 
 const onThreads = (place: Place, names: TableNames): Work => {
   const connection: Connection = { id: ++leases, place, names };
   const reader = readers({ connection, release: true });
   reader.boot();
+  const local = here(connection);
   // Leased with the first apply: a lease is what boots the writer, if no destination has yet.
   let writer: Thread<ApplyRequest, ApplyResponse> | null = null;
   let closed = false;
+  /** a short run's lookups and applies are answered here (see SHORT_RUN) */
+  let short = false;
+  const read = (request: LookupRequest): Promise<LookupResponse> =>
+    short ? local.lookup(request) : reader.ask(request);
   return {
     // The reader answers each request with its own kind (see LookupResponse).
-    lookup: (keys) => reader.ask({ connection, keys }) as Promise<Found>,
+    lookup: (keys) => read({ connection, keys }) as Promise<Found>,
+    // Here always: one query, asked before a run knows its length, and answered here long before a
+    // booting reader could.
     count: (atMost) =>
-      reader.ask({
+      local.lookup({
         connection,
         count: true,
         ...(atMost === undefined ? {} : { atMost }),
       }) as Promise<Counted>,
     apply: async (commands) => {
       if (closed) throw new Error('the SQLite destination apply thread is closed');
-      writer ??= writers({ connection, release: true });
+      const request = { connection, apply: JSON.stringify(toWire(commands)) };
+      if (!short) writer ??= writers({ connection, release: true });
       return E.map((failed: WireFailure[]) => outcomesOf(commands, failed))(
-        await writer.ask({ connection, apply: JSON.stringify(toWire(commands)) }),
+        await (writer === null ? local.apply(request) : writer.ask(request)),
       );
+    },
+    // Decided between runs only, when nothing is under way: once a run has applied on the apply
+    // thread, later ones do too, so the destination's writes never cross from one thread to another.
+    expect: (profiles) => {
+      short = writer === null && profiles <= SHORT_RUN && !writers.running();
     },
     // Queued behind the run's last apply on the writer's thread. Failing to checkpoint loses nothing
     // (SQLite checkpoints again later), and a closed thread has nothing left to checkpoint.
@@ -111,6 +155,7 @@ const onThreads = (place: Place, names: TableNames): Work => {
     close: async () => {
       closed = true;
       await Promise.all([reader.close(), writer?.close()]);
+      local.release();
     },
   };
 };
@@ -145,6 +190,7 @@ const sqliteDestination = (db: Database.Database | null, place: Place, names: Ta
     count: (atMost) => () => work.count(atMost),
     apply: (commands) => () => work.apply(commands),
     tidy: () => work.tidy(),
+    ...(work.expect === undefined ? {} : { expect: work.expect }),
     close: () =>
       (closed ??= work.close().finally(() => {
         if (db?.open === true) db.close();

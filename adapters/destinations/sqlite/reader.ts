@@ -1,11 +1,9 @@
-// The worker thread SQLite destinations look records up on, shared by every destination of the
-// process with a connection each, so that the engine can look the next batch up while it records
-// the current one (see destination.ts).
+// How SQLite destinations look records up and count them, with a connection each: on the worker
+// thread the process's destinations share (readerThread.ts), or on the caller's (see destination.ts).
 import type { Either } from 'fp-ts/lib/Either.js';
 import * as E from 'fp-ts/lib/Either.js';
 import type { ObservedRecord } from '../../../domain/decision.js';
 import type { DestinationError } from '../../../engine/ports.js';
-import { serve } from '../../thread.js';
 import { guarded } from './apply.js';
 import { connections, type Connection } from './connections.js';
 import { countOn, lookupOn, type Count, type Lookup } from './lookup.js';
@@ -32,9 +30,13 @@ const open = connections(
     count: Count;
   },
 );
-// A connection opens with its destination's first request, so that a SQLite failure to open answers
-// it as a DestinationError (and the next request tries again).
-serve<LookupRequest, LookupResponse>('the SQLite destination reader', (request) =>
+/**
+ * The answer to a request, on whatever thread this module runs: the reader thread (readerThread.ts),
+ * or the caller's for a short run (see destination.ts). A connection opens with its destination's
+ * first request, so that a SQLite failure to open answers it as a DestinationError (and the next
+ * request tries again).
+ */
+export const answerLookup = (request: LookupRequest): LookupResponse =>
   guarded((): LookupResponse => {
     if ('release' in request) {
       open.release(request.connection);
@@ -43,5 +45,4 @@ serve<LookupRequest, LookupResponse>('the SQLite destination reader', (request) 
     const reader = open.of(request.connection);
     if ('count' in request) return E.flatMap(reader, ({ count }) => count(request.atMost));
     return E.flatMap(reader, ({ lookup }) => lookup(request.keys));
-  }, request.connection.place),
-);
+  }, request.connection.place);
