@@ -43,14 +43,6 @@ export {
   type EngineState,
 } from './engine/state/engineState.js';
 export { invalidStored, invalidStoredMessage, type InvalidStoredEvent } from './engine/state/storedEvents.js';
-export {
-  ignoredWords,
-  keepSnapshot,
-  resume,
-  type Resumed,
-  type SnapshotIgnored,
-} from './engine/state/resume.js';
-export type { SnapshotRefused } from './engine/state/restore.js';
 
 // The engine's jobs: input, sync (and its dry run), audit.
 export {
@@ -97,12 +89,9 @@ export {
   type ExpectedRevision,
   type Integrity,
   type NewEvent,
-  type NewSnapshot,
   type OpenError,
-  type Snapshots,
   type StoreError,
   type StoredEvent,
-  type StoredSnapshot,
   type StreamWrite,
 } from './engine/ports.js';
 
@@ -114,6 +103,14 @@ export {
   type SqliteStoreOptions,
 } from './adapters/stores/sqlite/store.js';
 export { openStore, type StoreOpenError } from './adapters/stores/open.js';
+// The engine state kept on disk beside a store, as the CLI keeps it (docs/library.md).
+export {
+  openStateFile,
+  statePathFor,
+  type OpenedState,
+  type OpenStateOptions,
+} from './adapters/state/open.js';
+export type { StateFailed, StateFile } from './adapters/state/stateFile.js';
 export {
   checkEnvironment,
   describeTypes,

@@ -1,22 +1,19 @@
 // `npm run bench`: syncline against bare better-sqlite3 loops doing the same I/O, side by side in one
 // process, and the syncline executable in new processes against itself, printed as ratios.
 import Table from 'cli-table3';
-import { keepSnapshot } from '../engine/state/resume.js';
 import { join } from 'node:path';
 import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
 import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
-import { workspace, timed, writePopulation } from './fixtures.js';
+import { workspace, writePopulation } from './fixtures.js';
 import {
   firstSync,
   measureAudit,
   measureCatchUp,
   measureChanged,
-  measureColdStart,
   measureIngest,
   measureMemory,
   measureReplay,
-  must,
   type AuditTimes,
   type Beside,
   type FirstSyncs,
@@ -72,12 +69,8 @@ const inProcessRows = async (dir: string): Promise<string[][]> => {
     synced.push(await firstSync(dir, store, state, `warehouse-trial-${t}`, trials));
   // one more destination, synced only to be caught up with by a new process in (d′)
   const forCold = await firstSync(dir, store, state, 'warehouse-cold', null);
-  // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
-  const keeping = await timed(() => keepSnapshot(store, state, 0));
-  if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
 
   const changed = await measureChanged(dir, store, state, PROFILES, synced);
-  const cold = await measureColdStart(store);
   for (const { destination } of [...synced, forCold]) await destination.close();
   // (d′) a new process syncs the destination left behind by the 1% round, as cron runs it
   const storeUrl = `sqlite://${join(dir, 'events.db')}`;
@@ -88,7 +81,6 @@ const inProcessRows = async (dir: string): Promise<string[][]> => {
     firstSyncRow(first.summary.totals.created, trials),
     warmRow(changed, fullMs),
     coldSyncRow(coldSync, startUpMs(dir, START_UPS), fullMs),
-    resumeRow(cold, keeping.ms),
   );
   rows.push(auditRow(audit), replayRow(replay, first.ms));
   await store.close();
@@ -191,16 +183,6 @@ const warmRow = (changed: Awaited<ReturnType<typeof measureChanged>>, fullMs: nu
     pass(warm <= 0.05),
   ];
 };
-
-/** (h) a new process's start from a snapshot, in this process, beside folding the whole store. */
-const resumeRow = (cold: Awaited<ReturnType<typeof measureColdStart>>, keepingMs: number): string[] => [
-  `(h) a new process's start from a snapshot vs folding the whole store (${cold.resumed.state.position} events; keeping the snapshot took ${ms(keepingMs)})`,
-  ms(cold.resumeMs),
-  ms(cold.wholeFoldMs),
-  `${(cold.wholeFoldMs / cold.resumeMs).toFixed(1)}× faster`,
-  'info',
-  '',
-];
 
 const replayRow = (replay: { readonly ms: number; readonly matched: boolean }, runMs: number): string[] => [
   `(g) replay --verify of the first run (${replay.matched ? 'all matched' : 'MISMATCHES'})`,

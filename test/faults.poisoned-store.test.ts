@@ -66,7 +66,7 @@ describe('a store holding an event written past the checks', () => {
 
     it.each([
       ['status'],
-      ['status', '--no-snapshots'],
+      ['status', '--rebuild-state'],
       ['plan'],
       ['sync'],
       ['log', '--destination', 'crm'],

@@ -17,8 +17,8 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
-import { catchUpSaving, saveState } from './stateSession.js';
-import { keepingSnapshot, openDestination, type Session } from './workspace.js';
+import { catchUpSaving, saveState, stateDamageIn } from './stateSession.js';
+import { openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
 
@@ -94,15 +94,11 @@ export const follow = (
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
-      // Kept between rounds of runs, never at the end: a stop can come in the middle of a run,
-      // and folding the state then would race the run's own folds.
-      let folded = s.folded;
+      // Saved between rounds of runs, where no run is in the middle of its folds (the session saves
+      // once more at the end).
       const keep = async (): Promise<void> => {
         const file = s.file;
-        if (file === undefined) {
-          if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
-          return;
-        }
+        if (file === undefined) return;
         saveState(ctx, file);
         // Another process saved first: its state is taken up here, where no run holds on to this one.
         if (file.isStale) await catchUpSaving(ctx, s.store, file);
@@ -131,7 +127,11 @@ export const follow = (
           if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(summaryJson(outcome))}\n`);
           else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
         },
-        error: (e: unknown) => done(E.left({ _tag: 'Unexpected', message: String(e) })),
+        // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
+        error: (e: unknown) =>
+          done(
+            E.left((s.file && stateDamageIn(e, s.file.path)) ?? { _tag: 'Unexpected', message: String(e) }),
+          ),
       });
     });
   };
