@@ -1,6 +1,8 @@
 // The library entry point (`import { decide } from 'syncline'`): a chosen list, not every module's
 // exports; test/publicApi.test.ts holds it name by name, so each change to it is a deliberate one.
 
+import type { StateFile as StateFileOf } from './adapters/state/stateFile.js';
+
 // The formats: io-ts codecs (each name is the codec and its type, `t.TypeOf` of it) and their errors.
 export { reportErrors } from './domain/codec.js';
 export { Id, Properties, Value } from './domain/values.js';
@@ -110,7 +112,9 @@ export {
   type OpenedState,
   type OpenStateOptions,
 } from './adapters/state/open.js';
-export type { StateFailed, StateFile } from './adapters/state/stateFile.js';
+export type { StateFailed } from './adapters/state/stateFile.js';
+/** The engine state in a state file (a type: a file is opened with openStateFile, never constructed). */
+export type StateFile = StateFileOf;
 export {
   checkEnvironment,
   describeTypes,
