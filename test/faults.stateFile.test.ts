@@ -1,6 +1,8 @@
 // Fault injection, the engine state file: a row it cannot give back, or SQLite finding it damaged,
 // stops a command with one line naming the file and the remedy (--rebuild-state), which folds it again;
 // and `status --check` finds damaged pages of the store that no command reads.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { population } from '../adapters/demo/people.js';
@@ -8,6 +10,7 @@ import { checkpointed, damagePage, pagesOf, type Page } from './support/damage.j
 import {
   copyWorld,
   createWorld,
+  ingestEvents,
   launch,
   removeWorld,
   syncToEnd,
@@ -49,10 +52,19 @@ const comparable = (stdout: string): unknown => {
 
 let synced: FaultWorld;
 
+/** A change to the first profile, as a JSONL file in every world. */
+const CHANGE = {
+  type: 'ProfilePropertiesChanged',
+  data: { profileId: 'p0000001', set: { plan: 'changed' } },
+} as const;
+const CHANGE_FILE = 'change.jsonl';
+const FIRST_ROW = "UPDATE profiles SET value = 'x' WHERE key = 'p0000001'";
+
 beforeAll(async () => {
   synced = track(await createWorld([...population(PROFILES)], 'all'));
   await syncToEnd(synced);
   checkpointed(synced.storePath);
+  await writeFile(join(synced.dir, CHANGE_FILE), `${JSON.stringify(CHANGE)}\n`);
 }, 180_000);
 
 describe('a state file holding rows it cannot give back', () => {
@@ -88,6 +100,12 @@ describe('a state file holding rows it cannot give back', () => {
       /^destinations row "warehouse" /,
     ],
     ['a page of profiles', ['sync', '--full'], pageOf('profiles'), /^SQLITE_CORRUPT: /],
+    [
+      'the row of the profile a file changes',
+      ['ingest', CHANGE_FILE],
+      FIRST_ROW,
+      /^profiles row "p0000001" is not JSON: /,
+    ],
   ])(
     'given %s damaged, when %j runs, then it exits 1 with one line naming the file, what is damaged and --rebuild-state; with --rebuild-state it is folded again and then answers as a state file never damaged',
     async (_, args, damage, what) => {
@@ -115,6 +133,37 @@ describe('a state file holding rows it cannot give back', () => {
     },
     60_000,
   );
+});
+
+describe('a follower whose state file holds a row it cannot give back', () => {
+  it('given a follower that has saved its first round, when a row it must read next is damaged, then it stops with exit 1 and the one line naming --rebuild-state, and saves nothing over the damage', async () => {
+    const w = track(await copyWorld(synced));
+    const follower = launch(w, ['sync', '--follow']);
+    const saved = (): number => {
+      const db = new Database(statePath(w), { readonly: true });
+      try {
+        return Number(db.prepare(`SELECT value FROM meta WHERE name = 'position'`).pluck().get());
+      } finally {
+        db.close();
+      }
+    };
+    const before = saved();
+    for (let waited = 0; saved() <= before; waited += 100) {
+      if (waited > 30_000) throw new Error('the follower saved no round');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const round = saved();
+    // Between rounds the follower reads nothing: the next round reads the row as damaged.
+    onState(w, FIRST_ROW);
+    await ingestEvents(w, [CHANGE]);
+    const exit = await follower.exit;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toBe(
+      `syncline: the engine state in ${statePath(w)} is damaged (profiles row "p0000001" is not JSON: ` +
+        `Unexpected token 'x', "x" is not valid JSON): run the command again with --rebuild-state\n`,
+    );
+    expect(saved()).toBe(round);
+  }, 60_000);
 });
 
 describe('status --check: the store checked for damage that no command reads', () => {

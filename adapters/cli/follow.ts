@@ -17,7 +17,7 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
-import { catchUpSaving, saveState, stateDamageIn } from './stateSession.js';
+import { catchUpSaving, saveState, stateDamageIn, StateFileDamaged } from './stateSession.js';
 import { openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
@@ -80,15 +80,17 @@ export const follow = (
     // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
     // it: only a follower does.
     const { followSync } = await import('../rxjs/live.js');
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let ended = false;
-      const done = (outcome: E.Either<CliError, void>) => {
+      const done = (outcome: E.Either<CliError, void> | StateFileDamaged) => {
         if (ended) return;
         ended = true;
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         subscription.unsubscribe();
-        void Promise.all(destinations.map((d) => d.destination.close())).then(() => resolve(outcome));
+        void Promise.all(destinations.map((d) => d.destination.close())).then(() =>
+          outcome instanceof StateFileDamaged ? reject(outcome) : resolve(outcome),
+        );
       };
       const stop = () => done(stopped());
       process.on('SIGINT', stop);
@@ -128,10 +130,16 @@ export const follow = (
           else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
         },
         // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
-        error: (e: unknown) =>
+        // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
+        // Thrown on, so that the session closes the state unsaved (see endingSession).
+        error: (e: unknown) => {
+          const damage = s.file && stateDamageIn(e, s.file.path);
           done(
-            E.left((s.file && stateDamageIn(e, s.file.path)) ?? { _tag: 'Unexpected', message: String(e) }),
-          ),
+            damage === undefined
+              ? E.left({ _tag: 'Unexpected', message: String(e) })
+              : new StateFileDamaged(damage),
+          );
+        },
       });
     });
   };

@@ -135,9 +135,29 @@ const caughtUp = async (
 };
 
 /**
- * Opens the store, catches its state up, runs `work`, saves the state whatever the work's outcome
- * (a sync with failed commands ends in a Left, and its state is the fold of what the store holds all
- * the same), and closes the store whatever happened. Only `apply` and `ingest` may create the
+ * Runs `work` and saves the state whatever its outcome: a sync with failed commands ends in a Left,
+ * and its state is the fold of what the store holds all the same. A throw may have stopped a fold
+ * half-way through an event (a row that cannot be read back): that state is closed unsaved.
+ */
+const endingSession = async <A>(
+  ctx: CliContext,
+  s: Session,
+  work: TE.TaskEither<CliError, A>,
+): Promise<E.Either<CliError, A>> => {
+  let outcome: E.Either<CliError, A>;
+  try {
+    outcome = await work();
+  } catch (e) {
+    s.file?.close();
+    throw e;
+  }
+  if (s.file) closeState(ctx, s.file);
+  return outcome;
+};
+
+/**
+ * Opens the store, catches its state up, runs `work`, saves the state (see endingSession), and
+ * closes the store whatever happened. Only `apply` and `ingest` may create the
  * store; the others refuse one that is not there. A state file that cannot give back what it holds
  * stops the command (see readingState).
  */
@@ -153,11 +173,7 @@ export const withSession = <A>(
       return readingState(path, async () => {
         const session = await caughtUp(ctx, store, path);
         if (E.isLeft(session)) return session;
-        try {
-          return await work(session.right)();
-        } finally {
-          if (session.right.file) closeState(ctx, session.right.file);
-        }
+        return endingSession(ctx, session.right, work(session.right));
       });
     },
     options.create === true,
@@ -206,11 +222,7 @@ export const withFoldedState =
     return readingState(path, async () => {
       const session = await caughtUp(ctx, store, path);
       if (E.isLeft(session)) return session;
-      try {
-        return await use(session.right.state)();
-      } finally {
-        if (session.right.file) closeState(ctx, session.right.file);
-      }
+      return endingSession(ctx, session.right, use(session.right.state));
     });
   };
 
