@@ -1,6 +1,8 @@
 // The library entry point (`import { decide } from 'syncline'`): a chosen list, not every module's
 // exports; test/publicApi.test.ts holds it name by name, so each change to it is a deliberate one.
 
+import type { StateFile as StateFileOf } from './adapters/state/stateFile.js';
+
 // The formats: io-ts codecs (each name is the codec and its type, `t.TypeOf` of it) and their errors.
 export { reportErrors } from './domain/codec.js';
 export { Id, Properties, Value } from './domain/values.js';
@@ -43,14 +45,6 @@ export {
   type EngineState,
 } from './engine/state/engineState.js';
 export { invalidStored, invalidStoredMessage, type InvalidStoredEvent } from './engine/state/storedEvents.js';
-export {
-  ignoredWords,
-  keepSnapshot,
-  resume,
-  type Resumed,
-  type SnapshotIgnored,
-} from './engine/state/resume.js';
-export type { SnapshotRefused } from './engine/state/restore.js';
 
 // The engine's jobs: input, sync (and its dry run), audit.
 export {
@@ -97,12 +91,9 @@ export {
   type ExpectedRevision,
   type Integrity,
   type NewEvent,
-  type NewSnapshot,
   type OpenError,
-  type Snapshots,
   type StoreError,
   type StoredEvent,
-  type StoredSnapshot,
   type StreamWrite,
 } from './engine/ports.js';
 
@@ -114,6 +105,16 @@ export {
   type SqliteStoreOptions,
 } from './adapters/stores/sqlite/store.js';
 export { openStore, type StoreOpenError } from './adapters/stores/open.js';
+// The engine state kept on disk beside a store, as the CLI keeps it (docs/library.md).
+export {
+  openStateFile,
+  statePathFor,
+  type OpenedState,
+  type OpenStateOptions,
+} from './adapters/state/open.js';
+export type { StateFailed } from './adapters/state/stateFile.js';
+/** The engine state in a state file (a type: a file is opened with openStateFile, never constructed). */
+export type StateFile = StateFileOf;
 export {
   checkEnvironment,
   describeTypes,

@@ -46,7 +46,7 @@ export const coldStatusRow = (scale: string, atScale: CliStore, at10k: CliStore)
   ];
 };
 
-/** (j) the peak RSS of a first `syncline sync` (catch-up from nothing, the run, the snapshot kept). */
+/** (j) the peak RSS of a first `syncline sync` (catch-up from nothing, the run, the state file saved). */
 export const peakRssRow = (scale: string, s: CliStore): string[] => {
   const limit = scale === '10m' ? 2 * 1024 ** 3 : 600 * 1024 ** 2;
   const target = scale === '10m' ? '< 2 GiB' : scale === '1m' ? '≤ 600 MiB' : 'at 1m: ≤ 600 MiB';

@@ -22,7 +22,6 @@ import { applyConfig } from '../engine/input/configure.js';
 import { ingest } from '../engine/input/ingest.js';
 import type { Destination, EventStore } from '../engine/ports.js';
 import { catchUp, initialState, type EngineState } from '../engine/state/engineState.js';
-import { resume, type Resumed } from '../engine/state/resume.js';
 import { defaultSyncOptions, syncDestination } from '../engine/sync/run.js';
 import type { RunSummary } from '../engine/sync/summary.js';
 import { bareCatchUp, bareIngest, bareWrite, type Row } from './baselines.js';
@@ -224,19 +223,4 @@ export const measureChanged = async (
     process.stderr.write(`bench: sync of ${id} after 1% changed: ${incremental.ms.toFixed(0)} ms\n`);
   }
   return { warmMs, considered };
-};
-
-/**
- * (h) a new process's start from the snapshot kept before (the 1% round and the syncs of (d) folded
- * onto it), beside a fold of the whole store.
- */
-export const measureColdStart = async (
-  store: EventStore,
-): Promise<{ readonly resumeMs: number; readonly wholeFoldMs: number; readonly resumed: Resumed }> => {
-  const resumedRun = await timed(() => resume(store));
-  const resumed = must(resumedRun.value, 'resume');
-  if (resumed.from === null) throw new Error(`the snapshot was not used: ${JSON.stringify(resumed.ignored)}`);
-  const wholeFold = await timed(() => catchUp(store, initialState()));
-  must(wholeFold.value, 'whole fold');
-  return { resumeMs: resumedRun.ms, wholeFoldMs: wholeFold.ms, resumed };
 };

@@ -53,9 +53,9 @@ export const startUpMs = (cwd: string, times: number): number[] =>
 /** What a store built by the executable alone costs its commands (see cliStore). */
 export type CliStore = {
   readonly profiles: number;
-  /** `sync` of a destination holding nothing: catch-up from nothing, the run, the snapshot kept */
+  /** `sync` of a destination holding nothing: catch-up from nothing, the run, the state file saved */
   readonly firstSync: CliRun;
-  /** `sync` after 1% of the profiles changed (ingested by another process), from the snapshot */
+  /** `sync` after 1% of the profiles changed (ingested by another process), from the state file */
   readonly coldSync: CliRun | null;
   /** `status`, each in a new process */
   readonly statusMs: readonly number[];

@@ -1,22 +1,23 @@
 // `npm run bench`: syncline against bare better-sqlite3 loops doing the same I/O, side by side in one
 // process, and the syncline executable in new processes against itself, printed as ratios.
 import Table from 'cli-table3';
-import { keepSnapshot } from '../engine/state/resume.js';
 import { join } from 'node:path';
 import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
 import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
-import { workspace, timed, writePopulation } from './fixtures.js';
+import { timed, workspace, writePopulation } from './fixtures.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { openStateFile, statePathFor } from '../adapters/state/open.js';
+import type { EventStore } from '../engine/ports.js';
+import { catchUp } from '../engine/state/engineState.js';
 import {
   firstSync,
   measureAudit,
   measureCatchUp,
   measureChanged,
-  measureColdStart,
   measureIngest,
   measureMemory,
   measureReplay,
-  must,
   type AuditTimes,
   type Beside,
   type FirstSyncs,
@@ -72,12 +73,11 @@ const inProcessRows = async (dir: string): Promise<string[][]> => {
     synced.push(await firstSync(dir, store, state, `warehouse-trial-${t}`, trials));
   // one more destination, synced only to be caught up with by a new process in (d′)
   const forCold = await firstSync(dir, store, state, 'warehouse-cold', null);
-  // (h) the snapshot a CLI sync would keep now, for the starts of new processes below
-  const keeping = await timed(() => keepSnapshot(store, state, 0));
-  if (must(keeping.value, 'keep snapshot') !== true) throw new Error('no snapshot was due');
+  // The state file the CLI would have left after those syncs: (d′)'s new process starts from it.
+  const built = await timed(() => leaveStateFile(store, dir));
+  process.stderr.write(`bench: the engine state file built from the store: ${built.ms.toFixed(0)} ms\n`);
 
   const changed = await measureChanged(dir, store, state, PROFILES, synced);
-  const cold = await measureColdStart(store);
   for (const { destination } of [...synced, forCold]) await destination.close();
   // (d′) a new process syncs the destination left behind by the 1% round, as cron runs it
   const storeUrl = `sqlite://${join(dir, 'events.db')}`;
@@ -88,11 +88,25 @@ const inProcessRows = async (dir: string): Promise<string[][]> => {
     firstSyncRow(first.summary.totals.created, trials),
     warmRow(changed, fullMs),
     coldSyncRow(coldSync, startUpMs(dir, START_UPS), fullMs),
-    resumeRow(cold, keeping.ms),
   );
   rows.push(auditRow(audit), replayRow(replay, first.ms));
   await store.close();
   return rows;
+};
+
+/** Folds the store into its state file (statePathFor), saves it and closes it. */
+const leaveStateFile = async (store: EventStore, dir: string): Promise<void> => {
+  const path = statePathFor('sqlite:events.db', dir);
+  if (path === undefined) throw new Error('an SQLite store has a state file');
+  const opened = await openStateFile(path, store);
+  if (E.isLeft(opened)) throw new Error(opened.left.message);
+  const { file } = opened.right;
+  try {
+    must(await catchUp(store, file.state), 'catch up the state file');
+    must(file.save(), 'save the state file');
+  } finally {
+    file.close();
+  }
 };
 
 /** (i) and (j), and at 10m the cold sync of (d′): stores built by the executable alone. */
@@ -191,16 +205,6 @@ const warmRow = (changed: Awaited<ReturnType<typeof measureChanged>>, fullMs: nu
     pass(warm <= 0.05),
   ];
 };
-
-/** (h) a new process's start from a snapshot, in this process, beside folding the whole store. */
-const resumeRow = (cold: Awaited<ReturnType<typeof measureColdStart>>, keepingMs: number): string[] => [
-  `(h) a new process's start from a snapshot vs folding the whole store (${cold.resumed.state.position} events; keeping the snapshot took ${ms(keepingMs)})`,
-  ms(cold.resumeMs),
-  ms(cold.wholeFoldMs),
-  `${(cold.wholeFoldMs / cold.resumeMs).toFixed(1)}× faster`,
-  'info',
-  '',
-];
 
 const replayRow = (replay: { readonly ms: number; readonly matched: boolean }, runMs: number): string[] => [
   `(g) replay --verify of the first run (${replay.matched ? 'all matched' : 'MISMATCHES'})`,

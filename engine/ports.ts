@@ -1,6 +1,5 @@
 // The two ports the engine drives (docs/architecture.md, "Architecture"): an EventStore and a Destination.
 // Adapters implement them; one contract suite per port (test/contract) holds every adapter to the same.
-import type { Either } from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
@@ -80,43 +79,6 @@ export type AppendResult = {
   readonly revisions: Readonly<Record<string, number>>;
 };
 
-/** A snapshot as a store keeps it: what it was folded up to, and its parts (JSON texts, in order). */
-export type StoredSnapshot = {
-  /** the format of its parts (see engine/state/snapshot.ts); a reader skips every format but its own */
-  readonly format: number;
-  /** the position of the last event folded into it, and that event's id */
-  readonly position: number;
-  readonly eventId: string;
-  readonly takenAt: string;
-  /**
-   * Read a page at a time, so that a snapshot of a million profiles is never held whole. A part the
-   * store fails to read is a StoreError in its place, and the last thing the parts give.
-   */
-  readonly parts: () => AsyncIterable<Either<StoreError, string>>;
-};
-
-export type NewSnapshot = Omit<StoredSnapshot, 'takenAt' | 'parts'> & { readonly parts: Iterable<string> };
-
-/**
- * Where a store keeps snapshots of the projections, beside the events they were folded from, so a
- * backup or a copy of the store carries its snapshots and a store rolled back drops them with it.
- */
-export type Snapshots = {
-  /**
-   * The newest snapshot of `format`, or null. A snapshot only saves time: whatever goes wrong in
-   * finding or reading one (a StoreError, or a store that throws instead), the engine folds the
-   * whole store and says why (engine/state/resume.ts), so a store whose snapshot tables are damaged
-   * still answers every command.
-   */
-  readonly latest: (format: number) => TaskEither<StoreError, StoredSnapshot | null>;
-  /**
-   * Stores the snapshot in place of every older one of its format, and makes it visible at once,
-   * whole. Resolves with false when another process's snapshot was made visible meanwhile and
-   * stands instead (a store may resolve such a race either way).
-   */
-  readonly keep: (snapshot: NewSnapshot) => TaskEither<StoreError, boolean>;
-};
-
 /** What a store found when it checked its own storage (see EventStore.checkIntegrity). */
 export type Integrity = {
   /** how the store checked, in its own terms (the SQLite store: `PRAGMA integrity_check`) */
@@ -178,7 +140,6 @@ export type EventStore = {
     expected: number | null,
     value: number,
   ) => TaskEither<StoreError, void>;
-  readonly snapshots: Snapshots;
   /**
    * Makes every append acknowledged so far durable: on disk, surviving a power cut. The engine asks
    * before it hands commands to a destination, so no command is applied that the store could lose.
@@ -187,8 +148,8 @@ export type EventStore = {
   readonly flush: () => TaskEither<StoreError, void>;
   /**
    * Checks the storage under the store (the SQLite store: every page and index of its file), not
-   * what the events mean. Commands read only what they need, and a snapshot spares them the events
-   * it covers, so damage there goes unseen until asked for (`syncline status --check`). Reads the
+   * what the events mean. Commands read only what they need, and the engine state file spares them
+   * the events it has folded, so damage there goes unseen until asked for (`syncline status --check`). Reads the
    * whole store: it costs about what reading every event once costs. A store with no storage of its
    * own to damage (memory) is always sound. Damage that stops the check half-way is a finding; a
    * StoreError means the check could not run at all (a closed store).

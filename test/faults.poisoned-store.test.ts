@@ -66,7 +66,6 @@ describe('a store holding an event written past the checks', () => {
 
     it.each([
       ['status'],
-      ['status', '--no-snapshots'],
       ['plan'],
       ['sync'],
       ['log', '--destination', 'crm'],
@@ -83,6 +82,18 @@ describe('a store holding an event written past the checks', () => {
         expect(w.rows()).toEqual(before);
       },
     );
+
+    it('when `status --rebuild-state` folds the store from its first event, then it exits 1 naming the event after the line saying it rebuilds, and the store is unchanged', async () => {
+      const before = w.rows();
+      const r = await w.cli(['status', '--rebuild-state']);
+      expect({ code: r.code, stdout: r.stdout }).toStrictEqual({ code: 1, stdout: '' });
+      const [notice, ...rest] = r.stderr.split('\n');
+      expect(notice).toMatch(
+        /^syncline: rebuilding the engine state in \S+events\.state\.db from the store, as asked$/,
+      );
+      expect(rest.join('\n')).toBe(expected);
+      expect(w.rows()).toEqual(before);
+    });
   });
 
   describe('given an event whose stored data is not JSON (a damaged page, or text written past the store)', () => {

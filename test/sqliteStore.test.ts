@@ -23,7 +23,7 @@ import { openStore, parseStoreUrl } from '../adapters/stores/open.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../adapters/stores/sqlite/store.js';
 import { SLICE } from '../adapters/stores/sqlite/jsonPieces.js';
 import { MAX_PIECES } from '../adapters/stores/sqlite/schema.js';
-import { collect, failure, latestOf, success, textsOf } from './contract/eventStoreHelpers.js';
+import { collect, failure, success } from './contract/eventStoreHelpers.js';
 
 /** The message of a refusal that should carry one, so specs can match on its wording. */
 const messageOf = (
@@ -76,33 +76,48 @@ describe('SQLite event store', () => {
     open(path);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(3);
     expect(raw.pragma('page_size', { simple: true })).toBe(16384);
     raw.close();
   });
 
-  it('given a store of schema version 1 (before snapshots), when opened, then it gains the snapshot tables at version 2 and its events are as they were', async () => {
-    const path = freshPath();
-    const first = open(path);
-    await success(
-      first.append([{ stream: 'profile-p1', expected: 'no-stream', events: [{ type: 'Seeded', data: 1 }] }]),
-    );
-    await first.close();
-    // What a version-1 store is: the same file without the tables version 2 added.
-    const raw = new Database(path);
-    raw.exec('DROP TABLE snapshot_parts; DROP TABLE snapshots');
-    raw.pragma('user_version = 1');
-    raw.close();
-    const reopened = open(path);
-    expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toStrictEqual([[1, 1]]);
-    expect(await latestOf(reopened, 1)).toBeNull();
-    await success(reopened.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["end"]'] }));
-    expect((await latestOf(reopened, 1))?.position).toBe(1);
-    await reopened.close();
-    const after = new Database(path, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(2);
-    after.close();
-  });
+  it.each([
+    [1, ''],
+    [
+      2,
+      `CREATE TABLE snapshots (id INTEGER PRIMARY KEY, format INTEGER NOT NULL, position INTEGER NOT NULL,
+         event_id TEXT NOT NULL, taken_at TEXT NOT NULL);
+       CREATE TABLE snapshot_parts (snapshot INTEGER NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+         UNIQUE (snapshot, seq));
+       INSERT INTO snapshots VALUES (1, 3, 1, 'e', '2026-01-01T00:00:00.000Z');
+       INSERT INTO snapshot_parts VALUES (1, 0, '["head"]');`,
+    ],
+  ])(
+    'given a store of schema version %i (version 2 with a snapshot in its tables), when opened, then it is at version 3 without snapshot tables, and its events are as they were',
+    async (version, tables) => {
+      const path = freshPath();
+      const first = open(path);
+      await success(
+        first.append([
+          { stream: 'profile-p1', expected: 'no-stream', events: [{ type: 'Seeded', data: 1 }] },
+        ]),
+      );
+      await first.close();
+      const raw = new Database(path);
+      raw.exec(tables);
+      raw.pragma(`user_version = ${version}`);
+      raw.close();
+      const reopened = open(path);
+      expect((await collect(reopened.readAll())).map((e) => [e.position, e.data])).toStrictEqual([[1, 1]]);
+      await reopened.close();
+      const after = new Database(path, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(3);
+      expect(
+        after.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'snapshot%'`).pluck().all(),
+      ).toStrictEqual([]);
+      after.close();
+    },
+  );
 
   it('given an empty file, when opened without leave to create, then it is refused and stays empty; with leave, it becomes a store', async () => {
     const path = freshPath();
@@ -319,69 +334,6 @@ console.log(r._tag, checkpoints);
     }
   });
 
-  it('given a snapshot larger than one write transaction holds, when kept, then it reads back whole, and parts left by a keep that died half-way are swept away', async () => {
-    const path = freshPath();
-    const store = open(path);
-    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
-    const raw = new Database(path);
-    raw
-      .prepare('INSERT INTO snapshot_parts (snapshot, seq, body) VALUES (?, ?, ?)')
-      .run(12345, 0, 'left behind');
-    // 48 parts of a MiB: more than the 32 MiB one transaction takes.
-    const parts = Array.from({ length: 48 }, (_, i) => `${i}`.padEnd(1024 * 1024, 'x'));
-    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
-    expect(await textsOf(await latestOf(store, 1))).toStrictEqual(parts);
-    expect(raw.prepare('SELECT count(*) FROM snapshot_parts WHERE snapshot = 12345').pluck().get()).toBe(0);
-    raw.close();
-    await store.close();
-  });
-
-  it('given another process that makes its snapshot visible while one is being written, then the one being written gives way: keep says it was not kept, and the other stands', async () => {
-    const path = freshPath();
-    const store = open(path);
-    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
-    await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ['["theirs"]'] }));
-    const other = new Database(path);
-    function* ours(): Generator<string> {
-      for (let i = 0; i < 40; i++) {
-        // After the first transaction of parts, the other process's final step sweeps parts of no snapshot.
-        if (i === 33)
-          other.prepare('DELETE FROM snapshot_parts WHERE snapshot NOT IN (SELECT id FROM snapshots)').run();
-        yield `${i}`.padEnd(1024 * 1024, 'o');
-      }
-    }
-    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts: ours() }))).toBe(
-      false,
-    );
-    expect(await textsOf(await latestOf(store, 1))).toStrictEqual(['["theirs"]']);
-    other.close();
-    await store.close();
-  });
-
-  it('given another process holding the write lock (a long ingest, or a writer stopped mid-transaction), when a snapshot is kept, then keep says it was not kept, says nothing of waiting, and the next keep after the lock is let go keeps it', async () => {
-    const path = freshPath();
-    const told: string[] = [];
-    const store = open(path, { busyTimeoutMs: 60_000, onWaiting: () => told.push('waiting') });
-    await success(store.append([{ stream: 's', expected: 'any', events: [{ type: 'Seeded', data: 1 }] }]));
-    const other = new Database(path);
-    other.exec('BEGIN IMMEDIATE');
-    try {
-      const parts = ['["a"]', '["b"]'];
-      expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(
-        false,
-      );
-      expect(told).toEqual([]);
-      expect(await success(store.snapshots.latest(1))).toBeNull();
-    } finally {
-      other.exec('ROLLBACK');
-      other.close();
-    }
-    const parts = ['["later"]'];
-    expect(await success(store.snapshots.keep({ format: 1, position: 1, eventId: 'e', parts }))).toBe(true);
-    expect(await textsOf(await latestOf(store, 1))).toEqual(parts);
-    await store.close();
-  });
-
   it('given a file written by a newer schema version, when opened, then it is refused with a message naming both versions and the file is left as it was', async () => {
     const path = freshPath();
     await open(path).close();
@@ -390,7 +342,7 @@ console.log(r._tag, checkpoints);
     raw.pragma('user_version = 99');
     raw.close();
     expect(messageOf(openSqliteStore(path))).toMatch(
-      /^StoreUnavailable: .*schema version 99.*up to 2.*newer syncline/,
+      /^StoreUnavailable: .*schema version 99.*up to 3.*newer syncline/,
     );
     const after = new Database(path, { readonly: true });
     expect(after.pragma('journal_mode', { simple: true })).toBe('delete');

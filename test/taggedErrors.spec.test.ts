@@ -1,5 +1,5 @@
-// Failures as tagged values: plan, retry, apply, a snapshot's restore and the config file say what went
-// wrong as data naming the destination, part or field (the CLI words them), never as a sentence to parse.
+// Failures as tagged values: plan, retry, apply and the config file say what went wrong as data
+// naming the destination or field (the CLI words them), never as a sentence to parse.
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { decodeConfig } from '../domain/config.js';
@@ -8,7 +8,6 @@ import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { applyConfig } from '../engine/input/configure.js';
 import type { DestinationError, EventStore } from '../engine/ports.js';
 import { catchUp, initialState } from '../engine/state/engineState.js';
-import { restoreState } from '../engine/state/restore.js';
 import { defaultDelivery } from '../engine/sync/deliver.js';
 import { planDestination, type PlanOptions } from '../engine/sync/plan.js';
 import { requestRetry } from '../engine/sync/retry.js';
@@ -121,38 +120,6 @@ describe('apply', () => {
       E.left({ _tag: 'ConfigNotRecorded', failure: { _tag: 'StoreUnavailable', message: 'disk full' } }),
     );
   });
-});
-
-describe('restoring a snapshot', () => {
-  const from = async function* (parts: readonly string[]): AsyncIterable<string> {
-    await Promise.resolve();
-    yield* parts;
-  };
-
-  it.each([
-    ['no parts', [], { _tag: 'NoParts' }],
-    [
-      'a part that is not JSON',
-      ['{'],
-      { _tag: 'PartRefused', part: 1, problem: expect.stringMatching(/^is malformed: /) as unknown },
-    ],
-    [
-      'an end before its head',
-      ['["end"]'],
-      { _tag: 'PartRefused', part: 1, problem: '(end) is out of place' },
-    ],
-    [
-      'a head that does not decode',
-      ['["head", {}]'],
-      { _tag: 'PartRefused', part: 1, problem: expect.stringMatching(/^\(head\): /) as unknown },
-    ],
-  ])(
-    'given %s, when restored, then the refusal is a tagged value naming the part',
-    async (_, parts, refusal) => {
-      const r = await restoreState(from(parts));
-      expect(r).toEqual(E.left(refusal));
-    },
-  );
 });
 
 describe('the config file', () => {

@@ -15,8 +15,8 @@ export type GlobalOptions = {
   readonly config: string;
   /** machine output: exactly one JSON document on stdout */
   readonly json: boolean;
-  /** start from the store's newest snapshot and keep new ones (--no-snapshots: fold from the start) */
-  readonly snapshots: boolean;
+  /** empty the engine state file and fold it again from the store's first event */
+  readonly rebuildState: boolean;
   /** print tables whole instead of fitting them to the terminal */
   readonly wide: boolean;
 };

@@ -19,6 +19,8 @@ export type CliError =
   | { readonly _tag: 'DestinationFailed'; readonly message: string }
   /** another process is syncing this destination */
   | { readonly _tag: 'Busy'; readonly destinationId: string; readonly runId: string }
+  /** the engine state file holds something it cannot give back: rebuilt, it is folded again */
+  | { readonly _tag: 'StateDamaged'; readonly path: string; readonly what: string }
   /** the command did its work, but some of it failed (failed commands, refused runs) */
   | { readonly _tag: 'Failed'; readonly message: string }
   /** a bug: something threw that should have been a value */
@@ -46,6 +48,7 @@ export const storeFailed = (message: string): CliError => ({ _tag: 'StoreFailed'
 export const storeDamaged = (e: InvalidStoredEvent): CliError => storeFailed(invalidStoredMessage(e));
 export const destinationFailed = (message: string): CliError => ({ _tag: 'DestinationFailed', message });
 export const failed = (message: string): CliError => ({ _tag: 'Failed', message });
+export const stateDamaged = (path: string, what: string): CliError => ({ _tag: 'StateDamaged', path, what });
 
 /** `apply` recorded nothing: the store holds an invalid event, or refused the configuration. */
 export const notApplied = (e: ApplyError): CliError =>
@@ -107,6 +110,10 @@ export const errorLines = (e: CliError): string[] => {
     case 'DestinationFailed':
     case 'Failed':
       return [e.message];
+    case 'StateDamaged':
+      return [
+        `the engine state in ${e.path} is damaged (${e.what}): run the command again with --rebuild-state`,
+      ];
     case 'Busy':
       return [`destination ${e.destinationId} is being synced by another process (run ${e.runId})`];
     case 'Unexpected':

@@ -17,8 +17,8 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
-import { saveState } from './stateSession.js';
-import { keepingSnapshot, openDestination, type Session } from './workspace.js';
+import { saveState, stateDamageIn, StateFileDamaged } from './stateSession.js';
+import { openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
 
@@ -80,33 +80,32 @@ export const follow = (
     // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
     // it: only a follower does.
     const { followSync } = await import('../rxjs/live.js');
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let ended = false;
-      const done = (outcome: E.Either<CliError, void>) => {
+      const done = (outcome: E.Either<CliError, void> | StateFileDamaged) => {
         if (ended) return;
         ended = true;
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         subscription.unsubscribe();
-        void Promise.all(destinations.map((d) => d.destination.close())).then(() => resolve(outcome));
+        void Promise.all(destinations.map((d) => d.destination.close())).then(() =>
+          outcome instanceof StateFileDamaged ? reject(outcome) : resolve(outcome),
+        );
       };
       const stop = () => done(stopped());
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
-      // Kept between rounds of runs, never at the end: a stop can come in the middle of a run,
-      // and folding the state then would race the run's own folds.
-      let folded = s.folded;
-      const keep = async (): Promise<void> => {
+      // Saved between rounds of runs, where no run is in the middle of its folds (the session saves
+      // once more at the end).
+      const keep = (): Promise<void> => {
         const file = s.file;
-        if (file === undefined) {
-          if (ctx.options.snapshots) folded = await keepingSnapshot(ctx, { ...s, folded });
-          return;
-        }
+        if (file === undefined) return Promise.resolve();
         saveState(ctx, file);
         // Another process saved first: its state is taken up here, where no run holds on to this
         // one, and the next run catches it up as every run does.
         file.realign();
+        return Promise.resolve();
       };
       const subscription = followSync(
         s.store,
@@ -132,7 +131,17 @@ export const follow = (
           if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(summaryJson(outcome))}\n`);
           else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
         },
-        error: (e: unknown) => done(E.left({ _tag: 'Unexpected', message: String(e) })),
+        // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
+        // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
+        // Thrown on, so that the session closes the state unsaved (see endingSession).
+        error: (e: unknown) => {
+          const damage = s.file && stateDamageIn(e, s.file.path);
+          done(
+            damage === undefined
+              ? E.left({ _tag: 'Unexpected', message: String(e) })
+              : new StateFileDamaged(damage),
+          );
+        },
       });
     });
   };

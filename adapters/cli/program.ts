@@ -9,6 +9,7 @@ import { commands } from './commands/index.js';
 import { StoreReadFailed } from '../../engine/ports.js';
 import { parseStoreUrl } from '../stores/open.js';
 import { storeUnreadable, unexpected, usageError, type CliError } from './errors.js';
+import { StateFileDamaged } from './stateSession.js';
 import { colorsFor, tableWidth, type CliIO } from './output.js';
 
 export const DEFAULT_STORE = 'sqlite:.syncline/events.db';
@@ -55,10 +56,7 @@ export const buildProgram = (io: CliIO, run: Run): Command => {
     )
     .option('--config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--json', 'print one JSON document on stdout instead of text')
-    .option(
-      '--no-snapshots',
-      "fold the whole store from its first event, ignoring the store's snapshots, and keep none",
-    )
+    .option('--rebuild-state', "empty the engine state file and fold it again from the store's first event")
     .showSuggestionAfterError(true)
     .option('--wide', 'print tables whole, however wide, instead of fitting them to the terminal')
     .configureHelp({ showGlobalOptions: true, optionDescription: markRequired })
@@ -89,7 +87,7 @@ const globalOptions = (opts: Record<string, unknown>, command: Command): GlobalO
     ['cli', 'env'].includes(command.getOptionValueSourceWithGlobals('store') ?? ''),
   config: typeof opts.config === 'string' ? opts.config : DEFAULT_CONFIG,
   json: opts.json === true,
-  snapshots: opts.snapshots !== false,
+  rebuildState: opts.rebuildState === true,
   wide: opts.wide === true,
 });
 
@@ -114,6 +112,8 @@ export const runCli =
         return e.exitCode === 0 ? E.right(undefined) : E.left(usageError(usageMessage(e)));
       // The store failed while a command read it (see StoreReadFailed): the environment's, not a bug.
       if (e instanceof StoreReadFailed) return E.left(storeUnreadable(e));
+      // The state file holds a row it cannot give back: --rebuild-state folds it again.
+      if (e instanceof StateFileDamaged) return E.left(e.error);
       return E.left(unexpected(e));
     }
   };

@@ -6,16 +6,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
 import type { DestinationConfig } from '../../domain/destination.js';
-import type { Destination, EventStore, StoreError } from '../../engine/ports.js';
-import {
-  ignoredWords,
-  keepSnapshot,
-  resume,
-  storeFailedOn,
-  type Resumed,
-} from '../../engine/state/resume.js';
+import type { Destination, EventStore } from '../../engine/ports.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';
-import { invalidStoredMessage, type InvalidStoredEvent } from '../../engine/state/storedEvents.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
 import { statePathFor } from '../state/open.js';
 import { openStore } from '../stores/open.js';
@@ -29,7 +21,7 @@ import {
   type CliError,
 } from './errors.js';
 import { readJson } from './input.js';
-import { closeState, openState, type StateSession } from './stateSession.js';
+import { closeState, openState, readingState, type StateSession } from './stateSession.js';
 
 export type LoadedConfig = {
   readonly store?: string;
@@ -112,37 +104,62 @@ export const withStore = <A>(
 export type Session = {
   readonly store: EventStore;
   readonly state: EngineState;
-  /** what had been folded at the snapshot the session started from (0: none), for snapshotDue */
-  readonly folded: number;
-  /** the snapshot the session started from, if any (status shows it) */
-  readonly from: Resumed['from'];
-  /**
-   * the store failed to give its snapshot back (a damaged file, say): keeping a new one would fail
-   * the same way, and say so a second time, so the session keeps none
-   */
-  readonly keepsNoSnapshot?: true;
   /** the state file the state is kept in (an SQLite store's), saved and closed at the end */
   readonly file?: StateSession['file'];
-  /** the position the state file was saved at before the session caught up */
-  readonly savedAt?: number;
+  /** the position the state file was saved at before the session caught up (0 in memory) */
+  readonly savedAt: number;
 };
 
 export type SessionOptions = {
   /** the store may be created (only `apply` and `ingest`, which write input, pass it) */
   readonly create?: boolean;
-  /**
-   * keep a snapshot at the end if enough was folded since the last (see snapshotDue): commands that
-   * have folded the store to its end anyway (sync, apply, retry) pass it; the read-only commands
-   * never write to the store, and ingest does not fold what it appends
-   */
-  readonly keepsSnapshot?: boolean;
 };
 
 /**
- * Opens the store, folds it from its newest snapshot (unless --no-snapshots), runs `work`, keeps a
- * snapshot if asked and due, and closes the store whatever happened. Only `apply` and `ingest` may
- * create the store; the others refuse one that is not there. A snapshot that cannot be used or kept
- * is reported on stderr and changes nothing else: folding from the start gives the same state.
+ * The store's state caught up: in its state file beside an SQLite store, or folded from the first
+ * event in memory (a memory store has nowhere to keep it).
+ */
+const caughtUp = async (
+  ctx: CliContext,
+  store: EventStore,
+  path: string | undefined,
+): Promise<E.Either<CliError, Session>> => {
+  if (path === undefined)
+    return pipe(
+      await catchUp(store, initialState()),
+      E.bimap(storeDamaged, (state): Session => ({ store, state, savedAt: 0 })),
+    );
+  return E.map(({ file, savedAt }: StateSession): Session => ({ store, state: file.state, file, savedAt }))(
+    await openState(ctx, store, path),
+  );
+};
+
+/**
+ * Runs `work` and saves the state whatever its outcome: a sync with failed commands ends in a Left,
+ * and its state is the fold of what the store holds all the same. A throw may have stopped a fold
+ * half-way through an event (a row that cannot be read back): that state is closed unsaved.
+ */
+const endingSession = async <A>(
+  ctx: CliContext,
+  s: Session,
+  work: TE.TaskEither<CliError, A>,
+): Promise<E.Either<CliError, A>> => {
+  let outcome: E.Either<CliError, A>;
+  try {
+    outcome = await work();
+  } catch (e) {
+    s.file?.close();
+    throw e;
+  }
+  if (s.file) closeState(ctx, s.file);
+  return outcome;
+};
+
+/**
+ * Opens the store, catches its state up, runs `work`, saves the state (see endingSession), and
+ * closes the store whatever happened. Only `apply` and `ingest` may create the
+ * store; the others refuse one that is not there. A state file that cannot give back what it holds
+ * stops the command (see readingState).
  */
 export const withSession = <A>(
   ctx: CliContext,
@@ -151,76 +168,16 @@ export const withSession = <A>(
 ): TE.TaskEither<CliError, A> =>
   withStore(
     ctx,
-    (store, where) =>
-      pipe(
-        async (): Promise<E.Either<CliError, Session>> => {
-          const path = ctx.options.snapshots ? statePathFor(where.url, where.base) : undefined;
-          if (path !== undefined)
-            return E.map(({ file, savedAt }: StateSession): Session => ({
-              store,
-              state: file.state,
-              folded: 0,
-              from: null,
-              keepsNoSnapshot: true,
-              file,
-              savedAt,
-            }))(await openState(ctx, store, path));
-          if (!ctx.options.snapshots)
-            return pipe(
-              await catchUp(store, initialState()),
-              E.bimap(storeDamaged, (state) => ({ store, state, folded: 0, from: null })),
-            );
-          const resumed = await resume(store);
-          if (E.isLeft(resumed)) return E.left(storeDamaged(resumed.left));
-          const r = resumed.right;
-          // One line, whatever the cause: the command's answer is the same, only slower.
-          const storeFailed = r.ignored !== undefined && storeFailedOn(r.ignored);
-          if (r.ignored !== undefined)
-            ctx.io.stderr(
-              `syncline: ${ignoredWords(r.ignored)}; folded the whole store instead` +
-                (storeFailed
-                  ? ', and keeps no snapshot while the store fails to read one (`syncline status --check` checks the store)\n'
-                  : '\n'),
-            );
-          return E.right({
-            store,
-            state: r.state,
-            folded: r.folded,
-            from: r.from,
-            ...(storeFailed ? { keepsNoSnapshot: true as const } : {}),
-          });
-        },
-        // Kept whatever the work's outcome: a sync with failed commands ends in a Left, and its state
-        // is the fold of what the store holds all the same.
-        TE.chain((session) => async () => {
-          try {
-            const outcome = await work(session)();
-            if (options.keepsSnapshot && ctx.options.snapshots) await keepingSnapshot(ctx, session);
-            return outcome;
-          } finally {
-            if (session.file) closeState(ctx, session.file);
-          }
-        }),
-      ),
+    (store, where) => () => {
+      const path = statePathFor(where.url, where.base);
+      return readingState(path, async () => {
+        const session = await caughtUp(ctx, store, path);
+        if (E.isLeft(session)) return session;
+        return endingSession(ctx, session.right, work(session.right));
+      });
+    },
     options.create === true,
   );
-
-const messageOf = (e: StoreError | InvalidStoredEvent): string =>
-  e._tag === 'InvalidStoredEvent' ? invalidStoredMessage(e) : 'message' in e ? e.message : e._tag;
-
-/**
- * Keeps a snapshot of the session's state if one is due (see snapshotDue); resolves with what the
- * state had folded at the newest snapshot now. A failure is only reported: the command's work is done.
- */
-export const keepingSnapshot = async (ctx: CliContext, s: Session): Promise<number> => {
-  if (s.keepsNoSnapshot) return s.folded;
-  const kept = await keepSnapshot(s.store, s.state, s.folded);
-  if (E.isLeft(kept)) {
-    ctx.io.stderr(`syncline: could not keep a snapshot of the projections: ${messageOf(kept.left)}\n`);
-    return s.folded;
-  }
-  return kept.right ? s.state.folded : s.folded;
-};
 
 export const configuredIn = (state: EngineState): DestinationConfig[] =>
   [...state.destinations.values()].flatMap((v) => (v.config ? [v.config] : []));
@@ -249,9 +206,9 @@ export const chosenDestinations = (
 };
 
 /**
- * The store's state caught up (in its state file, or folded from its newest snapshot in memory), for
- * commands that read through indexes (log, explain, replay) and need the whole state only to say more
- * about a mistake: which destinations there are, which profile holds a key.
+ * The store's state caught up (in its state file, or folded in memory), for commands that read
+ * through indexes (log, explain, replay) and need the whole state only to say more about a mistake:
+ * which destinations there are, which profile holds a key.
  */
 export const withFoldedState =
   <A>(
@@ -261,18 +218,12 @@ export const withFoldedState =
   ): TE.TaskEither<CliError, A> =>
   async () => {
     const where = await storeUrl(ctx);
-    const path = ctx.options.snapshots ? statePathFor(where.url, where.base) : undefined;
-    if (path === undefined) {
-      const resumed = await resume(store);
-      return E.isLeft(resumed) ? E.left(storeDamaged(resumed.left)) : use(resumed.right.state)();
-    }
-    const opened = await openState(ctx, store, path);
-    if (E.isLeft(opened)) return opened;
-    try {
-      return await use(opened.right.file.state)();
-    } finally {
-      closeState(ctx, opened.right.file);
-    }
+    const path = statePathFor(where.url, where.base);
+    return readingState(path, async () => {
+      const session = await caughtUp(ctx, store, path);
+      if (E.isLeft(session)) return session;
+      return endingSession(ctx, session.right, use(session.right.state));
+    });
   };
 
 /** `notConfigured` for a command that has not folded the store: it folds it to list the destinations. */

@@ -47,7 +47,7 @@ export type LiveRun = { readonly destinationId: string; readonly outcome: RunSum
  * quiet for `quietMs`. Runs never overlap (one finishes before the next starts), and each run
  * catches up everything appended so far, so bursts of events cost one run, not one per event.
  * `afterRuns` runs after each round of runs, before the next can start: the only moment anything
- * else may read or fold the state (the CLI keeps a snapshot of it there).
+ * else may read or fold the state (the CLI saves its state file there).
  */
 export const followSync = (
   store: EventStore,

@@ -1,5 +1,5 @@
 // Where the engine's state file is, and opening it: made when missing, and rebuilt (emptied, to be
-// folded again from the store) when it is of another format or does not match the store.
+// folded again from the store) when it is of another format, does not match the store, or is asked to.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { dirname } from 'node:path';
@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from '../../engine/ports.js';
 import { parseStoreUrl } from '../stores/open.js';
+import { StateDamaged } from './rows.js';
 import { empty, formatOf, recreate, STATE_FORMAT } from './schema.js';
 import { StateFile, type StateFailed } from './stateFile.js';
 
@@ -20,8 +21,16 @@ export const statePathFor = (storeUrl: string, base: string): string | undefined
 
 export type OpenedState = {
   readonly file: StateFile;
-  /** one line for stderr when the state is built afresh (missing, another format, another store) */
+  /** one line for stderr when the state is built afresh (missing, another format, another store, asked) */
   readonly notice?: string;
+};
+
+export type OpenStateOptions = {
+  /**
+   * Empty the file, to be folded again from the store's first event: the remedy for a state the
+   * file holds but cannot give back (a damaged row), which nothing on opening can see.
+   */
+  readonly rebuild?: boolean;
 };
 
 /** The id of the event at `position`, or undefined when the store holds none there. */
@@ -84,11 +93,13 @@ const prepare = (db: Database.Database): 'new' | 'other-format' | undefined =>
  * Opens the state file at `path` for `store`. The state it holds is at some position of the store
  * (the caller catches up from there); when that position's event is not the one the state was
  * saved after (the store was restored from an older backup, or is another store), the state is
- * emptied and is folded from the first event, which `notice` says.
+ * emptied and is folded from the first event, which `notice` says; so it is when `rebuild` asks.
+ * A file whose rows cannot be read back throws (StateDamaged, or SQLite's SqliteError).
  */
 export const openStateFile = async (
   path: string,
   store: EventStore,
+  options: OpenStateOptions = {},
 ): Promise<E.Either<StateFailed, OpenedState>> => {
   const failed = (e: unknown): StateFailed => ({
     _tag: 'StateFailed',
@@ -100,8 +111,11 @@ export const openStateFile = async (
   try {
     mkdirSync(dirname(path), { recursive: true });
     try {
-      db = connect(path);
-      made = prepare(db);
+      const connected = connect(path);
+      db = connected;
+      made = prepare(connected);
+      // Emptying reads every table's pages: a damaged one makes it a damaged file, made again.
+      if (options.rebuild === true) connected.transaction(() => empty(connected)).immediate();
     } catch (e) {
       if (!unreadable(e)) throw e;
       db?.close();
@@ -114,6 +128,12 @@ export const openStateFile = async (
     return E.left(failed(e));
   }
   try {
+    const started = machineStart();
+    if (options.rebuild === true)
+      return E.right({
+        file: new StateFile(db, path, started),
+        notice: `rebuilding the engine state in ${path} from the store, as asked`,
+      });
     const at = db
       .prepare(`SELECT name, value FROM meta WHERE name IN ('position', 'eventId', 'boot')`)
       .all() as {
@@ -123,7 +143,6 @@ export const openStateFile = async (
     const position = Number(at.find((r) => r.name === 'position')?.value ?? 0);
     const eventId = String(at.find((r) => r.name === 'eventId')?.value ?? '');
     const boot = String(at.find((r) => r.name === 'boot')?.value ?? '');
-    const started = machineStart();
     let notice: string | undefined;
     if (position > 0 && !durable() && boot !== started) {
       db.transaction(() => empty(db)).immediate();
@@ -146,6 +165,8 @@ export const openStateFile = async (
     return E.right({ file: new StateFile(db, path, started), ...(notice === undefined ? {} : { notice }) });
   } catch (e) {
     db.close();
+    // What the file holds cannot be read back: the caller says so (the remedy is a rebuild).
+    if (e instanceof StateDamaged || unreadable(e)) throw e;
     return E.left(failed(e));
   }
 };

@@ -3,15 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { StoreReadFailed } from '../../engine/ports.js';
-import type {
-  AppendResult,
-  EventStore,
-  Snapshots,
-  StoreError,
-  StoredEvent,
-  StoredSnapshot,
-  StreamWrite,
-} from '../../engine/ports.js';
+import type { AppendResult, EventStore, StoreError, StoredEvent, StreamWrite } from '../../engine/ports.js';
 import { DEFAULT_BATCH_SIZE, expectationFailure, paged, readingAll, subscription } from './common.js';
 
 const closedError: StoreError = { _tag: 'StoreUnavailable', message: 'the memory store is closed' };
@@ -31,8 +23,6 @@ type Held = {
   readonly ids: Map<string, StoredEvent>;
   readonly tagged: Map<string, StoredEvent[]>;
   readonly checkpoints: Map<string, number>;
-  /** format → the newest snapshot of it, its parts copied so the caller's strings are not kept live */
-  readonly snapshots: Map<number, Omit<StoredSnapshot, 'parts'> & { readonly parts: readonly string[] }>;
   /** subscribers waiting for an append */
   readonly waiters: Set<() => void>;
   open: boolean;
@@ -45,7 +35,6 @@ export const openMemoryEventStore = (): EventStore => {
     ids: new Map(),
     tagged: new Map(),
     checkpoints: new Map(),
-    snapshots: new Map(),
     waiters: new Set(),
     open: true,
   };
@@ -62,7 +51,6 @@ export const openMemoryEventStore = (): EventStore => {
       h.checkpoints.set(name, value);
       return Promise.resolve(E.right(undefined));
     },
-    snapshots: snapshotsIn(h),
     // Nothing outlives the process: there is no disk to make anything durable on.
     flush: () => () => Promise.resolve(h.open ? E.right(undefined) : E.left(closedError)),
     // Nothing under it but the process's own memory: what was stored is what is read.
@@ -245,38 +233,3 @@ const waitForMore =
           h.waiters.add(wake);
           signal.addEventListener('abort', wake, { once: true });
         });
-
-const snapshotsIn = (h: Held): Snapshots => ({
-  latest: (format) => () => {
-    if (!h.open) return Promise.resolve(E.left(closedError));
-    const found = h.snapshots.get(format);
-    if (found === undefined) return Promise.resolve(E.right(null));
-    return Promise.resolve(
-      E.right({
-        ...found,
-        // Handed on after a turn of the event loop, as a store reading a file would.
-        parts: async function* () {
-          await Promise.resolve();
-          for (const part of found.parts) {
-            if (!h.open) {
-              yield E.left(closedError);
-              return;
-            }
-            yield E.right(part);
-          }
-        },
-      }),
-    );
-  },
-  keep:
-    ({ parts, ...snapshot }) =>
-    () => {
-      if (!h.open) return Promise.resolve(E.left(closedError));
-      h.snapshots.set(snapshot.format, {
-        ...snapshot,
-        takenAt: new Date().toISOString(),
-        parts: [...parts],
-      });
-      return Promise.resolve(E.right(true));
-    },
-});

@@ -49,8 +49,7 @@ export type EngineState = {
   readonly tables: DestinationTables;
   /**
    * How much folding the state holds: one per event, plus one per decision or outcome a recorded
-   * batch carries (a batch of 500 costs 500 times an input event). A new snapshot pays for itself
-   * once enough has been folded since the last one (see engine/state/resume.ts).
+   * batch carries (a batch of 500 costs 500 times an input event).
    */
   folded: number;
 };

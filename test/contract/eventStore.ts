@@ -5,7 +5,6 @@ import type { EventStore, NewEvent } from '../../engine/ports.js';
 import { appended, collect, failure, success } from './eventStoreHelpers.js';
 import { integritySpecs } from './eventStoreIntegrity.js';
 import { readingSpecs } from './eventStoreReading.js';
-import { snapshotSpecs } from './eventStoreSnapshots.js';
 
 /**
  * Registers the suite. `open` must return a fresh, empty store on every call (it is called before
@@ -418,7 +417,6 @@ export const eventStoreContract = (
     });
 
     readingSpecs(current);
-    snapshotSpecs(current);
     integritySpecs(current);
 
     describe('checkpoints', () => {

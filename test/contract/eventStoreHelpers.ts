@@ -2,7 +2,7 @@
 // returned, drain async iterables, and seed streams without repeating boilerplate.
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
-import type { AppendResult, EventStore, StoreError, StoredSnapshot } from '../../engine/ports.js';
+import type { AppendResult, EventStore, StoreError } from '../../engine/ports.js';
 
 export const success = async <A, L = StoreError>(task: TaskEither<L, A>): Promise<A> => {
   const result = await task();
@@ -22,21 +22,6 @@ export const collect = async <A>(items: AsyncIterable<A>): Promise<A[]> => {
   const out: A[] = [];
   for await (const item of items) out.push(item);
   return out;
-};
-
-/** The store's newest snapshot of `format` (null for none); fails the spec if the store refuses. */
-export const latestOf = (store: EventStore, format: number): Promise<StoredSnapshot | null> =>
-  success(store.snapshots.latest(format));
-
-/** A snapshot's parts, read to their end; fails the spec at a part the store fails to read. */
-export const textsOf = async (snapshot: StoredSnapshot | null): Promise<string[]> => {
-  if (snapshot === null) throw new Error('expected a snapshot, the store has none');
-  const texts: string[] = [];
-  for await (const part of snapshot.parts()) {
-    if (E.isLeft(part)) throw new Error(`the store failed to read a part: ${JSON.stringify(part.left)}`);
-    texts.push(part.right);
-  }
-  return texts;
 };
 
 /** Appends `count` events (data 0..count-1) to `stream`, whatever its revision. */

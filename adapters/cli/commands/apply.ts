@@ -55,7 +55,7 @@ const run = (ctx: CliContext, flags: ApplyFlags): TE.TaskEither<CliError, void> 
               ),
             TE.mapLeft(notApplied),
           ),
-        { create: true, keepsSnapshot: true },
+        { create: true },
       ),
     ),
     TE.map((result) =>

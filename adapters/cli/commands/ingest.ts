@@ -24,6 +24,7 @@ import {
 import { StoreReadFailed } from '../../../engine/ports.js';
 import { plural, printJson, printLines } from '../output.js';
 import { fileBytes } from '../input.js';
+import { stateDamageIn } from '../stateSession.js';
 import { withSession } from '../workspace.js';
 
 /** A bad file shows this many problems: enough to see a pattern, few enough to read. */
@@ -129,7 +130,12 @@ const ingestSource = (ctx: CliContext, src: Source): TE.TaskEither<CliError, voi
               chunkSize: CHUNK_SIZE,
             }),
           // Reading can still fail half-way (the file removed between the passes): nothing is stored then.
-          (e) => (e instanceof StoreReadFailed ? storeUnreadable(e) : cannotRead(src.label, reasonOf(e))),
+          // A state file that cannot give back a row is no fault of the file: it is thrown on (see
+          // readingState).
+          (e) => {
+            if (s.file !== undefined && stateDamageIn(e, s.file.path) !== undefined) throw e;
+            return e instanceof StoreReadFailed ? storeUnreadable(e) : cannotRead(src.label, reasonOf(e));
+          },
         ),
         TE.chainEitherK(E.mapLeft((e: IngestError) => ingestError(src.label, e))),
         TE.map((r) => report(ctx, src.label, r)),

@@ -13,26 +13,23 @@ import { chosenDestinations, withSession } from '../workspace.js';
 type RetryFlags = { destination: string; since?: string };
 
 const run = (ctx: CliContext, flags: RetryFlags): TE.TaskEither<CliError, void> =>
-  withSession(
-    ctx,
-    (s) =>
-      pipe(
-        TE.fromEither(chosenDestinations(s.state, flags.destination)),
-        TE.chain(() =>
-          pipe(() => requestRetry(s.store, s.state, flags.destination, flags.since), TE.mapLeft(notRetried)),
-        ),
-        TE.map((r) =>
-          ctx.options.json
-            ? printJson(ctx.io, { destinationId: flags.destination, profileIds: r.profileIds })
-            : printLines(ctx.io, [
-                r.commands === 0
-                  ? `No failed commands at ${flags.destination}${flags.since === undefined ? '' : ` since ${flags.since}`}.`
-                  : `${plural(r.commands, 'profile')} with failed commands will be reconciled again from fresh state on the next sync: ` +
-                    `syncline sync --destination ${flags.destination}`,
-              ]),
-        ),
+  withSession(ctx, (s) =>
+    pipe(
+      TE.fromEither(chosenDestinations(s.state, flags.destination)),
+      TE.chain(() =>
+        pipe(() => requestRetry(s.store, s.state, flags.destination, flags.since), TE.mapLeft(notRetried)),
       ),
-    { keepsSnapshot: true },
+      TE.map((r) =>
+        ctx.options.json
+          ? printJson(ctx.io, { destinationId: flags.destination, profileIds: r.profileIds })
+          : printLines(ctx.io, [
+              r.commands === 0
+                ? `No failed commands at ${flags.destination}${flags.since === undefined ? '' : ` since ${flags.since}`}.`
+                : `${plural(r.commands, 'profile')} with failed commands will be reconciled again from fresh state on the next sync: ` +
+                  `syncline sync --destination ${flags.destination}`,
+            ]),
+      ),
+    ),
   );
 
 export const retryCommand: CliCommand = (program, runHandler) => {

@@ -215,21 +215,22 @@ const shown = (
         return { head, destinations };
       }),
       TE.chainEitherK(({ head, destinations }) => {
-        // Which snapshot this command started from: how fresh the snapshots are, and that one was used.
-        const snapshot = s.from;
+        // Where the engine state is kept, and how much this command folded onto what was saved.
+        const folded = s.state.position - s.savedAt;
+        const state = { path: s.file?.path ?? null, savedAt: s.savedAt, folded };
         if (ctx.options.json) {
           printJson(ctx.io, {
             head,
-            snapshot,
+            state,
             ...(integrity === null ? {} : { integrity: integrityJson(integrity) }),
             destinations,
           });
         } else {
           printLines(ctx.io, [
             `store head: position ${head}`,
-            snapshot === null
-              ? `snapshot: none used (folded all ${plural(head, 'position')})`
-              : `snapshot: taken at position ${snapshot.position} (${snapshot.takenAt}); folded ${plural(head - snapshot.position, 'position')} after it`,
+            state.path === null
+              ? `state: in memory (folded all ${plural(folded, 'position')})`
+              : `state: ${state.path}, saved at position ${s.savedAt}; folded ${plural(folded, 'position')} after it`,
             ...(integrity === null ? [] : integrityLines(ctx.colors, integrity)),
             ...(destinations.length === 0
               ? ['no destinations are configured: run `syncline apply` first']
@@ -242,8 +243,8 @@ const shown = (
   );
 
 /**
- * `--check` checks the store before folding it: damage the fold meets too (events no snapshot
- * covers) then stops the status, but not the verdict, which is what the user asked for.
+ * `--check` checks the store before folding it: damage the fold meets too (events the state file
+ * has not folded) then stops the status, but not the verdict, which is what the user asked for.
  */
 const run = (ctx: CliContext, flags: StatusFlags): TE.TaskEither<CliError, void> => {
   if (flags.check !== true) return shown(ctx, null, failed(''));

@@ -130,19 +130,15 @@ export const summaryLines = (ctx: CliContext, r: RunSummary): string[] => {
 };
 
 const run = (ctx: CliContext, flags: SyncFlags): TE.TaskEither<CliError, void> =>
-  withSession(
-    ctx,
-    (s) =>
-      pipe(
-        TE.fromEither(chosenDestinations(s.state, flags.destination)),
-        TE.chain((configs) =>
-          flags.follow === true
-            ? follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r))
-            : syncAll(ctx, s, configs, flags),
-        ),
+  withSession(ctx, (s) =>
+    pipe(
+      TE.fromEither(chosenDestinations(s.state, flags.destination)),
+      TE.chain((configs) =>
+        flags.follow === true
+          ? follow(ctx, s, configs, flags, (r) => summaryLines(ctx, r))
+          : syncAll(ctx, s, configs, flags),
       ),
-    // A follower keeps its snapshots between rounds of runs itself (see follow).
-    { keepsSnapshot: flags.follow !== true },
+    ),
   );
 
 export const syncCommand: CliCommand = (program, runHandler) => {

@@ -1,5 +1,5 @@
 // The SQLite store's check of its own file (EventStore.checkIntegrity): SQLite's integrity check,
-// its findings naming the table or index each damaged tree belongs to (events, or only a snapshot).
+// its findings naming the table or index each damaged tree belongs to.
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
@@ -53,7 +53,7 @@ const checkLines = (db: Database.Database, table?: string): string[] => {
 /**
  * After checking the pages, the check reads every row (to compare indexes with their tables), and a
  * page too damaged to read stops it with SQLITE_CORRUPT, saying nowhere where. Checked one table at
- * a time, the tables that stop it are named: the events, or only a snapshot.
+ * a time, the tables that stop it are named.
  */
 const tableByTable = (db: Database.Database, stopped: SqliteError): string[] => {
   let tables: string[];

@@ -7,7 +7,7 @@ import { switchToWal } from '../../walMode.js';
 import { durabilityOf, synchronousFor, type Durability } from './durability.js';
 
 /** Bumped whenever the layout changes; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export type SchemaRefusal = { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
@@ -43,25 +43,12 @@ const SCHEMA_V1 = `
 `;
 
 /*
- * Version 2: snapshots of the projections (see engine/state/snapshot.ts). A snapshot is cut in parts of
- * about a megabyte, so that one of a million profiles is written and read without being held whole.
- * The parts keep a rowid: rows that large make a WITHOUT ROWID table slow. A part names its snapshot
- * without a foreign key: parts are written before their snapshot's row, which makes them visible.
+ * Version 2 held snapshots of the projections in two tables; version 3 keeps the engine's state in a
+ * file of its own beside the store (adapters/state/), and drops them from a store that has them.
  */
-const SCHEMA_V2 = `
-  CREATE TABLE snapshots (
-    id       INTEGER PRIMARY KEY,
-    format   INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    event_id TEXT    NOT NULL,
-    taken_at TEXT    NOT NULL
-  );
-  CREATE TABLE snapshot_parts (
-    snapshot INTEGER NOT NULL,
-    seq      INTEGER NOT NULL,
-    body     TEXT    NOT NULL,
-    UNIQUE (snapshot, seq)
-  );
+const DROP_SNAPSHOTS = `
+  DROP TABLE IF EXISTS snapshot_parts;
+  DROP TABLE IF EXISTS snapshots;
 `;
 
 const tooNew = (path: string, version: number): SchemaRefusal => ({
@@ -130,7 +117,7 @@ export const prepareSchema = (
         const version = versionOf(db);
         if (version > SCHEMA_VERSION) return E.left(tooNew(path, version));
         if (version === 0) db.exec(SCHEMA_V1);
-        if (version < 2) db.exec(SCHEMA_V2);
+        else if (version < 3) db.exec(DROP_SNAPSHOTS);
         if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
         return E.right(undefined);
       })

@@ -11,9 +11,8 @@ import { sqliteIntegrity } from './integrity.js';
 import { sqliteNamedCheckpoints } from './namedCheckpoints.js';
 import { sqliteReads } from './reading.js';
 import { prepareSchema, statementsOn, type SchemaRefusal } from './schema.js';
-import { sqliteSnapshots } from './snapshots.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './walCheckpoints.js';
-import { BUSY, busyAs, DEFAULT_WAIT_MS, TRY_MS, waitForLockNow, type Waiting } from './writeLock.js';
+import { busyAs, DEFAULT_WAIT_MS, TRY_MS, waitForLockNow, type Waiting } from './writeLock.js';
 import { sqliteWrites } from './writing.js';
 
 export type SqliteStoreOptions = {
@@ -41,14 +40,7 @@ export type SqliteStoreOptions = {
 
 export type SqliteOpenError = SchemaRefusal;
 
-/**
- * How long keeping a snapshot waits for another writer's lock. A snapshot is only worth keeping, so
- * a command does not linger for one: when another process holds the lock longer (an ingest, or a
- * writer stopped mid-transaction) the snapshot is not kept, silently, and the next command keeps it.
- */
-const SNAPSHOT_WAIT_MS = TRY_MS;
-
-/** The store over an open connection: its reads, writes, named checkpoints, snapshots and flushes. */
+/** The store over an open connection: its reads, writes, named checkpoints and flushes. */
 const storeOver = (
   db: Database.Database,
   pollIntervalMs: number,
@@ -71,22 +63,6 @@ const storeOver = (
     ...sqliteWrites(c),
     ...sqliteReads(c, pollIntervalMs),
     ...sqliteNamedCheckpoints(c),
-    snapshots: sqliteSnapshots(
-      db,
-      guarded,
-      (bytes) => {
-        committed();
-        c.appended(bytes);
-      },
-      (transaction) => {
-        // No notice of the wait (onWaiting), and giving up is no failure: see SNAPSHOT_WAIT_MS.
-        const done = waitForLockNow(() => busyAs(transaction), {
-          path: waiting.path,
-          waitMs: Math.min(waiting.waitMs, SNAPSHOT_WAIT_MS),
-        });
-        return E.isRight(done) ? done.right : BUSY;
-      },
-    ),
     flush: () => flush,
     checkIntegrity: sqliteIntegrity(db, guarded),
     // The checkpointer's connection closes first, so that this one, closing last, checkpoints what

@@ -95,7 +95,7 @@ export const waitForLock = async <A>(
   }
 };
 
-/** Like waitForLock, for work that cannot wait asynchronously (opening a store, keeping a snapshot). */
+/** Like waitForLock, for work that cannot wait asynchronously (opening a store). */
 export const waitForLockNow = <A>(attempt: () => A | typeof BUSY, w: Waiting): E.Either<StoreError, A> => {
   const goOn = waiter(w);
   for (;;) {
