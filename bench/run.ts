@@ -18,6 +18,7 @@ import {
   measureIngest,
   measureMemory,
   measureReplay,
+  must,
   type AuditTimes,
   type Beside,
   type FirstSyncs,
