@@ -152,9 +152,17 @@ describe('a follower whose state file holds a row it cannot give back', () => {
       if (waited > 30_000) throw new Error('the follower saved no round');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const round = saved();
-    // Between rounds the follower reads nothing: the next round reads the row as damaged.
+    // Between rounds the follower reads nothing. Its rounds read the file as of its last save (a
+    // snapshot), so a round that changes another profile first makes it save after the damage.
     onState(w, FIRST_ROW);
+    await ingestEvents(w, [{ ...CHANGE, data: { ...CHANGE.data, profileId: 'p0000002' } }]);
+    const first = saved();
+    for (let waited = 0; saved() <= first; waited += 100) {
+      if (waited > 30_000) throw new Error('the follower saved no second round');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const round = saved();
+    // The next round reads the row as damaged.
     await ingestEvents(w, [CHANGE]);
     const exit = await follower.exit;
     expect(exit.code).toBe(1);

@@ -17,7 +17,7 @@ import {
   summaryJson,
   type NotSynced,
 } from './syncReport.js';
-import { saveState, stateDamageIn, StateFileDamaged } from './stateSession.js';
+import { catchUpSaving, saveState, stateDamageIn, StateFileDamaged } from './stateSession.js';
 import { openDestination, type Session } from './workspace.js';
 
 const isSummary = (o: RunSummary | SyncError): o is RunSummary => 'totals' in o;
@@ -98,14 +98,14 @@ export const follow = (
       if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
       // Saved between rounds of runs, where no run is in the middle of its folds (the session saves
       // once more at the end).
-      const keep = (): Promise<void> => {
+      const keep = async (): Promise<void> => {
         const file = s.file;
-        if (file === undefined) return Promise.resolve();
+        if (file === undefined) return;
         saveState(ctx, file);
+        if (!file.isStale) return;
         // Another process saved first: its state is taken up here, where no run holds on to this
-        // one, and the next run catches it up as every run does.
-        file.realign();
-        return Promise.resolve();
+        // one, caught up and saved, so that what this round did is not left unsaved until the next.
+        if (E.isRight(await catchUpSaving(ctx, s.store, file))) saveState(ctx, file);
       };
       const subscription = followSync(
         s.store,
