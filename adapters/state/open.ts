@@ -31,6 +31,8 @@ export type OpenStateOptions = {
    * file holds but cannot give back (a damaged row), which nothing on opening can see.
    */
   readonly rebuild?: boolean;
+  /** rows waiting to be saved beyond which a run's `keep` saves (see StateFile) */
+  readonly keepFrom?: number;
 };
 
 /** The id of the event at `position`, or undefined when the store holds none there. */
@@ -131,7 +133,7 @@ export const openStateFile = async (
     const started = machineStart();
     if (options.rebuild === true)
       return E.right({
-        file: new StateFile(db, path, started),
+        file: new StateFile(db, path, started, options.keepFrom),
         notice: `rebuilding the engine state in ${path} from the store, as asked`,
       });
     const at = db
@@ -162,7 +164,10 @@ export const openStateFile = async (
             ? `the engine state in ${path} could not be read: building it again from the store`
             : `the engine state in ${path} is of another version of syncline: building it again from the store`;
     }
-    return E.right({ file: new StateFile(db, path, started), ...(notice === undefined ? {} : { notice }) });
+    return E.right({
+      file: new StateFile(db, path, started, options.keepFrom),
+      ...(notice === undefined ? {} : { notice }),
+    });
   } catch (e) {
     db.close();
     // What the file holds cannot be read back: the caller says so (the remedy is a rebuild).

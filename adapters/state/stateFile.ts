@@ -25,6 +25,9 @@ import { DiskTouches } from './touches.js';
 
 export type StateFailed = { readonly _tag: 'StateFailed'; readonly path: string; readonly message: string };
 
+/** Rows waiting to be saved beyond which a run saves between its batches: about 50 MiB of them. */
+const KEEP_FROM = 200_000;
+
 /** What a save did: wrote the changes, found none, or found another process had saved first. */
 export type SaveResult = 'saved' | 'unchanged' | 'lost';
 
@@ -70,6 +73,7 @@ export class StateFile {
     readonly path: string,
     /** this run of the machine, saved with the state (see machineStart in open.ts) */
     private readonly boot: string,
+    private readonly keepFrom: number = KEEP_FROM,
   ) {
     this.rows = Object.fromEntries(KEYED.map((k) => [k, new Rows(db, k)])) as Record<Keyed, Rows>;
     this.meta = db.prepare(`SELECT value FROM meta WHERE name = ?`);
@@ -88,7 +92,7 @@ export class StateFile {
       destinations: new Map(),
       touches: this.touches,
       tables: { ledger: (id) => this.ledger(id), claims: (id) => this.claimsOf(id) },
-      folded: 0,
+      keep: () => this.keepIfDue(),
     };
     db.exec('BEGIN');
     this.savedAt = this.load();
@@ -171,6 +175,25 @@ export class StateFile {
     return s.position;
   }
 
+  /** About how many rows the changes since the last save will write. */
+  private get unsaved(): number {
+    let n = 0;
+    for (const t of this.world) n += t.unsaved;
+    for (const d of this.perDestination.values()) for (const t of d.tables) n += t.unsaved;
+    return n;
+  }
+
+  /**
+   * A run's `keep`: saves once the changes waiting are many, so that a long run (a first sync of
+   * millions) holds a bounded part of them in memory. Saving changes nothing a run relies on, and a
+   * save lost to another process leaves this one's state as it was (see save).
+   */
+  private keepIfDue(): void {
+    if (this.stale || this.unsaved < this.keepFrom) return;
+    // A failure to write is told by the command's own save at its end, which meets it again.
+    this.save({ duringRun: true });
+  }
+
   /** Whether anything was folded since the last save. */
   get changed(): boolean {
     if (this.state.position !== this.savedAt) return true;
@@ -185,7 +208,7 @@ export class StateFile {
    * another process saved first: this one's state stays right in memory, and `realign` takes up the
    * other's at a point where nothing relies on the state (between runs, before catching up).
    */
-  save(): E.Either<StateFailed, SaveResult> {
+  save(options: { readonly duringRun?: boolean } = {}): E.Either<StateFailed, SaveResult> {
     if (this.stale) return E.right('lost');
     if (!this.changed) {
       this.refresh();
@@ -216,8 +239,13 @@ export class StateFile {
     this.token = token;
     this.db.exec('BEGIN');
     // Another process may have saved between the commit and the new snapshot: then this one reads
-    // its state from now on, and must take it up before folding on.
-    if (this.meta.get('token')?.value !== token) this.realignNow();
+    // its state from now on, and must take it up before folding on. That needs the instant between
+    // two statements of this thread; during a run, which holds on to its destinations, it is a failure.
+    if (this.meta.get('token')?.value !== token) {
+      if (options.duringRun === true)
+        throw new Error(`another process saved the engine state in ${this.path} the instant after this one`);
+      this.realignNow();
+    }
     return E.right('saved');
   }
 

@@ -92,6 +92,8 @@ type Known<V> = V | typeof ABSENT;
 export type Saved = {
   /** whether anything changed since the last save */
   readonly changed: boolean;
+  /** about how many rows the changes since the last save will write */
+  readonly unsaved: number;
   /** writes the changes (inside the caller's transaction) */
   write(): void;
   /** the transaction committed: the changes are on disk */
@@ -124,8 +126,20 @@ export class DiskTable<V> implements Table<V>, Saved {
       const row = this.cleared ? undefined : this.rows.get.get(this.scope, key);
       v = row === undefined ? ABSENT : this.codec.decode(row.value, key);
       this.cache.set(key, v);
+      if (this.cache.size - this.dirty.size > 2 * CACHED) this.trim();
     }
     return v;
+  }
+
+  /**
+   * Forgets values read and not changed, down to CACHED of them: they are on disk as they are, and
+   * a long run reads far more than it should keep (a first sync reads every profile once).
+   */
+  private trim(): void {
+    for (const key of this.cache.keys()) {
+      if (this.cache.size - this.dirty.size <= CACHED) return;
+      if (!this.dirty.has(key)) this.cache.delete(key);
+    }
   }
 
   get(key: string): V | undefined {
@@ -199,6 +213,10 @@ export class DiskTable<V> implements Table<V>, Saved {
     return this.cleared || this.dirty.size > 0;
   }
 
+  get unsaved(): number {
+    return this.dirty.size;
+  }
+
   write(): void {
     if (this.cleared || this.delta !== 0) this.rows.setCount(this.scope, this.size);
     if (this.cleared) this.rows.clear.run(this.scope);
@@ -261,6 +279,10 @@ export class DiskKeySet implements KeySet, Saved {
     return this.table.changed;
   }
 
+  get unsaved(): number {
+    return this.table.unsaved;
+  }
+
   write(): void {
     this.table.write();
   }
@@ -278,12 +300,15 @@ export class DiskKeySet implements KeySet, Saved {
 export class DiskRelation implements Relation, Saved {
   /** a → b → whether the pair was added (true) or deleted (false) since the last save */
   private readonly changes = new Map<string, Map<string, boolean>>();
+  /** how many pairs `changes` holds */
+  unsaved = 0;
 
   constructor(private readonly rows: Rows) {}
 
   private change(a: string, b: string, related: boolean): void {
     let m = this.changes.get(a);
     if (m === undefined) this.changes.set(a, (m = new Map<string, boolean>()));
+    if (!m.has(b)) this.unsaved++;
     m.set(b, related);
   }
 
@@ -317,9 +342,11 @@ export class DiskRelation implements Relation, Saved {
 
   committed(): void {
     this.changes.clear();
+    this.unsaved = 0;
   }
 
   forget(): void {
     this.changes.clear();
+    this.unsaved = 0;
   }
 }

@@ -38,6 +38,10 @@ export class DiskTouches implements Touches, Saved {
     return this.changes.size > 0;
   }
 
+  get unsaved(): number {
+    return this.changes.size;
+  }
+
   write(): void {
     for (const [profileId, at] of this.changes) this.put.run(profileId, at);
   }

@@ -48,10 +48,10 @@ export type EngineState = {
   readonly touches: Touches;
   readonly tables: DestinationTables;
   /**
-   * How much folding the state holds: one per event, plus one per decision or outcome a recorded
-   * batch carries (a batch of 500 costs 500 times an input event).
+   * Called where the state may be saved (between a run's batches): a state kept on disk writes what
+   * it holds in memory there once that is much, so that a long run's memory stays bounded.
    */
-  folded: number;
+  readonly keep?: () => void;
 };
 
 /** The touches in memory: a log of (position, profile), in position order, searched by bisection. */
@@ -85,7 +85,6 @@ export const initialState = (): EngineState => ({
   destinations: new Map(),
   touches: new TouchLog(),
   tables: inMemory,
-  folded: 0,
 });
 
 const view = (s: EngineState, destinationId: string): DestinationView => {
@@ -113,13 +112,9 @@ const touch = (s: EngineState, position: number, profileId: string): void =>
 export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.position = e.position;
   s.eventId = e.id;
-  s.folded++;
   if (e.stream.startsWith(SYNC_PREFIX)) {
     const event = { type: e.type, data: e.data } as SyncEvent;
     foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event);
-    if (event.type === 'BatchDecided') s.folded += event.data.decisions.length;
-    else if (event.type === 'BatchApplied')
-      s.folded += (event.data.ok?.commandIds.length ?? 0) + event.data.results.length;
     return s;
   }
   const event = { type: e.type, data: e.data } as InputEvent;

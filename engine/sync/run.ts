@@ -255,6 +255,7 @@ const decideEach = async (
     const end = run.bounds[k + 1] as number;
     await commands.recorded(commandsOf(record.decisions), decided.right, run.profileIds.length - end);
     run.opts.onProgress?.(end, run.profileIds.length);
+    s.keep?.();
   }
   return E.right(undefined);
 };
