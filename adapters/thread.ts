@@ -113,16 +113,20 @@ export const shared = <Req, Res>(
     const mine = new Set<Promise<unknown>>();
     const ask = (request: Req): Promise<Res> => {
       if (closing !== null) return Promise.reject(new Error(`the ${what} thread is closed`));
+      asked = true;
       const answer = t.ask(request);
       const forget = () => void mine.delete(answer);
       answer.then(forget, forget);
       mine.add(answer);
       return answer;
     };
+    // A lease that never asked has nothing on the thread to let go of: its close does not wait for
+    // a thread still booting (a short run answered on the caller's thread never asks).
+    let asked = false;
     const close = (): Promise<void> =>
       (closing ??= (async () => {
         await Promise.allSettled([...mine]);
-        if (!t.failed()) await t.ask(farewell).catch(() => undefined);
+        if (asked && !t.failed()) await t.ask(farewell).catch(() => undefined);
       })());
     return { ask, boot: t.boot, close, failed: t.failed };
   };
