@@ -13,10 +13,19 @@ export class DiskTouches implements Touches, Saved {
   /** profile → its last touch since the last save: always later than the one on disk */
   private readonly changes = new Map<string, number>();
   private readonly after: Statement<[number], { key: string }>;
+  private readonly countAfter: Statement<[number], number>;
+  private readonly at: Statement<[string], number>;
   private readonly put: Statement<[string, number]>;
 
   constructor(db: Database) {
     this.after = db.prepare(`SELECT key FROM touches WHERE scope = '' AND value > ?`);
+    this.countAfter = db
+      .prepare(`SELECT count(*) FROM touches WHERE scope = '' AND value > ?`)
+      .pluck() as Statement<[number], number>;
+    this.at = db.prepare(`SELECT value FROM touches WHERE scope = '' AND key = ?`).pluck() as Statement<
+      [string],
+      number
+    >;
     this.put = db.prepare(
       `INSERT INTO touches (scope, key, value) VALUES ('', ?, ?)
        ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value`,
@@ -32,6 +41,17 @@ export class DiskTouches implements Touches, Saved {
     for (const r of this.after.iterate(position)) out.add(r.key);
     for (const [profileId, at] of this.changes) if (at > position) out.add(profileId);
     return out;
+  }
+
+  /** Counted on disk, plus the profiles touched since the last save that the disk does not count. */
+  countSince(position: number): number {
+    let n = this.countAfter.get(position) ?? 0;
+    for (const [profileId, at] of this.changes) {
+      if (at <= position) continue;
+      const saved = this.at.get(profileId);
+      if (saved === undefined || saved <= position) n++;
+    }
+    return n;
   }
 
   get changed(): boolean {

@@ -26,6 +26,8 @@ export type Touches = {
   add(position: number, profileId: string): void;
   /** the profiles touched after `position` (exclusive) */
   since(position: number): Set<string>;
+  /** how many profiles were touched after `position`: since(position).size, without listing them */
+  countSince(position: number): number;
 };
 
 /**
@@ -73,6 +75,10 @@ export class TouchLog implements Touches {
       else hi = mid;
     }
     return new Set(this.profiles.slice(lo));
+  }
+
+  countSince(position: number): number {
+    return this.since(position).size;
   }
 }
 

@@ -35,7 +35,7 @@ export const projectionsOf = (s: EngineState, options: ProjectionOptions = {}): 
       : sorted(options.profiles).map((id) => [id, w.profiles.get(id) ?? null] as const);
   const groups = byKey(w.groups.entries());
   const touchedAfter = options.touchedAfter ?? Array.from({ length: s.position + 1 }, (_, k) => k);
-  const since = touchedAfter.map((k) => [k, sorted(s.touches.since(k))] as const);
+  const since = touchedAfter.map((k) => [k, sorted(s.touches.since(k)), s.touches.countSince(k)] as const);
   const destinations = byKey(s.destinations.entries()).map(([id, v]) => {
     const l = v.ledger;
     return [

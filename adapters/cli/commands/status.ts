@@ -11,7 +11,7 @@ import { holdingOf, missingRecords } from '../../../engine/sync/lost.js';
 import type { Integrity } from '../../../engine/ports.js';
 import { defaultSyncOptions } from '../../../engine/sync/run.js';
 import { recordedTotals, skippedTotal, type RunTotals } from '../../../engine/sync/summary.js';
-import { touchedSince, type DestinationView, type EngineState } from '../../../engine/state/engineState.js';
+import type { DestinationView, EngineState } from '../../../engine/state/engineState.js';
 import type { RunInfo } from '../../../projections/ledger.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { errorLines, failed, storeFailed, unexpected, type CliError } from '../errors.js';
@@ -103,7 +103,7 @@ export const destinationStatus = (
     pending: l.pending.size,
     // Profiles whose desired state changed since the last finished run decided: what the next run
     // looks at, unless the config changed since, when it looks at everyone.
-    lag: { profiles: touchedSince(s, since).size, configChanged: last === null || v.configPosition > since },
+    lag: { profiles: s.touches.countSince(since), configChanged: last === null || v.configPosition > since },
     // Every store position since then, this and other destinations' sync events included.
     positionsBehind: head - since,
     records,
