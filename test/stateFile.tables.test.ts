@@ -1,0 +1,44 @@
+// The state file's tables forget values they read and did not change once they hold many, so that a
+// run reading every profile once keeps a bounded part of them; values changed and not saved stay.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProfileState } from '../projections/world.js';
+import { opened, saved, stateDir, storeOf } from './support/stateFiles.js';
+
+let dir: ReturnType<typeof stateDir>;
+beforeEach(() => {
+  dir = stateDir();
+});
+afterEach(() => dir.remove());
+
+const ROWS = 120_000;
+const id = (i: number): string => `p${String(i).padStart(6, '0')}`;
+const profile = (i: number): ProfileState => ({ properties: { n: i }, groups: [], deleted: false });
+
+describe('a table of the state file reading many rows', () => {
+  it('given 120,000 profiles saved, when every one is read, then a value read early and not changed is read again from the file (equal, not the same object), while a value changed and not saved stays what was set, and is saved', async () => {
+    const path = dir.path('state.db');
+    const first = await opened(path, storeOf([]));
+    for (let i = 0; i < ROWS; i++) first.file.state.world.profiles.set(id(i), profile(i));
+    expect(saved(first.file)).toBe('saved');
+    first.file.close();
+
+    const { file } = await opened(path, storeOf([]));
+    const profiles = file.state.world.profiles;
+    const early = profiles.get(id(0));
+    const changed = profiles.get(id(1)) as ProfileState;
+    changed.properties.n = -1;
+    profiles.set(id(1), changed);
+    for (let i = 2; i < ROWS; i++) expect(profiles.get(id(i))?.properties.n).toBe(i);
+    const again = profiles.get(id(0));
+    expect(again).toStrictEqual(early);
+    expect(again).not.toBe(early);
+    expect(profiles.get(id(1))).toBe(changed);
+    expect(profiles.size).toBe(ROWS);
+    // Nothing was folded, so the position is as saved; the changed row is saved all the same.
+    expect(saved(file)).toBe('saved');
+    file.close();
+    const back = await opened(path, storeOf([]));
+    expect(back.file.state.world.profiles.get(id(1))?.properties.n).toBe(-1);
+    back.file.close();
+  }, 60_000);
+});
