@@ -75,8 +75,10 @@ const connect = (path: string): Database.Database => {
     db.pragma(`synchronous = ${durable() ? 'NORMAL' : 'OFF'}`);
     // A new process reads the rows it needs from a cold cache: mapped, each page costs no system
     // call (a cold sync of 1,000 changed profiles wrote its save in 20 ms rather than 85). An I/O
-    // error then ends the process, which the file, derived data, survives.
-    db.pragma('mmap_size = 4294967296');
+    // error then ends the process, which the file, derived data, survives. Only the file's first
+    // 64 MiB: the pages a process touches through the map count as its own memory, and a first
+    // sync of ten million profiles touches gigabytes of them.
+    db.pragma(`mmap_size = ${64 * 1024 * 1024}`);
     // A save is not made to wait for the log to be copied into the file: closing copies it.
     db.pragma('wal_autocheckpoint = 16384');
     return db;
