@@ -45,7 +45,7 @@ export type Ledger = {
   /** profile → the fields (names; values are null) and groups syncline last wrote, and the key */
   readonly entries: Table<LedgerEntry>;
   /** record key → the profile that last wrote it: one owner per record. Exactly the entries' keys
-   *  read backwards (settle keeps them so), which lets a snapshot leave them out. */
+   *  read backwards (settle keeps them so). */
   readonly owners: Table<string>;
   /** commands decided and not yet settled, in the order decided (see pending.ts) */
   readonly pending: Pending;
@@ -89,7 +89,7 @@ const fieldSets = interner<Properties>((names) =>
 );
 const groupSets = interner<string[]>((names) => Object.freeze(names) as string[]);
 
-/** An entry as a snapshot gives it back: its field names, shared like every entry's. */
+/** An entry as the state file gives it back: its field names, shared like every entry's. */
 export const restoredEntry = (
   profileId: string,
   key: string,

@@ -3,20 +3,16 @@
 // says so when there is something to fold, and catching up then gives the state of a fold in memory.
 import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, StoredEvent } from '../engine/ports.js';
 import { applyStored, initialState } from '../engine/state/engineState.js';
 import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import { collect } from './contract/eventStoreHelpers.js';
 import { history } from './support/richHistory.js';
 import { projectionsOf } from './support/stateProjections.js';
-import { caughtUp, foldOf, opened, saved, stateDir, storeOf } from './support/stateFiles.js';
+import { caughtUp, foldOf, opened, saved, stateDirPerSpec, storeOf } from './support/stateFiles.js';
 
-let dir: ReturnType<typeof stateDir>;
-beforeEach(() => {
-  dir = stateDir();
-});
-afterEach(() => dir.remove());
+const dir = stateDirPerSpec();
 
 let store: EventStore;
 let events: StoredEvent[] = [];
@@ -193,6 +189,27 @@ describe('opening a state file', () => {
         store,
         `the engine state in ${path} could not be read: building it again from the store`,
       );
+    },
+  );
+
+  it.each([
+    ['not JSON', `'x'`, 'is not JSON'],
+    ['another command', `'{"commandId":"someone else"}'`, 'is not the command it is filed under'],
+  ])(
+    'given a pending command row that is %s, when the file is opened, then it throws StateDamaged naming the row (the command then says --rebuild-state)',
+    async (_, value, problem) => {
+      const path = dir.path('state.db');
+      // The first prefix whose fold leaves a command pending: its row is written with the save.
+      const p = events.findIndex((_e, i) =>
+        [...foldOf(events.slice(0, i + 1)).destinations.values()].some((v) => v.ledger.pending.size > 0),
+      );
+      expect(p).toBeGreaterThan(0);
+      await givenSavedAt(path, p + 1);
+      const db = new Database(path);
+      const key = db.prepare(`SELECT key FROM pending LIMIT 1`).pluck().get() as string;
+      db.prepare(`UPDATE pending SET value = ${value}`).run();
+      db.close();
+      await expect(opened(path, store)).rejects.toThrow(`the engine state's pending row "${key}" ${problem}`);
     },
   );
 });

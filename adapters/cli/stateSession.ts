@@ -5,7 +5,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from '../../engine/ports.js';
 import { applyStored, type EngineState } from '../../engine/state/engineState.js';
 import { invalidStored } from '../../engine/state/storedEvents.js';
-import { openStateFile } from '../../adapters/state/open.js';
+import { openStateFile, unreadable } from '../../adapters/state/open.js';
 import { StateDamaged } from '../../adapters/state/rows.js';
 import type { StateFile, StateFailed } from '../../adapters/state/stateFile.js';
 import type { CliContext } from './command.js';
@@ -100,9 +100,6 @@ export class StateFileDamaged extends Error {
     super(error._tag === 'StateDamaged' ? error.what : error._tag);
   }
 }
-
-const unreadable = (e: unknown): e is InstanceType<typeof Database.SqliteError> =>
-  e instanceof Database.SqliteError && (e.code === 'SQLITE_CORRUPT' || e.code === 'SQLITE_NOTADB');
 
 /** Whether SQLite finds the file at `path` damaged: a destination's SQLite file may fail the same way. */
 const damagedFile = (path: string): boolean => {

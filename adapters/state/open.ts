@@ -64,8 +64,8 @@ export const machineStart = (): string => {
   }
 };
 
-/** A damaged file is derived data like any other: removed and built again. */
-const unreadable = (e: unknown): boolean =>
+/** SQLite finds the file damaged, or no database: derived data like any other, built again. */
+export const unreadable = (e: unknown): e is InstanceType<typeof Database.SqliteError> =>
   e instanceof Database.SqliteError && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT');
 
 const connect = (path: string): Database.Database => {

@@ -7,7 +7,13 @@ import { decodeWith } from '../../domain/codec.js';
 import { DestinationConfig } from '../../domain/destination.js';
 import type { LedgerEntry } from '../../domain/decision.js';
 import type { Properties } from '../../domain/values.js';
-import { restoredEntry, type Failure, type Ledger, type RunInfo } from '../../projections/ledger.js';
+import {
+  restoredEntry,
+  type Failure,
+  type Ledger,
+  type PendingCommand,
+  type RunInfo,
+} from '../../projections/ledger.js';
 import type { GroupState, ProfileState } from '../../projections/world.js';
 import type { RowCodec } from './tables.js';
 
@@ -85,6 +91,14 @@ export const claimRows: RowCodec<string | Set<string>> = {
     const h = parsed('claims', raw, key);
     return typeof h === 'string' ? h : new Set(h as string[]);
   },
+};
+
+/** A pending command's row (its commandId the key), as the ledger fold made it. */
+export const pendingRow = (raw: string, commandId: string): PendingCommand => {
+  const cmd = parsed('pending', raw, commandId);
+  if (typeof cmd !== 'object' || cmd === null || (cmd as { commandId?: unknown }).commandId !== commandId)
+    throw new StateDamaged('pending', commandId, 'is not the command it is filed under');
+  return cmd as PendingCommand;
 };
 
 export const textRows: RowCodec<string> = { encode: (s) => s, decode: (raw) => String(raw) };

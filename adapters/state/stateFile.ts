@@ -1,18 +1,19 @@
 // The engine's state kept in an SQLite file beside the event store: opened in time independent of the
 // number of profiles, read row by row as a command needs it, and saved with its position atomically.
 import { randomUUID } from 'node:crypto';
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationView, EngineState } from '../../engine/state/engineState.js';
 import { emptyClaims } from '../../projections/claims.js';
 import type { Holders } from '../../projections/holders.js';
-import { initialLedger, type Ledger, type PendingCommand } from '../../projections/ledger.js';
+import { initialLedger, type Ledger } from '../../projections/ledger.js';
 import { addPending, pendingCommands } from '../../projections/pending.js';
 import {
   claimRows,
   destinationRow,
   entryRows,
   failureRows,
+  pendingRow,
   groupRows,
   profileRows,
   readDestinationRow,
@@ -21,6 +22,7 @@ import {
 } from './rows.js';
 import { KEYED, type Keyed } from './schema.js';
 import { DiskKeySet, DiskRelation, DiskTable, Rows, type Saved } from './tables.js';
+import { isBusy } from '../stores/sqlite/writeLock.js';
 import { DiskTouches } from './touches.js';
 
 export type StateFailed = { readonly _tag: 'StateFailed'; readonly path: string; readonly message: string };
@@ -41,8 +43,6 @@ type DestinationRows = {
   row: string;
 };
 
-const isBusy = (e: unknown): boolean => e instanceof Database.SqliteError && e.code.startsWith('SQLITE_BUSY');
-
 /**
  * The state in the file, in a read transaction held from one save to the next: every row read
  * comes from the state as of the last save (this process's or, after a realign, another's), never
@@ -59,6 +59,7 @@ export class StateFile {
   private readonly setMeta: Statement<[string | number, string]>;
   private readonly addPending: Statement<[string, string, string]>;
   private readonly dropPending: Statement<[string, string]>;
+  private readonly pendingOf: Statement<[string], { key: string; value: string }>;
   /** the position saved last (or read at the last realign) */
   private savedAt: number;
   /** another process saved after this one's snapshot: nothing more is saved until a realign */
@@ -80,6 +81,7 @@ export class StateFile {
     this.setMeta = db.prepare(`UPDATE meta SET value = ? WHERE name = ?`);
     this.addPending = db.prepare(`INSERT INTO pending (scope, key, value) VALUES (?, ?, ?)`);
     this.dropPending = db.prepare(`DELETE FROM pending WHERE scope = ? AND key = ?`);
+    this.pendingOf = db.prepare(`SELECT key, value FROM pending WHERE scope = ? ORDER BY seq`);
     const profiles = new DiskTable(this.rows.profiles, '', profileRows);
     const groups = new DiskTable(this.rows.groups, '', groupRows);
     const members = new DiskRelation(this.rows.members);
@@ -154,12 +156,8 @@ export class StateFile {
         taken: row.taken,
       };
       const d = this.tablesOf(id);
-      d.pending.clear();
-      const pending = this.db
-        .prepare(`SELECT key, value FROM pending WHERE scope = ? ORDER BY seq`)
-        .all(id) as { key: string; value: string }[];
-      for (const p of pending) {
-        addPending(ledger.pending, JSON.parse(p.value) as PendingCommand);
+      for (const p of this.pendingOf.all(id)) {
+        addPending(ledger.pending, pendingRow(p.value, p.key));
         d.pending.add(p.key);
       }
       const v: DestinationView = {

@@ -12,6 +12,17 @@ export type RowCodec<V> = {
 /** Rows read from the disk per page when a table is read whole: memory stays bounded. */
 const PAGE = 2_000;
 
+/** Pages read one after another until one comes back short: `after` reads the page after a row. */
+function* paged<R>(first: () => R[], after: (last: R) => R[]): Generator<R> {
+  let page = first();
+  for (;;) {
+    yield* page;
+    const last = page[page.length - 1];
+    if (page.length < PAGE || last === undefined) return;
+    page = after(last);
+  }
+}
+
 /** The statements of one SQL table of (scope, key, value) rows; a scope is a destination, or ''. */
 export class Rows {
   readonly get: Statement<[string, string], { value: string | number }>;
@@ -20,8 +31,8 @@ export class Rows {
   readonly clear: Statement<[string]>;
   private readonly counted: Statement<[string, string], number>;
   private readonly recount: Statement<[string, string, number]>;
-  readonly first: Statement<[string, number], { key: string; value: string | number }>;
-  readonly next: Statement<[string, string, number], { key: string; value: string | number }>;
+  private readonly first: Statement<[string, number], { key: string; value: string | number }>;
+  private readonly next: Statement<[string, string, number], { key: string; value: string | number }>;
   private readonly firstKeys: Statement<[string, number], string>;
   private readonly nextKeys: Statement<[string, string, number], string>;
 
@@ -54,14 +65,11 @@ export class Rows {
   }
 
   /** Every key of the scope, in order, a page at a time, without reading the values. */
-  *allKeys(scope: string): Generator<string> {
-    let page = this.firstKeys.all(scope, PAGE);
-    for (;;) {
-      yield* page;
-      const last = page[page.length - 1];
-      if (page.length < PAGE || last === undefined) return;
-      page = this.nextKeys.all(scope, last, PAGE);
-    }
+  allKeys(scope: string): Generator<string> {
+    return paged(
+      () => this.firstKeys.all(scope, PAGE),
+      (last) => this.nextKeys.all(scope, last, PAGE),
+    );
   }
 
   /** How many rows the scope holds (kept in `counts` by setCount, as every write changes it). */
@@ -74,14 +82,11 @@ export class Rows {
   }
 
   /** Every row of the scope, in key order, a page at a time. */
-  *all(scope: string): Generator<{ key: string; value: string | number }> {
-    let page = this.first.all(scope, PAGE);
-    for (;;) {
-      yield* page;
-      const last = page[page.length - 1];
-      if (page.length < PAGE || last === undefined) return;
-      page = this.next.all(scope, last.key, PAGE);
-    }
+  all(scope: string): Generator<{ key: string; value: string | number }> {
+    return paged(
+      () => this.first.all(scope, PAGE),
+      (last) => this.next.all(scope, last.key, PAGE),
+    );
   }
 }
 
