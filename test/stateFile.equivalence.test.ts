@@ -2,7 +2,7 @@
 // random histories, whether its changes are still written behind, saved, or read back after a reopen.
 import * as E from 'fp-ts/lib/Either.js';
 import fc from 'fast-check';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openMemoryEventStore } from '../adapters/stores/memory.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import { streamOf, type InputEvent } from '../domain/events.js';
@@ -25,13 +25,9 @@ import {
 } from './support/given.js';
 import { history } from './support/richHistory.js';
 import { projectionsOf } from './support/stateProjections.js';
-import { foldOf, opened, saved, seeded, stateDir } from './support/stateFiles.js';
+import { foldOf, opened, saved, seeded, stateDirPerSpec } from './support/stateFiles.js';
 
-let dir: ReturnType<typeof stateDir>;
-beforeEach(() => {
-  dir = stateDir();
-});
-afterEach(() => dir.remove());
+const dir = stateDirPerSpec();
 
 describe('the state file over the rich history', () => {
   let store: EventStore;

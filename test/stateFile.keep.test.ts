@@ -3,20 +3,16 @@
 // the fold of the store at the position it saves, and the run decides as it would in memory.
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStateFile } from '../adapters/state/open.js';
 import { syncDestination } from '../engine/sync/run.js';
 import { collect } from './contract/eventStoreHelpers.js';
 import { givenEngine, noWait } from './support/engine.js';
 import { created, destination, everyone } from './support/given.js';
 import { projectionsOf } from './support/stateProjections.js';
-import { caughtUp, foldOf, opened, saved, stateDir } from './support/stateFiles.js';
+import { caughtUp, foldOf, opened, saved, stateDirPerSpec } from './support/stateFiles.js';
 
-let dir: ReturnType<typeof stateDir>;
-beforeEach(() => {
-  dir = stateDir();
-});
-afterEach(() => dir.remove());
+const dir = stateDirPerSpec();
 
 const crm = destination({ mode: 'sync', collection: everyone });
 

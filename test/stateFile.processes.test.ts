@@ -3,20 +3,16 @@
 // mixture of the two. And a save that fails halfway leaves nothing of itself behind.
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateFile } from '../adapters/state/stateFile.js';
 import type { EventStore, StoredEvent } from '../engine/ports.js';
 import { applyStored } from '../engine/state/engineState.js';
 import { collect } from './contract/eventStoreHelpers.js';
 import { history } from './support/richHistory.js';
 import { projectionsOf } from './support/stateProjections.js';
-import { caughtUp, foldOf, opened, saved, stateDir } from './support/stateFiles.js';
+import { caughtUp, foldOf, opened, saved, stateDirPerSpec } from './support/stateFiles.js';
 
-let dir: ReturnType<typeof stateDir>;
-beforeEach(() => {
-  dir = stateDir();
-});
-afterEach(() => dir.remove());
+const dir = stateDirPerSpec();
 
 let store: EventStore;
 let events: StoredEvent[] = [];

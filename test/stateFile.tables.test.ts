@@ -1,14 +1,10 @@
 // The state file's tables forget values they read and did not change once they hold many, so that a
 // run reading every profile once keeps a bounded part of them; values changed and not saved stay.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProfileState } from '../projections/world.js';
-import { opened, saved, stateDir, storeOf } from './support/stateFiles.js';
+import { opened, saved, stateDirPerSpec, storeOf } from './support/stateFiles.js';
 
-let dir: ReturnType<typeof stateDir>;
-beforeEach(() => {
-  dir = stateDir();
-});
-afterEach(() => dir.remove());
+const dir = stateDirPerSpec();
 
 const ROWS = 120_000;
 const id = (i: number): string => `p${String(i).padStart(6, '0')}`;

@@ -1,5 +1,6 @@
 // State files for the specs: a fresh directory per spec, a state file opened or failing the spec, and
 // the in-memory fold the file's state must equal, from the same stored events.
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,21 @@ export const foldOf = (events: readonly StoredEvent[]): EngineState => {
 export const stateDir = (): { readonly path: (name: string) => string; readonly remove: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'syncline-state-'));
   return { path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+/** A directory of its own for each spec of the file, made before it and removed after it. */
+export const stateDirPerSpec = (): { readonly path: (name: string) => string } => {
+  let current: ReturnType<typeof stateDir> | undefined;
+  beforeEach(() => {
+    current = stateDir();
+  });
+  afterEach(() => current?.remove());
+  return {
+    path: (name) => {
+      if (current === undefined) throw new Error('a state directory is only there while a spec runs');
+      return current.path(name);
+    },
+  };
 };
 
 /** The state file at `path` for `store`, failing the spec when it cannot be opened. */
