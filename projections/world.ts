@@ -30,10 +30,12 @@ const liveProfile = (w: World, id: string): ProfileState | undefined => {
   return p === undefined || p.deleted ? undefined : p;
 };
 
-/** Takes the group out of the profile's memberships, in place: the caller sets the profile again. */
-const leave = (p: ProfileState, groupId: string): void => {
+/** Takes the group out of the profile's memberships, and sets the profile again if that changed it. */
+const leave = (w: World, profileId: string, p: ProfileState, groupId: string): void => {
   const i = p.groups.indexOf(groupId);
-  if (i >= 0) p.groups.splice(i, 1);
+  if (i < 0) return;
+  p.groups.splice(i, 1);
+  w.profiles.set(profileId, p);
 };
 
 const liveGroup = (w: World, id: string): GroupState | undefined => {
@@ -85,10 +87,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       if (!g) return w;
       for (const m of w.members.of(e.data.groupId)) {
         const p = w.profiles.get(m);
-        if (p) {
-          leave(p, e.data.groupId);
-          w.profiles.set(m, p);
-        }
+        if (p) leave(w, m, p, e.data.groupId);
         w.members.delete(e.data.groupId, m);
       }
       w.groups.set(e.data.groupId, { name: g.name, deleted: true });
@@ -109,8 +108,7 @@ export const foldWorld = (w: World, e: InputEvent): World => {
       const p = liveProfile(w, e.data.profileId);
       const g = liveGroup(w, e.data.groupId);
       if (!p || !g) return w;
-      leave(p, e.data.groupId);
-      w.profiles.set(e.data.profileId, p);
+      leave(w, e.data.profileId, p, e.data.groupId);
       w.members.delete(e.data.groupId, e.data.profileId);
       return w;
     }
