@@ -9,6 +9,8 @@ export type Thread<Req, Res> = {
   readonly ask: (request: Req) => Promise<Res>;
   /** Boots the thread now rather than with the first request: booting takes tens of milliseconds. */
   readonly boot: () => void;
+  /** Whether the thread has booted and waits for requests: until then, one asked waits for the boot. */
+  readonly ready: () => boolean;
   /** Waits for the answers under way, then ends the thread; a lease (see shared) waits for its own
    *  answers and lets go, leaving the thread to the other leases. */
   readonly close: () => Promise<void>;
@@ -18,11 +20,15 @@ export type Thread<Req, Res> = {
 
 type Envelope<A> = { readonly id: number; readonly body: A };
 
+/** The id of the message a worker sends once it has booted (requests count from 1). */
+const READY = 0;
+
 /** `what` names the thread in errors ("SQLite destination apply"). */
 export const thread = <Req, Res>(file: () => URL, what: string): Thread<Req, Res> => {
   let worker: Worker | null = null;
   let broken: Error | null = null;
   let closing = false;
+  let booted = false;
   let nextId = 0;
   const pending = new Map<number, { resolve: (r: Res) => void; reject: (e: Error) => void }>();
   const outstanding = new Set<Promise<unknown>>();
@@ -43,6 +49,10 @@ export const thread = <Req, Res>(file: () => URL, what: string): Thread<Req, Res
   const started = (): Worker => {
     const w = new Worker(file());
     w.on('message', ({ id, body }: Envelope<Res>) => {
+      if (id === READY) {
+        booted = true;
+        return;
+      }
       const p = pending.get(id);
       settle(id);
       p?.resolve(body);
@@ -86,7 +96,7 @@ export const thread = <Req, Res>(file: () => URL, what: string): Thread<Req, Res
     await Promise.allSettled([...outstanding]);
     if (worker !== null) await worker.terminate();
   };
-  return { ask, boot, close, failed: () => broken !== null };
+  return { ask, boot, ready: () => booted && broken === null, close, failed: () => broken !== null };
 };
 
 /**
@@ -128,7 +138,7 @@ export const shared = <Req, Res>(
         await Promise.allSettled([...mine]);
         if (asked && !t.failed()) await t.ask(farewell).catch(() => undefined);
       })());
-    return { ask, boot: t.boot, close, failed: t.failed };
+    return { ask, boot: t.boot, ready: t.ready, close, failed: t.failed };
   };
   /** whether the process has a working thread of this kind already (booted by an earlier lease) */
   return Object.assign(lease, { running: () => current !== null && !current.failed() });
@@ -144,4 +154,5 @@ export const serve = <Req, Res>(what: string, answer: (request: Req) => Res): vo
   port.on('message', ({ id, body }: Envelope<Req>) => {
     port.postMessage({ id, body: answer(body) } satisfies Envelope<Res>);
   });
+  port.postMessage({ id: READY, body: null } satisfies Envelope<null>);
 };

@@ -105,9 +105,9 @@ describe('sqlite destination apply and lookup on threads', () => {
     expect(started.workers).toBe(2);
   });
 
-  it('given a destination just opened, then its reader has booted before any request; lookups alone (a plan) start no writer and create no file, and the first apply does both', async () => {
+  it('given a destination just opened, then no thread has booted; lookups with no run expected (a caller of the port alone) boot the reader, start no writer and create no file, and the first apply does both', async () => {
     const d = await open();
-    expect(started.workers).toBe(1);
+    expect(started.workers).toBe(0);
     expect(await d.lookup(['ada@example.com'])()).toStrictEqual({ _tag: 'Right', right: [] });
     expect(await d.lookup(['bob@example.com'])()).toStrictEqual({ _tag: 'Right', right: [] });
     const tables = () => {
@@ -142,8 +142,20 @@ describe('sqlite destination apply and lookup on threads', () => {
         },
       ],
     });
-    expect(started.workers).toBe(1);
+    expect(started.workers).toBe(0);
     expect(rowCount()).toBe(3);
+  });
+
+  it('given a long run expected, then the reader boots at once, and a lookup asked before it is up is answered all the same, with what the file holds', async () => {
+    const d = await open();
+    await d.apply(many(2))();
+    expect(started.workers).toBe(1);
+    d.expect?.(5_001);
+    expect(started.workers).toBe(2);
+    expect(await d.lookup(['k1@example.com', 'nobody@example.com'])()).toMatchObject({
+      _tag: 'Right',
+      right: [{ key: 'k1@example.com', groups: ['VIP'] }],
+    });
   });
 
   it('given a long run expected (more than 5,000 profiles), when it applies, then the writer thread starts; and a short run after it, on another destination of the process, applies there too', async () => {
@@ -161,11 +173,11 @@ describe('sqlite destination apply and lookup on threads', () => {
   it('given a destination whose run applied on the writer thread, when its next run is expected short, then it keeps applying on that thread: its writes never cross from one thread to another', async () => {
     const d = await open();
     await d.apply(many(1))();
-    expect(started.workers).toBe(2);
+    expect(started.workers).toBe(1);
     d.expect?.(10);
     const applied = await d.apply([create('late@example.com')])();
     expect(applied._tag).toBe('Right');
-    expect(started.workers).toBe(2);
+    expect(started.workers).toBe(1);
     expect(rowCount()).toBe(2);
   });
 
@@ -259,7 +271,7 @@ describe('sqlite destination apply and lookup on threads', () => {
     const d = await open();
     await d.tidy?.();
     await d.close();
-    expect(started.workers).toBe(1);
+    expect(started.workers).toBe(0);
   });
 
   it('given a command the worker cannot handle (a bug), when applied, then that apply and every later one reject with its message', async () => {
@@ -287,11 +299,15 @@ describe('sqlite destinations sharing their threads', () => {
     const second = await open(config(join(dir, 'b.db')));
     expect(await first.apply([create('ada@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
     expect(await second.apply([create('bob@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
-    expect(started.workers).toBe(2);
+    expect(started.workers).toBe(1);
     // Each looks in its own file.
     expect(await first.lookup(['ada@example.com', 'bob@example.com'])()).toMatchObject({
       right: [{ key: 'ada@example.com' }],
     });
+    expect(await second.lookup(['ada@example.com', 'bob@example.com'])()).toMatchObject({
+      right: [{ key: 'bob@example.com' }],
+    });
+    expect(started.workers).toBe(2);
     await first.close();
     expect(await second.apply([create('cy@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
     expect(await second.lookup(['bob@example.com', 'cy@example.com'])()).toMatchObject({
@@ -320,7 +336,7 @@ describe('sqlite destinations sharing their threads', () => {
     await first.close();
     const second = await open(config(join(dir, 'b.db')));
     await second.apply([create('bob@example.com')])();
-    expect(started.workers).toBe(2);
+    expect(started.workers).toBe(1);
   });
 
   it('given a destination closed, then its connections on the threads are closed: the last close removes the write-ahead log', async () => {
@@ -362,7 +378,7 @@ describe('sqlite destinations sharing their threads', () => {
     await expect(before.apply([create('cy@example.com')])()).rejects.toThrow(/Cannot read properties/);
     const after = await open(config(join(dir, 'b.db')));
     expect(await after.apply([create('dee@example.com')])()).toMatchObject({ right: [{ status: 'ok' }] });
-    expect(started.workers).toBe(3);
+    expect(started.workers).toBe(2);
     expect(rowCount(join(dir, 'b.db'))).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { decodeConfigParts } from '../../domain/config.js';
 import type { DestinationConfig } from '../../domain/destination.js';
-import type { Destination, EventStore } from '../../engine/ports.js';
+import { StoreReadFailed, type Destination, type EventStore } from '../../engine/ports.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';
 import { destinationTypes, resolveDestination, type ResolvedDestination } from '../destinations/registry.js';
 import { statePathFor } from '../state/open.js';
@@ -21,7 +21,7 @@ import {
   type CliError,
 } from './errors.js';
 import { readJson } from './input.js';
-import { closeState, openState, readingState, type StateSession } from './stateSession.js';
+import { catchUpSaving, closeState, openState, readingState, type StateSession } from './stateSession.js';
 
 export type LoadedConfig = {
   readonly store?: string;
@@ -151,7 +151,18 @@ const endingSession = async <A>(
     s.file?.close();
     throw e;
   }
-  if (s.file) closeState(ctx, s.file);
+  if (s.file) {
+    // What the command appended itself (an ingest's events) is folded before the save, so that the
+    // next command starts from it rather than folding it again. A store that fails now is met again
+    // by the next command, which says so; this one's outcome stands.
+    const file = s.file;
+    await catchUpSaving(ctx, s.store, file).catch((e: unknown) => {
+      if (e instanceof StoreReadFailed) return;
+      file.close();
+      throw e;
+    });
+    closeState(ctx, s.file);
+  }
   return outcome;
 };
 

@@ -67,13 +67,15 @@ const SHORT_RUN = 5_000;
 
 /*
  * One reader and one writer thread serve every SQLite destination of the process (see shared in
- * thread.ts), each destination with a connection of its own on both. The reader boots when the first
- * destination is opened, while the engine catches up and picks its candidates: booting a thread (a
- * fresh V8 isolate loading better-sqlite3) takes 80–115 ms, which a first sync would wait for its
- * first lookup. The writer starts with the first apply, so a plan (lookups only) never starts it;
- * booted at open too, it gains a first sync nothing more and makes a sync of 1% changes 7–15% slower
- * (alternating runs; why is not known). In WAL mode the reader never waits for the writer and
- * sees its last commit, and the engine looks the next batch up while the writer applies and it records.
+ * thread.ts), each destination with a connection of its own on both. Booting a thread (a fresh V8
+ * isolate loading better-sqlite3) takes 80–115 ms of a core, which a short run never earns back: the
+ * reader boots when a run says it is long (expect), or with the first lookup of a caller that never
+ * says, and until it is up a long run's lookups are answered on the caller's thread, so a first sync
+ * waits for no boot either. The writer starts with a long run's first apply, so a plan (lookups
+ * only) never starts it; booted ahead too, it gains a first sync nothing more and makes a sync of 1%
+ * changes 7–15% slower (alternating runs; why is not known). In WAL mode the reader never waits for
+ * the writer and sees its last commit, and the engine looks the next batch up while the writer
+ * applies and it records.
  */
 const readers = shared<LookupRequest, LookupResponse>(
   () =>
@@ -110,15 +112,16 @@ const here = (connection: Connection) => ({
 const onThreads = (place: Place, names: TableNames): Work => {
   const connection: Connection = { id: ++leases, place, names };
   const reader = readers({ connection, release: true });
-  reader.boot();
   const local = here(connection);
   // Leased with the first apply: a lease is what boots the writer, if no destination has yet.
   let writer: Thread<ApplyRequest, ApplyResponse> | null = null;
   let closed = false;
   /** a short run's lookups and applies are answered here (see SHORT_RUN) */
   let short = false;
+  /** a run said how long it is: the reader was booted then if it was long */
+  let expected = false;
   const read = (request: LookupRequest): Promise<LookupResponse> =>
-    short ? local.lookup(request) : reader.ask(request);
+    short || (expected && !reader.ready()) ? local.lookup(request) : reader.ask(request);
   return {
     // The reader answers each request with its own kind (see LookupResponse).
     lookup: (keys) => read({ connection, keys }) as Promise<Found>,
@@ -142,6 +145,8 @@ const onThreads = (place: Place, names: TableNames): Work => {
     // thread, later ones do too, so the destination's writes never cross from one thread to another.
     expect: (profiles) => {
       short = writer === null && profiles <= SHORT_RUN && !writers.running();
+      expected = true;
+      if (profiles > SHORT_RUN) reader.boot();
     },
     // Queued behind the run's last apply on the writer's thread. Failing to checkpoint loses nothing
     // (SQLite checkpoints again later), and a closed thread has nothing left to checkpoint.
