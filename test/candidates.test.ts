@@ -1,17 +1,34 @@
 // Which profiles a run looks at: given the world and a destination's ledger, when a run picks its
-// candidates, then each comes once, in code-unit order, whatever path picked it.
+// candidates, then each comes once, in code-point order, whatever path picked it.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { candidates } from '../engine/sync/candidates.js';
+import { candidates, compareIds, sortIds, type Candidates } from '../engine/sync/candidates.js';
 import { catchUp, type DestinationView } from '../engine/state/engineState.js';
 import { foldLedger } from '../projections/ledger.js';
-import { compareStrings } from '../domain/values.js';
 import { givenEngine } from './support/engine.js';
 import { changed, created, deleted, destination, everyone } from './support/given.js';
 
-// Ids whose code-unit order differs from a naive or locale order: case, accents, astral characters.
+// Ids whose order differs from a naive or locale order: case, accents, astral characters, and one
+// (U+FF5A) that comes after an astral one in code-unit order and before it in code-point order.
 const IDS = ['p2', 'p10', 'Zed', 'adam', 'éva', '😀', 'ｚ', 'p1'];
 
-const byCodeUnits = (ids: readonly string[]): string[] => [...ids].sort(compareStrings);
+/** Code-point order, spelt out: the ids as arrays of code points, compared element by element. */
+const byCodePoints = (ids: readonly string[]): string[] =>
+  [...ids].sort((a, b) => {
+    const x = [...a].map((c) => c.codePointAt(0) as number);
+    const y = [...b].map((c) => c.codePointAt(0) as number);
+    for (let i = 0; i < Math.min(x.length, y.length); i++)
+      if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+    return x.length - y.length;
+  });
+
+/** Every candidate, taken in batches of `n` as a run takes them. */
+const all = (picked: Candidates, n = 3): string[] => {
+  const out: string[] = [];
+  for (let ids = picked.take(n); ids.length > 0; ids = picked.take(n)) out.push(...ids);
+  picked.close();
+  return out;
+};
 
 /** A command decided for `profileId` and never given an outcome, as a crash leaves it. */
 const leftPending = (v: DestinationView, profileId: string): void => {
@@ -42,13 +59,13 @@ const leftPending = (v: DestinationView, profileId: string): void => {
 };
 
 describe('the candidates of a run', () => {
-  it('given profiles never synced, when the first run picks its candidates, then every profile comes once, in code-unit order', async () => {
+  it('given profiles never synced, when the first run picks its candidates, then every profile comes once, in code-point order', async () => {
     const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
     await w.happen(...IDS.map((id) => created(id, { email: `${id}@x.io` })));
     await catchUp(w.store, w.state);
     const picked = candidates(w.state, w.state.destinations.get(w.config.destinationId) as DestinationView);
     expect(picked.reason).toBe('first-run');
-    expect(picked.profileIds).toStrictEqual(byCodeUnits(IDS));
+    expect(all(picked)).toStrictEqual(byCodePoints(IDS));
   });
 
   it('given a first run with a command left unsettled, when it picks its candidates, then the unsettled profile is among them once', async () => {
@@ -59,7 +76,7 @@ describe('the candidates of a run', () => {
     leftPending(v, 'éva');
     leftPending(v, 'ghost');
     const picked = candidates(w.state, v);
-    expect(picked.profileIds).toStrictEqual(byCodeUnits([...IDS, 'ghost']));
+    expect(all(picked)).toStrictEqual(byCodePoints([...IDS, 'ghost']));
   });
 
   it('given a synced destination, when profiles change, are deleted or are left unsettled, then the run picks exactly those, once each, in order', async () => {
@@ -77,7 +94,7 @@ describe('the candidates of a run', () => {
     leftPending(v, 'p10');
     const picked = candidates(w.state, v);
     expect(picked.reason).toBe('changes');
-    expect(picked.profileIds).toStrictEqual(byCodeUnits(['😀', 'Zed', 'adam', 'p10']));
+    expect(all(picked)).toStrictEqual(byCodePoints(['😀', 'Zed', 'adam', 'p10']));
   });
 
   it('given a full run of a synced destination, when it picks its candidates, then every profile, deleted ones included, comes once', async () => {
@@ -92,6 +109,25 @@ describe('the candidates of a run', () => {
       true,
     );
     expect(picked.reason).toBe('full');
-    expect(picked.profileIds).toStrictEqual(byCodeUnits(IDS));
+    expect(all(picked)).toStrictEqual(byCodePoints(IDS));
+  });
+});
+
+describe('the order of candidates', () => {
+  it('given any ids, when sorted for a run, then they are in code-point order, which compareIds agrees with', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 4 }), { maxLength: 30 }), (ids) => {
+        const expected = byCodePoints(ids);
+        expect(sortIds([...ids])).toStrictEqual(expected);
+        expect([...ids].sort(compareIds)).toStrictEqual(expected);
+      }),
+    );
+  });
+
+  it('given ids of plain characters, then the order is JavaScript`s own', () => {
+    expect(sortIds(['b', 'B', 'a', 'é', 'ab'])).toStrictEqual(['B', 'a', 'ab', 'b', 'é']);
+    expect(compareIds('ｚ', '😀')).toBeLessThan(0);
+    expect(compareIds('😀', 'ｚ')).toBeGreaterThan(0);
+    expect(compareIds('a', 'a')).toBe(0);
   });
 });

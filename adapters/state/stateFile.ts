@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { DestinationView, EngineState } from '../../engine/state/engineState.js';
+import type { DestinationView, EngineState, OrderedKeys } from '../../engine/state/engineState.js';
 import { emptyClaims } from '../../projections/claims.js';
 import type { Holders } from '../../projections/holders.js';
 import { initialLedger, type Ledger } from '../../projections/ledger.js';
@@ -24,6 +24,7 @@ import { KEYED, type Keyed } from './schema.js';
 import { DiskKeySet, DiskRelation, DiskTable, Rows, type Saved } from './tables.js';
 import { isBusy } from '../stores/sqlite/writeLock.js';
 import { DiskTouches } from './touches.js';
+import { Everyone } from './everyone.js';
 
 export type StateFailed = { readonly _tag: 'StateFailed'; readonly path: string; readonly message: string };
 
@@ -54,6 +55,7 @@ export class StateFile {
   private readonly rows: Record<Keyed, Rows>;
   private readonly world: Saved[];
   private readonly touches: DiskTouches;
+  private readonly everyoneRows: Everyone;
   private readonly perDestination = new Map<string, DestinationRows>();
   private readonly meta: Statement<[string], { value: string | number }>;
   private readonly setMeta: Statement<[string | number, string]>;
@@ -86,6 +88,7 @@ export class StateFile {
     const groups = new DiskTable(this.rows.groups, '', groupRows);
     const members = new DiskRelation(this.rows.members);
     this.touches = new DiskTouches(db);
+    this.everyoneRows = new Everyone(db);
     this.world = [profiles, groups, members, this.touches];
     this.state = {
       position: 0,
@@ -95,6 +98,7 @@ export class StateFile {
       touches: this.touches,
       tables: { ledger: (id) => this.ledger(id), claims: (id) => this.claimsOf(id) },
       keep: () => this.keepIfDue(),
+      everyone: (id) => this.everyone(id),
     };
     db.exec('BEGIN');
     this.savedAt = this.load();
@@ -192,6 +196,22 @@ export class StateFile {
     this.save({ duringRun: true });
   }
 
+  /**
+   * EngineState.everyone: saved first, whether or not anything changed, with the ids copied in the
+   * same transaction, so that they are this process's state. None when another process saved since
+   * this one's snapshot: the run then lists them from its state in memory.
+   */
+  private everyone(destinationId: string): OrderedKeys | undefined {
+    let read: (() => OrderedKeys) | undefined;
+    const saved = this.save({
+      duringRun: true,
+      within: () => {
+        read = this.everyoneRows.fill(destinationId);
+      },
+    });
+    return E.isRight(saved) && saved.right === 'saved' ? read?.() : undefined;
+  }
+
   /** Whether anything was folded since the last save. */
   get changed(): boolean {
     if (this.state.position !== this.savedAt) return true;
@@ -206,9 +226,15 @@ export class StateFile {
    * another process saved first: this one's state stays right in memory, and `realign` takes up the
    * other's at a point where nothing relies on the state (between runs, before catching up).
    */
-  save(options: { readonly duringRun?: boolean } = {}): E.Either<StateFailed, SaveResult> {
+  save(
+    options: {
+      readonly duringRun?: boolean;
+      /** more to write in the save's transaction: a save is made then even with nothing changed */
+      readonly within?: () => void;
+    } = {},
+  ): E.Either<StateFailed, SaveResult> {
     if (this.stale) return E.right('lost');
-    if (!this.changed) {
+    if (!this.changed && options.within === undefined) {
       this.refresh();
       return E.right('unchanged');
     }
@@ -223,6 +249,7 @@ export class StateFile {
     }
     try {
       this.write();
+      options.within?.();
       this.db.exec('COMMIT');
     } catch (e) {
       // SQLite rolls back the whole transaction itself on some errors (a full disk, an I/O error).

@@ -41,6 +41,17 @@ export type DestinationTables = {
   claims(destinationId: string): Holders;
 };
 
+/** Keys in order, read a page at a time from a snapshot: see EngineState.everyone. */
+export type OrderedKeys = {
+  /** how many there are */
+  readonly count: number;
+  has(key: string): boolean;
+  /** the next `n` keys, fewer at the end, none after it */
+  next(n: number): string[];
+  /** lets go of the snapshot */
+  close(): void;
+};
+
 export type EngineState = {
   position: number;
   /** the id of the event at `position` ('' at 0): a state kept on disk checks the store still holds it */
@@ -54,6 +65,14 @@ export type EngineState = {
    * it holds in memory there once that is much, so that a long run's memory stays bounded.
    */
   readonly keep?: () => void;
+  /**
+   * A state kept on disk: the id of every profile of the world and of every profile the
+   * destination's ledger has an entry for, in the order of their code points, read from a snapshot
+   * of the state as it is now, so that a run over everyone holds a page of them rather than all.
+   * Undefined, or answering undefined (no snapshot of this state can be had), in memory: the
+   * candidates are listed there.
+   */
+  readonly everyone?: (destinationId: string) => OrderedKeys | undefined;
 };
 
 /** The touches in memory: a log of (position, profile), in position order, searched by bisection. */

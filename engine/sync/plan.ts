@@ -48,31 +48,35 @@ export const planDestination = async (
   // Another mode changes what is owed to every profile, not only to those that changed.
   // As a sync would: everyone when the destination lost its records.
   const lost = lostEverything(await holdingOf(destination, v, 1));
-  const { profileIds, reason } = candidates(
+  const picked = candidates(
     s,
     v,
     lost !== undefined
       ? 'records-lost'
       : opts.full || (opts.mode !== undefined && opts.mode !== config.syncMode),
   );
-  destination.expect?.(profileIds.length);
+  destination.expect?.(picked.count);
   const decisions: Decision[] = [];
   let unchanged = 0;
-  for (let i = 0; i < profileIds.length; i += opts.batchSize) {
-    const batch = prepare(s, v, config, mode, profileIds.slice(i, i + opts.batchSize));
-    const found = await lookupWithRetry(destination, keysOf(batch), opts.delivery);
-    if (E.isLeft(found)) return E.left({ _tag: 'LookupFailed', destinationId, failure: found.left });
-    for (const { verdict } of judge(batch, found.right)) {
-      if (isDecision(verdict)) decisions.push(verdict);
-      else unchanged++;
+  try {
+    for (let ids = picked.take(opts.batchSize); ids.length > 0; ids = picked.take(opts.batchSize)) {
+      const batch = prepare(s, v, config, mode, ids);
+      const found = await lookupWithRetry(destination, keysOf(batch), opts.delivery);
+      if (E.isLeft(found)) return E.left({ _tag: 'LookupFailed', destinationId, failure: found.left });
+      for (const { verdict } of judge(batch, found.right)) {
+        if (isDecision(verdict)) decisions.push(verdict);
+        else unchanged++;
+      }
     }
+  } finally {
+    picked.close();
   }
   return E.right({
     destinationId,
     mode,
-    reason,
+    reason: picked.reason,
     ...(lost === undefined ? {} : { notice: lost }),
-    considered: profileIds.length,
+    considered: picked.count,
     decisions,
     unchanged,
   });

@@ -11,7 +11,7 @@ import { catchUp, type DestinationView, type EngineState } from '../state/engine
 import { applying, gatherFor, type Applying, type Tagged } from './applying.js';
 import { batchBounds, judge, keysOf, prepare } from './batch.js';
 import { batchDecided, commandsOf, recordOf } from './batchRecord.js';
-import { candidates, type CandidateReason } from './candidates.js';
+import { candidates, type CandidateReason, type Candidates } from './candidates.js';
 import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { resolveLookAhead, type LookAhead } from './lookAhead.js';
@@ -84,7 +84,7 @@ type Run = {
   readonly reason: CandidateReason;
   /** why the run looks at everyone unasked (the destination lost its records), in words */
   readonly lost: string | undefined;
-  readonly profileIds: readonly string[];
+  readonly candidates: Candidates;
   /** batch k holds the candidates from bounds[k] up to bounds[k + 1] */
   readonly bounds: readonly number[];
   readonly write: Writer;
@@ -111,24 +111,28 @@ export const syncDestination = async (
   if (open && opts.isAlive(open.owner)) return E.left({ _tag: 'Busy', destinationId, runId: open.runId });
 
   const run = await runOver(store, s, v, v.config, destination, opts);
-  // The first batch is looked up while the guardrail counts and the run is recorded as started: a
-  // lookup only reads, and `resolveLookAhead` prepares it again if anything it relied on moved.
-  const first: LookAhead | null = run.bounds.length > 1 ? run.look(0) : null;
-  const started = await start(run);
-  if (E.isLeft(started)) return started;
-  const commands = applying(
-    destination,
-    store.flush(),
-    opts.delivery,
-    opts.applyBatchSize,
-    gatherFor(run.profileIds.length, opts.batchSize, opts.applyBatchSize),
-    run,
-    run.counts,
-    run.outbox,
-  );
-  const decided = await decideEach(run, first, commands);
-  if (E.isLeft(decided)) return decided;
-  return finish(run, commands);
+  try {
+    // The first batch is looked up while the guardrail counts and the run is recorded as started: a
+    // lookup only reads, and `resolveLookAhead` prepares it again if anything it relied on moved.
+    const first: LookAhead | null = run.bounds.length > 1 ? run.look(0) : null;
+    const started = await start(run);
+    if (E.isLeft(started)) return started;
+    const commands = applying(
+      destination,
+      store.flush(),
+      opts.delivery,
+      opts.applyBatchSize,
+      gatherFor(run.candidates.count, opts.batchSize, opts.applyBatchSize),
+      run,
+      run.counts,
+      run.outbox,
+    );
+    const decided = await decideEach(run, first, commands);
+    if (E.isLeft(decided)) return decided;
+    return await finish(run, commands);
+  } finally {
+    run.candidates.close();
+  }
 };
 
 /** The run's mode, id and candidates, cut in batches; the destination is asked only for its count. */
@@ -144,15 +148,23 @@ const runOver = async (
   const mode: SyncModeName = config.syncMode ?? destination.describe().defaultMode;
   // Asked before the candidates: a destination that lost every record needs everyone looked at.
   const lost = lostEverything(await holdingOf(destination, v, 1));
-  const { profileIds, reason } = candidates(s, v, lost !== undefined ? 'records-lost' : opts.full);
-  const bounds = batchBounds(profileIds.length, opts.batchSize);
-  destination.expect?.(profileIds.length);
+  const picked = candidates(s, v, lost !== undefined ? 'records-lost' : opts.full);
+  const bounds = batchBounds(picked.count, opts.batchSize);
+  destination.expect?.(picked.count);
   // Every command pending now was decided before the run: see prepare.
   const decidedBefore = pendingMark(v.ledger.pending);
   const write = writer(store, s, v, () => runId);
+  // Batches are looked up in order, each maybe twice in a row (see resolveLookAhead): the candidates
+  // are taken as they come, and the last batch's kept.
+  let taken: { readonly index: number; readonly ids: readonly string[] } | null = null;
+  const idsOf = (index: number): readonly string[] => {
+    if (taken?.index === index) return taken.ids;
+    if (index !== (taken?.index ?? -1) + 1) throw new Error(`batch ${index} looked up out of turn`);
+    taken = { index, ids: picked.take((bounds[index + 1] as number) - (bounds[index] as number)) };
+    return taken.ids;
+  };
   const look = (index: number): LookAhead => {
-    const ids = profileIds.slice(bounds[index], bounds[index + 1]);
-    const batch = prepare(s, v, config, mode, ids, decidedBefore);
+    const batch = prepare(s, v, config, mode, idsOf(index), decidedBefore);
     const keys = keysOf(batch);
     const found = lookupWithRetry(destination, keys, opts.delivery);
     // Awaited by the next iteration; a bug's rejection must not go unhandled if the run ends first.
@@ -169,9 +181,9 @@ const runOver = async (
     destinationId: v.destinationId,
     runId,
     mode,
-    reason,
+    reason: picked.reason,
     lost,
-    profileIds,
+    candidates: picked,
     bounds,
     write,
     now: () => opts.delivery.now().toISOString(),
@@ -189,7 +201,7 @@ const start = async (run: Run): Promise<E.Either<SyncError, number>> => {
     s,
     v,
     mode,
-    run.profileIds,
+    run.candidates,
     run.destination,
     opts.maxDeletes,
     opts.delivery,
@@ -253,8 +265,8 @@ const decideEach = async (
     // return to the event loop: a finished apply's reply, timers and signals would wait for the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const end = run.bounds[k + 1] as number;
-    await commands.recorded(commandsOf(record.decisions), decided.right, run.profileIds.length - end);
-    run.opts.onProgress?.(end, run.profileIds.length);
+    await commands.recorded(commandsOf(record.decisions), decided.right, run.candidates.count - end);
+    run.opts.onProgress?.(end, run.candidates.count);
     s.keep?.();
   }
   return E.right(undefined);
@@ -284,7 +296,7 @@ const finish = async (run: Run, commands: Applying): Promise<E.Either<SyncError,
     mode: run.mode,
     reason: run.reason,
     ...(run.lost === undefined ? {} : { notice: run.lost }),
-    considered: run.profileIds.length,
+    considered: run.candidates.count,
     ...run.counts,
   });
 };
