@@ -6,7 +6,9 @@ import { syncStream } from '../domain/syncEvents.js';
 import { defaultDelivery } from '../engine/sync/deliver.js';
 import { defaultMaxDeletes } from '../engine/sync/guardrail.js';
 import { planDestination } from '../engine/sync/plan.js';
-import { givenEngine } from './support/engine.js';
+import type { Destination } from '../engine/ports.js';
+import { syncDestination } from '../engine/sync/run.js';
+import { givenEngine, noWait } from './support/engine.js';
 import { created, destination, groupCreated, inGroup, joined, left } from './support/given.js';
 
 const members = (n: number) =>
@@ -71,6 +73,36 @@ describe('the delete guardrail', () => {
       })),
     )();
     expect((await w.synced()).totals.deleted).toBe(5);
+  });
+});
+
+describe('the delete guardrail over many records', () => {
+  it('given 12,000 synced members of whom 11,000 leave, when we sync, with --full or not, then the destination is asked about them at most 10,000 keys at a time, and the refusal counts every one', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: inGroup('vip') }));
+    await w.happen(groupCreated('vip'), ...members(12_000));
+    await w.synced();
+    await w.happen(...Array.from({ length: 11_000 }, (_, i) => left(`p${i}`, 'vip')));
+    const dest = w.destination.destination(w.config);
+    const asked: number[] = [];
+    const counting: Destination = {
+      ...dest,
+      lookup: (keys) => {
+        asked.push(keys.length);
+        return dest.lookup(keys);
+      },
+    };
+    const r = await syncDestination(w.store, w.state, 'crm', counting, noWait);
+    expect(r).toStrictEqual(
+      E.left({ _tag: 'TooManyDeletes', destinationId: 'crm', deletes: 11_000, limit: 3_000, owned: 12_000 }),
+    );
+    expect(Math.max(...asked)).toBe(10_000);
+    expect(asked.filter((n) => n > 500)).toStrictEqual([10_000, 1_000]);
+    // A run over everyone looks at the ledger's entries instead of its candidates, to the same count.
+    asked.length = 0;
+    expect(await syncDestination(w.store, w.state, 'crm', counting, { ...noWait, full: true })).toStrictEqual(
+      r,
+    );
+    expect(asked.filter((n) => n > 500)).toStrictEqual([10_000, 1_000]);
   });
 });
 
