@@ -3,25 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import type { DestinationView, EngineState, OrderedKeys } from '../../engine/state/engineState.js';
-import { emptyClaims } from '../../projections/claims.js';
-import type { Holders } from '../../projections/holders.js';
-import { initialLedger, type Ledger } from '../../projections/ledger.js';
-import { addPending, pendingCommands } from '../../projections/pending.js';
-import {
-  claimRows,
-  destinationRow,
-  entryRows,
-  failureRows,
-  pendingRow,
-  groupRows,
-  profileRows,
-  readDestinationRow,
-  runAt,
-  textRows,
-} from './rows.js';
+import type { EngineState, OrderedKeys } from '../../engine/state/engineState.js';
+import { groupRows, profileRows } from './rows.js';
 import { KEYED, type Keyed } from './schema.js';
-import { DiskKeySet, DiskRelation, DiskTable, Rows, type Saved } from './tables.js';
+import { DiskRelation, DiskTable, Rows, type Saved } from './tables.js';
+import { DestinationsOnDisk } from './destinations.js';
 import { isBusy } from '../stores/sqlite/writeLock.js';
 import { DiskTouches } from './touches.js';
 import { Everyone } from './everyone.js';
@@ -33,16 +19,6 @@ const KEEP_FROM = 200_000;
 
 /** What a save did: wrote the changes, found none, or found another process had saved first. */
 export type SaveResult = 'saved' | 'unchanged' | 'lost';
-
-/** A destination's tables and what of its pending commands is on disk. */
-type DestinationRows = {
-  readonly tables: Saved[];
-  readonly claims: DiskTable<string | Set<string>>;
-  /** the ids of its pending commands on disk */
-  readonly pending: Set<string>;
-  /** its row as last saved or read */
-  row: string;
-};
 
 /**
  * The state in the file, in a read transaction held from one save to the next: every row read
@@ -56,12 +32,9 @@ export class StateFile {
   private readonly world: Saved[];
   private readonly touches: DiskTouches;
   private readonly everyoneRows: Everyone;
-  private readonly perDestination = new Map<string, DestinationRows>();
+  private readonly destinations: DestinationsOnDisk;
   private readonly meta: Statement<[string], { value: string | number }>;
   private readonly setMeta: Statement<[string | number, string]>;
-  private readonly addPending: Statement<[string, string, string]>;
-  private readonly dropPending: Statement<[string, string]>;
-  private readonly pendingOf: Statement<[string], { key: string; value: string }>;
   /** the position saved last (or read at the last realign) */
   private savedAt: number;
   /** another process saved after this one's snapshot: nothing more is saved until a realign */
@@ -81,9 +54,7 @@ export class StateFile {
     this.rows = Object.fromEntries(KEYED.map((k) => [k, new Rows(db, k)])) as Record<Keyed, Rows>;
     this.meta = db.prepare(`SELECT value FROM meta WHERE name = ?`);
     this.setMeta = db.prepare(`UPDATE meta SET value = ? WHERE name = ?`);
-    this.addPending = db.prepare(`INSERT INTO pending (scope, key, value) VALUES (?, ?, ?)`);
-    this.dropPending = db.prepare(`DELETE FROM pending WHERE scope = ? AND key = ?`);
-    this.pendingOf = db.prepare(`SELECT key, value FROM pending WHERE scope = ? ORDER BY seq`);
+    this.destinations = new DestinationsOnDisk(db, this.rows);
     const profiles = new DiskTable(this.rows.profiles, '', profileRows);
     const groups = new DiskTable(this.rows.groups, '', groupRows);
     const members = new DiskRelation(this.rows.members);
@@ -96,36 +67,12 @@ export class StateFile {
       world: { profiles, groups, members },
       destinations: new Map(),
       touches: this.touches,
-      tables: { ledger: (id) => this.ledger(id), claims: (id) => this.claimsOf(id) },
+      tables: { ledger: (id) => this.destinations.ledger(id), claims: (id) => this.destinations.claims(id) },
       keep: () => this.keepIfDue(),
       everyone: (id) => this.everyone(id),
     };
     db.exec('BEGIN');
     this.savedAt = this.load();
-  }
-
-  private tablesOf(destinationId: string): DestinationRows {
-    let d = this.perDestination.get(destinationId);
-    if (d === undefined) {
-      const claims = new DiskTable(this.rows.claims, destinationId, claimRows);
-      d = { tables: [claims], claims, pending: new Set(), row: '' };
-      this.perDestination.set(destinationId, d);
-    }
-    return d;
-  }
-
-  private ledger(destinationId: string): Ledger {
-    const d = this.tablesOf(destinationId);
-    const entries = new DiskTable(this.rows.entries, destinationId, entryRows);
-    const owners = new DiskTable(this.rows.owners, destinationId, textRows);
-    const failures = new DiskTable(this.rows.failures, destinationId, failureRows);
-    const retryRequested = new DiskKeySet(this.rows.retries, destinationId);
-    d.tables.push(entries, owners, failures, retryRequested);
-    return { ...initialLedger(), entries, owners, failures, retryRequested };
-  }
-
-  private claimsOf(destinationId: string): Holders {
-    return this.tablesOf(destinationId).claims;
   }
 
   /** Reads the position and the destinations (configs, ledger scalars, pending commands) from the file. */
@@ -134,46 +81,8 @@ export class StateFile {
     s.position = Number(this.meta.get('position')?.value ?? 0);
     s.eventId = String(this.meta.get('eventId')?.value ?? '');
     this.token = String(this.meta.get('token')?.value ?? '');
-    s.destinations.clear();
     for (const t of this.world) t.forget();
-    // Every destination's, not only those the file holds: a save that failed (rolled back) left the
-    // row and pending ids it meant to write to a destination the file does not hold, and the next
-    // save would take them for written and leave the destination out.
-    for (const d of this.perDestination.values()) {
-      d.tables.length = 1;
-      d.claims.forget();
-      d.pending.clear();
-      d.row = '';
-    }
-    const rows = [...this.rows.destinations.all('')].map((r) => ({
-      id: r.key,
-      row: readDestinationRow(String(r.value), r.key),
-    }));
-    for (const { id, row } of rows.sort((a, b) => a.row.seq - b.row.seq)) {
-      const ledger: Ledger = {
-        ...this.ledger(id),
-        open: runAt(row, row.open),
-        lastFinished: runAt(row, row.lastFinished),
-        lastRun: runAt(row, row.lastRun),
-        runs: row.runCount,
-        revision: row.revision,
-        taken: row.taken,
-      };
-      const d = this.tablesOf(id);
-      for (const p of this.pendingOf.all(id)) {
-        addPending(ledger.pending, pendingRow(p.value, p.key));
-        d.pending.add(p.key);
-      }
-      const v: DestinationView = {
-        destinationId: id,
-        config: row.config,
-        configPosition: row.configPosition,
-        claims: row.config ? emptyClaims(row.config, d.claims) : null,
-        ledger,
-      };
-      d.row = destinationRow(row.seq, v.config, v.configPosition, ledger);
-      s.destinations.set(id, v);
-    }
+    this.destinations.load(s.destinations);
     return s.position;
   }
 
@@ -181,7 +90,7 @@ export class StateFile {
   private get unsaved(): number {
     let n = 0;
     for (const t of this.world) n += t.unsaved;
-    for (const d of this.perDestination.values()) for (const t of d.tables) n += t.unsaved;
+    for (const t of this.destinations.tables()) n += t.unsaved;
     return n;
   }
 
@@ -215,10 +124,7 @@ export class StateFile {
   /** Whether anything was folded since the last save. */
   get changed(): boolean {
     if (this.state.position !== this.savedAt) return true;
-    return (
-      this.world.some((t) => t.changed) ||
-      [...this.perDestination.values()].some((d) => d.tables.some((t) => t.changed))
-    );
+    return this.world.some((t) => t.changed) || [...this.destinations.tables()].some((t) => t.changed);
   }
 
   /**
@@ -259,7 +165,7 @@ export class StateFile {
       return E.left(this.failed(e));
     }
     for (const t of this.world) t.committed();
-    for (const d of this.perDestination.values()) for (const t of d.tables) t.committed();
+    for (const t of this.destinations.tables()) t.committed();
     this.savedAt = this.state.position;
     this.token = token;
     this.db.exec('BEGIN');
@@ -287,25 +193,7 @@ export class StateFile {
 
   private write(): void {
     for (const t of this.world) t.write();
-    let seq = 0;
-    for (const [id, v] of this.state.destinations) {
-      const d = this.tablesOf(id);
-      for (const t of d.tables) t.write();
-      const row = destinationRow(seq++, v.config, v.configPosition, v.ledger);
-      if (row !== d.row) {
-        this.rows.destinations.put.run('', id, row);
-        d.row = row;
-      }
-      const now = new Set<string>();
-      // New ones in the order decided, after those on disk: they were all decided after them.
-      for (const cmd of pendingCommands(v.ledger.pending)) {
-        now.add(cmd.commandId);
-        if (!d.pending.has(cmd.commandId)) this.addPending.run(id, cmd.commandId, JSON.stringify(cmd));
-      }
-      for (const commandId of d.pending) if (!now.has(commandId)) this.dropPending.run(id, commandId);
-      d.pending.clear();
-      for (const commandId of now) d.pending.add(commandId);
-    }
+    this.destinations.write(this.state.destinations);
     this.setMeta.run(this.state.position, 'position');
     this.setMeta.run(this.state.eventId, 'eventId');
     this.setMeta.run(this.boot, 'boot');
