@@ -1,22 +1,27 @@
 // The rows of `npm run bench` that new processes of the syncline executable measure: a 1%-change
 // sync from a cold process, a cold status at scale against 10k profiles, a first sync's peak RSS.
 import { median, mib, ms, pass, withTrials } from './cells.js';
-import type { CliRun, CliStore } from './processes.js';
+import type { CliStore } from './processes.js';
 
 /** The scales at which a row's target for a million profiles or more is judged. */
 const judged = (scale: string): boolean => scale === '1m' || scale === '10m';
 
 /**
- * (d′) a `syncline sync` of one destination after 1% changed, in a new process, less the start of a
- * process that does nothing (`syncline --version`), as a share of (c); `fullMs` null when there is
- * no (c) to compare with (--scale 10m).
+ * (d′) `syncline sync` of one destination after 1% changed, in new processes (the median of
+ * `coldMs`), less the start of a process that does nothing (`syncline --version`), as a share of
+ * (c); `fullMs` null when there is no (c) to compare with (--scale 10m).
  */
-export const coldSyncRow = (cold: CliRun, startUpMs: readonly number[], fullMs: number | null): string[] => {
-  const net = cold.ms - median(startUpMs);
+export const coldSyncRow = (
+  coldMs: readonly number[],
+  startUpMs: readonly number[],
+  fullMs: number | null,
+): string[] => {
+  const cold = median(coldMs);
+  const net = cold - median(startUpMs);
   const label =
-    '(d′) the same from a cold process: a new `syncline sync`, less the start of one that does ' +
-    `nothing (\`syncline --version\`, median of ${startUpMs.length})`;
-  const cell = `${ms(cold.ms)} − ${ms(median(startUpMs))}`;
+    `(d′) the same from a cold process: a new \`syncline sync\` (median of ${coldMs.length}), less ` +
+    `the start of one that does nothing (\`syncline --version\`, median of ${startUpMs.length})`;
+  const cell = `${coldMs.length > 1 ? withTrials(coldMs) : ms(cold)} − ${ms(median(startUpMs))}`;
   if (fullMs === null) return [label, cell, '', `${ms(net)}`, 'info', ''];
   return [
     label,

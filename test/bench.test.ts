@@ -142,12 +142,27 @@ describe('the rows of new processes, at the scales that judge them', () => {
 
   it('given ten million profiles, when the first sync peaks under 2 GiB, then (j) is met, and (d′) is a time with no (c) to share', () => {
     expect(peakRssRow('10m', store(10_000_000, [900], 1900)).slice(4)).toStrictEqual(['< 2 GiB', 'ok']);
-    expect(coldSyncRow(run(1200), [300, 280, 310], null).slice(1)).toStrictEqual([
+    expect(coldSyncRow([1200], [300, 280, 310], null).slice(1)).toStrictEqual([
       '1200 ms − 300 ms',
       '',
       '900 ms',
       'info',
       '',
+    ]);
+  });
+
+  it('given three cold syncs, when (d′) is printed, then their median less the median start-up is the share of (c) judged, with every trial shown', () => {
+    expect(coldSyncRow([500, 420, 460], [300, 280, 310], 1500).slice(1)).toStrictEqual([
+      '460 ms (500 / 420 / 460) − 300 ms',
+      '1500 ms',
+      '10.7% of (c)',
+      '≤ 10%',
+      'MISSED',
+    ]);
+    expect(coldSyncRow([400, 380, 450], [300, 280, 310], 1500).slice(3)).toStrictEqual([
+      '6.7% of (c)',
+      '≤ 10%',
+      'ok',
     ]);
   });
 
