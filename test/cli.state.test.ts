@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { ingest } from '../engine/input/ingest.js';
 import { initialState } from '../engine/state/engineState.js';
+import { FOLDED_AT_END } from '../adapters/cli/workspace.js';
 import { CLI_PATH, runCli, tempDir } from './support/cli.js';
 
 type Status = { head: number; state: { path: string | null; savedAt: number; folded: number } };
@@ -203,4 +204,18 @@ describe('the engine state file in the CLI', () => {
     expect(saved()).toBe(head());
     expect((await status()).state).toStrictEqual({ path: statePath, savedAt: head(), folded: 0 });
   });
+  it('given an ingest of more events than a command folds at its end, then it exits with its events stored and the state saved before them; the next command folds them', async () => {
+    const before = head();
+    expect(saved()).toBe(before);
+    const events = Array.from({ length: FOLDED_AT_END + 1 }, (_, i) => ({
+      type: 'ProfileCreated',
+      data: { profileId: `bulk-${i}`, properties: { email: `bulk-${i}@x.io` } },
+    }));
+    await tmp.write('demo/bulk.jsonl', events.map((e) => JSON.stringify(e)).join('\n'));
+    expect((await cli('ingest', 'bulk.jsonl')).code).toBe(0);
+    expect(head()).toBe(before + events.length);
+    expect(saved()).toBe(before);
+    expect((await status()).state).toStrictEqual({ path: statePath, savedAt: before, folded: events.length });
+    expect(saved()).toBe(head());
+  }, 60_000);
 });

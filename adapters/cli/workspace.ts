@@ -22,6 +22,7 @@ import {
 } from './errors.js';
 import { readJson } from './input.js';
 import { catchUpSaving, closeState, openState, readingState, type StateSession } from './stateSession.js';
+import type { StateFile } from '../state/stateFile.js';
 
 export type LoadedConfig = {
   readonly store?: string;
@@ -134,6 +135,20 @@ const caughtUp = async (
   );
 };
 
+/** Events a command folds after its work before it saves: see foldWhatItAppended. */
+export const FOLDED_AT_END = 100_000;
+
+/**
+ * What the command appended itself (an ingest's events) is folded before the save, so that the next
+ * command, a sync from cron, starts from the store's end rather than folding it again. Up to
+ * FOLDED_AT_END events: a larger ingest has told its outcome and exits rather than fold millions
+ * more events for minutes, which the next command does as it starts, saving as it goes.
+ */
+const foldWhatItAppended = async (ctx: CliContext, store: EventStore, file: StateFile): Promise<void> => {
+  if ((await store.head()) - file.state.position > FOLDED_AT_END) return;
+  await catchUpSaving(ctx, store, file);
+};
+
 /**
  * Runs `work` and saves the state whatever its outcome: a sync with failed commands ends in a Left,
  * and its state is the fold of what the store holds all the same. A throw may have stopped a fold
@@ -152,16 +167,15 @@ const endingSession = async <A>(
     throw e;
   }
   if (s.file) {
-    // What the command appended itself (an ingest's events) is folded before the save, so that the
-    // next command starts from it rather than folding it again. A store that fails now is met again
-    // by the next command, which says so; this one's outcome stands.
     const file = s.file;
-    await catchUpSaving(ctx, s.store, file).catch((e: unknown) => {
+    await foldWhatItAppended(ctx, s.store, file).catch((e: unknown) => {
+      // A store that fails now is met again by the next command, which says so; this one's
+      // outcome stands.
       if (e instanceof StoreReadFailed) return;
       file.close();
       throw e;
     });
-    closeState(ctx, s.file);
+    closeState(ctx, file);
   }
   return outcome;
 };
