@@ -46,8 +46,9 @@ export const coldStatusRow = (scale: string, atScale: CliStore, at10k: CliStore)
     withTrials(atScale.statusMs),
     withTrials(at10k.statusMs),
     `${r.toFixed(2)}× the 10k time`,
-    judged(scale) ? '≤ 2×' : 'at 1m: ≤ 2×',
-    judged(scale) ? pass(r <= 2) : '',
+    // The issue's target is for a million profiles; at ten million the ratio is shown as it is.
+    scale === '1m' ? '≤ 2×' : 'at 1m: ≤ 2×',
+    scale === '1m' ? pass(r <= 2) : '',
   ];
 };
 

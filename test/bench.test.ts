@@ -76,10 +76,11 @@ describe('npm run bench --scale 10k', () => {
 
     expect(row(stdout, '(g) replay')[0]).toContain('all matched');
 
-    // (d′): a new `syncline sync` less a `syncline --version`, as a share of (c)'s median
+    // (d′): the median of three new `syncline sync`s less a `syncline --version`, as a share of (c)'s median
     const cold = row(stdout, '(d′) the same from a cold process');
-    const [, whole, startUp] = /^(\d+) ms − (\d+) ms$/.exec(cold[1] as string) ?? [];
+    const [, whole, syncs, startUp] = /^(\d+) ms \(([\d /]+)\) − (\d+) ms$/.exec(cold[1] as string) ?? [];
     expect(Number(startUp)).toBeGreaterThan(0);
+    expect(median((syncs as string).split(' / ').map(Number))).toBe(Number(whole));
     expect(cold[2]).toBe(`${median(synced)} ms`);
     // As for (c): the share comes from unrounded times, so it lies within what the rounded ones allow
     // (the difference of two rounded times is off by up to a millisecond, (c)'s median by half).
@@ -179,6 +180,9 @@ describe('the rows of new processes, at the scales that judge them', () => {
       '< 2 GiB',
       'MISSED',
     ]);
+    expect(
+      coldStatusRow('10m', store(10_000_000, [1100], 500), store(10_000, [300], 100)).slice(3),
+    ).toStrictEqual(['3.67× the 10k time', 'at 1m: ≤ 2×', '']);
     expect(coldStatusRow('10m', killed, store(10_000, [400], 100)).slice(1)).toStrictEqual([
       'no status: the first sync failed',
       '',
