@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { candidates, compareIds, sortIds, type Candidates } from '../engine/sync/candidates.js';
-import { catchUp, type DestinationView } from '../engine/state/engineState.js';
+import { catchUp, type DestinationView, type OrderedKeys } from '../engine/state/engineState.js';
 import { foldLedger } from '../projections/ledger.js';
 import { givenEngine } from './support/engine.js';
 import { changed, created, deleted, destination, everyone } from './support/given.js';
@@ -129,5 +129,90 @@ describe('the order of candidates', () => {
     expect(compareIds('ｚ', '😀')).toBeLessThan(0);
     expect(compareIds('😀', 'ｚ')).toBeGreaterThan(0);
     expect(compareIds('a', 'a')).toBe(0);
+    // the edges of the ranges the two orders disagree on
+    expect(compareIds('\ud7ff', '\ue000')).toBeLessThan(0);
+    expect(compareIds('\ue000', '\u{10000}')).toBeLessThan(0);
+    expect(compareIds('\uffff', '\u{10000}')).toBeLessThan(0);
+    expect(compareIds('\u{10ffff}', '\uffff')).toBeGreaterThan(0);
+    expect(sortIds(['\u{10000}', '\uffff', '\ue000', '\ud7ff'])).toStrictEqual([
+      '\ud7ff',
+      '\ue000',
+      '\uffff',
+      '\u{10000}',
+    ]);
+  });
+});
+
+describe('the candidates of a run over everyone, handed out from ordered keys', () => {
+  /** Ordered keys over a sorted list, as a state on disk gives them, noting each call. */
+  const orderedKeys = (keys: readonly string[]) => {
+    const calls = { next: [] as number[], closed: 0 };
+    let at = 0;
+    const ordered: OrderedKeys = {
+      count: keys.length,
+      has: (key) => keys.includes(key),
+      next: (n) => {
+        calls.next.push(n);
+        return keys.slice(at, (at += n));
+      },
+      close: () => void calls.closed++,
+    };
+    return { ordered, calls };
+  };
+
+  it('given any ordered keys and any owed profiles, some among them, when taken in batches of any size, then each comes once in code-point order, the count is theirs, and closing lets the keys go', async () => {
+    const ids = fc.uniqueArray(fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }), { maxLength: 40 });
+    await fc.assert(
+      fc.asyncProperty(
+        ids,
+        ids,
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1 }),
+        async (held, owedIds, sizes) => {
+          const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+          const v = w.state.destinations.get(w.config.destinationId) as DestinationView;
+          for (const id of owedIds) v.ledger.retryRequested.add(id);
+          const keys = orderedKeys(sortIds([...held]));
+          const s = { ...w.state, everyone: () => keys.ordered };
+          const picked = candidates(s, v, true);
+          const union = byCodePoints([...new Set([...held, ...owedIds])]);
+          expect(picked.count).toBe(union.length);
+          expect(picked.everyEntry).toBe(true);
+          expect(picked.listed).toBeUndefined();
+          const out: string[] = [];
+          for (let i = 0; ; i++) {
+            const n = sizes[i % sizes.length] as number;
+            const batch = picked.take(n);
+            expect(batch.length).toBeLessThanOrEqual(n);
+            if (batch.length === 0) break;
+            out.push(...batch);
+          }
+          expect(out).toStrictEqual(union);
+          expect(picked.take(5)).toStrictEqual([]);
+          expect(keys.calls.closed).toBe(0);
+          picked.close();
+          expect(keys.calls.closed).toBe(1);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('given a run over the changes, then its candidates are listed and do not stand for every entry; a run after a configuration change over everyone does', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    await w.happen(...IDS.map((id) => created(id, { email: `${id}@x.io` })));
+    await w.synced();
+    await w.happen(changed('adam', { firstName: 'A' }));
+    await catchUp(w.store, w.state);
+    const v = w.state.destinations.get(w.config.destinationId) as DestinationView;
+    const changes = candidates(w.state, v);
+    expect([changes.reason, changes.everyEntry, changes.listed]).toStrictEqual(['changes', false, ['adam']]);
+    await w.reconfigure({ ...w.config, mapping: { ...w.config.mapping, first: 'firstName' } });
+    await catchUp(w.store, w.state);
+    const reconfigured = candidates(w.state, v);
+    expect([reconfigured.reason, reconfigured.everyEntry, reconfigured.count]).toStrictEqual([
+      'config-changed',
+      true,
+      IDS.length,
+    ]);
   });
 });

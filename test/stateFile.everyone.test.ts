@@ -155,4 +155,33 @@ describe('the candidates of a run over everyone, from the state file', () => {
       file.close();
     }
   });
+
+  it('given more profiles than the file reads at a time, when taken in batches larger and smaller than its pages, then every id comes once in order; the keys answer whether they hold an id; and once closed or ended they hand out nothing more', async () => {
+    const w = await givenEngine(destination({ mode: 'sync', collection: everyone }));
+    const ids = Array.from({ length: 4_600 }, (_, i) => `p${String(i).padStart(5, '0')}`);
+    await w.happen(...ids.map((id) => created(id, { email: `${id}@x.io` })));
+    const { file } = await opened(dir.path('state.db'), w.store);
+    try {
+      await caughtUp(w.store, file.state);
+      const keys = file.state.everyone?.(w.config.destinationId);
+      if (keys === undefined) throw new Error('the file handed out no keys');
+      expect(keys.count).toBe(ids.length);
+      expect([keys.has('p00042'), keys.has('p99999')]).toStrictEqual([true, false]);
+      const out: string[] = [];
+      for (const n of [1, 2_500, 1_999, 3]) {
+        const page = keys.next(n);
+        expect(page).toHaveLength(n);
+        out.push(...page);
+      }
+      out.push(...keys.next(5_000));
+      expect(out).toStrictEqual(ids);
+      expect(keys.next(10)).toStrictEqual([]);
+      const again = file.state.everyone?.(w.config.destinationId);
+      expect(again?.next(3)).toStrictEqual(ids.slice(0, 3));
+      again?.close();
+      expect(again?.next(3)).toStrictEqual([]);
+    } finally {
+      file.close();
+    }
+  });
 });
