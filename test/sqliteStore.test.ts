@@ -210,9 +210,13 @@ console.log(r._tag, checkpoints);
       );
     expect(statSync(path).size).toBeLessThan(1024 * 1024);
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(18 * 1024 * 1024);
+    // Past what a close leaves for the next process, the close checkpoints the log and removes it.
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(statSync(path).size).toBeGreaterThan(18 * 1024 * 1024);
   });
 
-  it('given a store that has checkpointed in the background, when closed, then the log is gone and it reopens with every event', async () => {
+  it('given a store that has checkpointed in the background, when closed, then its small log is left for the next process, which reads every event from it', async () => {
     const path = freshPath();
     let done: () => void = () => undefined;
     const checkpointed = new Promise<void>((resolve) => (done = resolve));
@@ -225,8 +229,8 @@ console.log(r._tag, checkpoints);
     await checkpointed;
     await success(store.append([{ stream: 'log', expected: 0, events: [{ type: 'T', data: 'after' }] }]));
     await store.close();
-    // The last connection to close removes the log: the checkpointer's own connection closed first.
-    expect(existsSync(`${path}-wal`)).toBe(false);
+    // The log holds the last append, which no checkpoint has moved into the file: closing left it.
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
     const again = open(path);
     expect((await collect(again.readAll())).map((e) => e.data)).toStrictEqual(['x'.repeat(4096), 'after']);
   });

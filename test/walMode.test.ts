@@ -1,6 +1,6 @@
 // Two processes opening the same new SQLite file at the same moment: both must open it in WAL mode,
 // the store as well as the destination (see adapters/walMode.ts for why SQLite refuses one of them).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -95,4 +95,47 @@ else { console.log('head ' + (await opened.right.head())); await opened.right.cl
     expect(outputs).toEqual(Array.from({ length: 12 }, () => 'head 0'));
     expect(files.map(journalOf)).toEqual(files.map(() => 'wal'));
   }, 60_000);
+});
+
+describe('closing a file in WAL mode', () => {
+  const written = (path: string, rows: number): Database.Database => {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (x TEXT)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
+    })();
+    return db;
+  };
+  const rowsIn = (path: string): number => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('given a log under the limit, when closed keeping it, then the log stays, the file alone lacks the rows, and the next connection reads every one', async () => {
+    const { closeKeepingLog } = await import('../adapters/walMode.js');
+    const path = join(dir, 'small.db');
+    const db = written(path, 1_000);
+    const size = statSync(`${path}-wal`).size;
+    closeKeepingLog(db, size + 1);
+    expect(db.open).toBe(false);
+    expect(statSync(`${path}-wal`).size).toBe(size);
+    expect(statSync(path).size).toBeLessThan(size);
+    expect(rowsIn(path)).toBe(1_000);
+  });
+
+  it('given a log over the limit, when closed, then it is checkpointed into the file and removed, as SQLite closes', async () => {
+    const { closeKeepingLog } = await import('../adapters/walMode.js');
+    const path = join(dir, 'large.db');
+    const db = written(path, 1_000);
+    closeKeepingLog(db, statSync(`${path}-wal`).size - 1);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(rowsIn(path)).toBe(1_000);
+  });
 });

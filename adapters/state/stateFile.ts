@@ -9,6 +9,7 @@ import { KEYED, type Keyed } from './schema.js';
 import { DiskRelation, DiskTable, Rows, type Saved } from './tables.js';
 import { DestinationsOnDisk } from './destinations.js';
 import { isBusy } from '../stores/sqlite/writeLock.js';
+import { closeKeepingLog, KEPT_LOG_BYTES } from '../walMode.js';
 import { DiskTouches } from './touches.js';
 import { Everyone } from './everyone.js';
 
@@ -228,6 +229,6 @@ export class StateFile {
 
   close(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    this.db.close();
+    closeKeepingLog(this.db, KEPT_LOG_BYTES);
   }
 }

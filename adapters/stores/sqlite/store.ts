@@ -14,6 +14,7 @@ import { prepareSchema, statementsOn, type SchemaRefusal } from './schema.js';
 import { DEFAULT_CHECKPOINT_BYTES, offThreadCheckpoints, type Checkpoints } from './walCheckpoints.js';
 import { busyAs, DEFAULT_WAIT_MS, TRY_MS, waitForLockNow, type Waiting } from './writeLock.js';
 import { sqliteWrites } from './writing.js';
+import { closeKeepingLog, KEPT_LOG_BYTES } from '../../walMode.js';
 
 export type SqliteStoreOptions = {
   /**
@@ -65,14 +66,16 @@ const storeOver = (
     ...sqliteNamedCheckpoints(c),
     flush: () => flush,
     checkIntegrity: sqliteIntegrity(db, guarded),
-    // The checkpointer's connection closes first, so that this one, closing last, checkpoints what
-    // is left and removes the log, as SQLite does for the last connection to a file.
+    // The checkpointer's connection closes first, so that this one, closing last, decides what
+    // becomes of the log: left for the next process while it is small (see closeKeepingLog), else
+    // checkpointed and removed, as SQLite does for the last connection to a file.
     close: () =>
       (closed ??= (async () => {
-        // Whatever this answers, closing goes on: SQLite's own last checkpoint syncs what it copies.
+        // Whatever this answers, closing goes on: a log left is as durable as its commits, and
+        // SQLite's own last checkpoint syncs what it copies.
         await flush();
         await checkpoints?.close();
-        if (db.open) db.close();
+        if (db.open) closeKeepingLog(db, KEPT_LOG_BYTES);
       })()),
   };
 };
