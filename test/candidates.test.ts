@@ -4,8 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { candidates, compareIds, sortIds, type Candidates } from '../engine/sync/candidates.js';
 import { catchUp, type DestinationView, type OrderedKeys } from '../engine/state/engineState.js';
-import { foldLedger } from '../projections/ledger.js';
-import { givenEngine } from './support/engine.js';
+import { givenEngine, leftPending } from './support/engine.js';
 import { changed, created, deleted, destination, everyone } from './support/given.js';
 
 // Ids whose order differs from a naive or locale order: case, accents, astral characters, and one
@@ -28,34 +27,6 @@ const all = (picked: Candidates, n = 3): string[] => {
   for (let ids = picked.take(n); ids.length > 0; ids = picked.take(n)) out.push(...ids);
   picked.close();
   return out;
-};
-
-/** A command decided for `profileId` and never given an outcome, as a crash leaves it. */
-const leftPending = (v: DestinationView, profileId: string): void => {
-  foldLedger(v.ledger, {
-    type: 'BatchDecided',
-    data: {
-      runId: 'crashed-run',
-      position: 1,
-      profileIds: [profileId],
-      keys: [`${profileId}@x.io`],
-      observed: [],
-      decisions: [
-        {
-          commandId: `c-${profileId}`,
-          decision: {
-            profileId,
-            operation: 'create',
-            key: `${profileId}@x.io`,
-            fields: { set: { email: `${profileId}@x.io` }, unset: [] },
-            groups: { add: [], remove: [] },
-          },
-        },
-      ],
-      decidedAt: '2026-01-01T00:00:00.000Z',
-      unchanged: 0,
-    },
-  });
 };
 
 describe('the candidates of a run', () => {

@@ -7,8 +7,7 @@ import type { EventStore, StoredEvent } from '../engine/ports.js';
 import { applyStored, type DestinationView, type EngineState } from '../engine/state/engineState.js';
 import { collect } from './contract/eventStoreHelpers.js';
 import { history } from './support/richHistory.js';
-import { foldLedger } from '../projections/ledger.js';
-import { givenEngine } from './support/engine.js';
+import { givenEngine, leftPending } from './support/engine.js';
 import { created, destination, everyone } from './support/given.js';
 import { caughtUp, foldOf, opened, saved, seeded, stateDirPerSpec } from './support/stateFiles.js';
 
@@ -122,31 +121,7 @@ describe('the candidates of a run over everyone, from the state file', () => {
     try {
       await caughtUp(w.store, file.state);
       const v = viewOf(file.state, w.config.destinationId);
-      for (const profileId of ['ghost', 'p2'])
-        foldLedger(v.ledger, {
-          type: 'BatchDecided',
-          data: {
-            runId: 'crashed-run',
-            position: 1,
-            profileIds: [profileId],
-            keys: [`${profileId}@x.io`],
-            observed: [],
-            decisions: [
-              {
-                commandId: `c-${profileId}`,
-                decision: {
-                  profileId,
-                  operation: 'create',
-                  key: `${profileId}@x.io`,
-                  fields: { set: { email: `${profileId}@x.io` }, unset: [] },
-                  groups: { add: [], remove: [] },
-                },
-              },
-            ],
-            decidedAt: '2026-01-01T00:00:00.000Z',
-            unchanged: 0,
-          },
-        });
+      for (const profileId of ['ghost', 'p2']) leftPending(v, profileId);
       const picked = candidates(file.state, v, true);
       expect(picked.listed).toBeUndefined();
       expect(picked.count).toBe(7);

@@ -14,7 +14,8 @@ import {
   type SyncError,
   type SyncOptions,
 } from '../../engine/sync/run.js';
-import { initialState, type EngineState } from '../../engine/state/engineState.js';
+import { initialState, type DestinationView, type EngineState } from '../../engine/state/engineState.js';
+import { foldLedger } from '../../projections/ledger.js';
 import type { EventStore } from '../../engine/ports.js';
 import type { RunSummary } from '../../engine/sync/summary.js';
 
@@ -75,4 +76,32 @@ export const givenEngine = async (
     records: () => destination.records(),
   };
   return world;
+};
+
+/** A command decided for `profileId` and never given an outcome, as a crash leaves it. */
+export const leftPending = (v: DestinationView, profileId: string): void => {
+  foldLedger(v.ledger, {
+    type: 'BatchDecided',
+    data: {
+      runId: 'crashed-run',
+      position: 1,
+      profileIds: [profileId],
+      keys: [`${profileId}@x.io`],
+      observed: [],
+      decisions: [
+        {
+          commandId: `c-${profileId}`,
+          decision: {
+            profileId,
+            operation: 'create',
+            key: `${profileId}@x.io`,
+            fields: { set: { email: `${profileId}@x.io` }, unset: [] },
+            groups: { add: [], remove: [] },
+          },
+        },
+      ],
+      decidedAt: '2026-01-01T00:00:00.000Z',
+      unchanged: 0,
+    },
+  });
 };
