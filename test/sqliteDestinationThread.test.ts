@@ -13,14 +13,20 @@ import type { Command } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { Destination } from '../engine/ports.js';
 
-// Counts the workers started, without the destination exposing anything for it.
-const started = vi.hoisted(() => ({ workers: 0 }));
+// Counts the workers started, and the requests sent to them, without the destination exposing
+// anything for it.
+const started = vi.hoisted(() => ({ workers: 0, requests: 0 }));
 vi.mock('node:worker_threads', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:worker_threads')>();
   class CountedWorker extends actual.Worker {
     constructor(...args: ConstructorParameters<typeof actual.Worker>) {
       super(...args);
       started.workers++;
+    }
+
+    override postMessage(...args: Parameters<InstanceType<typeof actual.Worker>['postMessage']>): void {
+      started.requests++;
+      super.postMessage(...args);
     }
   }
   return { ...actual, Worker: CountedWorker };
@@ -33,6 +39,7 @@ let opened: Destination[] = [];
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'syncline-sqlite-thread-'));
   started.workers = 0;
+  started.requests = 0;
   // Each spec is a process of its own: a fresh module holds no threads yet.
   vi.resetModules();
 });
@@ -152,10 +159,20 @@ describe('sqlite destination apply and lookup on threads', () => {
     expect(started.workers).toBe(1);
     d.expect?.(5_001);
     expect(started.workers).toBe(2);
+    const sent = started.requests;
     expect(await d.lookup(['k1@example.com', 'nobody@example.com'])()).toMatchObject({
       _tag: 'Right',
       right: [{ key: 'k1@example.com', groups: ['VIP'] }],
     });
+    // Asked at once, the lookup was answered here: nothing was sent to the booting reader.
+    expect(started.requests).toBe(sent);
+    // Once the reader is up, lookups go to it, with the same answer.
+    const deadline = Date.now() + 10_000;
+    while (started.requests === sent && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await d.lookup(['k1@example.com'])()).toMatchObject({ right: [{ key: 'k1@example.com' }] });
+    }
+    expect(started.requests).toBeGreaterThan(sent);
   });
 
   it('given a long run expected (more than 5,000 profiles), when it applies, then the writer thread starts; and a short run after it, on another destination of the process, applies there too', async () => {
