@@ -14,8 +14,6 @@ export type CandidateReason = 'first-run' | 'config-changed' | 'changes' | 'full
 export type Candidates = {
   readonly reason: CandidateReason;
   readonly count: number;
-  /** whether every profile the destination's ledger has an entry for is one (all but 'changes') */
-  readonly everyEntry: boolean;
   /** the next `n` candidates, fewer at the end */
   readonly take: (n: number) => string[];
   /** lets go of what they are read from (a snapshot of the state on disk) */
@@ -55,13 +53,15 @@ export const sortIds = (ids: string[]): string[] => {
   return ids.some((id) => beyondSurrogates.test(id)) ? ids.sort(compareIds) : ids;
 };
 
+/** Whether every profile the destination's ledger has an entry for is a candidate: all but the changes. */
+export const coverEveryEntry = (c: Candidates): boolean => c.reason !== 'changes';
+
 /** Candidates held in memory, in a sorted list. */
-const listed = (ids: string[], reason: CandidateReason, everyEntry: boolean): Candidates => {
+const listed = (ids: string[], reason: CandidateReason): Candidates => {
   let at = 0;
   return {
     reason,
     count: ids.length,
-    everyEntry,
     take: (n) => ids.slice(at, (at += n)),
     close: () => undefined,
     listed: ids,
@@ -88,7 +88,6 @@ const streamed = (keys: OrderedKeys, extra: readonly string[], reason: Candidate
   return {
     reason,
     count: keys.count + extra.length,
-    everyEntry: true,
     take: (n) => {
       const out: string[] = [];
       while (out.length < n) {
@@ -141,17 +140,17 @@ export const candidates = (
   if (reason === 'changes' && last !== null) {
     const ids = touchedSince(s, last.position);
     for (const id of owed) ids.add(id);
-    return listed(sortIds([...ids]), reason, false);
+    return listed(sortIds([...ids]), reason);
   }
   const everyone = s.everyone?.(v.destinationId);
   if (everyone !== undefined)
     return streamed(everyone, sortIds([...new Set(owed)].filter((id) => !everyone.has(id))), reason);
   if (l.entries.size === 0 && owed.length === 0)
     // A first run: the world's profiles are distinct already, and a set of them all only costs.
-    return listed(sortIds([...s.world.profiles.keys()]), reason, true);
+    return listed(sortIds([...s.world.profiles.keys()]), reason);
   const ids = new Set<string>();
   for (const id of s.world.profiles.keys()) ids.add(id);
   for (const id of l.entries.keys()) ids.add(id);
   for (const id of owed) ids.add(id);
-  return listed(sortIds([...ids]), reason, true);
+  return listed(sortIds([...ids]), reason);
 };

@@ -9,7 +9,7 @@ import type { DeliveryOptions } from './deliver.js';
 import { lookupWithRetry } from './observe.js';
 import type { Destination, DestinationError } from '../ports.js';
 import type { DestinationView, EngineState } from '../state/engineState.js';
-import type { Candidates } from './candidates.js';
+import { coverEveryEntry, type Candidates } from './candidates.js';
 
 export type TooManyDeletes = {
   readonly _tag: 'TooManyDeletes';
@@ -48,7 +48,7 @@ export const checkDeletes = async (
   const owned = v.ledger.entries.size;
   const limit = maxDeletes ?? defaultMaxDeletes(owned);
   if (candidates.count <= limit || owned <= limit) return E.right(undefined);
-  const deletable = candidates.everyEntry
+  const deletable = coverEveryEntry(candidates)
     ? v.ledger.entries.keys()
     : (candidates.listed ?? []).filter((pid) => v.ledger.entries.has(pid));
   // Over the limit on paper, the destination is asked which of those records still exist, a chunk
