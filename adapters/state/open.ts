@@ -2,7 +2,7 @@
 // folded again from the store) when it is of another format, does not match the store, or is asked to.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { uptime } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from '../../engine/ports.js';
@@ -11,9 +11,18 @@ import { StateDamaged } from './rows.js';
 import { empty, formatOf, recreate, STATE_FORMAT } from './schema.js';
 import { StateFile, type StateFailed } from './stateFile.js';
 
-/** The state file of a store: beside an SQLite store (`events.db` → `events.state.db`); none in memory. */
+/**
+ * The state file of a store: beside an SQLite store (`events.db` → `events.state.db`), under
+ * `base/.syncline/` for a PostgreSQL one; none in memory.
+ */
 export const statePathFor = (storeUrl: string, base: string): string | undefined => {
   const where = parseStoreUrl(storeUrl, base);
+  if (E.isRight(where) && where.right.kind === 'postgres') {
+    // A server store has no file to sit beside: the state is this machine's, kept under `base` and
+    // named after the store, so two stores (or two schemas) never share one.
+    const name = `${where.right.shown.slice('postgres://'.length)}/${where.right.schema}`;
+    return resolve(base, '.syncline', `postgres-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.state.db`);
+  }
   if (E.isLeft(where) || where.right.kind !== 'sqlite') return undefined;
   const path = where.right.path;
   return path.endsWith('.db') ? `${path.slice(0, -3)}.state.db` : `${path}.state.db`;

@@ -1,24 +1,28 @@
-// Turns a store URL from the command line or config (`memory:`, `sqlite:PATH`) into an open
-// EventStore, so callers never pick an adapter themselves and unsupported stores fail clearly.
+// Turns a store URL from the command line or config (`memory:`, `sqlite:PATH`, `postgres://…`) into
+// an open EventStore, so callers never pick an adapter themselves and unsupported stores fail clearly.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { EventStore } from '../../engine/ports.js';
 import { openMemoryEventStore } from './memory.js';
+import { openPostgresStore } from './postgres/store.js';
+import { parsePostgresUrl, type PostgresLocation } from './postgres/url.js';
 import { openSqliteStore } from './sqlite/store.js';
 
 export type StoreOpenError =
   | { readonly _tag: 'BadStoreUrl'; readonly message: string }
   | { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
-export type StoreLocation = { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string };
+export type StoreLocation =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | PostgresLocation;
 
-const FORMS = 'use memory: or sqlite:PATH (e.g. sqlite:.syncline/store.db)';
+const FORMS =
+  'use memory:, sqlite:PATH (e.g. sqlite:.syncline/store.db) or postgres://USER@HOST:PORT/DB[?schema=NAME]';
 /** Stores the design names but this build cannot open yet; named so the message says so plainly. */
 const PLANNED = new Map([
-  ['postgres', 'PostgreSQL'],
-  ['postgresql', 'PostgreSQL'],
   ['kurrentdb', 'KurrentDB'],
   ['esdb', 'EventStoreDB'],
 ]);
@@ -45,6 +49,9 @@ export const parseStoreUrl = (
     }
     return E.right({ kind: 'sqlite', path: resolve(cwd, path) });
   }
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    return E.mapLeft(badUrl)(parsePostgresUrl(url));
+  }
   const planned = scheme === undefined ? undefined : PLANNED.get(scheme);
   if (planned !== undefined) {
     return E.left(badUrl(`${planned} stores (${scheme}:) are not supported yet; ${FORMS}`));
@@ -66,10 +73,14 @@ export const openStore =
       readonly onWaiting?: () => void;
     } = {},
   ): TE.TaskEither<StoreOpenError, EventStore> =>
-  () =>
+  async () => {
     // Lazy like any TaskEither: nothing is opened (no file created) until the task runs.
-    Promise.resolve().then(() =>
+    const where = parseStoreUrl(url, cwd);
+    if (E.isRight(where) && where.right.kind === 'postgres')
+      return openPostgresStore(where.right, { create: options.mustExist !== true });
+    return Promise.resolve().then(() =>
       E.chain((location: StoreLocation): E.Either<StoreOpenError, EventStore> => {
+        if (location.kind === 'postgres') throw new Error('opened above');
         if (location.kind === 'memory') return E.right(openMemoryEventStore());
         // Commands that only read should say there is nothing yet, not leave an empty store behind.
         if (options.mustExist === true && !existsSync(location.path)) {
@@ -84,5 +95,6 @@ export const openStore =
           create: options.mustExist !== true,
           ...(options.onWaiting === undefined ? {} : { onWaiting: options.onWaiting }),
         });
-      })(parseStoreUrl(url, cwd)),
+      })(where),
     );
+  };

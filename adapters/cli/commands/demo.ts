@@ -18,6 +18,8 @@ import type { RunSummary } from '../../../engine/sync/summary.js';
 import { changes } from '../../demo/people.js';
 import * as demo from '../../demo/scenario.js';
 import { openStore } from '../../stores/open.js';
+import { DEMO_CHECKPOINT } from '../../stores/postgres/demo.js';
+import { demoStore, type DemoStore } from './demoStore.js';
 import type { CliCommand, CliContext } from '../command.js';
 import {
   destinationFailed,
@@ -119,16 +121,29 @@ const syncAll = (ctx: CliContext, dir: string, s: EngineState, store: EventStore
   );
 
 /** Configure, ingest the population, sync; then ingest a round of changes and sync again. */
-const exercise = (ctx: CliContext, dir: string, p: demo.DemoPopulation, say: (lines: string[]) => void) =>
+const exercise = (
+  ctx: CliContext,
+  dir: string,
+  where: DemoStore,
+  say: (lines: string[]) => void,
+): TE.TaskEither<CliError, Runs> =>
   TE.bracket(
     pipe(
-      openStore(demo.STORE_URL, dir),
+      openStore(where.url, dir),
       TE.mapLeft((e) => storeFailed(e.message)),
+      // Marks a server store as the demo's, so that the next demo may empty it (see demoStore.ts).
+      TE.tap((store) =>
+        pipe(
+          store.setCheckpoint(DEMO_CHECKPOINT, null, 0),
+          TE.orElse((e) => (e._tag === 'CheckpointConflict' ? TE.right(undefined) : TE.left(e))),
+          TE.mapLeft((e) => storeFailed('message' in e ? e.message : e._tag)),
+        ),
+      ),
     ),
     (store) =>
       TE.bracket(
         pipe(
-          () => openStateFile(statePathFor(demo.STORE_URL, dir) ?? join(dir, 'events.state.db'), store),
+          () => openStateFile(statePathFor(where.url, dir) ?? join(dir, 'events.state.db'), store),
           TE.bimap(
             (e) => failed(`the engine state in ${e.path}: ${e.message}`),
             (opened) => opened.file,
@@ -172,10 +187,10 @@ const exerciseWith = (
   );
 };
 
-const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation): string[] => [
+const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation, where: DemoStore): string[] => [
   `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +
     `${p.events.length} events; groups: ${[...p.groups].map(([g, n]) => `${g} ${n}`).join(', ')}), ` +
-    'a store (events.db) and three SQLite destinations:',
+    `a store (${where.shown}) and three SQLite destinations:`,
   table(ctx, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
 ];
 
@@ -206,13 +221,14 @@ const run = (ctx: CliContext, arg: string, registered: readonly string[]): TE.Ta
   return pipe(
     TE.Do,
     TE.bind('dir', () => prepareDir(ctx.io.cwd, arg)),
-    TE.bind('p', ({ dir }) => setUp(dir)),
+    TE.bind('where', () => demoStore(ctx)),
+    TE.bind('p', ({ dir, where }) => setUp(dir, where.recorded)),
     TE.tapIO(
-      ({ p }) =>
+      ({ p, where }) =>
         () =>
-          say(introLines(ctx, arg, p)),
+          say(introLines(ctx, arg, p, where)),
     ),
-    TE.bind('runs', ({ dir, p }) => exercise(ctx, dir, p, say)),
+    TE.bind('runs', ({ dir, where }) => exercise(ctx, dir, where, say)),
     TE.bind('tables', ({ dir }) =>
       attempt('cannot read the destinations back', () =>
         Promise.resolve(demo.demoDestinations.map((d) => readTable(dir, d))),

@@ -73,10 +73,10 @@ const seedCrm = (file: string, contacts: readonly demo.Contact[]): void => {
 };
 
 /** The config file is what `cd DIR && syncline …` reads, so its paths are relative to DIR. */
-export const setUp = (dir: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
+export const setUp = (dir: string, store: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
   attempt('cannot write the demo files', async () => {
     const p = demo.demoPopulation();
-    const config = { store: demo.STORE_URL, destinations: demo.demoDestinations };
+    const config = { store, destinations: demo.demoDestinations };
     await writeFile(join(dir, 'syncline.config.json'), `${JSON.stringify(config, null, 2)}\n`);
     await writeJsonl(join(dir, 'people.jsonl'), p.events);
     seedCrm(join(dir, 'crm.db'), p.contacts);

@@ -1,0 +1,67 @@
+// The PostgreSQL server the suites run against, and schemas of their own that they drop after. On a
+// machine without a server the suites skip with one line; with CI=true a missing server fails them.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The server to test against: SYNCLINE_TEST_POSTGRES_URL, else the local one every CI machine runs. */
+export const POSTGRES_URL = process.env['SYNCLINE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const probe = async (): Promise<string | undefined> => {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+};
+
+const unreachable = await probe();
+if (unreachable !== undefined && process.env['CI'] === 'true')
+  throw new Error(`CI=true but the PostgreSQL server at ${POSTGRES_URL} does not answer: ${unreachable}`);
+if (unreachable !== undefined)
+  console.warn(`skipping the PostgreSQL suites: no server at ${POSTGRES_URL} (${unreachable})`);
+
+/** Whether the suites can run: describe.skipIf(!postgresAnswers). */
+export const postgresAnswers = unreachable === undefined;
+
+const made = new Set<string>();
+
+/** A schema name no other test uses; dropped by dropSchemas. */
+export const freshSchema = (): string => {
+  const name = `syncline_t${process.pid}_${randomBytes(5).toString('hex')}`;
+  made.add(name);
+  return name;
+};
+
+/** The store URL of a fresh schema (or of `schema`). */
+export const postgresStoreUrl = (schema: string = freshSchema()): string => {
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('schema', schema);
+  return url.toString();
+};
+
+/** Runs `sql` on the test server, outside any store. */
+export const onServer = async <R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  values: unknown[] = [],
+): Promise<R[]> => {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+};
+
+/** Drops every schema freshSchema made (and the ones named), whatever they hold. */
+export const dropSchemas = async (...others: string[]): Promise<void> => {
+  if (!postgresAnswers) return;
+  const names = [...made, ...others];
+  made.clear();
+  for (const name of names) await onServer(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+};
