@@ -5,9 +5,16 @@ import * as E from 'fp-ts/lib/Either.js';
 import { reportErrors, struct } from './codec.js';
 import { DestinationConfig } from './destination.js';
 
-const ConfigShape = struct('Config', { destinations: t.array(t.unknown) }, { store: t.string });
+/**
+ * The store: a URL, or `{"env": "NAME"}` naming the variable that holds one (a server store's URL may
+ * carry a password, which then stays out of the file).
+ */
+export const StoreSetting = t.union([t.string, t.strict({ env: t.string }, 'EnvReference')], 'StoreSetting');
+export type StoreSetting = t.TypeOf<typeof StoreSetting>;
 
-export const Config = struct('Config', { destinations: t.array(DestinationConfig) }, { store: t.string });
+const ConfigShape = struct('Config', { destinations: t.array(t.unknown) }, { store: StoreSetting });
+
+export const Config = struct('Config', { destinations: t.array(DestinationConfig) }, { store: StoreSetting });
 export type Config = t.TypeOf<typeof Config>;
 
 /** A config file that does not hold: every problem as `destination <id>: <field>: <what is wrong>`. */

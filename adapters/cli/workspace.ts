@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { decodeConfigParts } from '../../domain/config.js';
+import { decodeConfigParts, StoreSetting } from '../../domain/config.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { StoreReadFailed, type Destination, type EventStore } from '../../engine/ports.js';
 import { catchUp, initialState, type EngineState } from '../../engine/state/engineState.js';
@@ -25,7 +25,7 @@ import { catchUpSaving, closeState, openState, readingState, type StateSession }
 import type { StateFile } from '../state/stateFile.js';
 
 export type LoadedConfig = {
-  readonly store?: string;
+  readonly store?: StoreSetting;
   readonly destinations: readonly ResolvedDestination[];
 };
 
@@ -55,20 +55,29 @@ export const loadConfig = (ctx: CliContext): TE.TaskEither<CliError, LoadedConfi
 export const configDir = (ctx: CliContext, file: string = ctx.options.config): string =>
   dirname(resolve(ctx.io.cwd, file));
 
-/** A store URL and the directory its relative path is relative to. */
-export type StoreChoice = { readonly url: string; readonly base: string };
+/**
+ * A store URL and the directory its relative path is relative to; `missing` names the variable the
+ * config file's `{"env": NAME}` points at when it is not set.
+ */
+export type StoreChoice = { readonly url: string; readonly base: string; readonly missing?: string };
 
 /**
  * --store / SYNCLINE_STORE (relative to the working directory), else the config file's `store` if
- * the file exists and names one (relative to the file's directory), else the default (relative to
- * the working directory).
+ * the file exists and names one (relative to the file's directory; `{"env": NAME}` reads it from
+ * that variable), else the default (relative to the working directory).
  */
 export const storeUrl = async (ctx: CliContext): Promise<StoreChoice> => {
   const here = { url: ctx.options.store, base: ctx.io.cwd };
   if (ctx.options.storeGiven) return here;
   const read = await readJson(ctx.io.cwd, ctx.options.config)();
-  const store = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
-  return typeof store === 'string' && store !== '' ? { url: store, base: configDir(ctx) } : here;
+  const raw = E.isRight(read) ? (read.right as { store?: unknown } | null)?.store : undefined;
+  const store = StoreSetting.is(raw) ? raw : undefined;
+  if (typeof store === 'string') return store === '' ? here : { url: store, base: configDir(ctx) };
+  if (store === undefined) return here;
+  const value = Object.hasOwn(ctx.io.env, store.env) ? ctx.io.env[store.env] : undefined;
+  return value === undefined || value === ''
+    ? { ...here, missing: store.env }
+    : { url: value, base: configDir(ctx) };
 };
 
 /**
@@ -83,6 +92,14 @@ export const withStore = <A>(
   TE.bracket(
     pipe(
       TE.fromTask(() => storeUrl(ctx)),
+      TE.filterOrElse(
+        (where) => where.missing === undefined,
+        (where) =>
+          storeFailed(
+            `${ctx.options.config} takes its store from the environment variable ${where.missing ?? ''}, ` +
+              'which is not set',
+          ),
+      ),
       TE.chain((where) =>
         pipe(
           openStore(where.url, where.base, {

@@ -15,9 +15,7 @@ export type StoreOpenError =
   | { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
 export type StoreLocation =
-  | { readonly kind: 'memory' }
-  | { readonly kind: 'sqlite'; readonly path: string }
-  | PostgresLocation;
+  { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string } | PostgresLocation;
 
 const FORMS =
   'use memory:, sqlite:PATH (e.g. sqlite:.syncline/store.db) or postgres://USER@HOST:PORT/DB[?schema=NAME]';

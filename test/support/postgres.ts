@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** The server to test against: SYNCLINE_TEST_POSTGRES_URL, else the local one every CI machine runs. */
-export const POSTGRES_URL = process.env['SYNCLINE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_URL =
+  process.env['SYNCLINE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const probe = async (): Promise<string | undefined> => {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
@@ -13,7 +14,9 @@ const probe = async (): Promise<string | undefined> => {
     await client.query('SELECT 1');
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message || String((error as { code?: string }).code) : String(error);
+    return error instanceof Error
+      ? error.message || String((error as { code?: string }).code)
+      : String(error);
   } finally {
     await client.end().catch(() => undefined);
   }

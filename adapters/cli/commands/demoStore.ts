@@ -29,7 +29,9 @@ export const demoStore = (ctx: CliContext): TE.TaskEither<CliError, DemoStore> =
   const location = where.right;
   if (location.kind !== 'postgres')
     return TE.left(
-      failed('the demo keeps its store in its directory, or on a PostgreSQL server given with --store postgres://…'),
+      failed(
+        'the demo keeps its store in its directory, or on a PostgreSQL server given with --store postgres://…',
+      ),
     );
   const recorded = `${location.shown}?schema=${location.schema}`;
   const made = { url: ctx.options.store, recorded, shown: `${recorded} (schema ${location.schema})` };

@@ -13,7 +13,10 @@ const onServer = async <A>(
   location: PostgresLocation,
   work: (client: pg.Client) => Promise<A>,
 ): Promise<E.Either<string, A>> => {
-  const client = new pg.Client({ connectionString: location.connectionString, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    connectionString: location.connectionString,
+    connectionTimeoutMillis: 10_000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -27,7 +30,9 @@ const onServer = async <A>(
 };
 
 /** 'none' when the schema does not exist, 'demo' when an earlier demo made it, else 'other'. */
-export const isDemoStore = (location: PostgresLocation): Promise<E.Either<string, 'none' | 'demo' | 'other'>> =>
+export const isDemoStore = (
+  location: PostgresLocation,
+): Promise<E.Either<string, 'none' | 'demo' | 'other'>> =>
   onServer(location, async (client) => {
     const s = quoted(location.schema);
     const { rows } = await client.query<{ exists: boolean; marked: boolean | null }>(

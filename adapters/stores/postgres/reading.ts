@@ -22,7 +22,16 @@ type EventRow = readonly [
 /** data::text, so the driver hands the JSON over unparsed: it is parsed only when its event is handed on. */
 const COLUMNS = 'position, stream, revision, id, type, data::text, occurred_at, recorded_at';
 
-const toStored = ([position, stream, revision, id, type, data, occurredAt, recordedAt]: EventRow): StoredEvent => ({
+const toStored = ([
+  position,
+  stream,
+  revision,
+  id,
+  type,
+  data,
+  occurredAt,
+  recordedAt,
+]: EventRow): StoredEvent => ({
   position: Number(position),
   stream,
   revision,
@@ -72,7 +81,10 @@ export const postgresReads = (
   });
   // See writing.ts for why reading by position never skips an event committed later.
   const fetchAfter = (position: number, limit: number) =>
-    rows(`SELECT ${COLUMNS} FROM ${p.s}.events WHERE position > $1 ORDER BY position LIMIT $2`, [position, limit]);
+    rows(`SELECT ${COLUMNS} FROM ${p.s}.events WHERE position > $1 ORDER BY position LIMIT $2`, [
+      position,
+      limit,
+    ]);
   const fetchAfterLeavingOut = (prefix: string) => (position: number, limit: number) =>
     rows(
       `SELECT ${COLUMNS} FROM ${p.s}.events WHERE position > $1 AND NOT starts_with(stream, $2)
@@ -81,7 +93,8 @@ export const postgresReads = (
     );
   const chunked = async <A>(ids: readonly string[], each: (chunk: readonly string[]) => Promise<A[]>) => {
     const all: A[] = [];
-    for (let start = 0; start < ids.length; start += CHUNK) all.push(...(await each(ids.slice(start, start + CHUNK))));
+    for (let start = 0; start < ids.length; start += CHUNK)
+      all.push(...(await each(ids.slice(start, start + CHUNK))));
     return all;
   };
   return {
@@ -123,7 +136,8 @@ export const postgresReads = (
         ROWS,
       ),
     streamRevision: async (stream) =>
-      (await single<number | null>(`SELECT max(revision) FROM ${p.s}.events WHERE stream = $1`, [stream])) ?? -1,
+      (await single<number | null>(`SELECT max(revision) FROM ${p.s}.events WHERE stream = $1`, [stream])) ??
+      -1,
     head: async () =>
       Number((await single<string | null>(`SELECT max(position) FROM ${p.s}.events`, [])) ?? 0),
     knownIds: async (ids) =>

@@ -122,7 +122,10 @@ export const prepareSchema = async (
     for (let step = now.version + 1; step <= SCHEMA_VERSION; step++) {
       const { sql, description } = STEPS[step - 1] as (typeof STEPS)[number];
       await client.query(sql(s));
-      await client.query(`INSERT INTO ${s}.migrations (step, description) VALUES ($1, $2)`, [step, description]);
+      await client.query(`INSERT INTO ${s}.migrations (step, description) VALUES ($1, $2)`, [
+        step,
+        description,
+      ]);
     }
     await client.query('COMMIT');
     return E.right(undefined);

@@ -25,9 +25,10 @@ const POOL_SIZE = 4;
 
 const checkpoints = (p: Pg): Pick<EventStore, 'getCheckpoint' | 'setCheckpoint'> => {
   const valueOf = async (name: string): Promise<number | null> => {
-    const { rows } = await p.pool.query<{ value: string }>(`SELECT value FROM ${p.s}.checkpoints WHERE name = $1`, [
-      name,
-    ]);
+    const { rows } = await p.pool.query<{ value: string }>(
+      `SELECT value FROM ${p.s}.checkpoints WHERE name = $1`,
+      [name],
+    );
     return rows[0] === undefined ? null : Number(rows[0].value);
   };
   return {
@@ -120,7 +121,10 @@ export const openPostgresStore = async (
     client.release(error instanceof Error ? error : undefined);
     await pool.end().catch(() => undefined);
     const failure = failureOf(p, error);
-    return E.left({ _tag: 'StoreUnavailable', message: 'message' in failure ? failure.message : failure._tag });
+    return E.left({
+      _tag: 'StoreUnavailable',
+      message: 'message' in failure ? failure.message : failure._tag,
+    });
   }
   const listener = listenerOn(config, p.channel);
   let closing: Promise<void> | null = null;

@@ -36,7 +36,9 @@ export const parsePostgresUrl = (
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/'))
-    return E.left('the PostgreSQL store URL names no database; use postgres://USER@HOST:PORT/DB[?schema=NAME]');
+    return E.left(
+      'the PostgreSQL store URL names no database; use postgres://USER@HOST:PORT/DB[?schema=NAME]',
+    );
   const schemas = parsed.searchParams.getAll('schema');
   const schema = schemas[0] ?? DEFAULT_SCHEMA;
   if (schemas.length > 1) return E.left('the PostgreSQL store URL names more than one schema');
