@@ -1,10 +1,10 @@
-// Worlds for the fault tests: a directory holding a SQLite store with generated profiles, a SQLite
-// destination configured in it and a config file for the built CLI; readers for what each one holds.
+// Worlds for the fault tests: a directory holding a store (an SQLite file, or a PostgreSQL schema of its
+// own) with generated profiles, a SQLite destination configured in it and a config file for the built CLI.
 import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
@@ -14,7 +14,7 @@ import type { InputEvent } from '../../domain/events.js';
 import { resultsOf, SyncEvent, syncStream } from '../../domain/syncEvents.js';
 import { compareStrings } from '../../domain/values.js';
 import { resolveDestination } from '../../adapters/destinations/registry.js';
-import { openSqliteStore } from '../../adapters/stores/sqlite/store.js';
+import { openStore } from '../../adapters/stores/open.js';
 import { applyConfig } from '../../engine/input/configure.js';
 import { ingest } from '../../engine/input/ingest.js';
 import type { EventStore } from '../../engine/ports.js';
@@ -22,6 +22,8 @@ import { initialState } from '../../engine/state/engineState.js';
 import { statePathFor } from '../../adapters/state/open.js';
 import { CLI_PATH } from './cli.js';
 import { caughtUp, opened, saved } from './stateFiles.js';
+import { freshSchema, onServer, POSTGRES_URL, postgresStoreUrl } from './postgres.js';
+import pg from 'pg';
 
 export const DESTINATION_ID = 'warehouse';
 export const STORE_FILE = 'events.db';
@@ -50,14 +52,23 @@ export const warehouse = (scope: Scope): DestinationConfig => ({
   options: { path: DESTINATION_FILE, table: 'contacts' },
 });
 
+/** Where a world keeps its events: an SQLite file beside the destination, or a PostgreSQL schema. */
+export type StoreKind = 'sqlite' | 'postgres';
+
 export type FaultWorld = {
   readonly dir: string;
+  readonly store: StoreKind;
+  /** the store URL the world's config file names (`sqlite:events.db`, or a PostgreSQL URL) */
+  readonly storeUrl: string;
+  /** the SQLite store file (where the world's store is SQLite) */
   readonly storePath: string;
+  /** the PostgreSQL schema holding the store (where it is PostgreSQL) */
+  readonly schema?: string;
   readonly destinationPath: string;
 };
 
 const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<A>): Promise<A> => {
-  const opened = openSqliteStore(w.storePath);
+  const opened = await openStore(w.storeUrl, w.dir)();
   if (E.isLeft(opened)) throw new Error(opened.left.message);
   try {
     return await work(opened.right);
@@ -66,11 +77,20 @@ const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<
   }
 };
 
-const at = (dir: string): FaultWorld => ({
-  dir,
-  storePath: join(dir, STORE_FILE),
-  destinationPath: join(dir, DESTINATION_FILE),
-});
+const at = (dir: string, store: StoreKind): FaultWorld => {
+  const schema = store === 'postgres' ? freshSchema() : undefined;
+  return {
+    dir,
+    store,
+    storeUrl: schema === undefined ? `sqlite:${STORE_FILE}` : postgresStoreUrl(schema),
+    storePath: join(dir, STORE_FILE),
+    ...(schema === undefined ? {} : { schema }),
+    destinationPath: join(dir, DESTINATION_FILE),
+  };
+};
+
+/** The engine state file the CLI keeps for the world's store. */
+export const stateFileOf = (w: FaultWorld): string => statePathFor(w.storeUrl, w.dir) as string;
 
 /** Appends input events through the engine's ingest (checked, one transaction), as JSON lines. */
 export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Promise<number> =>
@@ -90,9 +110,16 @@ export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Prom
     return r.right.appended;
   });
 
-/** A new world: `events` ingested, the warehouse configured (sync mode), and the CLI's config file. */
-export const createWorld = async (events: readonly InputEvent[], scope: Scope): Promise<FaultWorld> => {
-  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')));
+/**
+ * A new world: `events` ingested, the warehouse configured (sync mode), and the CLI's config file;
+ * its store an SQLite file in the world's directory, or a fresh schema of the test server.
+ */
+export const createWorld = async (
+  events: readonly InputEvent[],
+  scope: Scope,
+  store: StoreKind = 'sqlite',
+): Promise<FaultWorld> => {
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), store);
   await ingestEvents(w, events);
   const config = warehouse(scope);
   await withStore(w, async (store) => {
@@ -101,11 +128,11 @@ export const createWorld = async (events: readonly InputEvent[], scope: Scope): 
   });
   await writeFile(
     join(w.dir, CONFIG_FILE),
-    JSON.stringify({ store: `sqlite:${STORE_FILE}`, destinations: [config] }, null, 2),
+    JSON.stringify({ store: w.storeUrl, destinations: [config] }, null, 2),
   );
   // The state file as the CLI leaves it, so that the commands of a spec do not build it (and say so).
   await withStore(w, async (store) => {
-    const { file } = await opened(statePathFor(`sqlite:${w.storePath}`, w.dir) as string, store);
+    const { file } = await opened(stateFileOf(w), store);
     await caughtUp(store, file.state);
     saved(file);
     file.close();
@@ -113,14 +140,38 @@ export const createWorld = async (events: readonly InputEvent[], scope: Scope): 
   return w;
 };
 
-/** A copy of a world whose files no process has open: the same events at the same positions. */
+/**
+ * A copy of a world whose files no process has open: the same events at the same positions. A
+ * PostgreSQL store is copied into a fresh schema (made by the adapter, so it is a store of this
+ * syncline's version), and the copy's config file and state file are named after that schema.
+ */
 export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
-  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')));
-  for (const name of await readdir(from.dir)) await copyFile(join(from.dir, name), join(w.dir, name));
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), from.store);
+  await cp(from.dir, w.dir, { recursive: true });
+  if (from.schema === undefined || w.schema === undefined) return w;
+  await withStore(w, () => Promise.resolve());
+  const [a, b] = [`"${from.schema}"`, `"${w.schema}"`];
+  await onServer(`
+    INSERT INTO ${b}.events SELECT * FROM ${a}.events;
+    INSERT INTO ${b}.event_tags SELECT * FROM ${a}.event_tags;
+    INSERT INTO ${b}.checkpoints SELECT * FROM ${a}.checkpoints;
+    SELECT setval('${b}.positions', (SELECT max(position) FROM ${b}.events));`);
+  // The state file is named after the store: the copied one is renamed to the copy's store.
+  const [fromState, toState] = [basename(stateFileOf(from)), stateFileOf(w)];
+  for (const name of await readdir(dirname(toState)).catch(() => []))
+    if (name.startsWith(fromState))
+      await rename(join(dirname(toState), name), `${toState}${name.slice(fromState.length)}`);
+  const configFile = join(w.dir, CONFIG_FILE);
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(configFile, JSON.stringify({ ...config, store: w.storeUrl }, null, 2));
   return w;
 };
 
-export const removeWorld = (w: FaultWorld): Promise<void> => rm(w.dir, { recursive: true, force: true });
+/** Removes the world's directory and, for a PostgreSQL store, its schema. */
+export const removeWorld = async (w: FaultWorld): Promise<void> => {
+  await rm(w.dir, { recursive: true, force: true });
+  if (w.schema !== undefined) await onServer(`DROP SCHEMA IF EXISTS "${w.schema}" CASCADE`);
+};
 
 export type Exit = {
   readonly code: number | null;

@@ -144,7 +144,7 @@ export const postgresReads = (
       new Set(
         await chunked(ids, async (chunk) =>
           (await rows(`SELECT id FROM ${p.s}.events WHERE id = ANY($1::text[])`, [chunk])).map(
-            (r) => r[0] as unknown as string,
+            (r) => r[0],
           ),
         ),
       ),

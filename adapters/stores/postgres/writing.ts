@@ -2,7 +2,6 @@
 // revisions checked there, every event of a call inserted (with its tags) in one statement.
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import type pg from 'pg';
 import type {
   AppendResult,
