@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { join } from 'node:path';
 import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
 import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
+import { postgresRows } from './postgres.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
 import { timed, workspace, writePopulation } from './fixtures.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -35,6 +36,12 @@ const SCALES: Readonly<Record<string, number>> = {
   '10m': 10_000_000,
 };
 const PROFILES = SCALES[scale] ?? 0;
+/** `--store postgres`: the PostgreSQL store's rows instead (its server: SYNCLINE_BENCH_POSTGRES_URL). */
+const store = args.includes('--store') ? (args[args.indexOf('--store') + 1] ?? '') : 'sqlite';
+if (store !== 'sqlite' && store !== 'postgres') {
+  process.stderr.write(`bench: --store must be sqlite or postgres, not "${store}"\n`);
+  process.exit(2);
+}
 if (PROFILES === 0) {
   process.stderr.write(`bench: --scale must be one of ${Object.keys(SCALES).join(', ')}, not "${scale}"\n`);
   process.exit(2);
@@ -133,8 +140,14 @@ const main = async (): Promise<void> => {
   const ws = workspace();
   const rows: string[][] = [];
   try {
-    if (scale !== '10m') rows.push(...(await inProcessRows(ws.dir)));
-    rows.push(...executableRows(ws.dir));
+    if (store === 'postgres') {
+      const { file } = writePopulation(ws.dir, PROFILES);
+      const url = process.env['SYNCLINE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+      rows.push(...(await postgresRows(ws.dir, file, url, PROFILES)));
+    } else {
+      if (scale !== '10m') rows.push(...(await inProcessRows(ws.dir)));
+      rows.push(...executableRows(ws.dir));
+    }
   } finally {
     ws.remove();
   }
