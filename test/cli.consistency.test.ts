@@ -100,7 +100,12 @@ describe('the command line, consistent', () => {
     [['explain', '--destination', 'crm', '--profile', 'ada', '--at', 'noon'], '--at <time>', 'noon'],
     [['replay', '--destination', 'crm', '--until', '2026-13-45'], '--until <time>', '2026-13-45'],
     [['retry', '--destination', 'crm', '--since', 'x'], '--since <time>', 'x'],
-    [['status', '--store', 'postgres://db/x'], '--store <url>', 'postgres://db/x'],
+    [
+      ['status', '--store', 'postgres://db/x?schema=Bad-Name'],
+      '--store <url>',
+      'postgres://db/x?schema=Bad-Name',
+    ],
+    [['status', '--store', 'kurrentdb://db:2113'], '--store <url>', 'kurrentdb://db:2113'],
   ])('given %j, then it is a usage error naming the option and the value', async (args, option, value) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

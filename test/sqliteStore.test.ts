@@ -427,13 +427,21 @@ describe('opening a store from a URL', () => {
     ).toBe('SQLite format 3');
   });
 
-  it('given a server store or anything else, then a BadStoreUrl value says what is supported', async () => {
-    for (const url of ['postgres://localhost/db', 'kurrentdb://localhost:2113', 'esdb://localhost:2113']) {
+  it('given a store this build cannot open or anything else, then a BadStoreUrl value says what is supported', async () => {
+    for (const url of ['kurrentdb://localhost:2113', 'esdb://localhost:2113']) {
       expect(messageOf(await openStore(url)())).toMatch(
-        /^BadStoreUrl: .*not supported yet; use memory: or sqlite:PATH/,
+        /^BadStoreUrl: .*not supported yet; use memory:, sqlite:PATH \(e\.g\. sqlite:\.syncline\/store\.db\) or postgres:\/\/USER@HOST:PORT\/DB\[\?schema=NAME\]$/,
       );
     }
-    for (const url of ['', 'store.db', 'mysql://x', 'memory:extra', 'sqlite:', 'sqlite://host/file.db']) {
+    for (const url of [
+      '',
+      'store.db',
+      'mysql://x',
+      'memory:extra',
+      'sqlite:',
+      'sqlite://host/file.db',
+      'postgres://host',
+    ]) {
       expect(await openStore(url)()).toMatchObject(E.left({ _tag: 'BadStoreUrl' }));
     }
   });

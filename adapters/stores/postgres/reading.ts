@@ -114,10 +114,8 @@ export const postgresReads = (
       paged(
         (after, limit) =>
           rows(
-            `SELECT ${COLUMNS.split(', ')
-              .map((c) => `e.${c}`)
-              .join(', ')} FROM ${p.s}.event_tags t JOIN ${p.s}.events e ON e.position = t.position
-              WHERE t.tag = $1 AND t.position > $2 ORDER BY t.position LIMIT $3`,
+            `SELECT ${COLUMNS} FROM ${p.s}.events WHERE tags @> ARRAY[$1::text] AND position > $2
+              ORDER BY position LIMIT $3`,
             [tag, after, limit],
           ),
         0,
@@ -143,9 +141,7 @@ export const postgresReads = (
     knownIds: async (ids) =>
       new Set(
         await chunked(ids, async (chunk) =>
-          (await rows(`SELECT id FROM ${p.s}.events WHERE id = ANY($1::text[])`, [chunk])).map(
-            (r) => r[0],
-          ),
+          (await rows(`SELECT id FROM ${p.s}.events WHERE id = ANY($1::text[])`, [chunk])).map((r) => r[0]),
         ),
       ),
     readByIds: async (ids) => {

@@ -59,7 +59,7 @@ const checkpoints = (p: Pg): Pick<EventStore, 'getCheckpoint' | 'setCheckpoint'>
 
 /**
  * PostgreSQL checks its own pages (checksums, WAL); what can go wrong above them is rows written past
- * syncline: a stream whose revisions skip, a tag naming no event. Reads every event's stream once.
+ * syncline: a stream whose revisions skip, positions that skip. Reads every event's stream once.
  */
 const integrity =
   (p: Pg): EventStore['checkIntegrity'] =>
@@ -67,15 +67,15 @@ const integrity =
   async () => {
     try {
       const { rows } = await p.pool.query<{ finding: string }>(
-        `(SELECT format('stream %s holds revisions 0 to %s but %s events', stream, max(revision), count(*)) AS finding
+        `(SELECT format('stream %s holds revisions %s to %s but %s events', stream, min(revision), max(revision), count(*))
+            AS finding
             FROM ${p.s}.events GROUP BY stream HAVING max(revision) + 1 <> count(*) OR min(revision) <> 0 LIMIT 5)
          UNION ALL
-         (SELECT format('tag %s names position %s, which holds no event', t.tag, t.position)
-            FROM ${p.s}.event_tags t LEFT JOIN ${p.s}.events e ON e.position = t.position
-           WHERE e.position IS NULL LIMIT 5)`,
+         (SELECT format('positions run to %s but %s events hold them', max(position), count(*))
+            FROM ${p.s}.events HAVING max(position) <> count(*))`,
       );
       return E.right({
-        check: 'revisions of every stream, and the events every tag names (PostgreSQL checks its own pages)',
+        check: 'revisions of every stream and the positions of every event (PostgreSQL checks its own pages)',
         findings: rows.map((r) => r.finding),
       });
     } catch (error) {
