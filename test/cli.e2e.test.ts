@@ -1,11 +1,14 @@
 // The operator's main job end to end with the built CLI: apply a config of three SQLite destinations
-// (one per mode), ingest profiles, sync, change things, sync again, reading the tables after each.
+// (one per mode), ingest profiles, sync, change things, sync again, reading the tables after each;
+// told once per kind of event store, which the config file names.
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../engine/sync/summary.js';
 import { runCli, tempDir, type CliResult } from './support/cli.js';
+import { storeKinds, type StoreKind } from './support/storeKinds.js';
 
 const NO_CREATE = 'Destination sync mode does not allow creating new profiles';
 
@@ -76,10 +79,21 @@ const SECOND_ROUND = [
 ];
 
 type Tables = { readonly rows: unknown[]; readonly groups: unknown[] };
-type Status = { head: number; destinations: { destinationId: string; lag: { profiles: number } }[] };
+type Status = {
+  head: number;
+  state: { path: string };
+  destinations: { destinationId: string; lag: { profiles: number } }[];
+};
 
-describe('syncline end to end: apply, ingest, sync and status on SQLite destinations', () => {
+for (const kind of storeKinds)
+  describe.skipIf(!kind.runs)(
+    `syncline end to end on a ${kind.name} store: apply, ingest, sync and status on SQLite destinations`,
+    () => endToEnd(kind),
+  );
+
+function endToEnd(kind: StoreKind): void {
   let dir: Awaited<ReturnType<typeof tempDir>>;
+  let url: string;
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: dir.path });
   const ok = async (...args: string[]): Promise<unknown> => {
     const r = await cli(...args, '--json');
@@ -106,7 +120,8 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
 
   beforeAll(async () => {
     dir = await tempDir();
-    await dir.write('syncline.config.json', CONFIG);
+    url = kind.freshUrl();
+    await dir.write('syncline.config.json', { store: url, ...CONFIG });
     await dir.write('round1.jsonl', jsonl(FIRST_ROUND));
     await dir.write('round2.jsonl', jsonl(SECOND_ROUND));
     // The CRM already holds two of the customers, each tagged 'Partner' by someone else, and a
@@ -118,7 +133,10 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
       INSERT INTO contacts_groups VALUES ('p03@example.com', 'Partner'), ('p05@example.com', 'Partner'), ('stranger@example.com', 'Partner');`);
     db.close();
   });
-  afterAll(() => dir.remove());
+  afterAll(async () => {
+    await dir.remove();
+    await kind.dropStores();
+  });
 
   it('given a valid config, when applied twice, then the second run records nothing and the head stays', async () => {
     expect(await ok('apply')).toEqual({
@@ -252,6 +270,10 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
     for (const d of lagging.destinations) expect(d.lag).toEqual({ profiles: 6, configChanged: false });
   });
 
+  it('when the status is read, then it names the state file this store keeps on this machine', async () => {
+    expect((await status()).state.path).toBe(kind.statePath(realpathSync(dir.path), url));
+  });
+
   it('when the changes are synced, then each mode treats leavers, renames and deletions its own way', async () => {
     const r = (await ok('sync')) as { destinations: RunSummary[] };
     expect(
@@ -303,4 +325,4 @@ describe('syncline end to end: apply, ingest, sync and status on SQLite destinat
     });
     for (const d of (await status()).destinations) expect(d.lag.profiles).toBe(0);
   });
-});
+}

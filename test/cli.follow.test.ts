@@ -1,5 +1,6 @@
 // `sync --follow` and the rxjs bridges: a follower applies events as they are ingested by another
-// process, prints one JSON line per run that did something, and stops cleanly on SIGTERM.
+// process, prints one JSON line per run that did something, and stops cleanly on SIGTERM; on each
+// kind of event store, which the config file names.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,9 +10,10 @@ import { foldingWorld } from '../adapters/rxjs/live.js';
 import { profileOf } from '../projections/world.js';
 import { CLI_PATH, runCli, tempDir } from './support/cli.js';
 import { created, groupCreated, joined } from './support/given.js';
+import { storeKinds, type StoreKind } from './support/storeKinds.js';
 
-const CONFIG = {
-  store: 'sqlite:events.db',
+const config = (store: string) => ({
+  store,
   destinations: [
     {
       destinationId: 'warehouse',
@@ -23,22 +25,28 @@ const CONFIG = {
       options: { path: 'warehouse.db', table: 'customers' },
     },
   ],
-};
+});
 
 const line = (profileId: string): string =>
   JSON.stringify({ type: 'ProfileCreated', data: { profileId, properties: { email: `${profileId}@x.io` } } });
 
-describe('sync --follow', () => {
+for (const kind of storeKinds)
+  describe.skipIf(!kind.runs)(`sync --follow on a ${kind.name} store`, () => following(kind));
+
+function following(kind: StoreKind): void {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   beforeAll(async () => {
     dir = await tempDir();
-    await dir.write('syncline.config.json', CONFIG);
+    await dir.write('syncline.config.json', config(kind.freshUrl()));
     await dir.write('first.jsonl', `${line('p1')}\n`);
     await dir.write('second.jsonl', `${line('p2')}\n${line('p3')}\n`);
     expect((await runCli(['apply'], { cwd: dir.path })).code).toBe(0);
     expect((await runCli(['ingest', 'first.jsonl'], { cwd: dir.path })).code).toBe(0);
   });
-  afterAll(() => dir.remove());
+  afterAll(async () => {
+    await dir.remove();
+    await kind.dropStores();
+  });
 
   it('given a follower, when events are ingested by another process, then it syncs them and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI_PATH, 'sync', '--follow', '--json'], { cwd: dir.path });
@@ -79,7 +87,7 @@ describe('sync --follow', () => {
     db.close();
     expect(keys).toEqual(['p1@x.io', 'p2@x.io', 'p3@x.io']);
   });
-});
+}
 
 describe('the rxjs bridges', () => {
   it('given input events as an Observable, when folded with foldingWorld, then the last world is the fold of all of them', async () => {

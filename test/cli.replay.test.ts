@@ -1,13 +1,12 @@
 // `syncline replay` through the built CLI: runs made by `sync` in all three modes verify, a what-if
-// mode or config lists what would have differed, and a decision forged into the store exits 1.
+// mode or config lists what would have differed, and a decision forged into the store exits 1; on
+// each kind of event store, named by --store.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { MESSAGES } from '../domain/decision.js';
 import { syncStream, type SyncEvent } from '../domain/syncEvents.js';
 import { runCli, tempDir, type CliResult } from './support/cli.js';
+import { storeKinds, withStoreAt, type StoreKind } from './support/storeKinds.js';
 
 type BatchData = Extract<SyncEvent, { type: 'BatchDecided' }>['data'];
 type RunJson = {
@@ -63,9 +62,14 @@ const ROUND_2 = [
   event('ProfileJoinedGroup', { groupId: 'customers', profileId: 'p7' }),
 ];
 
-describe('syncline replay', () => {
+for (const kind of storeKinds)
+  describe.skipIf(!kind.runs)(`syncline replay on a ${kind.name} store`, () => replaySpecs(kind));
+
+function replaySpecs(kind: StoreKind): void {
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  const cli = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: dir.path });
+  let store: string;
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runCli(['--store', store, ...args], { cwd: dir.path });
   const replay = async (...args: string[]): Promise<ReplayJson> => {
     const r = await cli('replay', ...args, '--json');
     expect(r.stderr).toBe('');
@@ -75,6 +79,7 @@ describe('syncline replay', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
+    store = kind.freshUrl();
     await dir.write('syncline.config.json', CONFIG);
     await dir.write('round1.jsonl', jsonl(ROUND_1));
     await dir.write('round2.jsonl', jsonl(ROUND_2));
@@ -89,7 +94,10 @@ describe('syncline replay', () => {
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
   });
-  afterAll(() => dir.remove());
+  afterAll(async () => {
+    await dir.remove();
+    await kind.dropStores();
+  });
 
   it.each(['warehouse', 'mailing', 'crm'])(
     'given two syncs of %s, when replayed with --verify, then both runs match decision for decision',
@@ -186,18 +194,21 @@ describe('syncline replay', () => {
   });
 
   it('given a decision forged into the store, when replayed, then it is named with both versions and the exit code is 1', async () => {
-    const store = openSqliteStore(join(dir.path, '.syncline', 'events.db'));
-    if (E.isLeft(store)) throw new Error(JSON.stringify(store.left));
-    let original: BatchData | undefined;
-    for await (const e of store.right.readStream(syncStream('warehouse')))
-      if (e.type === 'BatchDecided') original ??= e.data as BatchData;
-    const forged = structuredClone(original as BatchData);
-    const p1 = forged.decisions.find((d) => d.decision.profileId === 'p1');
-    if (p1) p1.decision = { ...p1.decision, operation: 'skip', level: 'info', message: MESSAGES.noCreate };
-    await store.right.append([
-      { stream: syncStream('warehouse'), events: [{ type: 'BatchDecided', data: forged }], expected: 'any' },
-    ])();
-    await store.right.close();
+    await withStoreAt(store, dir.path, async (events) => {
+      let original: BatchData | undefined;
+      for await (const e of events.readStream(syncStream('warehouse')))
+        if (e.type === 'BatchDecided') original ??= e.data as BatchData;
+      const forged = structuredClone(original as BatchData);
+      const p1 = forged.decisions.find((d) => d.decision.profileId === 'p1');
+      if (p1) p1.decision = { ...p1.decision, operation: 'skip', level: 'info', message: MESSAGES.noCreate };
+      await events.append([
+        {
+          stream: syncStream('warehouse'),
+          events: [{ type: 'BatchDecided', data: forged }],
+          expected: 'any',
+        },
+      ])();
+    });
 
     const r = await cli('replay', '--destination', 'warehouse', '--json');
     expect(r.code).toBe(1);
@@ -217,4 +228,4 @@ describe('syncline replay', () => {
       /MISMATCH run [0-9a-f-]+, profile p1, decided at position \d+: the decision/,
     );
   });
-});
+}

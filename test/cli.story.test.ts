@@ -1,5 +1,6 @@
 // Issue 4's story through the built CLI in all three modes: profiles join, change email, leave, are
 // deleted and rejoin; log, explain and status tell it; then the additive destination moves to sync.
+// Told once per kind of event store, which the config file names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADDITIVE,
@@ -18,6 +19,7 @@ import {
   type Status,
   type SyncCounts,
 } from './support/storyWorld.js';
+import { storeKinds, type StoreKind } from './support/storeKinds.js';
 
 type Item = { kind: string; type?: string; position: number; operation?: string; summary: string };
 type Story = {
@@ -69,7 +71,12 @@ const DECIDED: Record<string, string[][]> = {
   ],
 };
 
-describe('the story of issue 4 through the built CLI', () => {
+for (const kind of storeKinds)
+  describe.skipIf(!kind.runs)(`the story of issue 4 through the built CLI on a ${kind.name} store`, () =>
+    story(kind),
+  );
+
+function story(kind: StoreKind): void {
   let w: StoryWorld;
   /** Each destination's run ids, one per round. */
   const runs: Record<string, string[]> = { [SYNC]: [], [ADDITIVE]: [], [ENRICH]: [] };
@@ -82,10 +89,13 @@ describe('the story of issue 4 through the built CLI', () => {
     w.json<Story>('explain', '--destination', destinationId, '--profile', 'p03', ...args);
 
   beforeAll(async () => {
-    w = await givenStoryWorld();
+    w = await givenStoryWorld(kind.freshUrl());
     await w.json('apply');
   });
-  afterAll(() => w.dir.remove());
+  afterAll(async () => {
+    await w.dir.remove();
+    await kind.dropStores();
+  });
 
   describe('act 1: four rounds of changes, each ingested and synced to every mode', () => {
     it.each([1, 2, 3, 4])(
@@ -117,7 +127,8 @@ describe('the story of issue 4 through the built CLI', () => {
           log.filter((x) => x.runId === run).map((x) => `${x.profileId} ${x.decision.operation}`),
         );
         expect(byRun).toEqual(DECIDED[id]);
-        const configured = w.positionsIn(`destination-${id}`);
+        const configured = await w.positionsIn(`destination-${id}`);
+        const positions = await w.positionsOf(ROUNDS.flat().map((e) => e.id));
         for (const x of log) {
           const round = runs[id]?.indexOf(x.runId) ?? -1;
           const events = ROUNDS[round]?.filter((e) => e.data.profileId === x.profileId) ?? [];
@@ -125,7 +136,7 @@ describe('the story of issue 4 through the built CLI', () => {
             ...(round === 0
               ? configured.map((position) => ({ type: 'DestinationConfigured', position }))
               : []),
-            ...events.map((e) => ({ type: e.type, position: w.positionOf(e.id) })),
+            ...events.map((e) => ({ type: e.type, position: positions.get(e.id) ?? -1 })),
           ];
           expect(
             x.causes.map(({ type, position }) => ({ type, position })),
@@ -262,7 +273,7 @@ describe('the story of issue 4 through the built CLI', () => {
     });
 
     it('given the config switched and applied, when synced, then the guardrail refuses and nothing is applied', async () => {
-      await w.dir.write('syncline.config.json', config('sync'));
+      await w.dir.write('syncline.config.json', config('sync', w.store));
       expect(await w.json('apply')).toMatchObject({ changed: [ADDITIVE], unchanged: [SYNC, ENRICH] });
       const head = (await status()).head;
       const logged = (await logOf(ADDITIVE)).length;
@@ -299,4 +310,4 @@ describe('the story of issue 4 through the built CLI', () => {
       expect(latest.every((x) => x.causes.some((c) => c.type === 'DestinationConfigured'))).toBe(true);
     });
   });
-});
+}

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { RunSummary } from '../../engine/sync/summary.js';
 import { runCli, tempDir, type CliResult } from './cli.js';
+import { SQLITE_STORE_URL, withStoreAt } from './storeKinds.js';
 
 export const SYNC = 'warehouse';
 export const ADDITIVE = 'mailing';
@@ -31,8 +32,8 @@ const destination = (destinationId: string, syncMode: string) => ({
   options: { path: `${destinationId}.db`, table: 'contacts' },
 });
 /** The config file; `mailingMode` is what the additive destination is switched to. */
-export const config = (mailingMode = 'additive') => ({
-  store: 'sqlite:events.db',
+export const config = (mailingMode = 'additive', store = SQLITE_STORE_URL) => ({
+  store,
   destinations: [
     destination(SYNC, 'sync'),
     destination(ADDITIVE, mailingMode),
@@ -120,10 +121,13 @@ export const expectedTables = (mode: 'sync' | 'additive' | 'enrich', round: numb
 
 export type StoryWorld = Awaited<ReturnType<typeof givenStoryWorld>>;
 
-/** A directory with the config, the rounds as JSONL and the enrich table holding p03, tagged Partner. */
-export const givenStoryWorld = async () => {
+/**
+ * A directory with the config naming `store`, the rounds as JSONL and the enrich table holding p03,
+ * tagged Partner.
+ */
+export const givenStoryWorld = async (store = SQLITE_STORE_URL) => {
   const dir = await tempDir();
-  await dir.write('syncline.config.json', config());
+  await dir.write('syncline.config.json', config('additive', store));
   for (const [i, round] of ROUNDS.entries())
     await dir.write(`round${i + 1}.jsonl`, round.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const db = new Database(join(dir.path, `${ENRICH}.db`));
@@ -156,17 +160,20 @@ export const givenStoryWorld = async () => {
       'SELECT record_key, group_name FROM contacts_groups ORDER BY record_key, group_name',
     ),
   });
-  const positions = (where: string, value: string): number[] =>
-    query<{ position: number }>(
-      'events.db',
-      `SELECT position FROM events WHERE ${where} = ? ORDER BY position`,
-      value,
-    ).map((r) => r.position);
-  /** The store position of the input event with this id. */
-  const positionOf = (id: string): number => positions('id', id)[0] ?? -1;
+  /** The store positions of the input events with these ids, by id. */
+  const positionsOf = (ids: readonly string[]): Promise<Map<string, number>> =>
+    withStoreAt(store, dir.path, async (events) => {
+      const found = await events.readByIds(ids);
+      return new Map([...found].map(([id, e]) => [id, e.position]));
+    });
   /** The store positions of a stream's events, oldest first. */
-  const positionsIn = (stream: string): number[] => positions('stream', stream);
-  /** The store (and the config naming it) copied into a fresh directory, to be tampered with there. */
+  const positionsIn = (stream: string): Promise<number[]> =>
+    withStoreAt(store, dir.path, async (events) => {
+      const positions: number[] = [];
+      for await (const e of events.readStream(stream)) positions.push(e.position);
+      return positions;
+    });
+  /** An SQLite store (and the config naming it) copied into a fresh directory, to be tampered with there. */
   const copyStore = async () => {
     const copy = await tempDir();
     for (const f of await readdir(dir.path))
@@ -174,7 +181,7 @@ export const givenStoryWorld = async () => {
         await copyFile(join(dir.path, f), join(copy.path, f));
     return copy;
   };
-  return { dir, cli, json, tables, positionOf, positionsIn, copyStore };
+  return { dir, store, cli, json, tables, positionsOf, positionsIn, copyStore };
 };
 
 // What the commands print with --json, as far as the story specs read it.
@@ -217,7 +224,7 @@ export const playWholeStory = async (w: StoryWorld): Promise<void> => {
     await w.json('ingest', `round${n}.jsonl`);
     await w.json('sync');
   }
-  await w.dir.write('syncline.config.json', config('sync'));
+  await w.dir.write('syncline.config.json', config('sync', w.store));
   await w.json('apply');
   await w.json('sync', '--destination', ADDITIVE, '--max-deletes', '11');
 };
