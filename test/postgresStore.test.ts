@@ -235,6 +235,91 @@ describe.skipIf(!postgresAnswers)('on the PostgreSQL server', () => {
     });
   });
 
+  describe('the demo, then every command, on a PostgreSQL store', () => {
+    it('given `demo --store postgres://…`, when each command of its hints runs in its directory, then each works on the store the config file names, and a second demo empties the schema the first made', async () => {
+      const tmp = await tempDir();
+      try {
+        const url = postgresStoreUrl();
+        const schema = located(url).schema;
+        const demo = await runCli(['demo', 'd', '--store', url, '--json'], { cwd: tmp.path });
+        expect(demo.code).toBe(0);
+        const runs = (
+          JSON.parse(demo.stdout) as { runs: { destinations: { totals: { failed: number } }[] }[] }
+        ).runs;
+        expect(runs.flatMap((r) => r.destinations.map((d) => d.totals.failed))).toEqual([0, 0, 0, 0, 0, 0]);
+        const dir = `${tmp.path}/d`;
+        const runsStarted = async (): Promise<number> =>
+          (
+            await onServer<{ n: number }>(
+              `SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'RunStarted'`,
+            )
+          )[0]?.n ?? 0;
+        // three destinations, two rounds
+        expect(await runsStarted()).toBe(6);
+        for (const args of [
+          ['status', '--check'],
+          ['plan', '--destination', 'crm'],
+          ['log', '--destination', 'crm', '--profile', 'p0000015'],
+          ['explain', '--destination', 'crm', '--profile', 'p0000015'],
+          ['replay', '--destination', 'warehouse', '--verify'],
+          ['retry', '--destination', 'crm'],
+        ]) {
+          const r = await runCli(args, { cwd: dir });
+          expect({ args, code: r.code, stderr: r.stderr }).toStrictEqual({ args, code: 0, stderr: '' });
+        }
+        const sync = await runCli(['sync', '--json'], { cwd: dir });
+        expect(sync.code).toBe(0);
+        const considered = (JSON.parse(sync.stdout) as { destinations: { considered: number }[] })
+          .destinations;
+        expect(considered.map((d) => d.considered)).toEqual([0, 0, 0]);
+        const again = await runCli(['demo', 'd', '--store', url, '--json'], { cwd: tmp.path });
+        expect(again.code).toBe(0);
+        // The second demo began again in an emptied schema: its own six runs, none of the first's.
+        expect(await runsStarted()).toBe(6);
+      } finally {
+        await tmp.remove();
+      }
+    });
+
+    it("given a schema holding another program's store, when the demo is pointed at it, then it refuses and drops nothing", async () => {
+      const tmp = await tempDir();
+      try {
+        const url = postgresStoreUrl();
+        await tmp.write('none.json', { destinations: [] });
+        const applied = await runCli(['apply', '--store', url, '--config', 'none.json'], { cwd: tmp.path });
+        expect(applied.code).toBe(0);
+        const r = await runCli(['demo', 'd', '--store', url], { cwd: tmp.path });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('holds a store the demo did not make');
+        const schema = located(url).schema;
+        expect(await onServer('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toHaveLength(1);
+      } finally {
+        await tmp.remove();
+      }
+    });
+  });
+
+  describe('status --check', () => {
+    it('given a stream whose revisions skip because a row was deleted past syncline, when checked, then the finding names the stream', async () => {
+      const url = postgresStoreUrl();
+      const store = await open(url);
+      await success(
+        store.append([
+          { stream: 's', expected: 'any', events: [1, 2, 3].map((d) => ({ type: 'E', data: d })) },
+        ]),
+      );
+      const sound = await store.checkIntegrity()();
+      expect(E.isRight(sound) && sound.right.findings).toEqual([]);
+      await onServer(`DELETE FROM "${located(url).schema}".events WHERE revision = 1`);
+      const checked = await store.checkIntegrity()();
+      expect(E.isRight(checked) && checked.right.findings).toEqual([
+        'stream s holds revisions 0 to 2 but 2 events',
+        'positions run to 3 but 2 events hold them',
+      ]);
+      await store.close();
+    });
+  });
+
   describe('the config file naming the store through a variable', () => {
     it('given {"env": NAME} as the store, when the variable holds a PostgreSQL URL, then commands use that store; when it is unset, they say which variable is missing', async () => {
       const tmp = await tempDir();
