@@ -214,7 +214,10 @@ export const quoted = (arg: string): string =>
 
 /** `syncline` is how the command is spelt where the hints will be run (see commandFor). */
 export const hints = (dir: string, profileId: string | undefined, syncline: string): Hint[] => [
-  { line: `cd ${quoted(dir)}`, why: 'the commands below read syncline.config.json there, and the store it names' },
+  {
+    line: `cd ${quoted(dir)}`,
+    why: 'the commands below read syncline.config.json there, and the store it names',
+  },
   { needs: 'status', line: `${syncline} status`, why: 'each destination: last run, lag, failures' },
   { needs: 'plan', line: `${syncline} plan --destination crm`, why: 'what a sync would decide now' },
   ...(profileId === undefined

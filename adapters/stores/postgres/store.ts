@@ -110,14 +110,19 @@ export const openPostgresStore = async (
     await pool.end().catch(() => undefined);
     return E.left({ _tag: 'StoreUnavailable', message: unreachable(location, error) });
   }
+  // As in writing.ts: a connection ended while checked out must not end the process.
+  const lost = (): void => undefined;
+  client.on('error', lost);
   try {
     const prepared = await prepareSchema(client, location, options.create ?? true);
+    client.off('error', lost);
     client.release();
     if (E.isLeft(prepared)) {
       await pool.end();
       return E.left({ _tag: 'StoreUnavailable', message: prepared.left });
     }
   } catch (error) {
+    client.off('error', lost);
     client.release(error instanceof Error ? error : undefined);
     await pool.end().catch(() => undefined);
     const failure = failureOf(p, error);

@@ -114,17 +114,26 @@ const inTransaction = async <A>(
     return E.left(failureOf(p, error));
   }
   let broken: unknown;
+  // A checked-out client has no listener of the pool's: a connection the server ends mid-transaction
+  // would emit an 'error' nobody hears, and end the process. Its query rejects too, and that is the failure.
+  const lost = (error: unknown): void => {
+    broken = error;
+  };
+  client.on('error', lost);
   try {
     await client.query(BEGIN(p));
     const result = await work(client);
     await client.query(E.isRight(result) ? `NOTIFY ${p.channel}; COMMIT` : 'ROLLBACK');
     return result;
   } catch (error) {
-    if (!(error instanceof SourceFailed)) broken = error;
+    // What ended the connection says more than the query that found it ended.
+    const cause = broken ?? error;
+    if (!(error instanceof SourceFailed)) broken = cause;
     await client.query('ROLLBACK').catch(() => undefined);
     if (error instanceof SourceFailed) throw error.cause;
-    return E.left(failureOf(p, error));
+    return E.left(failureOf(p, cause));
   } finally {
+    client.off('error', lost);
     // A connection that failed is not handed to the next caller.
     client.release(broken instanceof Error ? broken : undefined);
   }
