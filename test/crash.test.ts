@@ -7,34 +7,31 @@ import type { InputEvent } from '../domain/events.js';
 import { syncStream } from '../domain/syncEvents.js';
 import type { Destination } from '../engine/ports.js';
 import { syncDestination } from '../engine/sync/run.js';
-import { foldLedger, initialLedger } from '../projections/ledger.js';
-import { pendingCommands } from '../projections/pending.js';
 import { givenEngine, noWait, type EngineWorld } from './support/engine.js';
 import { changed, created, deleted, destination, everyone, record } from './support/given.js';
 import {
-  NO_DIFFERENCE,
+  expectRecovered as expectRecoveredWith,
+  killMidway as killMidwayWith,
+  reference as referenceWith,
+  syncInBatches,
+  type Reference,
+} from './support/crashTrials.js';
+import {
   copyWorld,
   createWorld,
-  decisionsWithoutOutcome,
   destinationRows,
   ingestEvents,
   launch,
   readAllEvents,
-  readTables,
   removeWorld,
-  storeIntegrity,
   syncEventCounts,
-  syncEvents,
-  syncToEnd,
   tableDiff,
-  waitForSyncEvents,
-  whereKilled,
   type FaultWorld,
   type Tables,
 } from './support/faultWorld.js';
 
 const PROFILES = 20_000;
-const SYNC = ['sync', '--batch-size', '200'];
+const SYNC = syncInBatches(200);
 /** Applying each batch on its own puts a window between one batch's apply and its recorded outcome. */
 const SYNC_EACH_BATCH = [...SYNC, '--apply-batch-size', '200'];
 const BATCHES = PROFILES / 200;
@@ -54,13 +51,6 @@ const trials = [
 ];
 const changeTrial = { part: rnd() };
 
-type Reference = {
-  readonly tables: Tables;
-  /** milliseconds from RunStarted being visible to the process's exit, per batch */
-  readonly msPerBatch: number;
-  readonly batches: number;
-};
-
 const worlds: FaultWorld[] = [];
 const track = (w: FaultWorld): FaultWorld => (worlds.push(w), w);
 const report: string[] = [];
@@ -74,16 +64,7 @@ let roundEvents: number;
 let first: Reference;
 let second: Reference;
 
-/** Runs an uninterrupted sync, timing its batches, and keeps what the destination then holds. */
-const reference = async (world: FaultWorld): Promise<Reference> => {
-  const before = syncEventCounts(world);
-  const running = launch(world, SYNC);
-  const untilStarted = await waitForSyncEvents(world, running, 'RunStarted', before.RunStarted + 1);
-  const exit = await running.exit;
-  if (exit.code !== 0) throw new Error(`the reference sync failed: ${exit.stderr}`);
-  const batches = syncEventCounts(world).BatchDecided - before.BatchDecided;
-  return { tables: readTables(world), msPerBatch: (exit.ms - untilStarted) / batches, batches };
-};
+const reference = (world: FaultWorld): Promise<Reference> => referenceWith(world, SYNC);
 
 beforeAll(async () => {
   unsynced = track(await createWorld([...population(PROFILES)], 'all'));
@@ -106,29 +87,8 @@ afterAll(async () => {
  * Kills a sync of `world` with SIGKILL once its run has recorded `after` batches and then `part` of
  * one batch's duration has passed; returns where the kill landed.
  */
-const killMidway = async (
-  world: FaultWorld,
-  ref: Reference,
-  after: number,
-  part: number,
-  input: number,
-): Promise<{ where: string; delayMs: number; killed: boolean }> => {
-  const before = syncEventCounts(world);
-  const known = Object.values(before).reduce((a, b) => a + b, 0);
-  const running = launch(world, SYNC);
-  if (after === 0) await waitForSyncEvents(world, running, 'RunStarted', before.RunStarted + 1);
-  else await waitForSyncEvents(world, running, 'BatchDecided', before.BatchDecided + after);
-  const delayMs = part * ref.msPerBatch;
-  await sleep(delayMs);
-  running.kill();
-  const exit = await running.exit;
-  // The store as the crash left it, opened in a copy, so the next sync meets the files untouched.
-  const forensic = track(await copyWorld(world));
-  const sync = await syncEvents(forensic);
-  expect(await readAllEvents(forensic)).toBe(input + sync.length);
-  expect(storeIntegrity(forensic)).toBe('ok');
-  return { where: whereKilled(forensic, sync, known), delayMs, killed: exit.signal === 'SIGKILL' };
-};
+const killMidway = (world: FaultWorld, ref: Reference, after: number, part: number, input: number) =>
+  killMidwayWith(world, { sync: SYNC, ref, after, part, input, track });
 
 /**
  * Batches (numbered from 1, 200 profiles each) of the first sync holding a profile the round deletes
@@ -162,7 +122,7 @@ const killBetweenApplyAndRecord = async (
     while (!ended && destinationRows(world) < k * 200) await sleep(1);
     if (ended) return undefined;
     running.freeze();
-    if (destinationRows(world) === k * 200 && syncEventCounts(world).BatchApplied === k - 1) {
+    if (destinationRows(world) === k * 200 && (await syncEventCounts(world)).BatchApplied === k - 1) {
       running.kill();
       await running.exit;
       return k;
@@ -175,38 +135,8 @@ const killBetweenApplyAndRecord = async (
 };
 
 /** (a)–(d) of a recovered world: the reference's tables, a sound store, outcomes for all, nothing left. */
-const expectRecovered = async (world: FaultWorld, expected: Tables) => {
-  const resumed = await syncToEnd(world, [...SYNC.slice(1), '--json']);
-  expect(JSON.parse(resumed.stdout)).toMatchObject({
-    destinations: [{ totals: { failed: 0 }, failures: [] }],
-  });
-
-  expect(tableDiff(readTables(world), expected)).toEqual(NO_DIFFERENCE);
-
-  expect(storeIntegrity(world)).toBe('ok');
-  const sync = await syncEvents(world);
-  expect(decisionsWithoutOutcome(sync)).toEqual([]);
-  // The engine's own view agrees: folded, the stream leaves no command pending and no run open.
-  const ledger = sync.reduce(foldLedger, initialLedger());
-  expect([...pendingCommands(ledger.pending)]).toEqual([]);
-  expect(ledger.open).toBeNull();
-  const settled = sync.flatMap((e) => (e.type === 'BatchDecided' ? (e.data.settled ?? []) : []));
-  report.push(
-    `  the next sync settled ${settled.filter((x) => x.status === 'confirmed').length} commands as confirmed, ` +
-      `${settled.filter((x) => x.status === 'superseded').length} as superseded`,
-  );
-
-  const again = await syncToEnd(world, ['--json']);
-  expect(JSON.parse(again.stdout)).toEqual({
-    destinations: [
-      expect.objectContaining({
-        considered: 0,
-        totals: { created: 0, updated: 0, deleted: 0, skipped: {}, failed: 0, unchanged: 0 },
-        failures: [],
-      }),
-    ],
-  });
-};
+const expectRecovered = (world: FaultWorld, expected: Tables) =>
+  expectRecoveredWith(world, expected, SYNC, report);
 
 describe('the uninterrupted reference runs', () => {
   it('given 20,000 generated profiles, when synced once without interruption, then the warehouse holds a row per profile and their groups', () => {

@@ -52,8 +52,14 @@ export const warehouse = (scope: Scope): DestinationConfig => ({
   options: { path: DESTINATION_FILE, table: 'contacts' },
 });
 
-/** Where a world keeps its events: an SQLite file beside the destination, or a PostgreSQL schema. */
-export type StoreKind = 'sqlite' | 'postgres';
+/**
+ * Where a world keeps its events: an SQLite file beside the destination, or a fresh schema of the
+ * PostgreSQL database `postgres` names (a URL without ?schema, which may carry a password).
+ */
+export type StoreKind = 'sqlite' | { readonly postgres: string };
+
+/** A fresh schema of the test server's database. */
+export const POSTGRES: StoreKind = { postgres: POSTGRES_URL };
 
 export type FaultWorld = {
   readonly dir: string;
@@ -64,6 +70,8 @@ export type FaultWorld = {
   readonly storePath: string;
   /** the PostgreSQL schema holding the store (where it is PostgreSQL) */
   readonly schema?: string;
+  /** the URL of the database holding that schema, without ?schema */
+  readonly server?: string;
   readonly destinationPath: string;
 };
 
@@ -78,15 +86,15 @@ const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<
 };
 
 const at = (dir: string, store: StoreKind): FaultWorld => {
-  const schema = store === 'postgres' ? freshSchema() : undefined;
-  return {
+  const common = {
     dir,
     store,
-    storeUrl: schema === undefined ? `sqlite:${STORE_FILE}` : postgresStoreUrl(schema),
     storePath: join(dir, STORE_FILE),
-    ...(schema === undefined ? {} : { schema }),
     destinationPath: join(dir, DESTINATION_FILE),
   };
+  if (store === 'sqlite') return { ...common, storeUrl: `sqlite:${STORE_FILE}` };
+  const schema = freshSchema();
+  return { ...common, storeUrl: postgresStoreUrl(schema, store.postgres), schema, server: store.postgres };
 };
 
 /** The engine state file the CLI keeps for the world's store. */
@@ -150,12 +158,21 @@ export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
   await cp(from.dir, w.dir, { recursive: true });
   if (from.schema === undefined || w.schema === undefined) return w;
   await withStore(w, () => Promise.resolve());
+  // Every table the adapter made, whatever its version's tables are (events first), row for row.
+  const tables = await onServer<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'migrations'
+      ORDER BY table_name <> 'events', table_name`,
+    [from.schema],
+    w.server,
+  );
   const [a, b] = [`"${from.schema}"`, `"${w.schema}"`];
-  await onServer(`
-    INSERT INTO ${b}.events SELECT * FROM ${a}.events;
-    INSERT INTO ${b}.event_tags SELECT * FROM ${a}.event_tags;
-    INSERT INTO ${b}.checkpoints SELECT * FROM ${a}.checkpoints;
-    SELECT setval('${b}.positions', (SELECT max(position) FROM ${b}.events));`);
+  await onServer(
+    `${tables.map(({ name }) => `INSERT INTO ${b}."${name}" SELECT * FROM ${a}."${name}";`).join('\n')}
+     SELECT setval('${b}.positions', (SELECT max(position) FROM ${b}.events));`,
+    [],
+    w.server,
+  );
   // The state file is named after the store: the copied one is renamed to the copy's store.
   const [fromState, toState] = [basename(stateFileOf(from)), stateFileOf(w)];
   for (const name of await readdir(dirname(toState)).catch(() => []))
@@ -170,7 +187,7 @@ export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
 /** Removes the world's directory and, for a PostgreSQL store, its schema. */
 export const removeWorld = async (w: FaultWorld): Promise<void> => {
   await rm(w.dir, { recursive: true, force: true });
-  if (w.schema !== undefined) await onServer(`DROP SCHEMA IF EXISTS "${w.schema}" CASCADE`);
+  if (w.schema !== undefined) await onServer(`DROP SCHEMA IF EXISTS "${w.schema}" CASCADE`, [], w.server);
 };
 
 export type Exit = {
@@ -185,6 +202,10 @@ export type Exit = {
 export type Running = {
   readonly pid: number;
   readonly kill: () => void;
+  /** what the process has printed on stdout so far */
+  readonly stdout: () => string;
+  /** sends `signal` (SIGTERM, SIGINT: a stop the process can handle) */
+  readonly signal: (signal: NodeJS.Signals) => void;
   /** SIGSTOP: freezes the process where it is, so a test can look before deciding to kill */
   readonly freeze: () => void;
   /** SIGCONT: lets a frozen process go on */
@@ -213,6 +234,8 @@ export const launch = (w: FaultWorld, args: readonly string[]): Running => {
   return {
     pid: child.pid,
     kill: () => void child.kill('SIGKILL'),
+    stdout: () => stdout,
+    signal: (signal) => void child.kill(signal),
     freeze: () => void child.kill('SIGSTOP'),
     thaw: () => void child.kill('SIGCONT'),
     exit,
@@ -296,8 +319,50 @@ export const NO_DIFFERENCE = {
 
 export type StoredSyncEvent = SyncEvent & { readonly revision: number; readonly position: number };
 
-/** PRAGMA integrity_check's answer for the store file: "ok" when it is sound. */
-export const storeIntegrity = (w: FaultWorld): string => {
+/** SQL on a world's store from outside any syncline process: `?` marks the values. */
+type StoreSql = {
+  readonly all: (sql: string, ...values: unknown[]) => Promise<Record<string, unknown>[]>;
+  readonly close: () => Promise<void>;
+};
+
+/** A connection to the world's store: its SQLite file, or a session of the server in its schema. */
+const storeSql = async (w: FaultWorld): Promise<StoreSql> => {
+  if (w.schema === undefined) {
+    const db = new Database(w.storePath, { fileMustExist: true });
+    return {
+      all: (sql, ...values) => Promise.resolve(db.prepare(sql).all(...values) as Record<string, unknown>[]),
+      close: () => Promise.resolve(void db.close()),
+    };
+  }
+  // Not application_name 'syncline': a test that ends the store's connections must not end this one.
+  const client = new pg.Client({ connectionString: w.server, application_name: 'syncline-test' });
+  await client.connect();
+  await client.query(`SET search_path TO "${w.schema}"`);
+  return {
+    all: async (sql, ...values) => {
+      let n = 0;
+      return (
+        await client.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          values,
+        )
+      ).rows as Record<string, unknown>[];
+    },
+    close: () => client.end(),
+  };
+};
+
+/**
+ * "ok" when the store is sound: for SQLite, PRAGMA integrity_check's answer for the file; for
+ * PostgreSQL, the adapter's check of every stream's revisions and every tag (it has no file to check).
+ */
+export const storeIntegrity = async (w: FaultWorld): Promise<string> => {
+  if (w.schema !== undefined)
+    return withStore(w, async (store) => {
+      const checked = await store.checkIntegrity()();
+      if (E.isLeft(checked)) throw new Error(JSON.stringify(checked.left));
+      return checked.right.findings.length === 0 ? 'ok' : checked.right.findings.join('; ');
+    });
   const db = new Database(w.storePath, { fileMustExist: true });
   try {
     return (db.pragma('integrity_check') as { integrity_check: string }[])
@@ -307,6 +372,25 @@ export const storeIntegrity = (w: FaultWorld): string => {
     db.close();
   }
 };
+
+/**
+ * The store's positions as the adapter reads them back: how many events, the first and the last
+ * position, and whether they run 1, 2, 3… without a gap or a repeat, in the order read.
+ */
+export const storePositions = (
+  w: FaultWorld,
+): Promise<{ readonly events: number; readonly last: number; readonly dense: boolean }> =>
+  withStore(w, async (store) => {
+    let events = 0;
+    let dense = true;
+    let last = 0;
+    for await (const e of store.readAll()) {
+      events++;
+      if (e.position !== last + 1) dense = false;
+      last = e.position;
+    }
+    return { events, last, dense };
+  });
 
 /** Opens the store as the CLI would and reads every event through the adapter; returns how many. */
 export const readAllEvents = (w: FaultWorld): Promise<number> =>
@@ -368,7 +452,9 @@ export const decisionsWithoutOutcome = (
 };
 
 /** How many events of each type the sync stream holds, counted in SQL (cheap, unlike inspectStore). */
-export const syncEventCounts = (w: FaultWorld): Readonly<Record<SyncEvent['type'], number>> => {
+export const syncEventCounts = async (
+  w: FaultWorld,
+): Promise<Readonly<Record<SyncEvent['type'], number>>> => {
   const counts: Record<SyncEvent['type'], number> = {
     RunStarted: 0,
     BatchDecided: 0,
@@ -377,16 +463,17 @@ export const syncEventCounts = (w: FaultWorld): Readonly<Record<SyncEvent['type'
     RunFailed: 0,
     RetryRequested: 0,
   };
-  if (!existsSync(w.storePath)) return counts;
-  const db = new Database(w.storePath, { fileMustExist: true });
+  if (w.schema === undefined && !existsSync(w.storePath)) return counts;
+  const sql = await storeSql(w);
   try {
-    const rows = db
-      .prepare('SELECT type, count(*) AS n FROM events WHERE stream = ? GROUP BY type')
-      .all(syncStream(DESTINATION_ID)) as { type: SyncEvent['type']; n: number }[];
-    for (const { type, n } of rows) counts[type] = n;
+    const rows = await sql.all(
+      'SELECT type, count(*) AS n FROM events WHERE stream = ? GROUP BY type',
+      syncStream(DESTINATION_ID),
+    );
+    for (const { type, n } of rows) counts[type as SyncEvent['type']] = Number(n);
     return counts;
   } finally {
-    db.close();
+    await sql.close();
   }
 };
 
@@ -403,18 +490,22 @@ export const waitForSyncEvents = async (
   const started = performance.now();
   let ended = false;
   void running.exit.then(() => (ended = true));
-  while (!existsSync(w.storePath)) await new Promise((resolve) => setTimeout(resolve, 2));
-  const db = new Database(w.storePath, { fileMustExist: true });
+  while (w.schema === undefined && !existsSync(w.storePath))
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  const sql = await storeSql(w);
   try {
-    const counted = db.prepare('SELECT count(*) FROM events WHERE stream = ? AND type = ?').pluck();
     for (;;) {
-      if ((counted.get(syncStream(DESTINATION_ID), type) as number) >= count)
-        return performance.now() - started;
+      const [row] = await sql.all(
+        'SELECT count(*) AS n FROM events WHERE stream = ? AND type = ?',
+        syncStream(DESTINATION_ID),
+        type,
+      );
+      if (Number(row?.['n']) >= count) return performance.now() - started;
       if (ended) throw new Error(`the sync ended before its sync stream held ${count} ${type}`);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   } finally {
-    db.close();
+    await sql.close();
   }
 };
 

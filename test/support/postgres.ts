@@ -40,19 +40,20 @@ export const freshSchema = (): string => {
   return name;
 };
 
-/** The store URL of a fresh schema (or of `schema`). */
-export const postgresStoreUrl = (schema: string = freshSchema()): string => {
-  const url = new URL(POSTGRES_URL);
+/** The store URL of a fresh schema (or of `schema`), in the test database (or the one `server` names). */
+export const postgresStoreUrl = (schema: string = freshSchema(), server: string = POSTGRES_URL): string => {
+  const url = new URL(server);
   url.searchParams.set('schema', schema);
   return url.toString();
 };
 
-/** Runs `sql` on the test server, outside any store. */
+/** Runs `sql` on the test server (in the database `server` names), outside any store. */
 export const onServer = async <R extends pg.QueryResultRow = pg.QueryResultRow>(
   sql: string,
   values: unknown[] = [],
+  server: string = POSTGRES_URL,
 ): Promise<R[]> => {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     return (await client.query<R>(sql, values)).rows;
@@ -67,4 +68,25 @@ export const dropSchemas = async (...others: string[]): Promise<void> => {
   const names = [...made, ...others];
   made.clear();
   for (const name of names) await onServer(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+};
+
+/**
+ * A database of its own on the test server, for a test whose statements reach every connection of
+ * a database (pg_terminate_backend): other suites' stores live in the test database, not in this one.
+ * Returns its URL (with `password` in it, when given: the server trusts local connections, and the
+ * test can look for it in what syncline prints). Dropped by dropDatabase.
+ */
+export const freshDatabase = async (password?: string): Promise<string> => {
+  const name = `syncline_t${process.pid}_${randomBytes(5).toString('hex')}`;
+  await onServer(`CREATE DATABASE "${name}"`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  if (password !== undefined) url.password = password;
+  return url.toString();
+};
+
+/** Drops the database `url` names, ending the sessions still connected to it. */
+export const dropDatabase = async (url: string): Promise<void> => {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  await onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 };
