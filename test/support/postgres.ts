@@ -31,6 +31,34 @@ if (unreachable !== undefined)
 /** Whether the suites can run: describe.skipIf(!postgresAnswers). */
 export const postgresAnswers = unreachable === undefined;
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/*
+ * A run that was killed (a timeout, ^C) never reached its afterAll: its schemas are named after its
+ * process, and one whose process is gone is dropped here, so that they do not pile up on the server.
+ */
+if (postgresAnswers) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(
+      `SELECT nspname FROM pg_namespace WHERE nspname ~ '^syncline_t[0-9]+_[0-9a-f]+$'`,
+    );
+    for (const { nspname } of rows)
+      if (!alive(Number(/^syncline_t(\d+)_/.exec(nspname)?.[1])))
+        await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`).catch(() => undefined);
+  } finally {
+    await client.end();
+  }
+}
+
 const made = new Set<string>();
 
 /** A schema name no other test uses; dropped by dropSchemas. */
