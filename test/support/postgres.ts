@@ -31,6 +31,7 @@ if (unreachable !== undefined)
 /** Whether the suites can run: describe.skipIf(!postgresAnswers). */
 export const postgresAnswers = unreachable === undefined;
 
+/** Whether process `pid` still runs (EPERM: it runs, as another user). */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -41,8 +42,8 @@ const alive = (pid: number): boolean => {
 };
 
 /*
- * A run that was killed (a timeout, ^C) never reached its afterAll: its schemas are named after its
- * process, and one whose process is gone is dropped here, so that they do not pile up on the server.
+ * A run that was killed (a timeout, ^C) never reached its afterAll: its schemas and databases are
+ * named after its process, and one whose process is gone is dropped here, so that they do not pile up on the server.
  */
 if (postgresAnswers) {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
@@ -54,6 +55,12 @@ if (postgresAnswers) {
     for (const { nspname } of rows)
       if (!alive(Number(/^syncline_t(\d+)_/.exec(nspname)?.[1])))
         await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`).catch(() => undefined);
+    const databases = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ '^syncline_t[0-9]+_[0-9a-f]+$'`,
+    );
+    for (const { datname } of databases.rows)
+      if (!alive(Number(/^syncline_t(\d+)_/.exec(datname)?.[1])))
+        await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
   } finally {
     await client.end();
   }
