@@ -44,3 +44,30 @@ export const within = <A>(ms: number, what: string, promise: Promise<A>): Promis
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 };
+
+/**
+ * What a store promises about positions. Dense stores number events 1, 2, 3… as they are stored (the
+ * embedded and PostgreSQL stores); others only promise positions that grow in their one order
+ * (KurrentDB's `$all` commit positions, with its other streams' events between syncline's). The
+ * specs name positions by ordinal: the position of the n-th event the store holds.
+ */
+export type StoreTraits = {
+  /** default true */
+  readonly densePositions?: boolean;
+};
+
+/**
+ * The positions of the `ordinals`-th events of `store` (0 is the position before the first): the
+ * ordinals themselves for a dense store, so a spec still checks that it numbers events densely; for
+ * another, read from the store, after checking that its positions grow strictly.
+ */
+export const positionsAt =
+  (traits: StoreTraits) =>
+  async (store: EventStore, ...ordinals: number[]): Promise<number[]> => {
+    if (traits.densePositions !== false) return ordinals;
+    const all = (await collect(store.readAll())).map((e) => e.position);
+    all.forEach((p, i) => {
+      if (i > 0 && p <= (all[i - 1] as number)) throw new Error(`positions do not grow: ${all.join(', ')}`);
+    });
+    return ordinals.map((n) => (n === 0 ? 0 : (all[n - 1] ?? Number.NaN)));
+  };
