@@ -35,14 +35,15 @@ for (const c of '0123456789abcdef')
   VARIANT[c.charCodeAt(0)] = ((parseInt(c, 16) & 0x3) | 0x8).toString(16).charCodeAt(0);
 
 /**
- * RFC 9562 §5.5: SHA-1 of namespace and name, with the version and variant bits set. Written here
+ * The name-based UUID of `name` in syncline's namespace (stores that identify events by UUID use it
+ * too). RFC 9562 §5.5: SHA-1 of namespace and name, with the version and variant bits set. Written here
  * over node's one-shot hash because the uuid package's v5() spends twice as long creating a hash
  * object and formatting bytes; the tests check every id against that v5() (uuid stays a development
  * dependency for that). The hash is asked for in hex (as a Buffer it costs four times as much) and
  * its digits are moved into place in a buffer: slicing and joining them made eight strings per id,
  * 360 bytes of a first sync's allocation per profile.
  */
-const v5 = (name: string): string => {
+export const v5 = (name: string): string => {
   // At most three bytes per UTF-16 unit.
   const most = NAMESPACE_BYTES.length + name.length * 3;
   if (most > scratch.length) {

@@ -23,6 +23,10 @@ export const statePathFor = (storeUrl: string, base: string): string | undefined
     const name = `${where.right.shown.slice('postgres://'.length)}/${where.right.schema}`;
     return resolve(base, '.syncline', `postgres-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.state.db`);
   }
+  if (E.isRight(where) && where.right.kind === 'kurrentdb') {
+    const name = `${where.right.shown.replace(/^[a-z+]+:\/\//, '')}/${where.right.prefix}`;
+    return resolve(base, '.syncline', `kurrentdb-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.state.db`);
+  }
   if (E.isLeft(where) || where.right.kind !== 'sqlite') return undefined;
   const path = where.right.path;
   return path.endsWith('.db') ? `${path.slice(0, -3)}.state.db` : `${path}.state.db`;

@@ -6,6 +6,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { EventStore } from '../../engine/ports.js';
 import { openMemoryEventStore } from './memory.js';
+import { openKurrentStore } from './kurrentdb/store.js';
+import { KURRENT_SCHEMES, parseKurrentUrl, type KurrentLocation } from './kurrentdb/url.js';
 import { openPostgresStore } from './postgres/store.js';
 import { parsePostgresUrl, type PostgresLocation } from './postgres/url.js';
 import { openSqliteStore } from './sqlite/store.js';
@@ -15,15 +17,14 @@ export type StoreOpenError =
   | { readonly _tag: 'StoreUnavailable'; readonly message: string };
 
 export type StoreLocation =
-  { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly path: string } | PostgresLocation;
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | PostgresLocation
+  | KurrentLocation;
 
 const FORMS =
-  'use memory:, sqlite:PATH (e.g. sqlite:.syncline/store.db) or postgres://USER@HOST:PORT/DB[?schema=NAME]';
-/** Stores the design names but this build cannot open yet; named so the message says so plainly. */
-const PLANNED = new Map([
-  ['kurrentdb', 'KurrentDB'],
-  ['esdb', 'EventStoreDB'],
-]);
+  'use memory:, sqlite:PATH (e.g. sqlite:.syncline/store.db), postgres://USER@HOST:PORT/DB[?schema=NAME] ' +
+  'or kurrentdb://HOST:PORT?tls=false';
 
 const badUrl = (message: string): StoreOpenError => ({ _tag: 'BadStoreUrl', message });
 
@@ -50,9 +51,8 @@ export const parseStoreUrl = (
   if (scheme === 'postgres' || scheme === 'postgresql') {
     return E.mapLeft(badUrl)(parsePostgresUrl(url));
   }
-  const planned = scheme === undefined ? undefined : PLANNED.get(scheme);
-  if (planned !== undefined) {
-    return E.left(badUrl(`${planned} stores (${scheme}:) are not supported yet; ${FORMS}`));
+  if (scheme !== undefined && KURRENT_SCHEMES.includes(scheme)) {
+    return E.mapLeft(badUrl)(parseKurrentUrl(url));
   }
   return E.left(badUrl(`"${url}" is not a store URL this syncline understands; ${FORMS}`));
 };
@@ -76,9 +76,10 @@ export const openStore =
     const where = parseStoreUrl(url, cwd);
     if (E.isRight(where) && where.right.kind === 'postgres')
       return openPostgresStore(where.right, { create: options.mustExist !== true });
+    if (E.isRight(where) && where.right.kind === 'kurrentdb') return openKurrentStore(where.right);
     return Promise.resolve().then(() =>
       E.chain((location: StoreLocation): E.Either<StoreOpenError, EventStore> => {
-        if (location.kind === 'postgres') throw new Error('opened above');
+        if (location.kind === 'postgres' || location.kind === 'kurrentdb') throw new Error('opened above');
         if (location.kind === 'memory') return E.right(openMemoryEventStore());
         // Commands that only read should say there is nothing yet, not leave an empty store behind.
         if (options.mustExist === true && !existsSync(location.path)) {
