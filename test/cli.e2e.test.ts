@@ -265,7 +265,8 @@ function endToEnd(kind: StoreKind): void {
     });
     expect(await ok('ingest', 'round2.jsonl')).toEqual({ lines: 7, appended: 7, duplicates: 0 });
     const lagging = await status();
-    expect(lagging.head).toBe(after.head + 7);
+    if (kind.densePositions) expect(lagging.head).toBe(after.head + 7);
+    else expect(lagging.head).toBeGreaterThan(after.head);
     // p03, p04, p05, p06, p07 and p21 changed.
     for (const d of lagging.destinations) expect(d.lag).toEqual({ profiles: 6, configChanged: false });
   });
