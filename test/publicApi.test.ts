@@ -159,6 +159,7 @@ const TESTING_VALUES = ['contractConfig', 'destinationContract', 'eventStoreCont
 const TESTING_TYPES = [
   'Destination',
   'DestinationCapabilities',
+  'StoreTraits',
   'DestinationType',
   'DestinationUnderTest',
   'EventStore',

@@ -8,4 +8,5 @@ export {
   type OpenDestinationForTest,
 } from './destination.js';
 export { contractConfig } from './destinationHelpers.js';
+export type { StoreTraits } from './eventStoreHelpers.js';
 export type { Destination, DestinationType, EventStore, StoredEvent, NewEvent } from '../../engine/ports.js';
