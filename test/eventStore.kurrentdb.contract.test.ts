@@ -26,6 +26,6 @@ describe('KurrentDB', () => {
       return opened.right;
     },
     undefined,
-    { densePositions: false },
+    { densePositions: false, appendAllInOneTransaction: false },
   );
 });

@@ -88,6 +88,30 @@ describe('servers the store refuses', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('given a checkpoint moved fifteen times, when its stream is read, then it keeps only its last ten values, the last being the checkpoint', async () => {
+    const server = await startStandIn();
+    try {
+      const opened = await openKurrentStore(located(`${server.url}&discoveryInterval=10&prefix=c-`));
+      if (E.isLeft(opened)) throw new Error(opened.left.message);
+      const store = opened.right;
+      let value: number | null = null;
+      for (let i = 1; i <= 15; i++) {
+        await success(store.setCheckpoint('publish', value, i * 10));
+        value = i * 10;
+      }
+      expect(await store.getCheckpoint('publish')).toBe(150);
+      const kept = server.log.readable('c-syncline.checkpoint-publish') ?? [];
+      expect(
+        kept.map((e) => (JSON.parse(Buffer.from(e.data).toString('utf8')) as { value: number }).value),
+      ).toEqual(Array.from({ length: 10 }, (_, i) => (i + 6) * 10));
+      await store.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('sharing a server with other streams', () => {
   it('given streams of other software and of another prefix, when syncline reads everything, then it reads only its own, and its index streams never show', async () => {
     const server = await startStandIn();

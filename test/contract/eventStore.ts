@@ -197,6 +197,42 @@ export const eventStoreContract = (
         await appended(store, 'a', 1);
         expect(await store.head()).toBe(await nth(store, 1));
       });
+      // Two MiB of events: more than one append of a store that cannot hold a transaction open.
+      const large = (): AsyncGenerator<{ stream: string; expected: 'any'; events: NewEvent[] }[]> =>
+        (async function* () {
+          for (let b = 0; b < 16; b++)
+            yield [
+              {
+                stream: `big-${b}`,
+                expected: 'any',
+                events: Array.from({ length: 8 }, (_, i) => ({
+                  type: 'Seeded',
+                  data: 'x'.repeat(16_000) + i,
+                })),
+              },
+            ];
+        })();
+
+      if (traits.appendAllInOneTransaction !== false)
+        it('given two MiB of batches whose caller withdraws at the end, when appended with appendAll, then nothing of them is stored', async () => {
+          expect(await failure(store.appendAll(large(), () => 'withdrawn'))).toEqual({
+            _tag: 'Withdrawn',
+            message: 'withdrawn',
+          });
+          expect(await store.head()).toBe(await nth(store, 0));
+        });
+      else
+        it(`on ${name}, appendAll is not one transaction: given two MiB of batches whose caller withdraws at the end, then the appends made before stay, and the failure says how many events they hold`, async () => {
+          const error = await failure(store.appendAll(large(), () => 'withdrawn'));
+          const stored = (await collect(store.readAll())).length;
+          expect(stored).toBeGreaterThan(0);
+          expect(stored).toBeLessThan(16 * 8);
+          expect(error).toEqual({
+            _tag: 'StoreUnavailable',
+            message: expect.stringContaining(`withdrawn; `) as unknown,
+          });
+          expect('message' in error && error.message).toContain(`the first ${stored} events are stored`);
+        });
     });
 
     describe('appending', () => {

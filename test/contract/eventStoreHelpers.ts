@@ -54,6 +54,11 @@ export const within = <A>(ms: number, what: string, promise: Promise<A>): Promis
 export type StoreTraits = {
   /** default true */
   readonly densePositions?: boolean;
+  /**
+   * Whether appendAll holds one transaction whatever its size (default true). A store that cannot
+   * (KurrentDB's appends are capped in size) is checked to say what it stored when it fails.
+   */
+  readonly appendAllInOneTransaction?: boolean;
 };
 
 /**

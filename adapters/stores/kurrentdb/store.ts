@@ -20,6 +20,9 @@ import { kurrentReads, streamEvents } from './reading.js';
 import type { KurrentLocation } from './url.js';
 import { kurrentWrites, unsupported } from './writing.js';
 
+/** How many of a checkpoint's values its stream keeps: the last is the checkpoint, the rest history. */
+const KEPT_VALUES = 10;
+
 /** A checkpoint is the `value` of the last event in its stream. */
 const checkpointOf = async (k: Kdb, name: string): Promise<{ revision: number; value: number | null }> => {
   for await (const e of streamEvents(k, k.names.checkpoint(name), { backwards: true, maxCount: 1 })) {
@@ -56,6 +59,9 @@ const checkpoints = (k: Kdb): Pick<EventStore, 'getCheckpoint' | 'setCheckpoint'
           return conflict((await checkpointOf(k, name)).value);
         throw error;
       }
+      // Only the last value counts: the server may drop all but the last few (`$maxCount`).
+      if (now.revision < 0)
+        await k.client.setStreamMetadata(k.names.checkpoint(name), { maxCount: KEPT_VALUES });
       return E.right(undefined);
     } catch (error) {
       return E.left(failureOf(k, error));
