@@ -102,10 +102,10 @@ const page =
     return out;
   };
 
-/** How many id lookups run at once: each is a read of its own. */
+/** How many lookups (an id, a stream's head) run at once: each is a read of its own. */
 const AT_ONCE = 16;
 
-const eachAtMost = async <A, B>(items: readonly A[], work: (a: A) => Promise<B>): Promise<B[]> => {
+export const eachAtMost = async <A, B>(items: readonly A[], work: (a: A) => Promise<B>): Promise<B[]> => {
   const out: B[] = new Array<B>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -20,7 +20,7 @@ import type {
 import { expectationFailure } from '../common.js';
 import { errorType, failureOf, type Kdb } from './connection.js';
 import { META, uuidOf } from './names.js';
-import { headOf, storedOf, streamEvents, takenIds } from './reading.js';
+import { eachAtMost, headOf, storedOf, streamEvents, takenIds } from './reading.js';
 
 /**
  * appendAll sends its events in appends of about this many bytes: KurrentDB refuses an append above
@@ -59,8 +59,8 @@ const plan = async (k: Kdb, writes: readonly StreamWrite[]): Promise<E.Either<St
   ];
   const taken = await takenIds(k, given);
   const streams = [...new Set(writes.map((w) => w.stream))];
-  const heads = new Map<string, number>();
-  for (const s of streams) heads.set(s, await headOf(k, k.names.stream(s)));
+  const found = await eachAtMost(streams, (s) => headOf(k, k.names.stream(s)));
+  const heads = new Map(streams.map((s, i) => [s, found[i] as number]));
   const revisions = new Map(heads);
   const seen = new Set<string>(taken);
   const records: AppendRecordInput[] = [];
