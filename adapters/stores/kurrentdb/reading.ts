@@ -22,7 +22,7 @@ export const storedOf =
   (e: Recorded): StoredEvent => {
     const meta = (e.metadata ?? {}) as Record<string, unknown>;
     const text = (key: string, fallback: string): string =>
-      typeof meta[key] === 'string' ? (meta[key]) : fallback;
+      typeof meta[key] === 'string' ? meta[key] : fallback;
     const created = e.created.toISOString();
     return {
       position: Number(e.position?.commit ?? -1n),
