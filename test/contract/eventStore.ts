@@ -200,7 +200,8 @@ export const eventStoreContract = (
       // Two MiB of events: more than one append of a store that cannot hold a transaction open.
       const large = (): AsyncGenerator<{ stream: string; expected: 'any'; events: NewEvent[] }[]> =>
         (async function* () {
-          for (let b = 0; b < 16; b++)
+          for (let b = 0; b < 16; b++) {
+            await Promise.resolve();
             yield [
               {
                 stream: `big-${b}`,
@@ -211,6 +212,7 @@ export const eventStoreContract = (
                 })),
               },
             ];
+          }
         })();
 
       if (traits.appendAllInOneTransaction !== false)
