@@ -427,13 +427,14 @@ describe('opening a store from a URL', () => {
     ).toBe('SQLite format 3');
   });
 
-  it('given a store this build cannot open or anything else, then a BadStoreUrl value says what is supported', async () => {
-    for (const url of ['kurrentdb://localhost:2113', 'esdb://localhost:2113']) {
+  it('given a URL of no store this build knows, or a malformed one, then a BadStoreUrl value says what is supported', async () => {
+    for (const url of ['mysql://x', 'redis://localhost:6379']) {
       expect(messageOf(await openStore(url)())).toMatch(
-        /^BadStoreUrl: .*not supported yet; use memory:, sqlite:PATH \(e\.g\. sqlite:\.syncline\/store\.db\) or postgres:\/\/USER@HOST:PORT\/DB\[\?schema=NAME\]$/,
+        /^BadStoreUrl: .*is not a store URL this syncline understands; use memory:, sqlite:PATH \(e\.g\. sqlite:\.syncline\/store\.db\), postgres:\/\/USER@HOST:PORT\/DB\[\?schema=NAME\] or kurrentdb:\/\/HOST:PORT\?tls=false$/,
       );
     }
     for (const url of [
+      'kurrentdb://?tls=false',
       '',
       'store.db',
       'mysql://x',
