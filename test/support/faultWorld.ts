@@ -1,7 +1,7 @@
-// Worlds for the fault tests: a directory holding a store (an SQLite file, or a PostgreSQL schema of its
-// own) with generated profiles, a SQLite destination configured in it and a config file for the built CLI.
+// Worlds for the fault tests: a directory holding a store (an SQLite file, a PostgreSQL schema or a KurrentDB
+// prefix of its own) with generated profiles, a SQLite destination configured in it and a CLI config file.
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -22,6 +22,7 @@ import { initialState } from '../../engine/state/engineState.js';
 import { statePathFor } from '../../adapters/state/open.js';
 import { CLI_PATH } from './cli.js';
 import { caughtUp, opened, saved } from './stateFiles.js';
+import { copyKurrentStore, countTypes } from './kurrentWorld.js';
 import { freshSchema, onServer, POSTGRES_URL, postgresStoreUrl } from './postgres.js';
 import pg from 'pg';
 
@@ -53,13 +54,23 @@ export const warehouse = (scope: Scope): DestinationConfig => ({
 });
 
 /**
- * Where a world keeps its events: an SQLite file beside the destination, or a fresh schema of the
- * PostgreSQL database `postgres` names (a URL without ?schema, which may carry a password).
+ * Where a world keeps its events: an SQLite file beside the destination, a fresh schema of the
+ * PostgreSQL database `postgres` names (a URL without ?schema, which may carry a password), or a fresh
+ * prefix on the KurrentDB server whose store URL for a prefix `kurrentdb` gives (test/support/kurrentdb.ts).
  */
-export type StoreKind = 'sqlite' | { readonly postgres: string };
+export type StoreKind =
+  'sqlite' | { readonly postgres: string } | { readonly kurrentdb: (prefix: string) => string };
 
 /** A fresh schema of the test server's database. */
 export const POSTGRES: StoreKind = { postgres: POSTGRES_URL };
+
+/** A fresh prefix on a KurrentDB server the test file started (kurrentServer()). */
+export const KURRENTDB = (server: { readonly url: (prefix: string) => string }): StoreKind => ({
+  kurrentdb: server.url,
+});
+
+/** Whether the store's positions run 1, 2, 3…: KurrentDB's `$all` positions only grow. */
+export const densePositions = (w: FaultWorld): boolean => w.prefix === undefined;
 
 export type FaultWorld = {
   readonly dir: string;
@@ -72,6 +83,8 @@ export type FaultWorld = {
   readonly schema?: string;
   /** the URL of the database holding that schema, without ?schema */
   readonly server?: string;
+  /** the KurrentDB stream prefix of the store (where it is KurrentDB) */
+  readonly prefix?: string;
   readonly destinationPath: string;
 };
 
@@ -85,6 +98,8 @@ const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<
   }
 };
 
+let prefixes = 0;
+
 const at = (dir: string, store: StoreKind): FaultWorld => {
   const common = {
     dir,
@@ -93,6 +108,10 @@ const at = (dir: string, store: StoreKind): FaultWorld => {
     destinationPath: join(dir, DESTINATION_FILE),
   };
   if (store === 'sqlite') return { ...common, storeUrl: `sqlite:${STORE_FILE}` };
+  if ('kurrentdb' in store) {
+    const prefix = `fault-${process.pid}-${Date.now().toString(36)}-${++prefixes}-`;
+    return { ...common, storeUrl: store.kurrentdb(prefix), prefix };
+  }
   const schema = freshSchema();
   return { ...common, storeUrl: postgresStoreUrl(schema, store.postgres), schema, server: store.postgres };
 };
@@ -138,24 +157,45 @@ export const createWorld = async (
     join(w.dir, CONFIG_FILE),
     JSON.stringify({ store: w.storeUrl, destinations: [config] }, null, 2),
   );
-  // The state file as the CLI leaves it, so that the commands of a spec do not build it (and say so).
-  await withStore(w, async (store) => {
+  await buildStateFile(w);
+  return w;
+};
+
+/** The state file as the CLI leaves it, so that the commands of a spec do not build it (and say so). */
+const buildStateFile = (w: FaultWorld): Promise<void> =>
+  withStore(w, async (store) => {
     const { file } = await opened(stateFileOf(w), store);
     await caughtUp(store, file.state);
     saved(file);
     file.close();
   });
-  return w;
+
+/** The copy's config file, naming the copy's store. */
+const renameStoreInConfig = async (w: FaultWorld): Promise<void> => {
+  const configFile = join(w.dir, CONFIG_FILE);
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(configFile, JSON.stringify({ ...config, store: w.storeUrl }, null, 2));
 };
 
 /**
  * A copy of a world whose files no process has open: the same events at the same positions. A
  * PostgreSQL store is copied into a fresh schema (made by the adapter, so it is a store of this
- * syncline's version), and the copy's config file and state file are named after that schema.
+ * syncline's version), and the copy's config file and state file are named after that schema. A
+ * KurrentDB store is copied into a fresh prefix in the same `$all` order (copyKurrentStore), where
+ * the server gives the events positions of their own: the copy's state file is built afresh.
  */
 export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
   const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), from.store);
   await cp(from.dir, w.dir, { recursive: true });
+  if (from.prefix !== undefined && w.prefix !== undefined) {
+    await copyKurrentStore(from.storeUrl, w.storeUrl);
+    const [fromState, toState] = [basename(stateFileOf(from)), stateFileOf(w)];
+    for (const name of await readdir(dirname(toState)).catch(() => []))
+      if (name.startsWith(fromState)) await unlink(join(dirname(toState), name));
+    await renameStoreInConfig(w);
+    await buildStateFile(w);
+    return w;
+  }
   if (from.schema === undefined || w.schema === undefined) return w;
   await withStore(w, () => Promise.resolve());
   // Every table the adapter made, whatever its version's tables are (events first), row for row.
@@ -178,13 +218,11 @@ export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
   for (const name of await readdir(dirname(toState)).catch(() => []))
     if (name.startsWith(fromState))
       await rename(join(dirname(toState), name), `${toState}${name.slice(fromState.length)}`);
-  const configFile = join(w.dir, CONFIG_FILE);
-  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-  await writeFile(configFile, JSON.stringify({ ...config, store: w.storeUrl }, null, 2));
+  await renameStoreInConfig(w);
   return w;
 };
 
-/** Removes the world's directory and, for a PostgreSQL store, its schema. */
+/** Removes the world's directory and, for a PostgreSQL store, its schema (a KurrentDB prefix stays). */
 export const removeWorld = async (w: FaultWorld): Promise<void> => {
   await rm(w.dir, { recursive: true, force: true });
   if (w.schema !== undefined) await onServer(`DROP SCHEMA IF EXISTS "${w.schema}" CASCADE`, [], w.server);
@@ -354,10 +392,11 @@ const storeSql = async (w: FaultWorld): Promise<StoreSql> => {
 
 /**
  * "ok" when the store is sound: for SQLite, PRAGMA integrity_check's answer for the file; for
- * PostgreSQL, the adapter's check of every stream's revisions and every tag (it has no file to check).
+ * PostgreSQL, the adapter's check of every stream's revisions and every tag (it has no file to check);
+ * for KurrentDB, the adapter's check of every stream's revisions in `$all` order.
  */
 export const storeIntegrity = async (w: FaultWorld): Promise<string> => {
-  if (w.schema !== undefined)
+  if (w.store !== 'sqlite')
     return withStore(w, async (store) => {
       const checked = await store.checkIntegrity()();
       if (E.isLeft(checked)) throw new Error(JSON.stringify(checked.left));
@@ -390,6 +429,17 @@ export const storePositions = (
       last = e.position;
     }
     return { events, last, dense };
+  });
+
+/** Whether the positions the adapter reads back only grow, in the order read (what KurrentDB promises). */
+export const positionsGrow = (w: FaultWorld): Promise<boolean> =>
+  withStore(w, async (store) => {
+    let last = 0;
+    for await (const e of store.readAll()) {
+      if (e.position <= last) return false;
+      last = e.position;
+    }
+    return true;
   });
 
 /** Opens the store as the CLI would and reads every event through the adapter; returns how many. */
@@ -451,7 +501,8 @@ export const decisionsWithoutOutcome = (
   return missing;
 };
 
-/** How many events of each type the sync stream holds, counted in SQL (cheap, unlike inspectStore). */
+/** How many events of each type the sync stream holds, counted in SQL (cheap, unlike inspectStore), or
+ *  on KurrentDB read through the adapter. */
 export const syncEventCounts = async (
   w: FaultWorld,
 ): Promise<Readonly<Record<SyncEvent['type'], number>>> => {
@@ -463,6 +514,10 @@ export const syncEventCounts = async (
     RunFailed: 0,
     RetryRequested: 0,
   };
+  if (w.prefix !== undefined) {
+    const read = await withStore(w, (store) => countTypes(store, syncStream(DESTINATION_ID)));
+    return { ...counts, ...read.counts };
+  }
   if (w.schema === undefined && !existsSync(w.storePath)) return counts;
   const sql = await storeSql(w);
   try {
@@ -490,6 +545,17 @@ export const waitForSyncEvents = async (
   const started = performance.now();
   let ended = false;
   void running.exit.then(() => (ended = true));
+  if (w.prefix !== undefined)
+    return withStore(w, async (store) => {
+      // From the revision read last: the stream of a run holds batches of a few hundred KiB each.
+      let read = await countTypes(store, syncStream(DESTINATION_ID));
+      for (;;) {
+        if ((read.counts[type] ?? 0) >= count) return performance.now() - started;
+        if (ended) throw new Error(`the sync ended before its sync stream held ${count} ${type}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        read = await countTypes(store, syncStream(DESTINATION_ID), read.next, read.counts);
+      }
+    });
   while (w.schema === undefined && !existsSync(w.storePath))
     await new Promise((resolve) => setTimeout(resolve, 2));
   const sql = await storeSql(w);

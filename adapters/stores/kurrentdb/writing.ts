@@ -28,8 +28,23 @@ import { eachAtMost, headOf, storedOf, streamEvents, takenIds } from './reading.
  */
 export const APPEND_BYTES = 512 * 1024;
 
+/**
+ * appendAll claims at most this many ids per append. A claim is a check that the id's stream does not
+ * exist yet, and when another process has taken them (two ingests of one file at once) the server's
+ * refusal lists every failed check: a thousand of them make an error too large for gRPC to carry
+ * (the client waits out its deadline instead), three hundred still arrive.
+ */
+export const IDS_PER_APPEND = 200;
+
 /** How often an append whose streams moved under it (an `any` stream, an id taken) is tried again. */
-const TRIES = 5;
+const TRIES = 30;
+
+/**
+ * Two writers of one stream (two ingests adding members to the same groups) would plan against the
+ * same heads again at once: each waits a random while, longer at each try, before planning again.
+ */
+const backOff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt, 10)));
 
 type Planned = {
   /** every record of the append, in the call's order, each event followed by its links */
@@ -130,6 +145,7 @@ const appendOnce = async (
         await k.client.appendRecords(records, checks);
       } catch (error) {
         if (movedUnder(error) && attempt < TRIES) {
+          await backOff(attempt);
           // Planned against heads another writer has moved since: a stream the caller expected at a
           // revision is refused by the plan itself next time round, with the revision it found.
           continue;
@@ -187,12 +203,14 @@ export const kurrentWrites = (k: Kdb): Pick<EventStore, 'append' | 'appendAll'> 
   appendAll: (batches, withdraw) => async () => {
     let pending: StreamWrite[] = [];
     let bytes = 0;
+    let ids = 0;
     let appended = 0;
     const flush = async (): Promise<E.Either<StoreError, void>> => {
       if (pending.length === 0) return E.right(undefined);
       const r = await appendOnce(k, pending, false);
       pending = [];
       bytes = 0;
+      ids = 0;
       if (E.isLeft(r)) return r;
       appended += r.right.stored;
       return E.right(undefined);
@@ -200,12 +218,14 @@ export const kurrentWrites = (k: Kdb): Pick<EventStore, 'append' | 'appendAll'> 
     for await (const batch of batches) {
       for (const write of batch) {
         const size = write.events.reduce((n, e) => n + (JSON.stringify(e.data)?.length ?? 4) + 200, 0);
-        if (bytes + size > APPEND_BYTES && pending.length > 0) {
+        const given = write.events.reduce((n, e) => n + (e.id === undefined ? 0 : 1), 0);
+        if ((bytes + size > APPEND_BYTES || ids + given > IDS_PER_APPEND) && pending.length > 0) {
           const r = await flush();
           if (E.isLeft(r)) return r;
         }
         pending.push(write);
         bytes += size;
+        ids += given;
       }
     }
     const reason = withdraw?.();
