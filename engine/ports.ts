@@ -210,6 +210,11 @@ export type DestinationChecks = {
   ) => readonly { readonly option: string; readonly problem: string }[];
   /** a destination field name of the mapping (a SQLite column name cannot hold NUL) */
   readonly field?: t.Decoder<unknown, string>;
+  /**
+   * by option name, what an option written in the config itself must also keep (not one read from a
+   * variable): the config is recorded in the store, so a literal must not hold a secret, a password
+   */
+  readonly literal?: Readonly<Record<string, t.Decoder<unknown, unknown>>>;
 };
 
 /** A destination type: its description, and how to open one for a configured destination. */
@@ -222,4 +227,11 @@ export type DestinationType = {
    * OpenFailed naming option and variable. No message of the destination repeats a variable's value.
    */
   readonly open: (config: DestinationConfig, env: NodeJS.ProcessEnv) => TaskEither<OpenError, Destination>;
+  /**
+   * What `validate` finds wrong with the destination where it lives, without writing anything (a
+   * server that does not answer, a table that lacks a column): one line per problem, none when all is
+   * well. Called only once the options check. Never rejects; no line repeats a variable's value.
+   * Optional: a type without it is checked by its options only.
+   */
+  readonly probe?: (config: DestinationConfig, env: NodeJS.ProcessEnv) => () => Promise<readonly string[]>;
 };

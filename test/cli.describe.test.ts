@@ -1,4 +1,4 @@
-// End-to-end tests of `syncline describe`: the built CLI lists both destination types with their
+// End-to-end tests of `syncline describe`: the built CLI lists the destination types with their
 // modes (the default marked) and options, as JSON and as text, and refuses an unknown type.
 import { describe, expect, it } from 'vitest';
 import { describeTypes } from '../adapters/destinations/registry.js';
@@ -56,11 +56,20 @@ const sqlite = {
   options: sqliteOptions,
 };
 
+/** The server types: their options are checked by their own suites (postgresDestination.e2e, mysql's). */
+const server = (type: string) => ({
+  type,
+  description: descriptionOf(type),
+  defaultMode: 'sync',
+  modes: ALL_MODES,
+  options: describeTypes().find((t) => t.type === type)?.options,
+});
+
 describe('syncline describe', () => {
   it('--json lists every type, sorted by name', async () => {
     const r = await runCli(['describe', '--json']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ types: [memory, sqlite] });
+    expect(JSON.parse(r.stdout)).toEqual({ types: [memory, server('mysql'), server('postgres'), sqlite] });
   });
 
   it('--json with a type prints that type alone', async () => {
@@ -111,6 +120,8 @@ describe('syncline describe', () => {
     const lines = linesOf(r.stdout);
     expect(lines.filter((l) => /^\S/.test(l))).toEqual([
       `memory: ${memory.description}`,
+      `mysql: ${descriptionOf('mysql')}`,
+      `postgres: ${descriptionOf('postgres')}`,
       `sqlite: ${sqlite.description}`,
     ]);
     expect(lines[lines.indexOf(`sqlite: ${sqlite.description}`) - 1]).toBe('');
@@ -124,7 +135,8 @@ describe('syncline describe', () => {
       expect(await runCli(args)).toEqual({
         code: 1,
         stdout: '',
-        stderr: "syncline: unknown destination type 'hubspot' (known types: memory, sqlite)\n",
+        stderr:
+          "syncline: unknown destination type 'hubspot' (known types: memory, mysql, postgres, sqlite)\n",
       });
     }
   });

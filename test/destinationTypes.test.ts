@@ -35,7 +35,11 @@ describe('resolveDestination', () => {
 
   it('rejects an unknown type, listing the known ones', () => {
     expect(resolveDestination(config({ type: 'x' }))).toStrictEqual(
-      E.left(invalid(['destination crm: type "x" is not a known destination type (memory, sqlite)'])),
+      E.left(
+        invalid([
+          'destination crm: type "x" is not a known destination type (memory, mysql, postgres, sqlite)',
+        ]),
+      ),
     );
   });
 
@@ -77,6 +81,8 @@ describe('resolveDestination', () => {
   it('describes every type with its modes and default', () => {
     expect(describeTypes().map((d) => [d.type, d.modes, d.defaultMode])).toStrictEqual([
       ['memory', ['sync', 'additive', 'enrich'], 'sync'],
+      ['mysql', ['sync', 'additive', 'enrich'], 'sync'],
+      ['postgres', ['sync', 'additive', 'enrich'], 'sync'],
       ['sqlite', ['sync', 'additive', 'enrich'], 'sync'],
     ]);
   });

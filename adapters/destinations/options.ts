@@ -147,7 +147,11 @@ export const checkOptions = (
     if (variable === undefined) {
       // null stands for "not given", as an absent option does
       if (given === null || given === undefined) continue;
-      const checked = codec?.decode(given) ?? E.right(given);
+      // A literal is recorded with the config: what it must keep besides its codec (no password).
+      const literal = type.checks?.literal?.[name];
+      const checked = E.flatMap((value: unknown) =>
+        E.map(() => value)(literal?.decode(given) ?? E.right(given)),
+      )(codec?.decode(given) ?? E.right(given));
       if (E.isLeft(checked)) problems.push(...reportErrors(checked.left, at));
       else [values[name], labels[name]] = [checked.right, shownLiteral(given)];
       continue;

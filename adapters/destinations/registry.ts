@@ -6,11 +6,16 @@ import type { DestinationConfig } from '../../domain/destination.js';
 import { compareStrings } from '../../domain/values.js';
 import type { DestinationType } from '../../engine/ports.js';
 import { memoryDestinationType } from './memory.js';
+import { mysqlDestinationType } from './mysql/destination.js';
 import { checkFields, checkOptions } from './options.js';
+import { postgresDestinationType } from './postgres/destination.js';
 import { sqliteDestinationType } from './sqlite/destination.js';
 
 export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
-  [memoryDestinationType, sqliteDestinationType].map((t) => [t.description.type, t]),
+  [memoryDestinationType, sqliteDestinationType, postgresDestinationType, mysqlDestinationType].map((t) => [
+    t.description.type,
+    t,
+  ]),
 );
 
 /** Every known type's description, by type name: what `syncline describe` prints. */

@@ -69,11 +69,30 @@ const redactedDestination = (d: Destination, redact: Redact): Destination => {
         ),
         rethrow,
       ),
+    // Counting is how a run notices lost records: a destination that counts must go on counting.
+    ...(d.count === undefined
+      ? {}
+      : {
+          count: (atMost?: number) => () =>
+            attempt(d.count?.(atMost) ?? (() => Promise.resolve(E.right(null)))).then(
+              E.mapLeft((e) => redactedFailure(e, redact)),
+              rethrow,
+            ),
+        }),
     ...(d.tidy === undefined ? {} : { tidy: d.tidy }),
     ...(d.expect === undefined ? {} : { expect: d.expect }),
     close: () => attempt(d.close).catch(rethrow),
   };
 };
+
+/** A type's probe (what `validate` asks of it) with its lines redacted as messages are. */
+const redactedProbe =
+  (probe: NonNullable<DestinationType['probe']>): NonNullable<DestinationType['probe']> =>
+  (config, env) =>
+  () => {
+    const redact = redactor(secretsOf(config, env));
+    return attempt(probe(config, env)).then((problems) => problems.map(redact), rethrown(redact));
+  };
 
 /**
  * The type with every message of its destinations redacted (see above). A destination configured
@@ -81,6 +100,7 @@ const redactedDestination = (d: Destination, redact: Redact): Destination => {
  */
 export const withoutSecrets = (type: DestinationType): DestinationType => ({
   ...type,
+  ...(type.probe === undefined ? {} : { probe: redactedProbe(type.probe) }),
   open: (config, env) => () => {
     const redact = redactor(secretsOf(config, env));
     if (redact === unchanged) return type.open(config, env)();

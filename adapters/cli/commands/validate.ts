@@ -1,6 +1,6 @@
 // `syncline validate`: checks the config file as `apply` and `sync` will use it — decoded, each
 // destination resolved against its type, every `{"env": …}` option's variable set and its value one
-// the option takes — and lists it.
+// the option takes, and what a type can check where it lives (its probe, writing nothing) — and lists it.
 import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -52,6 +52,18 @@ const run = (ctx: CliContext): TE.TaskEither<CliError, void> =>
     TE.chainEitherK((loaded) => {
       // The problems `sync` would meet when it opens them, every one, named by option and variable.
       const problems = loaded.destinations.flatMap((d) => checkEnvironment(d, ctx.io.env));
+      return problems.length > 0 ? E.left(invalidInput(ctx.options.config, problems)) : E.right(loaded);
+    }),
+    // What a type can check where the destination lives, without writing (a server that answers).
+    TE.chain((loaded) => async () => {
+      const found = await Promise.all(
+        loaded.destinations.map(async ({ config, type }) =>
+          (type.probe === undefined ? [] : await type.probe(config, ctx.io.env)()).map(
+            (p) => `destination ${config.destinationId}: ${p}`,
+          ),
+        ),
+      );
+      const problems = found.flat();
       return problems.length > 0 ? E.left(invalidInput(ctx.options.config, problems)) : E.right(loaded);
     }),
     TE.map(({ destinations }) => {
