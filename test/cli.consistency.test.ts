@@ -105,7 +105,7 @@ describe('the command line, consistent', () => {
       '--store <url>',
       'postgres://db/x?schema=Bad-Name',
     ],
-    [['status', '--store', 'kurrentdb://db:2113'], '--store <url>', 'kurrentdb://db:2113'],
+    [['status', '--store', 'kurrentdb://?tls=false'], '--store <url>', 'kurrentdb://?tls=false'],
   ])('given %j, then it is a usage error naming the option and the value', async (args, option, value) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
