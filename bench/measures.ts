@@ -152,7 +152,7 @@ export const firstSync = async (
 };
 
 /** The rows a bare loop writes: every live profile with a key, as the sync wrote it. */
-const bareRows = (state: EngineState, config: DestinationConfig): Row[] =>
+export const bareRows = (state: EngineState, config: DestinationConfig): Row[] =>
   [...state.world.profiles.keys()].flatMap((pid) => {
     const profile = profileOf(state.world, pid);
     if (profile === null) return [];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
 import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
 import { postgresRows } from './postgres.js';
+import { serverDestinationRows } from './serverDestinations.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
 import { timed, workspace, writePopulation } from './fixtures.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -36,7 +37,10 @@ const SCALES: Readonly<Record<string, number>> = {
   '10m': 10_000_000,
 };
 const PROFILES = SCALES[scale] ?? 0;
-/** `--store postgres`: the PostgreSQL store's rows instead (its server: SYNCLINE_BENCH_POSTGRES_URL). */
+/**
+ * `--store postgres`: the PostgreSQL store's rows instead (its server: SYNCLINE_BENCH_POSTGRES_URL);
+ * `--destinations`: the postgres and mysql destination types' rows (SYNCLINE_BENCH_MYSQL_URL too).
+ */
 const store = args.includes('--store') ? (args[args.indexOf('--store') + 1] ?? '') : 'sqlite';
 if (store !== 'sqlite' && store !== 'postgres') {
   process.stderr.write(`bench: --store must be sqlite or postgres, not "${store}"\n`);
@@ -140,7 +144,10 @@ const main = async (): Promise<void> => {
   const ws = workspace();
   const rows: string[][] = [];
   try {
-    if (store === 'postgres') {
+    if (args.includes('--destinations')) {
+      const { file } = writePopulation(ws.dir, PROFILES);
+      rows.push(...(await serverDestinationRows(ws.dir, file, PROFILES)));
+    } else if (store === 'postgres') {
       const { file } = writePopulation(ws.dir, PROFILES);
       const url = process.env['SYNCLINE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
       rows.push(...(await postgresRows(ws.dir, file, url, PROFILES)));

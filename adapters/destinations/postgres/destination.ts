@@ -56,13 +56,18 @@ export const openedOf = (config: DestinationConfig, env: NodeJS.ProcessEnv): E.E
     };
   })(resolveOptions<typeof POSTGRES_OPTIONS>(config, postgresType, env));
 
-/** The tables' state on a connection, remembered once both tables exist (until then, looked at again). */
+/**
+ * The tables' state, remembered once both tables are seen to exist outside an apply (until then,
+ * looked at again). An apply creates missing tables inside its transaction: remembered there, they
+ * would be taken as existing by a lookup on another connection (a run looks the next batch up while
+ * it applies this one) before the transaction commits, and the lookup would fail on a missing table.
+ */
 const tablesOf = (names: Names): TablesOn => {
   let complete: TableState | null = null;
   return async (db, create) => {
     if (complete !== null) return E.right(complete);
     const checked = await checkTables(db, names, create);
-    if (E.isRight(checked) && checked.right?.groupsExist === true) complete = checked.right;
+    if (!create && E.isRight(checked) && checked.right?.groupsExist === true) complete = checked.right;
     return checked;
   };
 };
