@@ -9,10 +9,11 @@ import {
   copyWorld,
   decisionsWithoutOutcome,
   densePositions,
+  destinationTables,
   launch,
   positionsGrow,
   readAllEvents,
-  readTables,
+  rowCounter,
   storeIntegrity,
   storePositions,
   syncEventCounts,
@@ -43,7 +44,7 @@ export const reference = async (world: FaultWorld, sync: readonly string[]): Pro
   const exit = await running.exit;
   if (exit.code !== 0) throw new Error(`the reference sync failed: ${exit.stderr}`);
   const batches = (await syncEventCounts(world)).BatchDecided - before.BatchDecided;
-  return { tables: readTables(world), msPerBatch: (exit.ms - untilStarted) / batches, batches };
+  return { tables: await destinationTables(world), msPerBatch: (exit.ms - untilStarted) / batches, batches };
 };
 
 export type Kill = {
@@ -81,7 +82,45 @@ export const killMidway = async (
   const stored = await syncEvents(forensic);
   expect(await readAllEvents(forensic)).toBe(input + stored.length);
   expect(await storeIntegrity(forensic)).toBe('ok');
-  return { where: whereKilled(forensic, stored, known), delayMs, killed: exit.signal === 'SIGKILL' };
+  return { where: await whereKilled(forensic, stored, known), delayMs, killed: exit.signal === 'SIGKILL' };
+};
+
+/**
+ * Kills a first sync of `world` (creating every profile, `sync` applying each batch of `size` on its
+ * own) just after one of `batches` (numbered from 1) was applied and before the append recording its
+ * outcomes: waits until the destination holds that batch's rows, freezes the process, and kills it if
+ * the outcomes are not recorded yet, else lets it go on to the next candidate. Returns the batch.
+ */
+export const killAfterApply = async (
+  world: FaultWorld,
+  sync: readonly string[],
+  size: number,
+  batches: readonly number[],
+): Promise<number | undefined> => {
+  const applied = (await syncEventCounts(world)).BatchApplied;
+  const running = launch(world, sync);
+  let ended = false;
+  void running.exit.then(() => (ended = true));
+  const rows = await rowCounter(world);
+  try {
+    for (const k of batches) {
+      while (!ended && (await rows.count()) < k * size) await sleep(1);
+      if (ended) return undefined;
+      running.freeze();
+      if (
+        (await rows.count()) === k * size &&
+        (await syncEventCounts(world)).BatchApplied === applied + k - 1
+      )
+        return k;
+      running.thaw();
+    }
+    return undefined;
+  } finally {
+    // Killed here, frozen or not: at the chosen moment, or whatever went wrong on the way.
+    running.kill();
+    await running.exit;
+    await rows.close();
+  }
 };
 
 /**
@@ -100,7 +139,7 @@ export const expectRecovered = async (
     destinations: [{ totals: { failed: 0 }, failures: [] }],
   });
 
-  expect(tableDiff(readTables(world), expected)).toEqual(NO_DIFFERENCE);
+  expect(tableDiff(await destinationTables(world), expected)).toEqual(NO_DIFFERENCE);
 
   expect(await storeIntegrity(world)).toBe('ok');
   if (densePositions(world)) {

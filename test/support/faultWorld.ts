@@ -1,5 +1,6 @@
 // Worlds for the fault tests: a directory holding a store (an SQLite file, a PostgreSQL schema or a KurrentDB
-// prefix of its own) with generated profiles, a SQLite destination configured in it and a CLI config file.
+// prefix of its own) with generated profiles, a destination configured in it (an SQLite file, or a
+// `postgres` one in a schema of its own) and a CLI config file.
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -25,6 +26,14 @@ import { caughtUp, opened, saved } from './stateFiles.js';
 import { copyKurrentStore, countTypes } from './kurrentWorld.js';
 import { freshSchema, onServer, POSTGRES_URL, postgresStoreUrl } from './postgres.js';
 import pg from 'pg';
+import {
+  pgHeld,
+  pgRowCounter,
+  pgTables,
+  pgWarehouseOptions,
+  WAREHOUSE_URL_VARIABLE,
+  type PgWarehouse,
+} from './pgWarehouse.js';
 
 export const DESTINATION_ID = 'warehouse';
 export const STORE_FILE = 'events.db';
@@ -33,11 +42,14 @@ export const CONFIG_FILE = 'syncline.config.json';
 
 export type Scope = 'all' | 'vip';
 
-/** The destination every fault world syncs to; its path is relative, so a copied world is a world. */
-export const warehouse = (scope: Scope): DestinationConfig => ({
+/**
+ * The destination every fault world syncs to; its path is relative, so a copied world is a world. With
+ * `pgWarehouse`, a `postgres` destination in that schema instead (which a copy shares).
+ */
+export const warehouse = (scope: Scope, pgWarehouse?: PgWarehouse): DestinationConfig => ({
   destinationId: DESTINATION_ID,
   name: 'Warehouse',
-  type: 'sqlite',
+  type: pgWarehouse === undefined ? 'sqlite' : 'postgres',
   syncMode: 'sync',
   collection: scope === 'all' ? { kind: 'all' } : { kind: 'group', groupId: 'vip' },
   keyField: 'email',
@@ -50,8 +62,17 @@ export const warehouse = (scope: Scope): DestinationConfig => ({
     signed_up: 'signedUpAt',
   },
   groupMapping: { vip: 'VIP', newsletter: 'Newsletter', trial: 'Trial' },
-  options: { path: DESTINATION_FILE, table: 'contacts' },
+  options:
+    pgWarehouse === undefined
+      ? { path: DESTINATION_FILE, table: 'contacts' }
+      : pgWarehouseOptions(pgWarehouse),
 });
+
+/** Where a world's warehouse is: an SQLite file in its directory, or a fresh schema of the PostgreSQL database `postgres` names. */
+export type DestinationKind = 'sqlite' | { readonly postgres: string };
+
+/** A `postgres` warehouse in a fresh schema of the test server's database. */
+export const POSTGRES_DESTINATION: DestinationKind = { postgres: POSTGRES_URL };
 
 /**
  * Where a world keeps its events: an SQLite file beside the destination, a fresh schema of the
@@ -86,6 +107,8 @@ export type FaultWorld = {
   /** the KurrentDB stream prefix of the store (where it is KurrentDB) */
   readonly prefix?: string;
   readonly destinationPath: string;
+  /** where the warehouse is a `postgres` destination: its server and schema (else destinationPath) */
+  readonly pgWarehouse?: PgWarehouse;
 };
 
 const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<A>): Promise<A> => {
@@ -100,12 +123,13 @@ const withStore = async <A>(w: FaultWorld, work: (store: EventStore) => Promise<
 
 let prefixes = 0;
 
-const at = (dir: string, store: StoreKind): FaultWorld => {
+const at = (dir: string, store: StoreKind, pgWarehouse?: PgWarehouse): FaultWorld => {
   const common = {
     dir,
     store,
     storePath: join(dir, STORE_FILE),
     destinationPath: join(dir, DESTINATION_FILE),
+    ...(pgWarehouse === undefined ? {} : { pgWarehouse }),
   };
   if (store === 'sqlite') return { ...common, storeUrl: `sqlite:${STORE_FILE}` };
   if ('kurrentdb' in store) {
@@ -139,16 +163,20 @@ export const ingestEvents = (w: FaultWorld, events: readonly InputEvent[]): Prom
 
 /**
  * A new world: `events` ingested, the warehouse configured (sync mode), and the CLI's config file;
- * its store an SQLite file in the world's directory, or a fresh schema of the test server.
+ * its store an SQLite file in the world's directory, or a fresh schema of the test server; its
+ * warehouse an SQLite file, or a `postgres` destination in a fresh schema (made by its first apply).
  */
 export const createWorld = async (
   events: readonly InputEvent[],
   scope: Scope,
   store: StoreKind = 'sqlite',
+  destination: DestinationKind = 'sqlite',
 ): Promise<FaultWorld> => {
-  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), store);
+  const pgWarehouse =
+    destination === 'sqlite' ? undefined : { server: destination.postgres, schema: freshSchema() };
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), store, pgWarehouse);
   await ingestEvents(w, events);
-  const config = warehouse(scope);
+  const config = warehouse(scope, pgWarehouse);
   await withStore(w, async (store) => {
     const r = await applyConfig(store, initialState(), [config], false);
     if (E.isLeft(r)) throw new Error(JSON.stringify(r.left));
@@ -179,13 +207,16 @@ const renameStoreInConfig = async (w: FaultWorld): Promise<void> => {
 
 /**
  * A copy of a world whose files no process has open: the same events at the same positions. A
+ * `postgres` warehouse is not copied: its schema is in the configuration the store records, so the
+ * copy shares it (a copy to look at, as killMidway's, or of a world whose warehouse is never synced). A
  * PostgreSQL store is copied into a fresh schema (made by the adapter, so it is a store of this
  * syncline's version), and the copy's config file and state file are named after that schema. A
  * KurrentDB store is copied into a fresh prefix in the same `$all` order (copyKurrentStore), where
  * the server gives the events positions of their own: the copy's state file is built afresh.
  */
 export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
-  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), from.store);
+  const shared = from.pgWarehouse === undefined ? undefined : { ...from.pgWarehouse, shared: true };
+  const w = at(await mkdtemp(join(tmpdir(), 'syncline-fault-')), from.store, shared);
   await cp(from.dir, w.dir, { recursive: true });
   if (from.prefix !== undefined && w.prefix !== undefined) {
     await copyKurrentStore(from.storeUrl, w.storeUrl);
@@ -222,10 +253,16 @@ export const copyWorld = async (from: FaultWorld): Promise<FaultWorld> => {
   return w;
 };
 
-/** Removes the world's directory and, for a PostgreSQL store, its schema (a KurrentDB prefix stays). */
+/**
+ * Removes the world's directory and, for a PostgreSQL store, its schema (a KurrentDB prefix stays),
+ * and the schema of its `postgres` warehouse unless it is a copy's.
+ */
 export const removeWorld = async (w: FaultWorld): Promise<void> => {
   await rm(w.dir, { recursive: true, force: true });
   if (w.schema !== undefined) await onServer(`DROP SCHEMA IF EXISTS "${w.schema}" CASCADE`, [], w.server);
+  const pgw = w.pgWarehouse;
+  if (pgw !== undefined && pgw.shared !== true)
+    await onServer(`DROP SCHEMA IF EXISTS "${pgw.schema}" CASCADE`, [], pgw.server);
 };
 
 export type Exit = {
@@ -255,6 +292,7 @@ export type Running = {
 export const launch = (w: FaultWorld, args: readonly string[]): Running => {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['SYNCLINE_STORE', 'FORCE_COLOR', 'NO_COLOR']) delete env[name];
+  if (w.pgWarehouse !== undefined) env[WAREHOUSE_URL_VARIABLE] = w.pgWarehouse.server;
   const started = performance.now();
   const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: w.dir, env });
   let stdout = '';
@@ -297,6 +335,7 @@ export type Tables = {
 
 /** Both destination tables as a person with the sqlite3 shell sees them (empty before any sync). */
 export const readTables = (w: FaultWorld): Tables => {
+  if (w.pgWarehouse !== undefined) throw new Error('a postgres warehouse is read by destinationTables');
   if (!existsSync(w.destinationPath)) return { rows: [], groups: [] };
   const db = new Database(w.destinationPath, { fileMustExist: true });
   try {
@@ -321,8 +360,21 @@ export const readTables = (w: FaultWorld): Tables => {
   }
 };
 
+/** Both tables of the world's warehouse, SQLite (readTables) or `postgres` (read in SQL: pgTables). */
+export const destinationTables = (w: FaultWorld): Promise<Tables> =>
+  w.pgWarehouse === undefined ? Promise.resolve(readTables(w)) : pgTables(w.pgWarehouse);
+
+/** Counts the warehouse's rows as it goes (SQLite: destinationRows; `postgres`: one session of the server). */
+export const rowCounter = async (
+  w: FaultWorld,
+): Promise<{ readonly count: () => Promise<number>; readonly close: () => Promise<void> }> =>
+  w.pgWarehouse === undefined
+    ? { count: () => Promise.resolve(destinationRows(w)), close: () => Promise.resolve() }
+    : pgRowCounter(w.pgWarehouse);
+
 /** How many rows the records table holds (0 before the first apply creates it). */
 export const destinationRows = (w: FaultWorld): number => {
+  if (w.pgWarehouse !== undefined) throw new Error('a postgres warehouse: count its rows in SQL');
   if (!existsSync(w.destinationPath)) return 0;
   const db = new Database(w.destinationPath, { fileMustExist: true });
   try {
@@ -593,12 +645,24 @@ const holds = (at: Lookup, r: Decided['data']['decisions'][number]): boolean => 
   );
 };
 
+/** Where batch k's apply got to, from how many of its commands the destination holds. */
+const landed = (k: number, held: number, commands: number): string => {
+  if (held === 0) return `after batch ${k} was decided, before its apply committed`;
+  if (held === commands)
+    return `after batch ${k} was applied, before its outcomes were recorded (next lookup or decide)`;
+  return `after batch ${k} was decided, with ${held} of ${commands} commands visible`;
+};
+
 /**
  * Where in a run a kill landed, from the sync stream after `known` events and the destination:
  * before RunStarted, in the first batch, after batch k was decided (its apply committed or not),
  * or after RunFinished.
  */
-export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], known: number): string => {
+export const whereKilled = async (
+  w: FaultWorld,
+  sync: readonly StoredSyncEvent[],
+  known: number,
+): Promise<string> => {
   const run = sync.slice(known);
   const last = run[run.length - 1];
   if (last === undefined) return 'before RunStarted (starting up, catching up)';
@@ -608,6 +672,13 @@ export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], kno
   const k = run.filter((e) => e.type === 'BatchDecided').length;
   const commands = last.data.decisions.filter((r) => r.decision.operation !== 'skip');
   if (commands.length === 0) return `after batch ${k} was decided (nothing to apply)`;
+  if (w.pgWarehouse !== undefined) {
+    const held = await pgHeld(w.pgWarehouse);
+    if (held === 'none') return `after batch ${k} was decided, before the first apply`;
+    if (held === 'part') return `after batch ${k} was decided, before the first apply committed`;
+    const at: Lookup = { row: (key) => held.rows.get(key), groups: (key) => held.groups.get(key) ?? [] };
+    return landed(k, commands.filter((r) => holds(at, r)).length, commands.length);
+  }
   // The destination's file is created by its first apply.
   if (!existsSync(w.destinationPath)) return `after batch ${k} was decided, before the first apply`;
   const db = new Database(w.destinationPath, { fileMustExist: true });
@@ -622,11 +693,7 @@ export const whereKilled = (w: FaultWorld, sync: readonly StoredSyncEvent[], kno
       row: (key) => select.get(key) as Row | undefined,
       groups: (key) => groupsOf.all(key) as string[],
     };
-    const held = commands.filter((r) => holds(at, r)).length;
-    if (held === 0) return `after batch ${k} was decided, before its apply committed`;
-    if (held === commands.length)
-      return `after batch ${k} was applied, before its outcomes were recorded (next lookup or decide)`;
-    return `after batch ${k} was decided, with ${held} of ${commands.length} commands visible`;
+    return landed(k, commands.filter((r) => holds(at, r)).length, commands.length);
   } finally {
     db.close();
   }
