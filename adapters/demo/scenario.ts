@@ -155,13 +155,17 @@ export const demoPopulation = (): DemoPopulation => {
 
 export const optionOf = (d: DestinationConfig, name: string): string => String(d.options?.[name]);
 
-/** One row per destination for the opening table: id, mode, who it holds, where. */
-export const destinationRows = (p: DemoPopulation): string[][] =>
-  demoDestinations.map((d) => [
+/** One row per destination for the opening table: id, mode, who it holds, where (`place`). */
+export const destinationRows = (
+  p: DemoPopulation,
+  destinations: typeof demoDestinations = demoDestinations,
+  place = (d: DestinationConfig): string => `${optionOf(d, 'path')}, table ${optionOf(d, 'table')}`,
+): string[][] =>
+  destinations.map((d) => [
     d.destinationId,
     d.syncMode,
     d.collection.kind === 'group' ? `members of ${d.collection.groupId}` : 'every profile',
-    `${optionOf(d, 'path')}, table ${optionOf(d, 'table')}` +
+    place(d) +
       (d.syncMode === 'enrich'
         ? ` (${p.contacts.length} contacts already there, ${p.tagged} tagged ${UNMANAGED_TAG})`
         : ''),
@@ -212,8 +216,16 @@ export type Hint = { readonly needs?: string; readonly line: string; readonly wh
 export const quoted = (arg: string): string =>
   /^[\w./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 
-/** `syncline` is how the command is spelt where the hints will be run (see commandFor). */
-export const hints = (dir: string, profileId: string | undefined, syncline: string): Hint[] => [
+/**
+ * `syncline` is how the command is spelt where the hints will be run (see commandFor); `type` is the
+ * destinations' type.
+ */
+export const hints = (
+  dir: string,
+  profileId: string | undefined,
+  syncline: string,
+  type = 'sqlite',
+): Hint[] => [
   {
     line: `cd ${quoted(dir)}`,
     why: 'the commands below read syncline.config.json there, and the store it names',
@@ -242,7 +254,7 @@ export const hints = (dir: string, profileId: string | undefined, syncline: stri
   { needs: 'sync', line: `${syncline} sync`, why: 'nothing to do: every destination is caught up' },
   {
     needs: 'describe',
-    line: `${syncline} describe sqlite`,
+    line: `${syncline} describe ${type}`,
     why: 'the options and modes of this destination type',
   },
 ];
@@ -253,8 +265,9 @@ export const hintLines = (
   profileId: string | undefined,
   registered: readonly string[],
   syncline: string,
+  type = 'sqlite',
 ): { readonly line: string; readonly why: string }[] => {
-  const shown = hints(dir, profileId, syncline).filter(
+  const shown = hints(dir, profileId, syncline, type).filter(
     (h) => h.needs === undefined || registered.includes(h.needs),
   );
   const width = Math.max(...shown.map((h) => h.line.length));

@@ -1,5 +1,5 @@
 // `syncline demo [DIR]`: the main job end to end on embedded defaults — a store, generated profiles,
-// three SQLite destinations (one per mode), a sync, a round of changes, a second sync, and a report.
+// three destinations (SQLite files, or a server's tables), a sync, changes, a second sync, a report.
 import { createReadStream, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
@@ -17,6 +17,7 @@ import { closeState } from '../stateSession.js';
 import type { RunSummary } from '../../../engine/sync/summary.js';
 import { changes } from '../../demo/people.js';
 import * as demo from '../../demo/scenario.js';
+import { CONNECTION_VARIABLE, DEMO_SCHEMA, parseDemoServer, type DemoServer } from '../../demo/servers.js';
 import { openStore } from '../../stores/open.js';
 import { DEMO_CHECKPOINT } from '../../stores/postgres/demo.js';
 import { demoStore, type DemoStore } from './demoStore.js';
@@ -28,24 +29,16 @@ import {
   notApplied,
   storeDamaged,
   storeFailed,
+  usageError,
   type CliError,
 } from '../errors.js';
-import { plural, printJson, printLines, table } from '../output.js';
+import { plural, printJson, printLines } from '../output.js';
 import { progressBar } from '../progress.js';
 import { openDestination } from '../workspace.js';
-import { summaryJson } from '../syncReport.js';
 import { summaryLines } from './sync.js';
-import {
-  attempt,
-  commandFor,
-  prepareDir,
-  readTable,
-  setUp,
-  writeJsonl,
-  type TableView,
-} from './demoFiles.js';
-
-type Runs = { readonly first: readonly RunSummary[]; readonly second: readonly RunSummary[] };
+import { attempt, commandFor, prepareDir, readTable, setUp, writeJsonl } from './demoFiles.js';
+import { checkServer, readServerTables, setUpServer } from './demoServer.js';
+import { introLines, jsonDocument, outcomeLines, variableLines, type Runs } from './demoReport.js';
 
 const { optionOf } = demo;
 
@@ -95,15 +88,32 @@ const syncFailed = (e: SyncError): CliError =>
 /**
  * The store records each destination with its path relative to DIR, like the config file, so that
  * `syncline sync` in DIR agrees with it; this process runs elsewhere and opens the file inside DIR.
+ * A server's destinations name their connection as the config does: through CONNECTION_VARIABLE
+ * when the URL holds a password, which this process sets for itself from --destinations.
  */
-const openAt = (ctx: CliContext, dir: string, d: DestinationConfig) =>
-  openDestination(ctx, { ...d, options: { ...d.options, path: join(dir, optionOf(d, 'path')) } });
+const openAt = (ctx: CliContext, dir: string, server: DemoServer | undefined, d: DestinationConfig) =>
+  server === undefined
+    ? openDestination(ctx, { ...d, options: { ...d.options, path: join(dir, optionOf(d, 'path')) } })
+    : openDestination(
+        server.password === ''
+          ? ctx
+          : { ...ctx, io: { ...ctx.io, env: { ...ctx.io.env, [CONNECTION_VARIABLE]: server.url } } },
+        d,
+      );
 
-const syncAll = (ctx: CliContext, dir: string, s: EngineState, store: EventStore) =>
+const destinationsOf = (server: DemoServer | undefined) => server?.destinations ?? demo.demoDestinations;
+
+const syncAll = (
+  ctx: CliContext,
+  dir: string,
+  server: DemoServer | undefined,
+  s: EngineState,
+  store: EventStore,
+) =>
   TE.sequenceSeqArray(
-    demo.demoDestinations.map((d) =>
+    destinationsOf(server).map((d) =>
       TE.bracket(
-        openAt(ctx, dir, d),
+        openAt(ctx, dir, server, d),
         (destination) => {
           const bar = progressBar(ctx, `sync ${d.destinationId}`);
           return pipe(
@@ -124,6 +134,7 @@ const syncAll = (ctx: CliContext, dir: string, s: EngineState, store: EventStore
 const exercise = (
   ctx: CliContext,
   dir: string,
+  server: DemoServer | undefined,
   where: DemoStore,
   say: (lines: string[]) => void,
 ): TE.TaskEither<CliError, Runs> =>
@@ -149,7 +160,7 @@ const exercise = (
             (opened) => opened.file,
           ),
         ),
-        (file) => exerciseWith(ctx, dir, file.state, store, say),
+        (file) => exerciseWith(ctx, dir, server, file.state, store, say),
         (file) => TE.fromIO(() => closeState(ctx, file)),
       ),
     (store) => TE.fromTask(() => store.close()),
@@ -159,6 +170,7 @@ const exercise = (
 const exerciseWith = (
   ctx: CliContext,
   dir: string,
+  server: DemoServer | undefined,
   s: EngineState,
   store: EventStore,
   say: (lines: string[]) => void,
@@ -167,10 +179,10 @@ const exerciseWith = (
   const report = (title: string, summaries: readonly RunSummary[]) => () =>
     say(['', ctx.colors.bold(title), ...summaries.flatMap((r) => summaryLines(ctx, r).map((l) => `  ${l}`))]);
   return pipe(
-    () => applyConfig(store, s, demo.demoDestinations, false),
+    () => applyConfig(store, s, destinationsOf(server), false),
     TE.mapLeft(notApplied),
     TE.chain(() => ingestFile(ctx, s, store, join(dir, 'people.jsonl'))),
-    TE.chain(() => syncAll(ctx, dir, s, store)),
+    TE.chain(() => syncAll(ctx, dir, server, s, store)),
     TE.tapIO((first) => report('First sync', first)),
     TE.tap(() =>
       attempt('cannot write changes.jsonl', () => writeJsonl(join(dir, 'changes.jsonl'), round.events)),
@@ -179,7 +191,7 @@ const exerciseWith = (
     TE.tap(() => ingestFile(ctx, s, store, join(dir, 'changes.jsonl'))),
     TE.chain((first) =>
       pipe(
-        syncAll(ctx, dir, s, store),
+        syncAll(ctx, dir, server, s, store),
         TE.map((second) => ({ first, second })),
       ),
     ),
@@ -187,61 +199,50 @@ const exerciseWith = (
   );
 };
 
-const introLines = (ctx: CliContext, arg: string, p: demo.DemoPopulation, where: DemoStore): string[] => [
-  `${ctx.colors.bold('syncline demo')} in ${arg}: ${demo.DEMO_PROFILES} generated profiles (people.jsonl, ` +
-    `${p.events.length} events; groups: ${[...p.groups].map(([g, n]) => `${g} ${n}`).join(', ')}), ` +
-    `a store (${where.shown}) and three SQLite destinations:`,
-  table(ctx, ['destination', 'mode', 'who', 'where'], demo.destinationRows(p)),
-];
+/** The server `--destinations` names, checked before anything is written anywhere; or none. */
+const serverFor = (given: string | undefined): TE.TaskEither<CliError, DemoServer | undefined> => {
+  if (given === undefined) return TE.right(undefined);
+  const parsed = parseDemoServer(given);
+  return E.isLeft(parsed) ? TE.left(usageError(parsed.left)) : checkServer(parsed.right);
+};
 
-const outcomeLines = (ctx: CliContext, tables: readonly TableView[]): string[] =>
-  tables.flatMap((t) => [
-    '',
-    `${ctx.colors.bold(t.destinationId)}: ${demo.WHY[t.destinationId] ?? ''}`,
-    `${t.file}, table ${t.table}: ${plural(t.rows, 'row')}` +
-      (t.tagged > 0 ? `, ${t.tagged} still tagged ${demo.UNMANAGED_TAG}` : '') +
-      '; the records with the most lists:',
-    table(ctx, t.head, t.sample),
-  ]);
-
-const jsonDocument = (dir: string, p: demo.DemoPopulation, runs: Runs, tables: readonly TableView[]) => ({
-  dir,
-  profiles: demo.DEMO_PROFILES,
-  seeded: { contacts: p.contacts.length, tagged: p.tagged },
-  runs: [
-    { phase: 'first', destinations: runs.first.map(summaryJson) },
-    { phase: 'after changes', destinations: runs.second.map(summaryJson) },
-  ],
-  tables: tables.map(({ head: _head, sample: _sample, ...counts }) => counts),
-});
-
-const run = (ctx: CliContext, arg: string, registered: readonly string[]): TE.TaskEither<CliError, void> => {
+const run = (
+  ctx: CliContext,
+  arg: string,
+  registered: readonly string[],
+  destinations: string | undefined,
+): TE.TaskEither<CliError, void> => {
   const started = performance.now();
   const say = (lines: string[]): void => (ctx.options.json ? undefined : printLines(ctx.io, lines));
   return pipe(
     TE.Do,
+    TE.bind('server', () => serverFor(destinations)),
     TE.bind('dir', () => prepareDir(ctx.io.cwd, arg)),
     TE.bind('where', () => demoStore(ctx)),
-    TE.bind('p', ({ dir, where }) => setUp(dir, where.recorded)),
+    TE.bind('p', ({ dir, where, server }) => setUp(dir, where.recorded, server)),
+    TE.tap(({ p, server }) => (server === undefined ? TE.right(undefined) : setUpServer(server, p.contacts))),
     TE.tapIO(
-      ({ p, where }) =>
+      ({ p, where, server }) =>
         () =>
-          say(introLines(ctx, arg, p, where)),
+          say(introLines(ctx, arg, p, where, server)),
     ),
-    TE.bind('runs', ({ dir, where }) => exercise(ctx, dir, where, say)),
-    TE.bind('tables', ({ dir }) =>
-      attempt('cannot read the destinations back', () =>
-        Promise.resolve(demo.demoDestinations.map((d) => readTable(dir, d))),
-      ),
+    TE.bind('runs', ({ dir, where, server }) => exercise(ctx, dir, server, where, say)),
+    TE.bind('tables', ({ dir, server }) =>
+      server === undefined
+        ? attempt('cannot read the destinations back', () =>
+            Promise.resolve(demo.demoDestinations.map((d) => readTable(dir, d))),
+          )
+        : readServerTables(server),
     ),
-    TE.chainEitherK(({ dir, p, runs, tables }) => {
+    TE.chainEitherK(({ dir, p, runs, tables, server }) => {
       if (ctx.options.json) printJson(ctx.io, jsonDocument(dir, p, runs, tables));
       say([
         ...outcomeLines(ctx, tables),
         '',
+        ...variableLines(server),
         ctx.colors.bold('Try next:'),
         ...demo
-          .hintLines(arg, p.skippedVip, registered, commandFor(dir))
+          .hintLines(arg, p.skippedVip, registered, commandFor(dir), server?.kind)
           .map((h) => `  ${h.line}  ${ctx.colors.dim(h.why)}`),
         '',
         `Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
@@ -258,11 +259,17 @@ export const demoCommand: CliCommand = (program, runHandler) => {
   program
     .command('demo')
     .description(
-      'generate profiles, sync them to three SQLite destinations (one per mode), change, sync again',
+      'generate profiles, sync them to three destinations (one per mode; SQLite files, or --destinations), change, sync again',
     )
     .argument('[dir]', 'where to put the demo (recreated if an earlier demo made it)', demo.DEFAULT_DEMO_DIR)
+    .option(
+      '--destinations <url>',
+      `put the three destinations in a server instead of SQLite files: postgres://USER@HOST:PORT/DB[?schema=NAME] (schema ${DEMO_SCHEMA} by default) or mysql://USER@HOST:PORT/DB (emptied only if an earlier demo made it)`,
+    )
     // The hints name only commands this build has, so they work wherever the demo is run.
-    .action((dir: string, _options, command: Command) =>
-      runHandler(command, (ctx) => run(ctx, dir, command.parent?.commands.map((c) => c.name()) ?? [])),
+    .action((dir: string, options: { destinations?: string }, command: Command) =>
+      runHandler(command, (ctx) =>
+        run(ctx, dir, command.parent?.commands.map((c) => c.name()) ?? [], options.destinations),
+      ),
     );
 };

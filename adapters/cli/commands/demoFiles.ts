@@ -9,6 +9,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { DestinationConfig } from '../../../domain/destination.js';
 import * as demo from '../../demo/scenario.js';
+import type { DemoServer } from '../../demo/servers.js';
 import { failed, type CliError } from '../errors.js';
 
 const { optionOf } = demo;
@@ -72,27 +73,47 @@ const seedCrm = (file: string, contacts: readonly demo.Contact[]): void => {
   }
 };
 
-/** The config file is what `cd DIR && syncline …` reads, so its paths are relative to DIR. */
-export const setUp = (dir: string, store: string): TE.TaskEither<CliError, demo.DemoPopulation> =>
+/**
+ * The config file is what `cd DIR && syncline …` reads, so its paths are relative to DIR. With
+ * `server`, it names the server's destinations instead, and the CRM is seeded there, not in crm.db.
+ */
+export const setUp = (
+  dir: string,
+  store: string,
+  server: DemoServer | undefined,
+): TE.TaskEither<CliError, demo.DemoPopulation> =>
   attempt('cannot write the demo files', async () => {
     const p = demo.demoPopulation();
-    const config = { store, destinations: demo.demoDestinations };
+    const config = { store, destinations: server?.destinations ?? demo.demoDestinations };
     await writeFile(join(dir, 'syncline.config.json'), `${JSON.stringify(config, null, 2)}\n`);
     await writeJsonl(join(dir, 'people.jsonl'), p.events);
-    seedCrm(join(dir, 'crm.db'), p.contacts);
+    if (server === undefined) seedCrm(join(dir, 'crm.db'), p.contacts);
     return p;
   });
 
-export type TableView = ReturnType<typeof readTable>;
+/** A destination read back: counts, and a sample of the records with the most lists. */
+export type TableView = {
+  readonly destinationId: string;
+  /** where the table is, for --json: its file, or its server (and schema) */
+  readonly at: Readonly<Record<string, string>>;
+  /** where the table is, for the report */
+  readonly where: string;
+  readonly table: string;
+  readonly rows: number;
+  readonly tagged: number;
+  readonly head: readonly string[];
+  readonly sample: readonly (readonly string[])[];
+};
 
-export const readTable = (dir: string, d: DestinationConfig) => {
+export const readTable = (dir: string, d: DestinationConfig): TableView => {
   const sql = demo.readBack(d);
   const db = new Database(join(dir, optionOf(d, 'path')), { readonly: true });
   try {
     const sample = db.prepare(sql.sample).raw().all() as (string | number | null)[][];
     return {
       destinationId: d.destinationId,
-      file: optionOf(d, 'path'),
+      at: { file: optionOf(d, 'path') },
+      where: `${optionOf(d, 'path')}, table ${optionOf(d, 'table')}`,
       table: optionOf(d, 'table'),
       rows: db.prepare(sql.rows).pluck().get() as number,
       tagged: db.prepare(sql.tagged).pluck().get() as number,
