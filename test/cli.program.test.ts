@@ -84,7 +84,9 @@ describe('syncline program', () => {
         encoding: 'utf8',
       },
     );
-    expect(JSON.parse(viaBin.stdout)).toMatchObject({ types: [{ type: 'memory' }, { type: 'sqlite' }] });
+    expect(JSON.parse(viaBin.stdout)).toMatchObject({
+      types: [{ type: 'memory' }, { type: 'mysql' }, { type: 'postgres' }, { type: 'sqlite' }],
+    });
   });
 });
 
