@@ -25,6 +25,8 @@ export type StandInOptions = {
   readonly serverVersion?: string;
   /** write the system events a fresh server has in $all ($users, $user-admin, $user-ops); default true */
   readonly systemEvents?: boolean;
+  /** a server coming back after a stop: the log it had (none seeded again) and the port it listened on */
+  readonly restart?: { readonly log: EventLog; readonly port: number };
 };
 
 export type StandIn = {
@@ -101,8 +103,8 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   const appendRecords = multiStreamAppend && (options.appendRecords ?? true);
   const version =
     options.serverVersion ?? (appendRecords ? '26.1.0' : multiStreamAppend ? '25.1.0' : '24.10.0');
-  const log = new EventLog();
-  if (options.systemEvents ?? true) seedSystemEvents(log);
+  const log = options.restart?.log ?? new EventLog();
+  if (options.restart === undefined && (options.systemEvents ?? true)) seedSystemEvents(log);
 
   const calls: string[] = [];
   const noted =
@@ -143,8 +145,10 @@ export async function startStandIn(options: StandInOptions = {}): Promise<StandI
   }
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
+    server.bindAsync(
+      `127.0.0.1:${options.restart?.port ?? 0}`,
+      ServerCredentials.createInsecure(),
+      (error, bound) => (error ? reject(error) : resolve(bound)),
     ),
   );
   return {
