@@ -203,6 +203,28 @@ export const destinationContract = (
         );
       });
 
+      it('several in one call move each record with its own groups, beside creates and deletes', async () => {
+        await applyOk(
+          create('two@example.com', { set: { code: 'B' }, add: ['Partners'] }),
+          create('three@example.com', { set: { code: 'C' } }),
+        );
+        await applyOk(
+          rename(),
+          update('two@example.com', { set: { email: 'second@example.com' }, remove: ['Partners'] }),
+          create('fresh@example.com', { set: { code: 'F' }, add: ['VIP'] }),
+          update('three@example.com', { set: { email: 'third@example.com' }, add: ['VIP'] }),
+          remove('gone@example.com'),
+        );
+        for (const key of ['old@example.com', 'two@example.com', 'three@example.com'])
+          expect(await find(key)).toBeUndefined();
+        expect(await find('new@example.com')).toEqual(
+          expected('new@example.com', { first_name: 'Ada L.', code: 'A' }, ['Newsletter', 'Partners', 'VIP']),
+        );
+        expect(await find('second@example.com')).toEqual(expected('second@example.com', { code: 'B' }, []));
+        expect(await find('third@example.com')).toEqual(expected('third@example.com', { code: 'C' }, ['VIP']));
+        expect(await find('fresh@example.com')).toEqual(expected('fresh@example.com', { code: 'F' }, ['VIP']));
+      });
+
       it('applied twice has the effect of once', async () => {
         const once = rename();
         await applyOk(once);

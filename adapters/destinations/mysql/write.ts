@@ -32,7 +32,8 @@ export const writeSegment = async (
   const k = ident(names.keyField);
   const run = (sql: string, values: unknown[]) => db.query(sql, values);
 
-  const needed = [...new Set(segment.flatMap((c) => (c.operation === 'delete' ? [] : [c.key, c.newKey])))];
+  // Only updates depend on what is there; creates upsert. A first sync reads nothing back this way.
+  const needed = [...new Set(segment.flatMap((c) => (c.operation === 'update' ? [c.key, c.newKey] : [])))];
   const held = new Set<string>();
   for (const part of chunks(needed)) {
     const [rows] = await db.query<RowDataPacket[]>({
@@ -93,12 +94,20 @@ export const writeSegment = async (
     if (state.groupsExist) await run(`DELETE FROM ${g} WHERE record_key IN (?)`, [part]);
     await run(`DELETE FROM ${t} WHERE ${k} IN (?)`, [part]);
   }
-  for (const [from, to] of renames) {
-    await run(`UPDATE ${t} SET ${k} = ? WHERE ${k} = ?`, [to, from]);
+  for (const part of chunks(renames)) {
+    // Three statements for the whole part: in a segment no key is both an old and a new one, and no
+    // new key is held, so moving every row at once cannot collide with a row another one moves.
+    const moved = part.map(([from]) => from);
+    const cases = part.map(() => 'WHEN ? THEN ?').join(' ');
+    const pairs = part.flatMap(([from, to]) => [from, to]);
+    await run(`UPDATE ${t} SET ${k} = CASE ${k} ${cases} END WHERE ${k} IN (?)`, [...pairs, moved]);
     // Every group row moves, managed or not: a rename changes the key and nothing else. A row the
     // new key already had stays, and its duplicate under the old key goes.
-    await run(`UPDATE IGNORE ${g} SET record_key = ? WHERE record_key = ?`, [to, from]);
-    await run(`DELETE FROM ${g} WHERE record_key = ?`, [from]);
+    await run(`UPDATE IGNORE ${g} SET record_key = CASE record_key ${cases} END WHERE record_key IN (?)`, [
+      ...pairs,
+      moved,
+    ]);
+    await run(`DELETE FROM ${g} WHERE record_key IN (?)`, [moved]);
   }
   for (const { columns, rows } of upserts.values()) {
     const cols = [k, ...columns.map(ident)].join(', ');
