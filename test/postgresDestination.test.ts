@@ -165,6 +165,46 @@ describe.skipIf(!postgresAnswers)('the postgres destination type', () => {
       ]);
     });
 
+    it('given runs that wrote a thousand rows and a tenth of the table since the last ANALYZE, when tidied, then both tables are analyzed; after fewer, they are not', async () => {
+      const analyzed = async () =>
+        onServer<{ relname: string; n: number }>(
+          `SELECT relname, reltuples::float8 AS n FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' ORDER BY relname`,
+          [`"${schema}"`],
+        );
+      const d = await open(config(schema));
+      const rows = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => create(`${prefix}${i}@example.com`, { add: ['VIP'] }));
+      await applied(d, rows('o', 999));
+      // Autovacuum would analyze them too, within a minute: kept out, so that what is seen is syncline's.
+      await onServer(
+        `ALTER TABLE "${schema}".contacts SET (autovacuum_enabled = false); ALTER TABLE "${schema}".contacts_groups SET (autovacuum_enabled = false)`,
+      );
+      await d.tidy?.();
+      expect(await analyzed()).toEqual([
+        { relname: 'contacts', n: -1 },
+        { relname: 'contacts_groups', n: -1 },
+      ]);
+      await applied(d, rows('p', 12_000));
+      await d.tidy?.();
+      expect(await analyzed()).toEqual([
+        { relname: 'contacts', n: 12_999 },
+        { relname: 'contacts_groups', n: 12_999 },
+      ]);
+      // More than a thousand rows but less than a tenth of the table: autovacuum's to keep up with.
+      // Commands that fail write nothing, and do not count.
+      const refused = Array.from({ length: 300 }, (_, i) =>
+        update(`nobody${i}@example.com`, { set: { code: 'x' } }),
+      );
+      const outcomes = await applied(d, [...rows('q', 1_100), ...refused]);
+      expect(outcomes.filter((o) => o.status === 'error')).toHaveLength(300);
+      await d.tidy?.();
+      expect((await analyzed())[0]).toEqual({ relname: 'contacts', n: 12_999 });
+      // Counted since the last ANALYZE: with these, a tenth.
+      await applied(d, rows('r', 200));
+      await d.tidy?.();
+      expect((await analyzed())[0]).toEqual({ relname: 'contacts', n: 14_299 });
+    });
+
     it('given a table without a mapped column, when looked up or applied, then it fails naming table and column, and the table is not altered', async () => {
       await onServer(
         `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".contacts (email text PRIMARY KEY, first_name text, ltv numeric, code text)`,

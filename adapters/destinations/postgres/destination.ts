@@ -19,6 +19,7 @@ import { failureOf, fromDriver, poolOf, serverOf, type Server } from './connecti
 import { countRecords, lookupRecords } from './lookup.js';
 import { POSTGRES_OPTIONS, postgresChecks, postgresOptionDescriptions } from './options.js';
 import { probe } from './probe.js';
+import { statisticsOf } from './statistics.js';
 import { checkTables, type Names, type TableState } from './tables.js';
 
 export const postgresDescription: DestinationTypeDescription = {
@@ -85,6 +86,7 @@ const guarded = async <A>(server: Server, run: () => Promise<E.Either<Destinatio
 const postgresDestination = ({ names, server }: Opened): Destination => {
   const pool: pg.Pool = poolOf(server);
   const tables = tablesOf(names);
+  const statistics = statisticsOf(names);
   let closed: Promise<void> | null = null;
   return {
     describe: () => postgresDescription,
@@ -99,7 +101,14 @@ const postgresDestination = ({ names, server }: Opened): Destination => {
         const state = await tables(pool, false);
         return E.isLeft(state) ? state : E.right(await countRecords(pool, names, state.right, atMost));
       }),
-    apply: (commands) => () => guarded(server, () => applyCommands(pool, names, tables, server, commands)),
+    apply: (commands) => () =>
+      guarded(server, async () => {
+        const applied = await applyCommands(pool, names, tables, server, commands);
+        if (E.isRight(applied)) statistics.applied(applied.right);
+        return applied;
+      }),
+    tidy: () => (closed === null ? statistics.refresh(pool) : Promise.resolve()),
+    // pool.end waits for a tidy under way to give its connection back.
     close: () => (closed ??= pool.end().catch(() => undefined)),
   };
 };
