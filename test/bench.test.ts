@@ -6,17 +6,28 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { coldStatusRow, coldSyncRow, peakRssRow } from '../bench/coldRows.js';
 import type { CliRun, CliStore } from '../bench/processes.js';
+import { MYSQL_URL, mysqlAnswers } from './support/mysql.js';
+import { POSTGRES_URL, postgresAnswers } from './support/postgres.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 
 type Run = { readonly code: number; readonly stdout: string };
 
-const bench = (scale: string): Promise<Run> =>
+const bench = (scale: string, ...more: string[]): Promise<Run> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--expose-gc', BENCH, '--scale', scale],
-      { encoding: 'utf8', timeout: 170_000, maxBuffer: 1 << 20 },
+      ['--expose-gc', BENCH, '--scale', scale, ...more],
+      {
+        encoding: 'utf8',
+        timeout: 170_000,
+        maxBuffer: 1 << 20,
+        env: {
+          ...process.env,
+          SYNCLINE_BENCH_POSTGRES_URL: POSTGRES_URL,
+          SYNCLINE_BENCH_MYSQL_URL: MYSQL_URL.replace(/\/[^/]*$/, ''),
+        },
+      },
       (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout }),
     );
   });
@@ -111,6 +122,35 @@ describe('npm run bench --scale 10k', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
   });
+});
+
+describe.skipIf(!postgresAnswers || !mysqlAnswers)('npm run bench -- --destinations --scale 10k', () => {
+  it('given both servers, when the bench runs, then each destination type has its first sync beside the bare loops and its sync after 1% changed, medians of three', async () => {
+    const { code, stdout } = await bench('10k', '--destinations');
+    expect(code).toBe(0);
+    for (const type of ['postgres', 'mysql']) {
+      const first = row(stdout, `first sync into ${type}`);
+      expect(first[0]).toMatch(/^first sync into \w+ \(10000 created, \d+ profiles\/s/);
+      const synced = trials(first[1] as string);
+      const bare = trials((first[2] as string).replace(/ of multi-row inserts.*$/, ''));
+      expect(synced).toHaveLength(3);
+      expect(bare).toHaveLength(3);
+      // Printed from the unrounded trials: within what the rounded ones allow (see (c) above).
+      const ratio = Number.parseFloat(first[3] as string);
+      expect(ratio).toBeGreaterThanOrEqual((median(synced) - 0.5) / (median(bare) + 0.5) - 0.005);
+      expect(ratio).toBeLessThanOrEqual((median(synced) + 0.5) / (median(bare) - 0.5) + 0.005);
+      expect(first.slice(4, 5)).toStrictEqual(['≤ 2.5×']);
+      const again = row(stdout, `sync into ${type} after 1% changed`);
+      const changed = trials(again[1] as string);
+      expect(changed).toHaveLength(3);
+      expect(again[2]).toBe(`${median(synced)} ms`);
+      const share = Number.parseFloat(again[3] as string) / 100;
+      expect(share).toBeGreaterThanOrEqual((median(changed) - 0.5) / (median(synced) + 0.5) - 0.0005);
+      expect(share).toBeLessThanOrEqual((median(changed) + 0.5) / (median(synced) - 0.5) + 0.0005);
+      expect(again.slice(4, 5)).toStrictEqual(['≤ 5%']);
+    }
+    expect(row(stdout, 'first sync into postgres')[2]).toMatch(/; COPY \d+ ms \(\d+\.\d\d×\)$/);
+  }, 180_000);
 });
 
 // The rows only --scale 1m and 10m judge, built from figures as the executable's runs give them.
