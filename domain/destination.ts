@@ -87,3 +87,11 @@ export const mappedFields = (d: DestinationConfig): readonly string[] => {
   }
   return fields;
 };
+
+/**
+ * Whether what syncline writes to the destination must be remembered with its values, not only which
+ * fields it wrote: a destination that cannot be looked up (an http receiver with `"lookup": false`)
+ * is observed through the ledger, whose values then stand for the records it holds.
+ */
+export const keepsWrittenValues = (config: DestinationConfig): boolean =>
+  config.type === 'http' && config.options?.['lookup'] === false;

@@ -5,6 +5,7 @@ import type * as t from 'io-ts';
 import type { Command, CommandOutcome, DestinationTypeDescription } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { ObservedRecord } from '../domain/decision.js';
+import type { SyncModeName } from '../domain/modes.js';
 
 /** An event as stored: global position (1-based, total order) and revision within its stream (0-based). */
 export type StoredEvent = {
@@ -190,6 +191,11 @@ export type Destination = {
    * caller's thread rather than booting its threads). Optional.
    */
   readonly expect?: (profiles: number) => void;
+  /**
+   * 'ledger': the destination cannot be asked what it holds (an http receiver without lookups), so
+   * what syncline last wrote there stands for it; `lookup` is then never called. Optional.
+   */
+  readonly observes?: 'ledger';
   readonly close: () => Promise<void>;
 };
 
@@ -215,6 +221,11 @@ export type DestinationChecks = {
    * variable): the config is recorded in the store, so a literal must not hold a secret, a password
    */
   readonly literal?: Readonly<Record<string, t.Decoder<unknown, unknown>>>;
+  /**
+   * Why the options as configured rule out `mode` (one the type supports otherwise), or undefined:
+   * an http receiver without lookups cannot be enriched
+   */
+  readonly mode?: (options: Readonly<Record<string, unknown>>, mode: SyncModeName) => string | undefined;
 };
 
 /** A destination type: its description, and how to open one for a configured destination. */

@@ -42,7 +42,7 @@ export type RunInfo = {
 };
 
 export type Ledger = {
-  /** profile → the fields (names; values are null) and groups syncline last wrote, and the key */
+  /** profile → the fields (names, values null, unless keepsValues) and groups syncline last wrote, and the key */
   readonly entries: Table<LedgerEntry>;
   /** record key → the profile that last wrote it: one owner per record. Exactly the entries' keys
    *  read backwards (settle keeps them so). */
@@ -58,6 +58,9 @@ export type Ledger = {
   runs: number;
   /** the revision of the sync stream this ledger has folded up to (-1: none) */
   revision: number;
+  /** entries keep the values written, not only the names (see keepsWrittenValues), from the
+   *  destination's config as folded */
+  keepsValues: boolean;
   /** how many entries the owners rule has dropped (a profile's entry taken by another's outcome):
    *  the only change a fold makes to the entry of a profile other than the one it is about */
   taken: number;
@@ -74,6 +77,7 @@ export const initialLedger = (): Ledger => ({
   lastRun: null,
   runs: 0,
   revision: -1,
+  keepsValues: false,
   taken: 0,
 });
 
@@ -82,7 +86,8 @@ export const initialLedger = (): Ledger => ({
  * asks which fields it may unset, and the values live in the recorded decisions (log and explain
  * read them there, through applyToEntry). Entries share one frozen object per set of field names
  * and one array per set of groups, so a million entries cost a million small objects, not a million
- * copies of a record.
+ * copies of a record. The exception is a destination observed through the ledger (keepsValues): its
+ * entries are what it holds, values and all.
  */
 const fieldSets = interner<Properties>((names) =>
   Object.freeze(Object.fromEntries(names.map((n) => [n, null]))),
@@ -117,8 +122,13 @@ const keepsNames = (prev: LedgerEntry, cmd: PendingCommand): boolean => {
   return Object.keys(d.fields.set).every((f) => Object.hasOwn(prev.fields, f));
 };
 
-/** applyToEntry, by names (compacted). */
-const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntry | undefined => {
+/** applyToEntry, by names (compacted) unless the ledger keeps values. */
+const written = (
+  prev: LedgerEntry | undefined,
+  cmd: PendingCommand,
+  keepsValues: boolean,
+): LedgerEntry | undefined => {
+  if (keepsValues) return applyToEntry(prev, cmd);
   if (prev !== undefined && cmd.decision.operation === 'update' && keepsNames(prev, cmd)) return prev;
   const next = applyToEntry(prev, cmd);
   return next && compacted(next);
@@ -132,7 +142,7 @@ const written = (prev: LedgerEntry | undefined, cmd: PendingCommand): LedgerEntr
 const settle = (l: Ledger, cmd: PendingCommand): void => {
   const pid = cmd.decision.profileId;
   const prev = l.entries.get(pid);
-  const next = written(prev, cmd);
+  const next = written(prev, cmd, l.keepsValues);
   // An update of values only: the entry, and so the owner of its key, stay as they are.
   if (next === prev) return;
   own(l, pid, prev, next);

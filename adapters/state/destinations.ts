@@ -2,6 +2,7 @@
 // configuration and the ledger's scalars) and its pending commands, read into views and saved back.
 import type { Database, Statement } from 'better-sqlite3';
 import type { DestinationView } from '../../engine/state/engineState.js';
+import { keepsWrittenValues } from '../../domain/destination.js';
 import { emptyClaims } from '../../projections/claims.js';
 import type { Holders } from '../../projections/holders.js';
 import { initialLedger, type Ledger } from '../../projections/ledger.js';
@@ -99,6 +100,7 @@ export class DestinationsOnDisk {
         lastRun: runAt(row, row.lastRun),
         runs: row.runCount,
         revision: row.revision,
+        keepsValues: row.config !== null && keepsWrittenValues(row.config),
         taken: row.taken,
       };
       const d = this.rowsOf(id);

@@ -70,13 +70,22 @@ export const groupRows = jsonRows<GroupState, [string, 0 | 1]>(
   (g) => [g.name, g.deleted ? 1 : 0],
 );
 
-/** By names, as the ledger fold keeps entries (see ledger.ts): values are in the recorded decisions. */
-export const entryRows = jsonRows<LedgerEntry, [string, string[], string[]]>(
+/**
+ * By names, as the ledger fold keeps entries (see ledger.ts): values are in the recorded decisions.
+ * An entry with values (a destination observed through the ledger keeps them) is kept with them.
+ */
+export const entryRows = jsonRows<LedgerEntry, [string, string[] | Properties, string[]]>(
   'entries',
   3,
-  ([key, fields, groups]: [string, string[], string[]], profileId) =>
-    restoredEntry(profileId, key, fields, groups),
-  (e) => [e.key, Object.keys(e.fields), e.groups],
+  ([key, fields, groups]: [string, string[] | Properties, string[]], profileId) =>
+    Array.isArray(fields)
+      ? restoredEntry(profileId, key, fields, groups)
+      : { profileId, key, fields, groups },
+  (e) => [
+    e.key,
+    Object.values(e.fields).every((v) => v === null) ? Object.keys(e.fields) : e.fields,
+    e.groups,
+  ],
 );
 
 export const failureRows: RowCodec<Failure> = {

@@ -1,7 +1,7 @@
 // The engine's state, caught up from a store: the world, each destination's config, ledger and key
 // claims, and which profiles changed when (so a run costs O(changes)). In memory here; see stateFile.
 import * as E from 'fp-ts/lib/Either.js';
-import type { DestinationConfig } from '../../domain/destination.js';
+import { keepsWrittenValues, type DestinationConfig } from '../../domain/destination.js';
 import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX, type SyncEvent } from '../../domain/syncEvents.js';
 import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../../projections/claims.js';
@@ -147,6 +147,7 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
     const v = view(s, event.data.destinationId);
     v.configPosition = e.position;
     v.config = event.type === 'DestinationConfigured' ? event.data : null;
+    v.ledger.keepsValues = v.config !== null && keepsWrittenValues(v.config);
     const byKey = s.tables.claims(v.destinationId);
     if (v.config) v.claims = buildClaims(v.config, s.world, byKey);
     else {

@@ -7,7 +7,7 @@ import { judge, keysOf, prepare } from './batch.js';
 import { candidates, type CandidateReason } from './candidates.js';
 import { holdingOf, lostEverything } from './lost.js';
 import type { DeliveryOptions } from './deliver.js';
-import { lookupWithRetry } from './observe.js';
+import { lookupWithRetry, observedThrough } from './observe.js';
 import type { Destination, DestinationError } from '../ports.js';
 import type { EngineState } from '../state/engineState.js';
 
@@ -38,11 +38,12 @@ export type PlanOptions = {
 export const planDestination = async (
   s: EngineState,
   destinationId: string,
-  destination: Destination,
+  asked: Destination,
   opts: PlanOptions,
 ): Promise<E.Either<PlanError, Plan>> => {
   const v = s.destinations.get(destinationId);
   if (!v?.config) return E.left({ _tag: 'UnknownDestination', destinationId });
+  const destination = observedThrough(asked, v.ledger);
   const config = v.config;
   const mode = opts.mode ?? config.syncMode ?? destination.describe().defaultMode;
   // Another mode changes what is owed to every profile, not only to those that changed.

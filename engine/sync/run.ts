@@ -16,7 +16,7 @@ import { defaultDelivery, type DeliveryOptions } from './deliver.js';
 import { checkDeletes, type TooManyDeletes } from './guardrail.js';
 import { resolveLookAhead, type LookAhead } from './lookAhead.js';
 import { holdingOf, lostEverything } from './lost.js';
-import { lookupWithRetry } from './observe.js';
+import { lookupWithRetry, observedThrough } from './observe.js';
 import { emptyCounts, recordedCounts, tallyDecided, type Counts, type RunSummary } from './summary.js';
 import { writer, type WriteError, type Writer } from './writer.js';
 
@@ -110,7 +110,7 @@ export const syncDestination = async (
   const open = v.ledger.open;
   if (open && opts.isAlive(open.owner)) return E.left({ _tag: 'Busy', destinationId, runId: open.runId });
 
-  const run = await runOver(store, s, v, v.config, destination, opts);
+  const run = await runOver(store, s, v, v.config, observedThrough(destination, v.ledger), opts);
   try {
     // The first batch is looked up while the guardrail counts and the run is recorded as started: a
     // lookup only reads, and `resolveLookAhead` prepares it again if anything it relied on moved.
