@@ -316,7 +316,7 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
     });
     const problems = lines(
       'destination crm: options.table: is required by type sqlite',
-      'destination hub: type "hubspot" is not a known destination type (memory, mysql, postgres, sqlite)',
+      'destination hub: type "hubspot" is not a known destination type (http, memory, mysql, postgres, sqlite)',
     );
     await refused(['validate', '--config', 'type.config.json'], problems);
     await refused(['apply', '--config', 'type.config.json'], problems);
@@ -361,7 +361,7 @@ describe('syncline refuses bad input and leaves the store unchanged', () => {
       ['validate', '--config', 'both.config.json'],
       lines(
         'destination crm: syncMode: "mirror" is not one of sync, additive, enrich',
-        'destination hub: type "hubspot" is not a known destination type (memory, mysql, postgres, sqlite)',
+        'destination hub: type "hubspot" is not a known destination type (http, memory, mysql, postgres, sqlite)',
       ),
     );
   });

@@ -56,7 +56,7 @@ const sqlite = {
   options: sqliteOptions,
 };
 
-/** The server types: their options are checked by their own suites (postgresDestination.e2e, mysql's). */
+/** The server types: their options are checked by their own suites (postgresDestination.e2e, mysql's, http's). */
 const server = (type: string) => ({
   type,
   description: descriptionOf(type),
@@ -69,7 +69,9 @@ describe('syncline describe', () => {
   it('--json lists every type, sorted by name', async () => {
     const r = await runCli(['describe', '--json']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(r.stdout)).toEqual({ types: [memory, server('mysql'), server('postgres'), sqlite] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      types: [server('http'), memory, server('mysql'), server('postgres'), sqlite],
+    });
   });
 
   it('--json with a type prints that type alone', async () => {
@@ -119,6 +121,7 @@ describe('syncline describe', () => {
     expect(r.code).toBe(0);
     const lines = linesOf(r.stdout);
     expect(lines.filter((l) => /^\S/.test(l))).toEqual([
+      `http: ${descriptionOf('http')}`,
       `memory: ${memory.description}`,
       `mysql: ${descriptionOf('mysql')}`,
       `postgres: ${descriptionOf('postgres')}`,
@@ -136,7 +139,7 @@ describe('syncline describe', () => {
         code: 1,
         stdout: '',
         stderr:
-          "syncline: unknown destination type 'hubspot' (known types: memory, mysql, postgres, sqlite)\n",
+          "syncline: unknown destination type 'hubspot' (known types: http, memory, mysql, postgres, sqlite)\n",
       });
     }
   });

@@ -85,7 +85,13 @@ describe('syncline program', () => {
       },
     );
     expect(JSON.parse(viaBin.stdout)).toMatchObject({
-      types: [{ type: 'memory' }, { type: 'mysql' }, { type: 'postgres' }, { type: 'sqlite' }],
+      types: [
+        { type: 'http' },
+        { type: 'memory' },
+        { type: 'mysql' },
+        { type: 'postgres' },
+        { type: 'sqlite' },
+      ],
     });
   });
 });

@@ -51,7 +51,7 @@ describe('syncline simulate on scenarios it must refuse', () => {
       stdout: '',
       stderr:
         'ledger[0].key: is required\n' +
-        'destination crm: type "hubspot" is not a known destination type (memory, mysql, postgres, sqlite)\n',
+        'destination crm: type "hubspot" is not a known destination type (http, memory, mysql, postgres, sqlite)\n',
     });
   });
 

@@ -37,7 +37,7 @@ describe('resolveDestination', () => {
     expect(resolveDestination(config({ type: 'x' }))).toStrictEqual(
       E.left(
         invalid([
-          'destination crm: type "x" is not a known destination type (memory, mysql, postgres, sqlite)',
+          'destination crm: type "x" is not a known destination type (http, memory, mysql, postgres, sqlite)',
         ]),
       ),
     );
@@ -80,6 +80,7 @@ describe('resolveDestination', () => {
 
   it('describes every type with its modes and default', () => {
     expect(describeTypes().map((d) => [d.type, d.modes, d.defaultMode])).toStrictEqual([
+      ['http', ['sync', 'additive', 'enrich'], 'sync'],
       ['memory', ['sync', 'additive', 'enrich'], 'sync'],
       ['mysql', ['sync', 'additive', 'enrich'], 'sync'],
       ['postgres', ['sync', 'additive', 'enrich'], 'sync'],

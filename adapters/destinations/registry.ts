@@ -5,6 +5,7 @@ import type { DestinationTypeDescription } from '../../domain/command.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { compareStrings } from '../../domain/values.js';
 import type { DestinationType } from '../../engine/ports.js';
+import { httpDestinationType } from './http/destination.js';
 import { memoryDestinationType } from './memory.js';
 import { mysqlDestinationType } from './mysql/destination.js';
 import { checkFields, checkOptions } from './options.js';
@@ -12,10 +13,13 @@ import { postgresDestinationType } from './postgres/destination.js';
 import { sqliteDestinationType } from './sqlite/destination.js';
 
 export const destinationTypes: ReadonlyMap<string, DestinationType> = new Map(
-  [memoryDestinationType, sqliteDestinationType, postgresDestinationType, mysqlDestinationType].map((t) => [
-    t.description.type,
-    t,
-  ]),
+  [
+    memoryDestinationType,
+    sqliteDestinationType,
+    postgresDestinationType,
+    mysqlDestinationType,
+    httpDestinationType,
+  ].map((t) => [t.description.type, t]),
 );
 
 /** Every known type's description, by type name: what `syncline describe` prints. */
@@ -66,8 +70,13 @@ export const resolveDestination = (
       `${at}: syncMode ${JSON.stringify(syncMode)} is not supported by type ${d.type} (supported: ${d.modes.join(', ')})`,
     );
   }
-  for (const problem of [...checkOptions(config, type).problems, ...checkFields(config, type)])
+  const options = checkOptions(config, type);
+  for (const problem of [...options.problems, ...checkFields(config, type)])
     problems.push(`${at}: ${problem}`);
+  if (problems.length === 0) {
+    const ruledOut = type.checks?.mode?.(options.values, syncMode);
+    if (ruledOut !== undefined) problems.push(`${at}: syncMode ${JSON.stringify(syncMode)}: ${ruledOut}`);
+  }
   return problems.length > 0 ? E.left(invalid(problems)) : E.right({ config: { ...config, syncMode }, type });
 };
 

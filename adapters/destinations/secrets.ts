@@ -8,13 +8,25 @@ import type { Destination, DestinationError, DestinationType } from '../../engin
 import { envReference, optionLabel, readVariable } from './options.js';
 import { redactor, unchanged, type Redact, type Secret } from './redaction.js';
 
-/** The values of a destination's `{"env": …}` options that are set, with their labels. */
-export const secretsOf = (config: DestinationConfig, env: NodeJS.ProcessEnv): Secret[] =>
-  Object.entries(config.options ?? {}).flatMap(([name, value]): Secret[] => {
+const isRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/**
+ * The values of a destination's `{"env": …}` options that are set, with their labels; and those one
+ * level down, as an http destination's headers give them (`options.headers.NAME (from env VAR)`).
+ */
+export const secretsOf = (config: DestinationConfig, env: NodeJS.ProcessEnv): Secret[] => {
+  const read = (name: string, value: unknown): Secret[] => {
     const variable = envReference(value);
-    const read = variable === undefined ? undefined : readVariable(env, variable);
-    return read === undefined || read === '' ? [] : [[read, optionLabel(name, variable)]];
-  });
+    const found = variable === undefined ? undefined : readVariable(env, variable);
+    return found === undefined || found === '' ? [] : [[found, optionLabel(name, variable)]];
+  };
+  return Object.entries(config.options ?? {}).flatMap(([name, value]): Secret[] =>
+    envReference(value) === undefined && isRecord(value)
+      ? Object.entries(value).flatMap(([inner, v]) => read(`${name}.${inner}`, v))
+      : read(name, value),
+  );
+};
 
 /** An exception with its message (and so the first line of its stack, which the CLI prints) redacted. */
 const redactedError = (e: unknown, redact: Redact): Error => {
@@ -81,6 +93,7 @@ const redactedDestination = (d: Destination, redact: Redact): Destination => {
         }),
     ...(d.tidy === undefined ? {} : { tidy: d.tidy }),
     ...(d.expect === undefined ? {} : { expect: d.expect }),
+    ...(d.observes === undefined ? {} : { observes: d.observes }),
     close: () => attempt(d.close).catch(rethrow),
   };
 };
