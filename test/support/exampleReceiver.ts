@@ -50,4 +50,8 @@ export const heldBy = (r: ExampleReceiver): { key: string; fields: unknown; grou
       fields: string;
       groups: string;
     }[]
-  ).map((row) => ({ key: row.key, fields: JSON.parse(row.fields), groups: JSON.parse(row.groups) }));
+  ).map((row) => ({
+    key: row.key,
+    fields: JSON.parse(row.fields) as unknown,
+    groups: JSON.parse(row.groups) as unknown,
+  }));
