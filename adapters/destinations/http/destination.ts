@@ -10,6 +10,7 @@ import type { DestinationConfig } from '../../../domain/destination.js';
 import { SYNC_MODES } from '../../../domain/modes.js';
 import type { Destination, DestinationType, OpenError } from '../../../engine/ports.js';
 import { openFailed, resolveOptions, type ResolvedOptions } from '../options.js';
+import { redactor, type Secret } from '../redaction.js';
 import { withoutSecrets } from '../secrets.js';
 import { applyCommands, lookupKeys, verdictOf, type CallSettings } from './calls.js';
 import { clientOf, type Client } from './client.js';
@@ -50,7 +51,20 @@ const openedOf = (config: DestinationConfig, env: NodeJS.ProcessEnv): E.Either<O
   const { values }: ResolvedOptions<typeof HTTP_OPTIONS> = resolved.right;
   const headers = resolveHeaders(values.headers, env);
   if (E.isLeft(headers)) return E.left(openFailed(config, headers.left));
+  // A receiver may echo a secret back, escaped as JSON too: both forms are hidden.
+  const secrets = [...resolved.right.secrets, ...headers.right.secrets].flatMap(
+    ([value, label]): Secret[] => {
+      const escaped = JSON.stringify(value).slice(1, -1);
+      return escaped === value
+        ? [[value, label]]
+        : [
+            [value, label],
+            [escaped, label],
+          ];
+    },
+  );
   const client = clientOf({
+    redact: redactor(secrets),
     url: values.url,
     ...(values.secret === undefined ? {} : { secret: values.secret }),
     headers: headers.right.headers,
