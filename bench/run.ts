@@ -6,6 +6,7 @@ import { median, mib, ms, pass, ratio, withTrials } from './cells.js';
 import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
 import { postgresRows } from './postgres.js';
 import { serverDestinationRows } from './serverDestinations.js';
+import { httpDestinationRows } from './httpDestination.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
 import { timed, workspace, writePopulation } from './fixtures.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -39,7 +40,8 @@ const SCALES: Readonly<Record<string, number>> = {
 const PROFILES = SCALES[scale] ?? 0;
 /**
  * `--store postgres`: the PostgreSQL store's rows instead (its server: SYNCLINE_BENCH_POSTGRES_URL);
- * `--destinations`: the postgres and mysql destination types' rows (SYNCLINE_BENCH_MYSQL_URL too).
+ * `--destinations`: the postgres and mysql destination types' rows (SYNCLINE_BENCH_MYSQL_URL too);
+ * `--http`: the http destination type's rows, against receivers on 127.0.0.1 in worker threads.
  */
 const store = args.includes('--store') ? (args[args.indexOf('--store') + 1] ?? '') : 'sqlite';
 if (store !== 'sqlite' && store !== 'postgres') {
@@ -147,6 +149,9 @@ const main = async (): Promise<void> => {
     if (args.includes('--destinations')) {
       const { file } = writePopulation(ws.dir, PROFILES);
       rows.push(...(await serverDestinationRows(ws.dir, file, PROFILES)));
+    } else if (args.includes('--http')) {
+      const { file } = writePopulation(ws.dir, PROFILES);
+      rows.push(...(await httpDestinationRows(ws.dir, file)));
     } else if (store === 'postgres') {
       const { file } = writePopulation(ws.dir, PROFILES);
       const url = process.env['SYNCLINE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -153,6 +153,40 @@ describe.skipIf(!postgresAnswers || !mysqlAnswers)('npm run bench -- --destinati
   }, 180_000);
 });
 
+describe('npm run bench -- --http --scale 10k', () => {
+  it('given receivers in worker threads, when the bench runs, then the first syncs into http are beside bare POSTs of the same bodies, medians of three, and the example receiver is shown for information', async () => {
+    const { code, stdout } = await bench('10k', '--http');
+    expect(code).toBe(0);
+    const first = row(stdout, 'first sync into http');
+    const example = row(stdout, 'first sync into the example receiver');
+    for (const [cells, label] of [
+      [first, 'first sync into http \\('],
+      [example, 'first sync into the example receiver \\(for information; '],
+    ] as const) {
+      expect(cells).toHaveLength(6);
+      const [, perSecond] =
+        new RegExp(`^${label}10000 commands, (\\d+) commands/s\\)$`).exec(cells[0] ?? '') ?? [];
+      const synced = trials(cells[1] as string);
+      const bare = trials((cells[2] as string).replace(/ of bare POSTs \(\d+ commands\/s\)$/, ''));
+      expect(synced).toHaveLength(3);
+      expect(bare).toHaveLength(3);
+      expect(Number.parseInt(cells[1] as string, 10)).toBe(median(synced));
+      // Printed from the unrounded trials: within what the rounded ones allow (see (c) above).
+      const ratio = Number.parseFloat(cells[3] as string);
+      expect(ratio).toBeGreaterThanOrEqual((median(synced) - 0.5) / (median(bare) + 0.5) - 0.005);
+      expect(ratio).toBeLessThanOrEqual((median(synced) + 0.5) / (median(bare) - 0.5) + 0.005);
+      // the commands per second of the median sync, from its unrounded time
+      expect(Number(perSecond)).toBeGreaterThanOrEqual(10_000 / ((median(synced) + 0.5) / 1000) - 0.5);
+      expect(Number(perSecond)).toBeLessThanOrEqual(10_000 / ((median(synced) - 0.5) / 1000) + 0.5);
+    }
+    // The verdict is the unrounded ratio's: a printed 1.50× may be either.
+    const printed = Number.parseFloat(first[3] as string);
+    const verdict = printed < 1.5 ? 'ok' : printed > 1.5 ? 'MISSED' : first[5];
+    expect(first.slice(4)).toStrictEqual(['≤ 1.5×', verdict]);
+    expect(example.slice(4)).toStrictEqual(['info', '']);
+  }, 180_000);
+});
+
 // The rows only --scale 1m and 10m judge, built from figures as the executable's runs give them.
 const run = (ms: number, maxRssBytes = 0): CliRun => ({ ms, maxRssBytes, code: 0, stderr: '' });
 const store = (profiles: number, statusMs: number[], rssMiB: number): CliStore => ({
