@@ -169,8 +169,12 @@ const adopt = (l: Ledger, a: Adoption): void =>
 export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] =>
   pendingBefore(l.pending, pendingMark(l.pending), profileId);
 
-/** Folds one sync event (in stream order). Updates the ledger in place and returns it. */
-export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
+/**
+ * Folds one sync event (in stream order). Updates the ledger in place and returns it. `position`, the
+ * event's in the store, is kept with the commands it leaves pending (an outcome found later is filed
+ * under it: see the engine's resending of commands a crash left without one).
+ */
+export const foldLedger = (l: Ledger, e: SyncEvent, position?: number): Ledger => {
   l.revision++;
   switch (e.type) {
     case 'RunStarted': {
@@ -201,7 +205,7 @@ export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => {
           l.failures.delete(pid);
           l.retryRequested.delete(pid);
         }
-        const cmd = pendingCommandOf(e.data.runId, r);
+        const cmd = pendingCommandOf(e.data.runId, r, position);
         if (cmd) addPending(l.pending, cmd);
       }
       return l;

@@ -7,6 +7,8 @@ export type PendingCommand = {
   readonly commandId: string;
   readonly decision: Decision;
   readonly keyAfter: string;
+  /** the store position of the BatchDecided that recorded it, when the fold was told (the engine's is) */
+  readonly decidedAt?: number;
 };
 
 /*

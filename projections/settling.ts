@@ -46,10 +46,20 @@ export const adoptedEntry = (a: Adoption, record: ObservedRecord | undefined): L
 });
 
 /** The command a recorded decision leaves pending (a skip leaves none), under the key it gives the record. */
-export const pendingCommandOf = (runId: string, r: RecordedDecision): PendingCommand | undefined =>
+export const pendingCommandOf = (
+  runId: string,
+  r: RecordedDecision,
+  decidedAt?: number,
+): PendingCommand | undefined =>
   r.decision.operation === 'skip'
     ? undefined
-    : { runId, commandId: r.commandId, decision: r.decision, keyAfter: r.keyAfter ?? r.decision.key ?? '' };
+    : {
+        runId,
+        commandId: r.commandId,
+        decision: r.decision,
+        keyAfter: r.keyAfter ?? r.decision.key ?? '',
+        ...(decidedAt === undefined ? {} : { decidedAt }),
+      };
 
 /** What a failed command's outcome says of it: a result without a message is "failed", and one that
  *  does not say it is retryable is not. */

@@ -143,4 +143,46 @@ describe('a destination observed through the ledger', () => {
     expect(projectionsOf(again.state)).toStrictEqual(projectionsOf(w.state));
     again.close();
   });
+
+  it('given a run that crashed after the receiver applied a change, when the change is undone and we sync, then the unsettled command is sent again under its own id first, and the undo is sent', async () => {
+    const w = await givenEngine(blind({ mode: 'sync' }));
+    await w.happen(ann);
+    await syncBlind(w, []);
+    await w.happen(changed('p1', { firstName: 'Annie' }));
+    // The receiver applies the change; the process dies before its outcome is recorded.
+    const dying: Destination = {
+      ...unasked(w, []),
+      apply: (commands) => async () => {
+        await w.destination.destination(w.config).apply(commands)();
+        throw new Error('killed');
+      },
+    };
+    await expect(syncDestination(w.store, w.state, 'crm', dying, noWait)).rejects.toThrow('killed');
+    const crashed = w.destination.applied().at(-1);
+    expect(w.records()).toStrictEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Annie', ltv: 100 }, []),
+    ]);
+    await w.happen(changed('p1', { firstName: 'Ann' }));
+    const run = await syncBlind(w, []);
+    expect(run.totals).toMatchObject({ updated: 2, failed: 0 });
+    expect(
+      w.destination
+        .applied()
+        .slice(-2)
+        .map((c) => [c.commandId, c.fields.set]),
+    ).toStrictEqual([
+      [crashed?.commandId, { first_name: 'Annie' }],
+      [expect.any(String), { first_name: 'Ann' }],
+    ]);
+    expect(w.records()).toStrictEqual([
+      record('ann@x.io', { email: 'ann@x.io', first_name: 'Ann', ltv: 100 }, []),
+    ]);
+    // Its outcome is filed under the batch that decided it, where log and explain look.
+    const events = await collect(w.store.readAll());
+    const decidedAt = events.find(
+      (e) => e.type === 'BatchDecided' && JSON.stringify(e.data).includes(crashed?.commandId ?? '?'),
+    )?.position;
+    const outcome = await collect(w.store.readTagged(`applied-crm@${decidedAt}`));
+    expect(outcome.map((e) => e.type)).toStrictEqual(['BatchApplied']);
+  });
 });

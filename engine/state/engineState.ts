@@ -139,7 +139,7 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.eventId = e.id;
   if (e.stream.startsWith(SYNC_PREFIX)) {
     const event = { type: e.type, data: e.data } as SyncEvent;
-    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event);
+    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event, e.position);
     return s;
   }
   const event = { type: e.type, data: e.data } as InputEvent;

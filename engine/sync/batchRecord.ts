@@ -95,7 +95,7 @@ export const batchDecided = (
   },
 });
 
-const toCommand = (id: string, d: Decision): Command => ({
+export const toCommand = (id: string, d: Decision): Command => ({
   commandId: id,
   profileId: d.profileId,
   operation: d.operation as Command['operation'],

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DestinationConfig } from '../../domain/destination.js';
 import type { SyncModeName } from '../../domain/modes.js';
-import { pendingMark } from '../../projections/pending.js';
+import { pendingCommands, pendingMark } from '../../projections/pending.js';
 import type { Destination, EventStore } from '../ports.js';
 import { catchUp, type DestinationView, type EngineState } from '../state/engineState.js';
 import { applying, gatherFor, type Applying, type Tagged } from './applying.js';
@@ -18,6 +18,7 @@ import { resolveLookAhead, type LookAhead } from './lookAhead.js';
 import { holdingOf, lostEverything } from './lost.js';
 import { lookupWithRetry, observedThrough } from './observe.js';
 import { emptyCounts, recordedCounts, tallyDecided, type Counts, type RunSummary } from './summary.js';
+import { resendUnsettled } from './unsettled.js';
 import { writer, type WriteError, type Writer } from './writer.js';
 
 export type SyncError =
@@ -114,7 +115,11 @@ export const syncDestination = async (
   try {
     // The first batch is looked up while the guardrail counts and the run is recorded as started: a
     // lookup only reads, and `resolveLookAhead` prepares it again if anything it relied on moved.
-    const first: LookAhead | null = run.bounds.length > 1 ? run.look(0) : null;
+    // Unless commands a crash left are to be sent again first (see unsettled.ts): they change what
+    // the first batch would be decided from.
+    const resending =
+      destination.observes === 'ledger' && pendingCommands(v.ledger.pending).next().done === false;
+    let first: LookAhead | null = run.bounds.length > 1 && !resending ? run.look(0) : null;
     const started = await start(run);
     if (E.isLeft(started)) return started;
     const commands = applying(
@@ -127,6 +132,11 @@ export const syncDestination = async (
       run.counts,
       run.outbox,
     );
+    if (resending) {
+      const resent = await resendUnsettled(v.ledger, commands, run.write, run.outbox, run.candidates.count);
+      if (E.isLeft(resent)) return resent;
+      if (run.bounds.length > 1) first = run.look(0);
+    }
     const decided = await decideEach(run, first, commands);
     if (E.isLeft(decided)) return decided;
     return await finish(run, commands);
