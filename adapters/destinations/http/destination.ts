@@ -98,7 +98,12 @@ const httpDestination = ({ client, settings, lookup }: Opened): Destination => (
  */
 const probe = async (config: DestinationConfig, env: NodeJS.ProcessEnv): Promise<readonly string[]> => {
   const opened = openedOf(config, env);
-  if (E.isLeft(opened)) return [opened.left.message];
+  if (E.isLeft(opened)) {
+    // validate names the destination itself.
+    const prefix = `destination ${config.destinationId}: `;
+    const message = opened.left.message;
+    return [message.startsWith(prefix) ? message.slice(prefix.length) : message];
+  }
   const { client, settings, lookup } = opened.right;
   try {
     const path = lookup ? '/lookup' : '/apply';
@@ -106,7 +111,7 @@ const probe = async (config: DestinationConfig, env: NodeJS.ProcessEnv): Promise
       ? { keys: [] }
       : { destinationId: settings.destinationId, keyField: settings.keyField, commands: [] };
     const verdict = verdictOf(await client.post(path, JSON.stringify(body)), client.shown(path));
-    return verdict._tag === 'Answer' ? [] : [`destination ${config.destinationId}: ${verdict.message}`];
+    return verdict._tag === 'Answer' ? [] : [verdict.message];
   } finally {
     await client.close();
   }
