@@ -155,7 +155,7 @@ const TYPES = [
   'World',
 ];
 
-const TESTING_VALUES = ['contractConfig', 'destinationContract', 'eventStoreContract'];
+const TESTING_VALUES = ['contractConfig', 'destinationContract', 'eventStoreContract', 'receiverContract'];
 const TESTING_TYPES = [
   'Destination',
   'DestinationCapabilities',
@@ -165,6 +165,8 @@ const TESTING_TYPES = [
   'EventStore',
   'NewEvent',
   'OpenDestinationForTest',
+  'ReceiverUnderTest',
+  'StartReceiverForTest',
   'StoredEvent',
 ];
 
