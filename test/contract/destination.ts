@@ -221,8 +221,12 @@ export const destinationContract = (
           expected('new@example.com', { first_name: 'Ada L.', code: 'A' }, ['Newsletter', 'Partners', 'VIP']),
         );
         expect(await find('second@example.com')).toEqual(expected('second@example.com', { code: 'B' }, []));
-        expect(await find('third@example.com')).toEqual(expected('third@example.com', { code: 'C' }, ['VIP']));
-        expect(await find('fresh@example.com')).toEqual(expected('fresh@example.com', { code: 'F' }, ['VIP']));
+        expect(await find('third@example.com')).toEqual(
+          expected('third@example.com', { code: 'C' }, ['VIP']),
+        );
+        expect(await find('fresh@example.com')).toEqual(
+          expected('fresh@example.com', { code: 'F' }, ['VIP']),
+        );
       });
 
       it('applied twice has the effect of once', async () => {
