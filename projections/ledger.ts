@@ -169,12 +169,15 @@ const adopt = (l: Ledger, a: Adoption): void =>
 export const pendingOf = (l: Ledger, profileId: string): readonly PendingCommand[] =>
   pendingBefore(l.pending, pendingMark(l.pending), profileId);
 
+/** Folds one sync event (in stream order). Updates the ledger in place and returns it. */
+export const foldLedger = (l: Ledger, e: SyncEvent): Ledger => foldLedgerAt(l, e, undefined);
+
 /**
- * Folds one sync event (in stream order). Updates the ledger in place and returns it. `position`, the
- * event's in the store, is kept with the commands it leaves pending (an outcome found later is filed
- * under it: see the engine's resending of commands a crash left without one).
+ * foldLedger, with the event's store position kept with the commands it leaves pending (an outcome
+ * found later is filed under it: see the engine's resending of commands a crash left without one).
+ * Apart, so that `reduce` and `scan`, which pass an index third, never pass it for a position.
  */
-export const foldLedger = (l: Ledger, e: SyncEvent, position?: number): Ledger => {
+export const foldLedgerAt = (l: Ledger, e: SyncEvent, position: number | undefined): Ledger => {
   l.revision++;
   switch (e.type) {
     case 'RunStarted': {

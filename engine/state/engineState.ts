@@ -6,7 +6,7 @@ import type { InputEvent } from '../../domain/events.js';
 import { SYNC_PREFIX, type SyncEvent } from '../../domain/syncEvents.js';
 import { buildClaims, claimantsOf, claimedKey, updateClaim, type Claims } from '../../projections/claims.js';
 import type { Holders } from '../../projections/holders.js';
-import { foldLedger, initialLedger, type Ledger } from '../../projections/ledger.js';
+import { foldLedgerAt, initialLedger, type Ledger } from '../../projections/ledger.js';
 import { foldWorld, initialWorld, touchedProfiles, type World } from '../../projections/world.js';
 import type { EventStore, StoredEvent } from '../ports.js';
 import { invalidStored, type InvalidStoredEvent } from './storedEvents.js';
@@ -139,7 +139,7 @@ export const applyStored = (s: EngineState, e: StoredEvent): EngineState => {
   s.eventId = e.id;
   if (e.stream.startsWith(SYNC_PREFIX)) {
     const event = { type: e.type, data: e.data } as SyncEvent;
-    foldLedger(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event, e.position);
+    foldLedgerAt(view(s, e.stream.slice(SYNC_PREFIX.length)).ledger, event, e.position);
     return s;
   }
   const event = { type: e.type, data: e.data } as InputEvent;
