@@ -14,6 +14,7 @@ import { retryCommand } from './retry.js';
 import { replayCommand } from './replay.js';
 import { logCommand } from './log.js';
 import { explainCommand } from './explain.js';
+import { publishCommand } from './publish.js';
 
 export const commands: readonly CliCommand[] = [
   demoCommand,
@@ -29,4 +30,5 @@ export const commands: readonly CliCommand[] = [
   replayCommand,
   logCommand,
   explainCommand,
+  publishCommand,
 ];

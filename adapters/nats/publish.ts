@@ -1,0 +1,192 @@
+// `syncline publish`: the engine's own events (runs, decisions, outcomes) out to JetStream in store
+// order, each once in effect: its id as Nats-Msg-Id, and a compare-and-set checkpoint in the store.
+import * as E from 'fp-ts/lib/Either.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
+import { SYNC_PREFIX } from '../../domain/syncEvents.js';
+import type { EventStore, StoredEvent } from '../../engine/ports.js';
+import { subjectToken, unavailable, type NatsServer, type NatsUnavailable } from './connection.js';
+
+export type PublishSettings = {
+  /** subjects are `<prefix>.<destinationId>.<eventType>` */
+  readonly prefix: string;
+  /** only this destination's events (its own checkpoint) */
+  readonly destination?: string;
+  /** events published and not yet acknowledged, at most */
+  readonly window: number;
+  /** go on with new events until `signal` aborts */
+  readonly follow: boolean;
+  readonly signal?: AbortSignal;
+  /** the checkpoint is advanced at least this often while events flow, and at the end */
+  readonly checkpointMs: number;
+};
+
+export type PublishError =
+  | NatsUnavailable
+  | { readonly _tag: 'NoStream'; readonly message: string }
+  | { readonly _tag: 'CheckpointMoved'; readonly message: string }
+  | { readonly _tag: 'PublishStoreFailed'; readonly message: string };
+
+export type Published = {
+  /** the checkpoint's name in the store */
+  readonly checkpoint: string;
+  /** the store position published up to, before and after */
+  readonly from: number;
+  readonly to: number;
+  readonly published: number;
+  /** of those, the ones JetStream already held (a resend after a crash) */
+  readonly duplicates: number;
+};
+
+export const checkpointName = (s: Pick<PublishSettings, 'prefix' | 'destination'>): string =>
+  `publish:${s.prefix}${s.destination === undefined ? '' : `:${s.destination}`}`;
+
+/** The body of an event as published: the event as stored, without its tags. */
+const bodyOf = (e: StoredEvent): string =>
+  JSON.stringify({ id: e.id, stream: e.stream, position: e.position, type: e.type, data: e.data });
+
+/** How often a follower looks for new events in the store. */
+const FOLLOW_POLL_MS = 200;
+
+const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** In flight: a store position, and the acknowledgement of what was published for it (if anything). */
+type Pending = { readonly position: number; readonly ack: Promise<PubAck> | null };
+
+export const publishEvents = async (
+  store: EventStore,
+  nc: NatsConnection,
+  server: NatsServer,
+  s: PublishSettings,
+): Promise<E.Either<PublishError, Published>> => {
+  const name = checkpointName(s);
+  const sample = `${s.prefix}.${subjectToken(s.destination ?? 'any')}.RunStarted`;
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    await jsm.streams.find(sample);
+  } catch (error) {
+    const reason = reasonOf(error);
+    return E.left(
+      /no stream matches subject/i.test(reason)
+        ? {
+            _tag: 'NoStream',
+            message:
+              `no JetStream stream at ${server.shown} takes the subjects ${s.prefix}.> ` +
+              `(create one, e.g. nats stream add SYNCLINE --subjects '${s.prefix}.>')`,
+          }
+        : unavailable(server, reason),
+    );
+  }
+  const js = jetstream(nc, { timeout: 10_000 });
+  const stored = await store.getCheckpoint(name);
+  let checkpoint = stored;
+  const from = stored ?? 0;
+  let acked = from;
+  let published = 0;
+  let duplicates = 0;
+  const queue: Pending[] = [];
+  let lastSaved = Date.now();
+
+  /** The acknowledged prefix of the queue becomes the checkpoint (compare-and-set). */
+  const save = async (): Promise<E.Either<PublishError, void>> => {
+    if (checkpoint === acked || (checkpoint === null && acked === 0)) return E.right(undefined);
+    const set = await store.setCheckpoint(name, checkpoint, acked)();
+    if (E.isLeft(set)) {
+      const e = set.left;
+      return E.left(
+        e._tag === 'CheckpointConflict'
+          ? {
+              _tag: 'CheckpointMoved',
+              message: `another publisher moved the checkpoint ${name} (to ${e.actual ?? 'nothing'}, from ${checkpoint ?? 'nothing'}): stopped, leaving the rest to it`,
+            }
+          : { _tag: 'PublishStoreFailed', message: 'message' in e ? e.message : e._tag },
+      );
+    }
+    checkpoint = acked;
+    lastSaved = Date.now();
+    return E.right(undefined);
+  };
+  /** Waits for the oldest in flight; its position is then published. */
+  const settleOne = async (): Promise<E.Either<PublishError, void>> => {
+    const head = queue.shift() as Pending;
+    if (head.ack !== null) {
+      try {
+        const ack = await head.ack;
+        published += 1;
+        if (ack.duplicate) duplicates += 1;
+      } catch (error) {
+        return E.left(
+          unavailable(server, `publishing the event at position ${head.position}: ${reasonOf(error)}`),
+        );
+      }
+    }
+    acked = head.position;
+    return E.right(undefined);
+  };
+  const drain = async (): Promise<E.Either<PublishError, void>> => {
+    while (queue.length > 0) {
+      const settled = await settleOne();
+      if (E.isLeft(settled)) return settled;
+    }
+    return save();
+  };
+
+  const stopped = (): boolean => s.signal?.aborted ?? false;
+  /** One pass over what the store holds after what was published; a follower makes one per wake. */
+  const pass = async (): Promise<E.Either<PublishError, void>> => {
+    try {
+      for await (const e of store.readAll(acked)) {
+        let ack: Promise<PubAck> | null = null;
+        if (e.stream.startsWith(SYNC_PREFIX)) {
+          const destinationId = e.stream.slice(SYNC_PREFIX.length);
+          if (s.destination === undefined || s.destination === destinationId) {
+            const subject = `${s.prefix}.${subjectToken(destinationId)}.${e.type}`;
+            ack = js.publish(subject, bodyOf(e), { msgID: e.id });
+            // Awaited in order below; a rejection is read there, not reported as unhandled first.
+            ack.catch(() => undefined);
+          }
+        }
+        queue.push({ position: e.position, ack });
+        if (queue.length >= s.window) {
+          const settled = await settleOne();
+          if (E.isLeft(settled)) return settled;
+        }
+        if (Date.now() - lastSaved >= s.checkpointMs) {
+          const saved = await drain();
+          if (E.isLeft(saved)) return saved;
+        }
+        if (stopped()) break;
+      }
+    } catch (error) {
+      const ended = await drain();
+      if (E.isLeft(ended)) return ended;
+      return E.left({
+        _tag: 'PublishStoreFailed',
+        message: `the store could not be read: ${reasonOf(error)}`,
+      });
+    }
+    return drain();
+  };
+  for (;;) {
+    const done = await pass();
+    if (E.isLeft(done)) return done;
+    if (!s.follow || stopped()) break;
+    // Polling the store's head keeps this the same on every store; a new event is published within it.
+    while (!stopped() && (await store.head()) <= acked) await pause(FOLLOW_POLL_MS, s.signal);
+    if (stopped()) break;
+  }
+  const ended = await drain();
+  if (E.isLeft(ended)) return ended;
+  return E.right({ checkpoint: name, from, to: acked, published, duplicates });
+};
