@@ -34,7 +34,7 @@ type LineRefused = { readonly _tag: 'LineRefused'; readonly problems: readonly s
 
 const refused = (...problems: string[]): LineRefused => ({ _tag: 'LineRefused', problems });
 
-const parse = (line: Line): E.Either<LineRefused, InputEvent> => {
+export const parse = (line: Line): E.Either<LineRefused, InputEvent> => {
   if ('unreadable' in line) return E.left(refused(line.unreadable));
   let json: unknown;
   try {
@@ -46,15 +46,15 @@ const parse = (line: Line): E.Either<LineRefused, InputEvent> => {
   return E.isLeft(decoded) ? E.left(refused(...reportErrors(decoded.left))) : decoded;
 };
 
-const writeOf = (e: InputEvent): StreamWrite => {
+export const writeOf = (e: InputEvent): StreamWrite => {
   const tags = inputTags(e);
   return { stream: streamOf(e), events: [tags.length > 0 ? { ...e, tags } : e], expected: 'any' };
 };
 
 /** Existence as the store has it, overlaid with what earlier lines of the file create and delete. */
-type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };
+export type Overlay = { profiles: Map<string, boolean>; groups: Map<string, boolean> };
 
-const strictness = (
+export const strictness = (
   s: EngineState,
   o: Overlay,
   e: InputEvent,
