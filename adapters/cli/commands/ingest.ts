@@ -19,6 +19,7 @@ import {
   storeDamaged,
   storeFailed,
   storeUnreadable,
+  usageError,
   type CliError,
 } from '../errors.js';
 import { StoreReadFailed } from '../../../engine/ports.js';
@@ -26,6 +27,7 @@ import { plural, printJson, printLines } from '../output.js';
 import { fileBytes } from '../input.js';
 import { stateDamageIn } from '../stateSession.js';
 import { withSession } from '../workspace.js';
+import { ingestFromNats, type NatsFlags } from './ingestNats.js';
 
 /** A bad file shows this many problems: enough to see a pattern, few enough to read. */
 export const MAX_PROBLEMS = 20;
@@ -153,7 +155,26 @@ const run = (ctx: CliContext, file: string): TE.TaskEither<CliError, void> =>
 export const ingestCommand: CliCommand = (program, runHandler) => {
   program
     .command('ingest')
-    .description('append a JSONL file of events after checking all of it (a bad line rejects the file)')
-    .argument('<file>', 'JSONL file of events, or - for stdin')
-    .action((file: string, _options, command: Command) => runHandler(command, (ctx) => run(ctx, file)));
+    .description(
+      'append a JSONL file of events after checking all of it (a bad line rejects the file), or the events of a NATS JetStream stream',
+    )
+    .argument('[file]', 'JSONL file of events, or - for stdin')
+    .option('--from <url>', 'a NATS server (nats://HOST:PORT) to read events from instead of a file')
+    .option('--stream <name>', 'with --from: the JetStream stream')
+    .option('--subject <subject>', 'with --from: only the messages of this subject')
+    .option('--durable <name>', 'with --from: the durable consumer, made if missing', 'syncline')
+    .option('--reject-subject <subject>', 'with --from: where refused messages go', 'syncline.rejected')
+    .option('--batch <n>', 'with --from: messages checked and stored together', '500')
+    .option('--follow', 'with --from: go on as messages arrive, until SIGINT or SIGTERM')
+    .action((file: string | undefined, flags: NatsFlags | { from?: undefined }, command: Command) =>
+      runHandler(command, (ctx) => {
+        if (flags.from !== undefined) {
+          if (file !== undefined) return TE.left(usageError('give a file or --from, not both'));
+          return ingestFromNats(ctx, flags, checkDestination);
+        }
+        if (file === undefined)
+          return TE.left(usageError('ingest needs a file (or - for stdin) or --from nats://…'));
+        return run(ctx, file);
+      }),
+    );
 };

@@ -1,0 +1,149 @@
+// `syncline ingest --from nats://…`: events in from a JetStream stream through a durable pull
+// consumer, each checked as a file's line is, the bad ones set aside, the good acknowledged once stored.
+import * as E from 'fp-ts/lib/Either.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { DestinationConfig } from '../../domain/destination.js';
+import { ingestEach, type EachError } from '../../engine/input/ingestEach.js';
+import type { EventStore } from '../../engine/ports.js';
+import type { EngineState } from '../../engine/state/engineState.js';
+import { unavailable, type NatsServer, type NatsUnavailable } from './connection.js';
+
+export type ConsumeSettings = {
+  readonly stream: string;
+  readonly subject?: string;
+  readonly durable: string;
+  readonly rejectSubject: string;
+  /** messages fetched, checked and appended together */
+  readonly batch: number;
+  readonly follow: boolean;
+  readonly signal?: AbortSignal;
+  readonly checkDestination: (d: DestinationConfig) => string[];
+  /** told after each batch, with the counts so far */
+  readonly onBatch?: (counts: Consumed) => void;
+};
+
+export type Consumed = {
+  readonly received: number;
+  readonly stored: number;
+  /** the same event again: a redelivery, or one stored before */
+  readonly duplicates: number;
+  readonly rejected: number;
+};
+
+export type ConsumeError =
+  NatsUnavailable | { readonly _tag: 'NoSuchStream'; readonly message: string } | EachError;
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A body as text, or why it is not: a file's line must be UTF-8, and so must a message. */
+const textOf = (bytes: Uint8Array): string | { readonly unreadable: string } => {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return { unreadable: 'not valid UTF-8' };
+  }
+};
+
+/** How long a message fetched and not acknowledged waits before it is delivered again (10 s). */
+const ACK_WAIT_NS = 10_000_000_000;
+
+/** How long an empty fetch waits for messages: the end of the backlog, when not following. */
+const EMPTY_WAIT_MS = 1_000;
+
+/** The header a refused message is republished with, naming what is wrong with it. */
+export const ERROR_HEADER = 'Syncline-Error';
+
+export const consumeEvents = async (
+  store: EventStore,
+  state: EngineState,
+  nc: NatsConnection,
+  server: NatsServer,
+  s: ConsumeSettings,
+): Promise<E.Either<ConsumeError, Consumed>> => {
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    try {
+      await jsm.streams.info(s.stream);
+    } catch (error) {
+      if (/stream not found/i.test(reasonOf(error)))
+        return E.left({
+          _tag: 'NoSuchStream',
+          message: `no JetStream stream ${s.stream} at ${server.shown}`,
+        });
+      throw error;
+    }
+    // Made when missing, else used as it is: its position in the stream is the durable's to keep.
+    const existing = await jsm.consumers.info(s.stream, s.durable).catch(() => null);
+    if (existing === null)
+      await jsm.consumers.add(s.stream, {
+        durable_name: s.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...(s.subject === undefined ? {} : { filter_subject: s.subject }),
+        // Longer than a batch takes to check and store, short enough that the messages a killed
+        // reader held come again soon; one that comes twice is the same event, stored once.
+        ack_wait: ACK_WAIT_NS,
+      });
+    const consumer = await jetstream(nc).consumers.get(s.stream, s.durable);
+    let counts: Consumed = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
+    for (;;) {
+      if (s.signal?.aborted ?? false) break;
+      const messages: JsMsg[] = [];
+      const fetched = await consumer.fetch({ max_messages: s.batch, expires: EMPTY_WAIT_MS });
+      for await (const m of fetched) messages.push(m);
+      if (messages.length === 0) {
+        if (s.follow) continue;
+        // Drained only when nothing is left to deliver, including what a killed reader had fetched
+        // and never acknowledged: that comes again once its wait for an acknowledgement runs out.
+        const info = await consumer.info();
+        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+        continue;
+      }
+      const verdicts = await ingestEach(
+        store,
+        state,
+        messages.map((m) => ({
+          body: textOf(m.data),
+          name: m.headers?.get('Nats-Msg-Id') || `${s.stream}:${m.seq}`,
+        })),
+        { checkDestination: s.checkDestination },
+      );
+      // Nothing stored: nothing acknowledged, every message of the batch comes again.
+      if (E.isLeft(verdicts)) return verdicts;
+      let stored = 0;
+      let duplicates = 0;
+      let rejected = 0;
+      verdicts.right.forEach((v, i) => {
+        const m = messages[i] as JsMsg;
+        if (v._tag === 'Refused') {
+          rejected += 1;
+          const h = natsHeaders();
+          // One line: a header value cannot hold a line break.
+          h.set(ERROR_HEADER, v.problems.join('; ').replace(/[\r\n]+/g, ' '));
+          h.set('Syncline-Stream', s.stream);
+          h.set('Syncline-Sequence', String(m.seq));
+          nc.publish(s.rejectSubject, m.data, { headers: h });
+        } else if (v._tag === 'Again') duplicates += 1;
+        else stored += 1;
+      });
+      // The rejects out before the acknowledgements: a message is set aside, then let go.
+      await nc.flush();
+      for (const m of messages) m.ack();
+      await nc.flush();
+      counts = {
+        received: counts.received + messages.length,
+        stored: counts.stored + stored,
+        duplicates: counts.duplicates + duplicates,
+        rejected: counts.rejected + rejected,
+      };
+      s.onBatch?.(counts);
+    }
+    return E.right(counts);
+  } catch (error) {
+    return E.left(unavailable(server, reasonOf(error)));
+  }
+};
