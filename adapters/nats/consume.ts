@@ -77,6 +77,9 @@ export const consumeEvents = async (
       throw error;
     }
     // Made when missing, else used as it is: its position in the stream is the durable's to keep.
+    // At most one batch unacknowledged: a batch a killed reader held comes again before anything
+    // after it, so the stream's order holds (an update is never stored before its profile's creation
+    // and refused for it). A durable made with another --batch is brought to this one.
     const existing = await jsm.consumers.info(s.stream, s.durable).catch(() => null);
     if (existing === null)
       await jsm.consumers.add(s.stream, {
@@ -87,7 +90,10 @@ export const consumeEvents = async (
         // Longer than a batch takes to check and store, short enough that the messages a killed
         // reader held come again soon; one that comes twice is the same event, stored once.
         ack_wait: ACK_WAIT_NS,
+        max_ack_pending: s.batch,
       });
+    else if (existing.config.max_ack_pending !== s.batch)
+      await jsm.consumers.update(s.stream, s.durable, { max_ack_pending: s.batch });
     const consumer = await jetstream(nc).consumers.get(s.stream, s.durable);
     let counts: Consumed = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
     for (;;) {
