@@ -79,7 +79,7 @@ export const follow = (
       );
     // rxjs takes 100–130 ms to load, which every command would pay at start if this module loaded
     // it: only a follower does.
-    const { followSync } = await import('../rxjs/live.js');
+    const [{ followSync }, { Subject }] = await Promise.all([import('../rxjs/live.js'), import('rxjs')]);
     return new Promise((resolve, reject) => {
       let ended = false;
       const done = (outcome: E.Either<CliError, void> | StateFileDamaged) => {
@@ -92,7 +92,14 @@ export const follow = (
           outcome instanceof StateFileDamaged ? reject(outcome) : resolve(outcome),
         );
       };
-      const stop = () => done(stopped());
+      // The first signal lets the run under way end (its outcomes recorded, the state saved), then
+      // stops; a second one stops at once, leaving that run to the next sync's crash recovery.
+      const stopping = new Subject<void>();
+      const stop = () => {
+        if (stopping.observed) stopping.next();
+        else done(stopped());
+        stopping.complete();
+      };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       if (!ctx.options.json) printLines(ctx.io, [`following the store; Ctrl-C to stop`]);
@@ -119,7 +126,9 @@ export const follow = (
         },
         undefined,
         keep,
+        stopping,
       ).subscribe({
+        complete: () => done(stopped()),
         next: ({ destinationId, outcome }) => {
           if (!isSummary(outcome)) {
             const f = notSynced(destinationId, outcome, options.maxDeletes);
@@ -131,7 +140,6 @@ export const follow = (
           if (ctx.options.json) ctx.io.stdout(`${JSON.stringify(summaryJson(outcome))}\n`);
           else printLines(ctx.io, [`${new Date().toISOString()}`, ...describeRun(outcome)]);
         },
-        // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
         // A state file that cannot give back what it holds is no bug: --rebuild-state is the remedy.
         // Thrown on, so that the session closes the state unsaved (see endingSession).
         error: (e: unknown) => {

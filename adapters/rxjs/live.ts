@@ -1,15 +1,21 @@
 // Pipeline bridges: the store as an rxjs Observable, the folds as operators, and a live sync that
 // runs again whenever new input events arrive (`sync --follow`, or an embedding pipeline).
 import {
+  EMPTY,
+  NEVER,
   Observable,
   auditTime,
   concatMap,
+  defer,
   filter,
   from,
   map,
   merge,
   of,
   scan,
+  take,
+  takeUntil,
+  tap,
   type OperatorFunction,
 } from 'rxjs';
 import type { InputEvent } from '../../domain/events.js';
@@ -47,7 +53,9 @@ export type LiveRun = { readonly destinationId: string; readonly outcome: RunSum
  * quiet for `quietMs`. Runs never overlap (one finishes before the next starts), and each run
  * catches up everything appended so far, so bursts of events cost one run, not one per event.
  * `afterRuns` runs after each round of runs, before the next can start: the only moment anything
- * else may read or fold the state (the CLI saves its state file there).
+ * else may read or fold the state (the CLI saves its state file there). Once `until` emits, no
+ * round starts; the one under way ends, and the Observable completes: the moment to close the
+ * destinations. Unsubscribing instead leaves a run under way to end on its own.
  */
 export const followSync = (
   store: EventStore,
@@ -56,6 +64,7 @@ export const followSync = (
   opts: SyncOptions,
   quietMs = 250,
   afterRuns?: () => Promise<void>,
+  until: Observable<unknown> = NEVER,
 ): Observable<LiveRun> => {
   const runAll = async (): Promise<LiveRun[]> => {
     const runs: LiveRun[] = [];
@@ -71,7 +80,16 @@ export const followSync = (
     auditTime(quietMs),
     map(() => 'events arrived'),
   );
-  return merge(of('start'), arrivals).pipe(
-    concatMap(() => from(runAll()).pipe(concatMap((runs) => from(runs)))),
-  );
+  return defer(() => {
+    // A round asked for before `until` and still queued behind the one under way does not start.
+    let stopping = false;
+    const stop = until.pipe(
+      take(1),
+      tap(() => (stopping = true)),
+    );
+    return merge(of('start'), arrivals).pipe(
+      takeUntil(stop),
+      concatMap(() => (stopping ? EMPTY : from(runAll()).pipe(concatMap((runs) => from(runs))))),
+    );
+  });
 };
