@@ -131,3 +131,22 @@ export {
 } from './adapters/destinations/memory.js';
 export { sqliteDestinationType } from './adapters/destinations/sqlite/destination.js';
 export { foldingWorld, followSync, storeEvents, type LiveRun } from './adapters/rxjs/live.js';
+// Pipelines: events in from a NATS JetStream stream, the engine's own events out to one.
+export {
+  connectNats,
+  natsServerOf,
+  type NatsServer,
+  type NatsUnavailable,
+} from './adapters/nats/connection.js';
+export {
+  consumeEvents,
+  type ConsumeError,
+  type ConsumeSettings,
+  type Consumed,
+} from './adapters/nats/consume.js';
+export {
+  publishEvents,
+  type PublishError,
+  type PublishSettings,
+  type Published,
+} from './adapters/nats/publish.js';

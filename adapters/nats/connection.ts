@@ -39,7 +39,7 @@ const reasonOf = (error: unknown): string => {
 };
 
 /** A connection, or why there is none, naming the server; one attempt, not the client's endless reconnects. */
-export const connectTo = async (server: NatsServer): Promise<E.Either<NatsUnavailable, NatsConnection>> => {
+export const connectNats = async (server: NatsServer): Promise<E.Either<NatsUnavailable, NatsConnection>> => {
   try {
     const nc = await connect({
       servers: server.servers,

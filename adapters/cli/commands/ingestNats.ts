@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { consumeEvents, type ConsumeError, type Consumed } from '../../nats/consume.js';
-import { connectTo, natsServerOf } from '../../nats/connection.js';
+import { connectNats, natsServerOf } from '../../nats/connection.js';
 import { invalidStoredMessage } from '../../../engine/state/storedEvents.js';
 import type { CliContext } from '../command.js';
 import { failed, storeFailed, usageError, type CliError } from '../errors.js';
@@ -55,7 +55,7 @@ export const ingestFromNats = (
   const source = `${server.right.shown}, stream ${stream}`;
   // The server first: one that does not answer leaves no store made, nothing written.
   return pipe(
-    () => connectTo(server.right),
+    () => connectNats(server.right),
     TE.mapLeft((e) => failed(e.message)),
     TE.chain((nc) =>
       TE.bracket(

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { connectTo, natsServerOf } from '../../nats/connection.js';
+import { connectNats, natsServerOf } from '../../nats/connection.js';
 import { publishEvents, type PublishError, type Published } from '../../nats/publish.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { failed, usageError, type CliError } from '../errors.js';
@@ -39,7 +39,7 @@ const run = (ctx: CliContext, flags: PublishFlags): TE.TaskEither<CliError, void
     );
   return withStore(ctx, (store) =>
     pipe(
-      () => connectTo(server.right),
+      () => connectNats(server.right),
       TE.mapLeft(asCliError),
       TE.chain((nc) => async () => {
         const stop = new AbortController();
