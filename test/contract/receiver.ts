@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { httpDestinationType } from '../../adapters/destinations/http/destination.js';
-import { signature, SIGNATURE_HEADER } from '../../adapters/destinations/http/protocol.js';
+import { endpointOf, signature, SIGNATURE_HEADER } from '../../adapters/destinations/http/protocol.js';
 import { destinationContract } from './destination.js';
 import { contractConfig, create } from './destinationHelpers.js';
 
@@ -31,12 +31,6 @@ const configFor = (r: ReceiverUnderTest, config: DestinationConfig): Destination
 
 const envFor = (r: ReceiverUnderTest): NodeJS.ProcessEnv =>
   r.secret === undefined ? {} : { [SECRET_VARIABLE]: r.secret };
-
-const joined = (base: string, path: string): string => {
-  const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
-  return url.toString();
-};
 
 /**
  * The Destination contract over HTTP (every create, update, rename, delete and lookup the built-in
@@ -84,7 +78,7 @@ export const receiverContract = (
           now,
         );
       }
-      const answer = await request(joined(receiver.url, path), { method: 'POST', headers, body: text });
+      const answer = await request(endpointOf(receiver.url, path), { method: 'POST', headers, body: text });
       const answered = await answer.body.text();
       return {
         status: answer.statusCode,

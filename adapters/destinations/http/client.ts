@@ -2,7 +2,7 @@
 // requests in flight, the rest queued), signed bodies, and every answer or failure as a value.
 import { Agent, request } from 'undici';
 import { unchanged, type Redact } from '../redaction.js';
-import { SIGNATURE_HEADER, signature } from './protocol.js';
+import { SIGNATURE_HEADER, endpointOf, signature } from './protocol.js';
 
 /** What a request came to: an answer with its status, or no answer at all. */
 export type Posted =
@@ -80,13 +80,6 @@ const reasonOf = (error: unknown, timeoutMs: number): string => {
   }
 };
 
-/** The base URL with `path` appended to its own path (`http://h/hooks` → `http://h/hooks/apply`). */
-const joined = (base: string, path: string): string => {
-  const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
-  return url.toString();
-};
-
 /** As messages name it: without credentials, which a URL read from a variable may hold. */
 const shownUrl = (target: string): string => {
   const url = new URL(target);
@@ -126,9 +119,9 @@ export const clientOf = (o: ClientOptions): Client => {
   const now = o.now ?? Date.now;
   const redact = o.redact ?? unchanged;
   const inTurn = turns(o.concurrency);
-  const targets = { '/apply': joined(o.url, '/apply'), '/lookup': joined(o.url, '/lookup') };
+  const targets = { '/apply': endpointOf(o.url, '/apply'), '/lookup': endpointOf(o.url, '/lookup') };
   return {
-    shown: (path) => `POST ${shownUrl(joined(o.url, path))}`,
+    shown: (path) => `POST ${shownUrl(endpointOf(o.url, path))}`,
     post: (path, body) =>
       inTurn(async (): Promise<Posted> => {
         const headers: Record<string, string> = {

@@ -50,3 +50,10 @@ export const signature = (secret: string, body: string | Buffer, seconds: number
   const mac = createHmac('sha256', secret).update(`${seconds}.`).update(body).digest('hex');
   return `t=${seconds},v1=${mac}`;
 };
+
+/** The base URL with `path` appended to its own path (`http://h/hooks` → `http://h/hooks/apply`). */
+export const endpointOf = (base: string, path: string): string => {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  return url.toString();
+};
