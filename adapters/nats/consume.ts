@@ -3,10 +3,17 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { DestinationConfig } from '../../domain/destination.js';
 import { ingestEach, type EachError } from '../../engine/input/ingestEach.js';
-import type { EventStore } from '../../engine/ports.js';
+import { StoreReadFailed, type EventStore } from '../../engine/ports.js';
 import type { EngineState } from '../../engine/state/engineState.js';
 import { unavailable, type NatsServer, type NatsUnavailable } from './connection.js';
 
@@ -32,8 +39,9 @@ export type Consumed = {
   readonly rejected: number;
 };
 
-export type ConsumeError =
-  NatsUnavailable | { readonly _tag: 'NoSuchStream'; readonly message: string } | EachError;
+type NoSuchStream = { readonly _tag: 'NoSuchStream'; readonly message: string };
+
+export type ConsumeError = NatsUnavailable | NoSuchStream | EachError;
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -57,6 +65,74 @@ const EMPTY_WAIT_MS = 1_000;
 /** The header a refused message is republished with, naming what is wrong with it. */
 export const ERROR_HEADER = 'Syncline-Error';
 
+/** A step that talks to NATS: whatever it throws is the client's or the server's failure, naming the server. */
+const onNats = async <A>(
+  server: NatsServer,
+  step: () => Promise<A>,
+): Promise<E.Either<NatsUnavailable, A>> => {
+  try {
+    return E.right(await step());
+  } catch (error) {
+    return E.left(unavailable(server, reasonOf(error)));
+  }
+};
+
+/**
+ * A step that reads and writes the store: a store that fails ends its reads as StoreReadFailed (see
+ * ports.ts), and that is the store's failure, in the store's words, never NATS's. Anything else it
+ * throws is a bug, and goes on as one.
+ */
+const onStore = async <A>(step: () => Promise<E.Either<EachError, A>>): Promise<E.Either<EachError, A>> => {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof StoreReadFailed) return E.left({ _tag: 'StoreFailed', message: error.message });
+    throw error;
+  }
+};
+
+/** The durable consumer, made when missing, else used as it is, or why there is none. */
+const durableOf = async (
+  nc: NatsConnection,
+  server: NatsServer,
+  s: ConsumeSettings,
+): Promise<E.Either<NoSuchStream, Consumer>> => {
+  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  try {
+    await jsm.streams.info(s.stream);
+  } catch (error) {
+    if (/stream not found/i.test(reasonOf(error)))
+      return E.left({
+        _tag: 'NoSuchStream',
+        message: `no JetStream stream ${s.stream} at ${server.shown}`,
+      });
+    throw error;
+  }
+  // Made when missing, else used as it is: its position in the stream is the durable's to keep.
+  // At most one batch unacknowledged: a batch a killed reader held comes again before anything
+  // after it, so the stream's order holds (an update is never stored before its profile's creation
+  // and refused for it). A durable made with another --batch is brought to this one.
+  const existing = await jsm.consumers.info(s.stream, s.durable).catch(() => null);
+  if (existing === null)
+    await jsm.consumers.add(s.stream, {
+      durable_name: s.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ...(s.subject === undefined ? {} : { filter_subject: s.subject }),
+      // Longer than a batch takes to check and store, short enough that the messages a killed
+      // reader held come again soon; one that comes twice is the same event, stored once.
+      ack_wait: ACK_WAIT_NS,
+      max_ack_pending: s.batch,
+    });
+  else if (existing.config.max_ack_pending !== s.batch)
+    await jsm.consumers.update(s.stream, s.durable, { max_ack_pending: s.batch });
+  return E.right(await jetstream(nc).consumers.get(s.stream, s.durable));
+};
+
+/**
+ * Ingests what the stream holds. A failure is told by whose it is: NATS's (NatsUnavailable,
+ * NoSuchStream) or the store's (StoreFailed, InvalidStoredEvent), never the one as the other.
+ */
 export const consumeEvents = async (
   store: EventStore,
   state: EngineState,
@@ -64,52 +140,31 @@ export const consumeEvents = async (
   server: NatsServer,
   s: ConsumeSettings,
 ): Promise<E.Either<ConsumeError, Consumed>> => {
-  try {
-    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
-    try {
-      await jsm.streams.info(s.stream);
-    } catch (error) {
-      if (/stream not found/i.test(reasonOf(error)))
-        return E.left({
-          _tag: 'NoSuchStream',
-          message: `no JetStream stream ${s.stream} at ${server.shown}`,
-        });
-      throw error;
-    }
-    // Made when missing, else used as it is: its position in the stream is the durable's to keep.
-    // At most one batch unacknowledged: a batch a killed reader held comes again before anything
-    // after it, so the stream's order holds (an update is never stored before its profile's creation
-    // and refused for it). A durable made with another --batch is brought to this one.
-    const existing = await jsm.consumers.info(s.stream, s.durable).catch(() => null);
-    if (existing === null)
-      await jsm.consumers.add(s.stream, {
-        durable_name: s.durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ...(s.subject === undefined ? {} : { filter_subject: s.subject }),
-        // Longer than a batch takes to check and store, short enough that the messages a killed
-        // reader held come again soon; one that comes twice is the same event, stored once.
-        ack_wait: ACK_WAIT_NS,
-        max_ack_pending: s.batch,
-      });
-    else if (existing.config.max_ack_pending !== s.batch)
-      await jsm.consumers.update(s.stream, s.durable, { max_ack_pending: s.batch });
-    const consumer = await jetstream(nc).consumers.get(s.stream, s.durable);
-    let counts: Consumed = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
-    for (;;) {
-      if (s.signal?.aborted ?? false) break;
+  const durable = await onNats(server, () => durableOf(nc, server, s));
+  if (E.isLeft(durable)) return durable;
+  if (E.isLeft(durable.right)) return durable.right;
+  const consumer = durable.right.right;
+  let counts: Consumed = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
+  for (;;) {
+    if (s.signal?.aborted ?? false) break;
+    const fetched = await onNats(server, async () => {
       const messages: JsMsg[] = [];
-      const fetched = await consumer.fetch({ max_messages: s.batch, expires: EMPTY_WAIT_MS });
-      for await (const m of fetched) messages.push(m);
-      if (messages.length === 0) {
-        if (s.follow) continue;
-        // Drained only when nothing is left to deliver, including what a killed reader had fetched
-        // and never acknowledged: that comes again once its wait for an acknowledgement runs out.
-        const info = await consumer.info();
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        continue;
-      }
-      const verdicts = await ingestEach(
+      const batch = await consumer.fetch({ max_messages: s.batch, expires: EMPTY_WAIT_MS });
+      for await (const m of batch) messages.push(m);
+      if (messages.length > 0 || s.follow) return { messages, drained: false };
+      // Drained only when nothing is left to deliver, including what a killed reader had fetched
+      // and never acknowledged: that comes again once its wait for an acknowledgement runs out.
+      const info = await consumer.info();
+      return { messages, drained: info.num_pending === 0 && info.num_ack_pending === 0 };
+    });
+    if (E.isLeft(fetched)) return fetched;
+    const { messages, drained } = fetched.right;
+    if (messages.length === 0) {
+      if (drained) break;
+      continue;
+    }
+    const verdicts = await onStore(() =>
+      ingestEach(
         store,
         state,
         messages.map((m) => ({
@@ -117,12 +172,14 @@ export const consumeEvents = async (
           name: m.headers?.get('Nats-Msg-Id') || `${s.stream}:${m.seq}`,
         })),
         { checkDestination: s.checkDestination },
-      );
-      // Nothing stored: nothing acknowledged, every message of the batch comes again.
-      if (E.isLeft(verdicts)) return verdicts;
-      let stored = 0;
-      let duplicates = 0;
-      let rejected = 0;
+      ),
+    );
+    // Nothing stored: nothing acknowledged, every message of the batch comes again.
+    if (E.isLeft(verdicts)) return verdicts;
+    let stored = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    const sent = await onNats(server, async () => {
       verdicts.right.forEach((v, i) => {
         const m = messages[i] as JsMsg;
         if (v._tag === 'Refused') {
@@ -140,16 +197,15 @@ export const consumeEvents = async (
       await nc.flush();
       for (const m of messages) m.ack();
       await nc.flush();
-      counts = {
-        received: counts.received + messages.length,
-        stored: counts.stored + stored,
-        duplicates: counts.duplicates + duplicates,
-        rejected: counts.rejected + rejected,
-      };
-      s.onBatch?.(counts);
-    }
-    return E.right(counts);
-  } catch (error) {
-    return E.left(unavailable(server, reasonOf(error)));
+    });
+    if (E.isLeft(sent)) return sent;
+    counts = {
+      received: counts.received + messages.length,
+      stored: counts.stored + stored,
+      duplicates: counts.duplicates + duplicates,
+      rejected: counts.rejected + rejected,
+    };
+    s.onBatch?.(counts);
   }
+  return E.right(counts);
 };

@@ -61,6 +61,15 @@ const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** A read of the store (its checkpoint, its head): what it rejects with is the store's failure, never NATS's. */
+const fromStore = async <A>(read: () => Promise<A>): Promise<E.Either<PublishError, A>> => {
+  try {
+    return E.right(await read());
+  } catch (error) {
+    return E.left({ _tag: 'PublishStoreFailed', message: `the store could not be read: ${reasonOf(error)}` });
+  }
+};
+
 /** In flight: a store position, and the acknowledgement of what was published for it (if anything). */
 type Pending = { readonly position: number; readonly ack: Promise<PubAck> | null };
 
@@ -89,9 +98,10 @@ export const publishEvents = async (
     );
   }
   const js = jetstream(nc, { timeout: 10_000 });
-  const stored = await store.getCheckpoint(name);
-  let checkpoint = stored;
-  const from = stored ?? 0;
+  const stored = await fromStore(() => store.getCheckpoint(name));
+  if (E.isLeft(stored)) return stored;
+  let checkpoint = stored.right;
+  const from = stored.right ?? 0;
   let acked = from;
   let published = 0;
   let duplicates = 0;
@@ -183,7 +193,13 @@ export const publishEvents = async (
     if (E.isLeft(done)) return done;
     if (!s.follow || stopped()) break;
     // Polling the store's head keeps this the same on every store; a new event is published within it.
-    while (!stopped() && (await store.head()) <= acked) await pause(FOLLOW_POLL_MS, s.signal);
+    for (;;) {
+      if (stopped()) break;
+      const head = await fromStore(() => store.head());
+      if (E.isLeft(head)) return head;
+      if (head.right > acked) break;
+      await pause(FOLLOW_POLL_MS, s.signal);
+    }
     if (stopped()) break;
   }
   const ended = await drain();
