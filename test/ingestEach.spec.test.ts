@@ -71,3 +71,46 @@ describe('ingestEach', () => {
     expect(await collect(store.readAll())).toHaveLength(1);
   });
 });
+
+describe('ingestEach and durability', () => {
+  it('given good events, when ingested, then the store is flushed after the append and before the verdicts are given', async () => {
+    const inner = openMemoryEventStore();
+    const calls: string[] = [];
+    const store = {
+      ...inner,
+      append: (writes: Parameters<typeof inner.append>[0]) => {
+        calls.push('append');
+        return inner.append(writes);
+      },
+      flush: () => {
+        calls.push('flush');
+        return inner.flush();
+      },
+    };
+    const r = await ingestEach(
+      store,
+      initialState(),
+      [delivered({ type: 'GroupCreated', data: { groupId: 'vip', name: 'VIP' } }, 'g')],
+      opts,
+    );
+    calls.push('verdicts');
+    expect(E.isRight(r)).toBe(true);
+    expect(calls).toStrictEqual(['append', 'flush', 'verdicts']);
+  });
+
+  it("given a store that cannot make its appends durable, when ingested, then it fails with the store's words, and no verdict says stored", async () => {
+    const inner = openMemoryEventStore();
+    const store = {
+      ...inner,
+      flush: () => () =>
+        Promise.resolve(E.left({ _tag: 'StoreUnavailable' as const, message: 'the disk went away' })),
+    };
+    const r = await ingestEach(
+      store,
+      initialState(),
+      [delivered({ type: 'GroupCreated', data: { groupId: 'vip', name: 'VIP' } }, 'g')],
+      opts,
+    );
+    expect(r).toStrictEqual(E.left({ _tag: 'StoreFailed', message: 'the disk went away' }));
+  });
+});

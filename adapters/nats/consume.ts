@@ -145,20 +145,36 @@ export const consumeEvents = async (
   if (E.isLeft(durable.right)) return durable.right;
   const consumer = durable.right.right;
   let counts: Consumed = { received: 0, stored: 0, duplicates: 0, rejected: 0 };
+  // What the server said was left to deliver after the last message fetched (its `pending`); null
+  // at the start and after an empty wait, when the consumer is asked.
+  let left: number | null = null;
   for (;;) {
     if (s.signal?.aborted ?? false) break;
     const fetched = await onNats(server, async () => {
       const messages: JsMsg[] = [];
-      const batch = await consumer.fetch({ max_messages: s.batch, expires: EMPTY_WAIT_MS });
-      for await (const m of batch) messages.push(m);
-      if (messages.length > 0 || s.follow) return { messages, drained: false };
-      // Drained only when nothing is left to deliver, including what a killed reader had fetched
-      // and never acknowledged: that comes again once its wait for an acknowledgement runs out.
-      const info = await consumer.info();
-      return { messages, drained: info.num_pending === 0 && info.num_ack_pending === 0 };
+      if (left === null) {
+        const info = await consumer.info();
+        // Drained only when nothing is left to deliver, including what a killed reader had fetched
+        // and never acknowledged: that comes again once its wait for an acknowledgement runs out.
+        if (!s.follow && info.num_pending === 0 && info.num_ack_pending === 0)
+          return { messages, drained: true };
+        left = info.num_pending;
+      }
+      // A fetch returns when it has all it asked for or its wait runs out: asked for no more than
+      // is there, it returns at once; with nothing there, one message is waited for, not a batch,
+      // so that a follower stores a lone event as soon as it comes.
+      if (left > 0) {
+        const batch = await consumer.fetch({ max_messages: Math.min(s.batch, left), expires: EMPTY_WAIT_MS });
+        for await (const m of batch) messages.push(m);
+      } else {
+        const m = await consumer.next({ expires: EMPTY_WAIT_MS });
+        if (m !== null) messages.push(m);
+      }
+      return { messages, drained: false };
     });
     if (E.isLeft(fetched)) return fetched;
     const { messages, drained } = fetched.right;
+    left = messages.length === 0 ? null : (messages[messages.length - 1] as JsMsg).info.pending;
     if (messages.length === 0) {
       if (drained) break;
       continue;

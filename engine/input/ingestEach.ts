@@ -1,6 +1,8 @@
 // Ingesting events one by one, as a broker delivers them: each checked by the rules a file's lines
 // are checked by, the bad ones refused alone, the good ones appended together in one transaction.
 import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import type { InputEvent } from '../../domain/events.js';
 import { v5 } from '../../domain/ids.js';
 import { parse, strictness, writeOf, type IngestOptions, type Overlay } from './ingest.js';
@@ -32,8 +34,8 @@ export type EachError = { readonly _tag: 'StoreFailed'; readonly message: string
 export const idOf = (e: InputEvent, name: string): string => e.id ?? v5(`message:${name}`);
 
 /**
- * One verdict per delivered event, in order. The good ones are appended in one transaction before
- * this resolves: a caller acknowledges nothing before that. Events are checked against the store
+ * One verdict per delivered event, in order. The good ones are appended in one transaction, and made
+ * durable, before this resolves: a caller acknowledges nothing before that. Events are checked against the store
  * as it is and against the ones before them in the batch (a group created earlier in the batch exists).
  */
 export const ingestEach = async (
@@ -80,7 +82,12 @@ export const ingestEach = async (
     verdicts.push({ _tag: 'Stored', id });
   });
   if (good.length > 0) {
-    const appended = await store.append(good.map(writeOf))();
+    // Durable before this resolves: the caller acknowledges the messages next, and a broker that
+    // has an acknowledgement never delivers them again, so a power cut must not take them back.
+    const appended = await pipe(
+      store.append(good.map(writeOf)),
+      TE.chainW(() => store.flush()),
+    )();
     if (E.isLeft(appended))
       return E.left({
         _tag: 'StoreFailed',
