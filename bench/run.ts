@@ -7,6 +7,7 @@ import { coldStatusRow, coldSyncRow, peakRssRow } from './coldRows.js';
 import { postgresRows } from './postgres.js';
 import { serverDestinationRows } from './serverDestinations.js';
 import { httpDestinationRows } from './httpDestination.js';
+import { natsRows } from './nats.js';
 import { cliStore, mustRun, startUpMs } from './processes.js';
 import { timed, workspace, writePopulation } from './fixtures.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -41,7 +42,8 @@ const PROFILES = SCALES[scale] ?? 0;
 /**
  * `--store postgres`: the PostgreSQL store's rows instead (its server: SYNCLINE_BENCH_POSTGRES_URL);
  * `--destinations`: the postgres and mysql destination types' rows (SYNCLINE_BENCH_MYSQL_URL too);
- * `--http`: the http destination type's rows, against receivers on 127.0.0.1 in worker threads.
+ * `--http`: the http destination type's rows, against receivers on 127.0.0.1 in worker threads;
+ * `--nats`: `ingest --from` and `publish` against JetStream (its server: SYNCLINE_BENCH_NATS_URL).
  */
 const store = args.includes('--store') ? (args[args.indexOf('--store') + 1] ?? '') : 'sqlite';
 if (store !== 'sqlite' && store !== 'postgres') {
@@ -152,6 +154,9 @@ const main = async (): Promise<void> => {
     } else if (args.includes('--http')) {
       const { file } = writePopulation(ws.dir, PROFILES);
       rows.push(...(await httpDestinationRows(ws.dir, file)));
+    } else if (args.includes('--nats')) {
+      const { file, lines } = writePopulation(ws.dir, PROFILES);
+      rows.push(...(await natsRows(ws.dir, file, lines)));
     } else if (store === 'postgres') {
       const { file } = writePopulation(ws.dir, PROFILES);
       const url = process.env['SYNCLINE_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';

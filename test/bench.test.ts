@@ -7,13 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { coldStatusRow, coldSyncRow, peakRssRow } from '../bench/coldRows.js';
 import type { CliRun, CliStore } from '../bench/processes.js';
 import { MYSQL_URL, mysqlAnswers } from './support/mysql.js';
+import { NATS_URL, natsAnswers, testStreams } from './support/nats.js';
 import { POSTGRES_URL, postgresAnswers } from './support/postgres.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/run.js', import.meta.url));
 
-type Run = { readonly code: number; readonly stdout: string };
+type Run = { readonly code: number; readonly stdout: string; readonly stderr: string };
 
-const bench = (scale: string, ...more: string[]): Promise<Run> =>
+const bench = (scale: string, ...more: string[]): Promise<Run> => benchWith({}, scale, ...more);
+
+const benchWith = (env: NodeJS.ProcessEnv, scale: string, ...more: string[]): Promise<Run> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -26,9 +29,12 @@ const bench = (scale: string, ...more: string[]): Promise<Run> =>
           ...process.env,
           SYNCLINE_BENCH_POSTGRES_URL: POSTGRES_URL,
           SYNCLINE_BENCH_MYSQL_URL: MYSQL_URL.replace(/\/[^/]*$/, ''),
+          SYNCLINE_BENCH_NATS_URL: NATS_URL,
+          ...env,
         },
       },
-      (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout }),
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout, stderr }),
     );
   });
 
@@ -185,6 +191,71 @@ describe('npm run bench -- --http --scale 10k', () => {
     expect(first.slice(4)).toStrictEqual(['≤ 1.5×', verdict]);
     expect(example.slice(4)).toStrictEqual(['info', '']);
   }, 180_000);
+});
+
+describe.skipIf(!natsAnswers)('npm run bench -- --nats --scale 10k', () => {
+  it('given a JetStream server, when the bench runs, then ingest --from is beside ingest of the file and publish beside a bare publish loop, medians of three, and the streams it made are gone', async () => {
+    const { code, stdout, stderr } = await bench('10k', '--nats');
+    expect(code).toBe(0);
+    const ingested = row(stdout, 'ingest --from nats');
+    const published = row(stdout, "publish of a first sync's record");
+    for (const [cells, label, baseline] of [
+      [ingested, 'ingest --from nats \\(18939 events, ', ' of ingest of the file'],
+      [
+        published,
+        "publish of a first sync's record \\(10000 profiles: \\d+ events, \\d+ MiB, ",
+        ' of a bare publish loop',
+      ],
+    ] as const) {
+      expect(cells).toHaveLength(6);
+      const [, perSecond] =
+        new RegExp(`^${label}(\\d+) events/s; median of 3\\)$`).exec(cells[0] ?? '') ?? [];
+      // the events per second of the median trial, from its unrounded time
+      const events = Number(/(\d+) events/.exec(cells[0] ?? '')?.[1]);
+      const synced = trials(cells[1] as string);
+      const bare = trials((cells[2] as string).replace(new RegExp(`${baseline} \\(\\d+ events/s\\)$`), ''));
+      expect(synced).toHaveLength(3);
+      expect(bare).toHaveLength(3);
+      expect(Number.parseInt(cells[1] as string, 10)).toBe(median(synced));
+      expect(Number.parseInt(cells[2] as string, 10)).toBe(median(bare));
+      // The baseline's time over syncline's, printed from the unrounded trials: within what the
+      // rounded ones allow (see (c) above).
+      const ratio = Number.parseFloat(cells[3] as string);
+      expect(ratio).toBeGreaterThanOrEqual((median(bare) - 0.5) / (median(synced) + 0.5) - 0.005);
+      expect(ratio).toBeLessThanOrEqual((median(bare) + 0.5) / (median(synced) - 0.5) + 0.005);
+      expect(Number(perSecond)).toBeGreaterThanOrEqual(events / ((median(synced) + 0.5) / 1000) - 0.5);
+      expect(Number(perSecond)).toBeLessThanOrEqual(events / ((median(synced) - 0.5) / 1000) + 0.5);
+      // The verdict is the unrounded ratio's: a printed 0.50 may be either.
+      const verdict = ratio > 0.5 ? 'ok' : ratio < 0.5 ? 'MISSED' : cells[5];
+      expect(cells.slice(4)).toStrictEqual(['≥ 0.5', verdict]);
+    }
+    // Every stream of the run deleted: the one it ingested from names the run.
+    const [, run] = /published to stream (SYNCLINE_BENCH_[0-9a-f]+_)in/.exec(stderr) ?? [];
+    expect(run).toBeDefined();
+    const streams = await testStreams();
+    try {
+      const left: string[] = [];
+      for await (const name of streams.jsm.streams.names()) if (name.startsWith(run ?? '')) left.push(name);
+      expect(left).toStrictEqual([]);
+    } finally {
+      await streams.close();
+    }
+  }, 180_000);
+});
+
+describe('npm run bench -- --nats, without a server', () => {
+  it('given no NATS server at the URL, when the bench runs, then it says the rows are skipped in one line and exits 0', async () => {
+    const { code, stdout, stderr } = await benchWith(
+      { SYNCLINE_BENCH_NATS_URL: 'nats://127.0.0.1:1' },
+      '10k',
+      '--nats',
+    );
+    expect(code).toBe(0);
+    expect(stderr.split('\n').filter((l) => l.includes('NATS'))).toStrictEqual([
+      'bench: skipping the NATS rows: cannot reach NATS at nats://127.0.0.1:1: connection refused',
+    ]);
+    expect(stdout).not.toContain('ingest --from');
+  });
 });
 
 // The rows only --scale 1m and 10m judge, built from figures as the executable's runs give them.

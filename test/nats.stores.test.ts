@@ -394,8 +394,14 @@ const failing = (fault: 'readAll' | 'readByIds' | 'append' | 'getCheckpoint' | '
       return { ...store, append: () => () => Promise.resolve(E.left(failure)) };
     case 'getCheckpoint':
       return { ...store, getCheckpoint: () => Promise.reject(new StoreReadFailed(failure)) };
-    case 'head':
-      return { ...store, head: () => Promise.reject(new StoreReadFailed(failure)) };
+    case 'head': {
+      // answers the first time (a publisher's first pass), then fails
+      let asked = 0;
+      return {
+        ...store,
+        head: () => (asked++ === 0 ? store.head() : Promise.reject(new StoreReadFailed(failure))),
+      };
+    }
   }
 };
 
