@@ -344,35 +344,46 @@ describe.skipIf(!natsAnswers)('NATS in and out, on every store', () => {
         await sendAll(streams.nc, `${prefix}.events`, [{ body: profile('ann', randomUUID()) }]);
         await store.close();
 
-        const consumed = await consumeEvents(
-          store,
-          initialState(),
-          streams.nc,
-          SERVER,
-          settingsFor(name, prefix, 10),
-        );
-        const published = await publishEvents(store, streams.nc, SERVER, publishingTo(prefix));
-
-        expect(consumed).toStrictEqual(
-          E.left({
-            _tag: 'StoreFailed',
-            message: expect.stringMatching(/^the (\w+ )?store is closed$/) as unknown,
-          }),
-        );
-        expect(published).toStrictEqual(
-          E.left({
-            _tag: 'PublishStoreFailed',
-            message: expect.stringMatching(
-              /^the store could not be read: the (\w+ )?store is closed$/,
-            ) as unknown,
-          }),
-        );
-        const durable = await streams.jsm.consumers.info(name, 'syncline');
-        expect([durable.num_ack_pending, durable.ack_floor.consumer_seq]).toEqual([1, 0]);
+        await bothFailAsTheStore(store, { streams, name, prefix }, /^the (\w+ )?store is closed$/);
         expect((await streams.jsm.streams.info(name)).state.messages).toBe(1);
       });
     });
 });
+
+/** `text` as a regular expression matching only itself. */
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * When a store that has failed is consumed into and published from, then each direction fails in
+ * the store's words (`said`), neither as NATS's failure, and the message read is not acknowledged.
+ */
+const bothFailAsTheStore = async (
+  store: EventStore,
+  { streams, name, prefix }: Awaited<ReturnType<typeof freshStream>>,
+  said: RegExp,
+): Promise<void> => {
+  const consumed = await consumeEvents(
+    store,
+    initialState(),
+    streams.nc,
+    SERVER,
+    settingsFor(name, prefix, 10),
+  );
+  const published = await publishEvents(store, streams.nc, SERVER, publishingTo(prefix));
+  expect(consumed).toStrictEqual(
+    E.left({ _tag: 'StoreFailed', message: expect.stringMatching(said) as unknown }),
+  );
+  expect(published).toStrictEqual(
+    E.left({
+      _tag: 'PublishStoreFailed',
+      message: expect.stringMatching(
+        new RegExp(`^the store could not be read: ${said.source.replace(/^\^/, '')}`),
+      ) as unknown,
+    }),
+  );
+  const durable = await streams.jsm.consumers.info(name, 'syncline');
+  expect([durable.num_ack_pending, durable.ack_floor.consumer_seq]).toEqual([1, 0]);
+};
 
 /** A memory store of the test's own, one of its reads or writes failing as a store fails (see StoreReadFailed). */
 const failing = (fault: 'readAll' | 'readByIds' | 'append' | 'getCheckpoint' | 'head'): EventStore => {
@@ -503,32 +514,12 @@ describe.skipIf(!natsAnswers)("a store's failure is the store's, not NATS's", ()
       await sendAll(streams.nc, `${prefix}.events`, [{ body: profile('ann', randomUUID()) }]);
       await relay.cut();
 
-      const consumed = await consumeEvents(
-        store,
-        initialState(),
-        streams.nc,
-        SERVER,
-        settingsFor(name, prefix, 10),
-      );
-      const published = await publishEvents(store, streams.nc, SERVER, publishingTo(prefix));
-
       const shown = `postgres://${through.username}@127.0.0.1:${relay.port}${through.pathname}`;
-      expect(consumed).toStrictEqual(
-        E.left({
-          _tag: 'StoreFailed',
-          message: expect.stringContaining(`cannot reach the store at ${shown}`) as unknown,
-        }),
+      await bothFailAsTheStore(
+        store,
+        { streams, name, prefix },
+        new RegExp(`^cannot reach the store at ${escaped(shown)}`),
       );
-      expect(published).toStrictEqual(
-        E.left({
-          _tag: 'PublishStoreFailed',
-          message: expect.stringContaining(
-            `the store could not be read: cannot reach the store at ${shown}`,
-          ) as unknown,
-        }),
-      );
-      const durable = await streams.jsm.consumers.info(name, 'syncline');
-      expect([durable.num_ack_pending, durable.ack_floor.consumer_seq]).toEqual([1, 0]);
     },
   );
 
@@ -543,32 +534,10 @@ describe.skipIf(!natsAnswers)("a store's failure is the store's, not NATS's", ()
     await sendAll(streams.nc, `${prefix}.events`, [{ body: profile('ann', randomUUID()) }]);
     await standIn.close();
 
-    const consumed = await consumeEvents(
+    await bothFailAsTheStore(
       store,
-      initialState(),
-      streams.nc,
-      SERVER,
-      settingsFor(name, prefix, 10),
+      { streams, name, prefix },
+      /^cannot reach the store at kurrentdb:\/\/127\.0\.0\.1:\d+/,
     );
-    const published = await publishEvents(store, streams.nc, SERVER, publishingTo(prefix));
-
-    expect(consumed).toStrictEqual(
-      E.left({
-        _tag: 'StoreFailed',
-        message: expect.stringMatching(
-          /^cannot reach the store at kurrentdb:\/\/127\.0\.0\.1:\d+/,
-        ) as unknown,
-      }),
-    );
-    expect(published).toStrictEqual(
-      E.left({
-        _tag: 'PublishStoreFailed',
-        message: expect.stringMatching(
-          /^the store could not be read: cannot reach the store at kurrentdb:\/\/127\.0\.0\.1:\d+/,
-        ) as unknown,
-      }),
-    );
-    const durable = await streams.jsm.consumers.info(name, 'syncline');
-    expect([durable.num_ack_pending, durable.ack_floor.consumer_seq]).toEqual([1, 0]);
   });
 });
