@@ -117,7 +117,10 @@ const syncing = lastValueFrom(
     stopSyncing,
   ).pipe(
     tap(({ destinationId, outcome }) => {
-      if (!('totals' in outcome)) return say(`sync ${destinationId}: not synced (${outcome._tag})`);
+      if (!('totals' in outcome))
+        return say(
+          `sync ${destinationId}: not synced: ${'message' in outcome ? outcome.message : outcome._tag}`,
+        );
       const t = outcome.totals;
       if (outcome.considered > 0)
         say(
