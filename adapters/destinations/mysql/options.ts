@@ -1,32 +1,11 @@
 // The MySQL destination's options and names as codecs, declared once: what `validate` checks in a
 // config, what `open` checks once variables are read, and what `describe` lists.
-import * as t from 'io-ts';
 import type { DestinationChecks } from '../../../engine/ports.js';
 import { describeOptions, optionCodecs, type OptionDeclarations } from '../options.js';
+import { groupsTableOption, separateGroupsTable } from '../tableOptions.js';
+import { NOT_EMPTY, NO_NUL, ruledText, type Rule } from '../textRules.js';
 import { parseMysqlUrl } from './url.js';
 
-type Rule = readonly [holds: (s: string) => boolean, problem: string];
-
-/** A string that keeps every rule; messages never repeat it (a variable's value may be a secret). */
-const text = (name: string, rules: readonly Rule[]) =>
-  new t.Type<string, string, unknown>(
-    name,
-    (u): u is string => typeof u === 'string' && rules.every(([holds]) => holds(u)),
-    (u, c) => {
-      if (typeof u !== 'string')
-        return t.failure(
-          u,
-          c,
-          u === undefined ? 'is required' : `must be a string, not ${JSON.stringify(u)}`,
-        );
-      const broken = rules.find(([holds]) => !holds(u));
-      return broken === undefined ? t.success(u) : t.failure(u, c, broken[1]);
-    },
-    t.identity,
-  );
-
-const NOT_EMPTY: Rule = [(s) => s !== '', 'must not be empty'];
-const NO_NUL: Rule = [(s) => !s.includes('\u0000'), 'must not contain a NUL character'];
 // MySQL and MariaDB refuse names longer than 64 characters, and names ending with a space.
 const SHORT: Rule = [(s) => [...s].length <= 64, 'must be at most 64 characters (a MySQL name)'];
 const NO_TRAILING_SPACE: Rule = [
@@ -35,7 +14,7 @@ const NO_TRAILING_SPACE: Rule = [
 ];
 
 /** `mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE`: the database the tables live in comes from the URL. */
-export const ConnectionUrl = text('ConnectionUrl', [
+export const ConnectionUrl = ruledText('ConnectionUrl', [
   NOT_EMPTY,
   [(s) => parseMysqlUrl(s)._tag === 'Right', 'must be a URL mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE'],
 ]);
@@ -44,17 +23,17 @@ export const ConnectionUrl = text('ConnectionUrl', [
  * Checked on a literal only: a password written into the config would be recorded with it in the
  * store by `apply`. A URL read from a variable may hold one; it is never recorded.
  */
-export const LiteralConnection = text('LiteralConnection', [
+export const LiteralConnection = ruledText('LiteralConnection', [
   [
     (s) => parseMysqlUrl(s)._tag === 'Left' || !/^[^/]*\/\/[^/@]*:[^/@]*@/.test(s),
     'must not hold a password: give the URL as {"env": "NAME"}, so that the password never enters the config or the store',
   ],
 ]);
 
-export const TableName = text('TableName', [NOT_EMPTY, NO_NUL, SHORT, NO_TRAILING_SPACE]);
+export const TableName = ruledText('TableName', [NOT_EMPTY, NO_NUL, SHORT, NO_TRAILING_SPACE]);
 
 /** A column's name: a destination field of the mapping. */
-export const ColumnName = text('ColumnName', [NOT_EMPTY, NO_NUL, SHORT, NO_TRAILING_SPACE]);
+export const ColumnName = ruledText('ColumnName', [NOT_EMPTY, NO_NUL, SHORT, NO_TRAILING_SPACE]);
 
 export const MYSQL_OPTIONS = {
   connection: {
@@ -68,24 +47,14 @@ export const MYSQL_OPTIONS = {
     required: true,
     description: 'the records table in that database; created if missing, never altered',
   },
-  groupsTable: {
-    codec: TableName,
-    required: false,
-    description: 'the (record_key, group_name) table of lists/tags',
-    default: '<table>_groups',
-  },
+  groupsTable: groupsTableOption(TableName),
 } as const satisfies OptionDeclarations;
 
 export const mysqlChecks: DestinationChecks = {
   options: optionCodecs(MYSQL_OPTIONS),
   literal: { connection: LiteralConnection },
   // Table names are case-sensitive on some servers and not on others (lower_case_table_names).
-  between: ({ table, groupsTable }) =>
-    typeof table === 'string' &&
-    typeof groupsTable === 'string' &&
-    table.toLowerCase() === groupsTable.toLowerCase()
-      ? [{ option: 'groupsTable', problem: 'must not name the same table as options.table' }]
-      : [],
+  between: separateGroupsTable((a, b) => a.toLowerCase() === b.toLowerCase()),
   field: ColumnName,
 };
 

@@ -127,25 +127,13 @@ export const prepareSchema = (
   return E.left(refusal('message' in prepared.left ? prepared.left.message : prepared.left._tag));
 };
 
-/** The columns every read returns, in EventRow's order. */
-const COLUMNS = 'position, stream, revision, id, type, data, occurred_at, recorded_at';
-
 /**
- * A stored event as the reads return it: an array in COLUMNS' order, its data still JSON. better-
- * sqlite3 builds a row object property by property, and reading 190,000 events as objects takes 1.1 s
- * where the same rows as arrays take 0.6 s (building the event from the array in JavaScript costs
- * little): every command in a new process starts by reading the whole store.
+ * The columns every read returns, in EventRow's order (../eventRows.ts): the reads are raw, so each
+ * row is an array. better-sqlite3 builds a row object property by property, and reading 190,000
+ * events as objects takes 1.1 s where the same rows as arrays take 0.6 s (building the event from the
+ * array in JavaScript costs little): every command in a new process starts by reading the whole store.
  */
-export type EventRow = readonly [
-  position: number,
-  stream: string,
-  revision: number,
-  id: string,
-  type: string,
-  data: string,
-  occurredAt: string,
-  recordedAt: string,
-];
+const COLUMNS = 'position, stream, revision, id, type, data, occurred_at, recorded_at';
 
 /** Most pieces one insert takes (see jsonPieces.ts); an event cut in more is joined before binding. */
 export const MAX_PIECES = 128;
