@@ -2,13 +2,14 @@
 // they can go to, a value a column cannot hold or a row the server refuses (a trigger, a constraint)
 // fails only its own command, keys are exact strings, tables are never altered, and no message holds the password.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Command, CommandOutcome } from '../domain/command.js';
+import type { Command } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { Value } from '../domain/values.js';
 import type { Destination } from '../engine/ports.js';
 import { mysqlDestinationType } from '../adapters/destinations/mysql/destination.js';
 import { resolveDestination } from '../adapters/destinations/registry.js';
 import { contractConfig, create, update } from './contract/destinationHelpers.js';
+import { applied, fieldsOf, openedDestinations } from './support/openedDestinations.js';
 import { dropMysqlDatabase, freshMysqlDatabase, mysqlAnswers, onMysql } from './support/mysql.js';
 
 const ENV = 'SYNCLINE_T_MYSQL';
@@ -18,25 +19,11 @@ const config = (options: Record<string, unknown> = {}): DestinationConfig => ({
   options: { connection: { env: ENV }, table: 'contacts', ...options },
 });
 
-const opened: Destination[] = [];
+const destinations = openedDestinations(mysqlDestinationType);
 const made: string[] = [];
 let db: { name: string; url: string };
-const open = async (c: DestinationConfig = config(), env: NodeJS.ProcessEnv = { [ENV]: db.url }) => {
-  const r = await mysqlDestinationType.open(c, env)();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  opened.push(r.right);
-  return r.right;
-};
-const applied = async (d: Destination, commands: Command[]): Promise<readonly CommandOutcome[]> => {
-  const r = await d.apply(commands)();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  return r.right;
-};
-const fieldsOf = async (d: Destination, key: string) => {
-  const r = await d.lookup([key])();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  return r.right[0]?.fields;
-};
+const open = (c: DestinationConfig = config(), env: NodeJS.ProcessEnv = { [ENV]: db.url }) =>
+  destinations.open(c, env);
 const sql = (text: string, values: unknown[] = []) => onMysql(text, values, db.name);
 
 describe.skipIf(!mysqlAnswers)('the mysql destination type', () => {
@@ -45,7 +32,7 @@ describe.skipIf(!mysqlAnswers)('the mysql destination type', () => {
     made.push(db.name);
   });
   afterAll(async () => {
-    await Promise.all(opened.map((d) => d.close()));
+    await destinations.closeAll();
     for (const name of made) await dropMysqlDatabase(name);
   });
 

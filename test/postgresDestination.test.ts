@@ -2,12 +2,12 @@
 // type they can go to, a value a column cannot hold or a row the database refuses fails only its own
 // command, tables are created (never altered), and an unreachable server is a retryable failure.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Command, CommandOutcome } from '../domain/command.js';
 import type { DestinationConfig } from '../domain/destination.js';
 import type { Value } from '../domain/values.js';
 import type { Destination } from '../engine/ports.js';
 import { postgresDestinationType } from '../adapters/destinations/postgres/destination.js';
 import { contractConfig, create, remove, update } from './contract/destinationHelpers.js';
+import { applied, fieldsOf, openedDestinations } from './support/openedDestinations.js';
 import { dropSchemas, freshSchema, onServer, POSTGRES_URL, postgresAnswers } from './support/postgres.js';
 
 const config = (schema: string, options: Record<string, unknown> = {}): DestinationConfig => ({
@@ -16,23 +16,9 @@ const config = (schema: string, options: Record<string, unknown> = {}): Destinat
   options: { connection: POSTGRES_URL, schema, table: 'contacts', ...options },
 });
 
-const opened: Destination[] = [];
-const open = async (c: DestinationConfig, env: NodeJS.ProcessEnv = {}): Promise<Destination> => {
-  const r = await postgresDestinationType.open(c, env)();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  opened.push(r.right);
-  return r.right;
-};
-const applied = async (d: Destination, commands: Command[]): Promise<readonly CommandOutcome[]> => {
-  const r = await d.apply(commands)();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  return r.right;
-};
-const fieldsOf = async (d: Destination, key: string) => {
-  const r = await d.lookup([key])();
-  if (r._tag === 'Left') throw new Error(r.left.message);
-  return r.right[0]?.fields;
-};
+const destinations = openedDestinations(postgresDestinationType);
+const open = (c: DestinationConfig, env: NodeJS.ProcessEnv = {}): Promise<Destination> =>
+  destinations.open(c, env);
 
 describe.skipIf(!postgresAnswers)('the postgres destination type', () => {
   let schema: string;
@@ -40,7 +26,7 @@ describe.skipIf(!postgresAnswers)('the postgres destination type', () => {
     schema = freshSchema();
   });
   afterAll(async () => {
-    await Promise.all(opened.map((d) => d.close()));
+    await destinations.closeAll();
     await dropSchemas();
   });
 

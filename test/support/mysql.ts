@@ -1,7 +1,7 @@
 // The MySQL/MariaDB server the suites run against, and databases of their own that they drop after.
 // On a machine without a server the suites skip with one line; with CI=true a missing server fails them.
-import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { leftBehind, OWN_NAMES, ownName, serverAnswers, whyUnreachable } from './testServers.js';
 
 /** The server to test against: SYNCLINE_TEST_MYSQL_URL, else the local one every CI machine runs. */
 export const MYSQL_URL = process.env['SYNCLINE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -26,30 +26,12 @@ const probe = async (): Promise<string | undefined> => {
     await c.end();
     return undefined;
   } catch (error) {
-    return error instanceof Error
-      ? error.message || String((error as { code?: string }).code)
-      : String(error);
+    return whyUnreachable(error);
   }
 };
-
-const unreachable = await probe();
-if (unreachable !== undefined && process.env['CI'] === 'true')
-  throw new Error(`CI=true but the MySQL server at ${MYSQL_URL} does not answer: ${unreachable}`);
-if (unreachable !== undefined)
-  console.warn(`skipping the MySQL suites: no server at ${MYSQL_URL} (${unreachable})`);
 
 /** Whether the suites can run: describe.skipIf(!mysqlAnswers). */
-export const mysqlAnswers = unreachable === undefined;
-
-/** Whether process `pid` still runs (EPERM: it runs, as another user). */
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+export const mysqlAnswers = serverAnswers('MySQL', MYSQL_URL, await probe());
 
 /** Runs `sql` on the test server (in `database`, if named), outside any destination. */
 export const onMysql = async <R = Record<string, unknown>>(
@@ -70,16 +52,16 @@ export const onMysql = async <R = Record<string, unknown>>(
 // dropped here once that process is gone, so that they do not pile up on the server.
 if (mysqlAnswers) {
   const rows = await onMysql<{ name: string }>(
-    `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME REGEXP '^syncline_t[0-9]+_[0-9a-f]+$'`,
+    `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME REGEXP ?`,
+    [OWN_NAMES],
   );
   for (const { name } of rows)
-    if (!alive(Number(/^syncline_t(\d+)_/.exec(name)?.[1])))
-      await onMysql(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
+    if (leftBehind(name)) await onMysql(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
 }
 
 /** A fresh database of its own; returns its name and URL (with `password` in it when given). */
 export const freshMysqlDatabase = async (password?: string): Promise<{ name: string; url: string }> => {
-  const name = `syncline_t${process.pid}_${randomBytes(5).toString('hex')}`;
+  const name = ownName();
   await onMysql(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   const url = new URL(MYSQL_URL);
   url.pathname = `/${name}`;

@@ -1,7 +1,7 @@
 // The PostgreSQL server the suites run against, and schemas of their own that they drop after. On a
 // machine without a server the suites skip with one line; with CI=true a missing server fails them.
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { leftBehind, OWN_NAMES, ownName, serverAnswers, whyUnreachable } from './testServers.js';
 
 /** The server to test against: SYNCLINE_TEST_POSTGRES_URL, else the local one every CI machine runs. */
 export const POSTGRES_URL =
@@ -14,52 +14,33 @@ const probe = async (): Promise<string | undefined> => {
     await client.query('SELECT 1');
     return undefined;
   } catch (error) {
-    return error instanceof Error
-      ? error.message || String((error as { code?: string }).code)
-      : String(error);
+    return whyUnreachable(error);
   } finally {
     await client.end().catch(() => undefined);
   }
 };
 
-const unreachable = await probe();
-if (unreachable !== undefined && process.env['CI'] === 'true')
-  throw new Error(`CI=true but the PostgreSQL server at ${POSTGRES_URL} does not answer: ${unreachable}`);
-if (unreachable !== undefined)
-  console.warn(`skipping the PostgreSQL suites: no server at ${POSTGRES_URL} (${unreachable})`);
-
 /** Whether the suites can run: describe.skipIf(!postgresAnswers). */
-export const postgresAnswers = unreachable === undefined;
+export const postgresAnswers = serverAnswers('PostgreSQL', POSTGRES_URL, await probe());
 
-/** Whether process `pid` still runs (EPERM: it runs, as another user). */
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/*
- * A run that was killed (a timeout, ^C) never reached its afterAll: its schemas and databases are
- * named after its process, and one whose process is gone is dropped here, so that they do not pile up on the server.
- */
+// The schemas and databases a killed run left (testServers.ts, leftBehind) are dropped here.
 if (postgresAnswers) {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
     const { rows } = await client.query<{ nspname: string }>(
-      `SELECT nspname FROM pg_namespace WHERE nspname ~ '^syncline_t[0-9]+_[0-9a-f]+$'`,
+      `SELECT nspname FROM pg_namespace WHERE nspname ~ $1`,
+      [OWN_NAMES],
     );
     for (const { nspname } of rows)
-      if (!alive(Number(/^syncline_t(\d+)_/.exec(nspname)?.[1])))
+      if (leftBehind(nspname))
         await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`).catch(() => undefined);
     const databases = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname ~ '^syncline_t[0-9]+_[0-9a-f]+$'`,
+      `SELECT datname FROM pg_database WHERE datname ~ $1`,
+      [OWN_NAMES],
     );
     for (const { datname } of databases.rows)
-      if (!alive(Number(/^syncline_t(\d+)_/.exec(datname)?.[1])))
+      if (leftBehind(datname))
         await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
   } finally {
     await client.end();
@@ -70,7 +51,7 @@ const made = new Set<string>();
 
 /** A schema name no other test uses; dropped by dropSchemas. */
 export const freshSchema = (): string => {
-  const name = `syncline_t${process.pid}_${randomBytes(5).toString('hex')}`;
+  const name = ownName();
   made.add(name);
   return name;
 };
@@ -112,7 +93,7 @@ export const dropSchemas = async (...others: string[]): Promise<void> => {
  * test can look for it in what syncline prints). Dropped by dropDatabase.
  */
 export const freshDatabase = async (password?: string): Promise<string> => {
-  const name = `syncline_t${process.pid}_${randomBytes(5).toString('hex')}`;
+  const name = ownName();
   await onServer(`CREATE DATABASE "${name}"`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
