@@ -156,6 +156,10 @@ export const publishEvents = async (
   };
 
   const stopped = (): boolean => s.signal?.aborted ?? false;
+  // A server gone is retried (connection.ts) and then given up on: the client closes. A follower
+  // with nothing to publish does not talk to NATS, so it looks: else it would poll the store on
+  // and on, saying nothing, and fail only when the next event came.
+  const closedWhy = nc.closed().then((e) => (e instanceof Error ? reasonOf(e) : 'connection closed'));
   /** One pass over what the store holds after what was published; a follower makes one per wake. */
   const pass = async (): Promise<E.Either<PublishError, void>> => {
     // Every event up to the head as it is now is visited by a pass that reads to its end, the
@@ -210,6 +214,10 @@ export const publishEvents = async (
     // Polling the store's head keeps this the same on every store; a new event is published within it.
     for (;;) {
       if (stopped()) break;
+      if (nc.isClosed())
+        return E.left(
+          unavailable(server, `lost the connection, and could not reconnect: ${await closedWhy}`),
+        );
       const head = await fromStore(() => store.head());
       if (E.isLeft(head)) return head;
       if (head.right > acked) break;
