@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { population } from '../adapters/demo/people.js';
 import { openSqliteStore } from '../adapters/stores/sqlite/store.js';
 import { v5 } from '../domain/ids.js';
@@ -47,6 +48,8 @@ type Running = {
   /** SIGSTOP and SIGCONT: the process held where it is while the server goes */
   readonly freeze: () => void;
   readonly thaw: () => void;
+  /** SIGTERM: stop when done with what it is doing */
+  readonly terminate: () => void;
 };
 
 /** The built `syncline` in `cwd`, killed when the test ends if it is still running. */
@@ -77,6 +80,7 @@ const start = (args: readonly string[], cwd: string): Running => {
     exited: () => ended,
     freeze: () => void child.kill('SIGSTOP'),
     thaw: () => void child.kill('SIGCONT'),
+    terminate: () => void child.kill('SIGTERM'),
   };
 };
 
@@ -158,6 +162,31 @@ const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const lostLine = (url: string): RegExp =>
   new RegExp(`^syncline: cannot reach NATS at ${url.replace(/[.]/g, '\\.')}: [^\\n]+\\n$`);
 
+/**
+ * Publishes `n` events where order matters, in order, and gives their ids as ingest makes them. Even
+ * messages create a profile, odd ones change the profile created 99 messages before, most often one
+ * of the batch before: stored out of the stream's order, a change would come before its profile's
+ * creation and be refused.
+ */
+const dependentBacklog = async (nc: NatsConnection, subject: string, n: number): Promise<string[]> => {
+  const js = jetstream(nc);
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      js.publish(
+        subject,
+        JSON.stringify(
+          i % 2 === 0 || i < 99
+            ? { type: 'ProfileCreated', data: { profileId: `p${i}`, properties: { email: `p${i}@x.io` } } }
+            : { type: 'ProfilePropertiesChanged', data: { profileId: `p${i - 99}`, set: { seen: i } } },
+        ),
+        { msgID: `msg-${i}` },
+      ),
+    ),
+  );
+  // Published in order on one connection: the stream holds them in that order.
+  return Array.from({ length: n }, (_, i) => v5(`message:msg-${i}`));
+};
+
 describe.skipIf(!natsAnswers)('a NATS server dropping mid-run', () => {
   let streams: TestStreams;
   beforeAll(async () => {
@@ -170,25 +199,7 @@ describe.skipIf(!natsAnswers)('a NATS server dropping mid-run', () => {
     const dir = await tempDir();
     onTestFinished(() => dir.remove());
     const n = 3000;
-    // Even messages create a profile, odd ones change the profile created 99 messages before, most
-    // often one of the batch before: stored out of the stream's order, a change would come before its
-    // profile's creation and be refused.
-    const js = jetstream(streams.nc);
-    await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        js.publish(
-          `${prefix}.events`,
-          JSON.stringify(
-            i % 2 === 0 || i < 99
-              ? { type: 'ProfileCreated', data: { profileId: `p${i}`, properties: { email: `p${i}@x.io` } } }
-              : { type: 'ProfilePropertiesChanged', data: { profileId: `p${i - 99}`, set: { seen: i } } },
-          ),
-          { msgID: `msg-${i}` },
-        ),
-      ),
-    );
-    // Published in order on one connection: the stream holds them in that order.
-    const expected = Array.from({ length: n }, (_, i) => v5(`message:msg-${i}`));
+    const expected = await dependentBacklog(streams.nc, `${prefix}.events`, n);
     const flags = [
       '--stream',
       name,
@@ -237,6 +248,46 @@ describe.skipIf(!natsAnswers)('a NATS server dropping mid-run', () => {
     ).toStrictEqual(upTo(n));
     const set = (await streams.messages(name)).filter((m) => m.subject === `${prefix}.rejected`);
     expect(set.map((m) => m.header.get('Syncline-Error'))).toStrictEqual([]);
+  }, 180_000);
+
+  it("given a backlog and `ingest --follow` through the relay, when the server restarts part-way (its connections dropped, new ones taken), then it rides that out and goes on: every event stored once, in the stream's order, and SIGTERM ends it with 0", async () => {
+    const { name, prefix } = await streams.fresh();
+    const dir = await tempDir();
+    onTestFinished(() => dir.remove());
+    const n = 2000;
+    const expected = await dependentBacklog(streams.nc, `${prefix}.events`, n);
+    const relay = await relayed();
+    const following = start(
+      [
+        'ingest',
+        '--from',
+        relay.url,
+        '--stream',
+        name,
+        '--subject',
+        `${prefix}.events`,
+        '--reject-subject',
+        `${prefix}.rejected`,
+        '--follow',
+        '--batch',
+        '100',
+      ],
+      dir.path,
+    );
+    await waitUntil(() => countIn(dir) >= 300, 'it stored 300 events', following);
+    relay.drop();
+    await waitUntil(() => countIn(dir) >= n, 'it stored every event', following, 60_000);
+    following.terminate();
+    const ended = await exitWithin(following, EXIT_WITHIN_MS);
+    expect([ended.code, ended.stderr]).toEqual([0, '']);
+    expect(
+      placesIn(
+        expected,
+        (await storedIn(dir)).map((e) => e.id),
+      ),
+    ).toStrictEqual(upTo(n));
+    const set = (await streams.messages(name)).filter((m) => m.subject === `${prefix}.rejected`);
+    expect(set).toStrictEqual([]);
   }, 180_000);
 
   it('given `ingest --follow` through the relay with nothing left to ingest, when the relay is cut while it waits for messages, then it exits 1 naming the server, what it stored kept', async () => {
@@ -357,6 +408,32 @@ describe.skipIf(!natsAnswers)('a NATS server dropping mid-run', () => {
       });
       expect(placesIn(ids, await idsIn(name))).toStrictEqual(upTo(ids.length));
       expect(checkpointOf(prefix)).toBe(head);
+    }, 120_000);
+
+    it('given `publish --follow` through the relay, when the server restarts part-way through the backlog (its connections dropped, new ones taken), then it rides that out: the stream holds every sync event once, in store order, the checkpoint reaches the head, and SIGTERM ends it with 0', async () => {
+      const { name, prefix } = await streams.fresh();
+      const { ids, head } = await own();
+      const relay = await relayed();
+      const following = start(
+        ['publish', '--to', relay.url, '--subject-prefix', prefix, '--follow'],
+        dir.path,
+      );
+      await waitUntil(
+        async () => (await streams.jsm.streams.info(name)).state.messages > 0,
+        'it published an event',
+        following,
+      );
+      // Held where it is, the server restarts: with events published and not acknowledged.
+      following.freeze();
+      const atDrop = (await streams.jsm.streams.info(name)).state.messages;
+      relay.drop();
+      following.thaw();
+      expect(atDrop, 'the restart came after the whole backlog was published').toBeLessThan(ids.length);
+      await waitUntil(() => checkpointOf(prefix) === head, 'its checkpoint reached the head', following);
+      following.terminate();
+      const ended = await exitWithin(following, EXIT_WITHIN_MS);
+      expect([ended.code, ended.stderr]).toEqual([0, '']);
+      expect(placesIn(ids, await idsIn(name))).toStrictEqual(upTo(ids.length));
     }, 120_000);
 
     it('given `publish --follow` through the relay with everything published, when the relay is cut while it waits for new events, then it exits 1 naming the server, the checkpoint and the stream as they were', async () => {

@@ -62,6 +62,12 @@ const ACK_WAIT_NS = 10_000_000_000;
 /** How long an empty fetch waits for messages: the end of the backlog, when not following. */
 const EMPTY_WAIT_MS = 1_000;
 
+/** How long NATS may fail every step before the ingest gives up: a server's restart, not an outage. */
+const RIDE_OUT_MS = 10_000;
+
+/** The pause between two tries while NATS fails. */
+const RETRY_PAUSE_MS = 250;
+
 /** The header a refused message is republished with, naming what is wrong with it. */
 export const ERROR_HEADER = 'Syncline-Error';
 
@@ -148,6 +154,21 @@ export const consumeEvents = async (
   // What the server said was left to deliver after the last message fetched (its `pending`); null
   // at the start and after an empty wait, when the consumer is asked.
   let left: number | null = null;
+  // Since when NATS has failed every step, with nothing done in between (null: it has not).
+  let failingSince: number | null = null;
+  /**
+   * Whether to try again after NATS failed a step: a server restarting, or a connection the client
+   * is re-making, is waited for, up to RIDE_OUT_MS of failures in a row; a client that gave up, or
+   * a failure that outlasts that, ends the ingest.
+   */
+  const ridesOut = async (): Promise<boolean> => {
+    failingSince ??= Date.now();
+    if (nc.isClosed() || (s.signal?.aborted ?? false) || Date.now() - failingSince > RIDE_OUT_MS)
+      return false;
+    left = null;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    return true;
+  };
   for (;;) {
     if (s.signal?.aborted ?? false) break;
     const fetched = await onNats(server, async () => {
@@ -172,7 +193,11 @@ export const consumeEvents = async (
       }
       return { messages, drained: false };
     });
-    if (E.isLeft(fetched)) return fetched;
+    if (E.isLeft(fetched)) {
+      if (await ridesOut()) continue;
+      return fetched;
+    }
+    failingSince = null;
     const { messages, drained } = fetched.right;
     left = messages.length === 0 ? null : (messages[messages.length - 1] as JsMsg).info.pending;
     if (messages.length === 0) {
@@ -214,7 +239,6 @@ export const consumeEvents = async (
       for (const m of messages) m.ack();
       await nc.flush();
     });
-    if (E.isLeft(sent)) return sent;
     counts = {
       received: counts.received + messages.length,
       stored: counts.stored + stored,
@@ -222,6 +246,9 @@ export const consumeEvents = async (
       rejected: counts.rejected + rejected,
     };
     s.onBatch?.(counts);
+    // Stored, and counted so: unacknowledged, the batch comes again after its wait, and is found
+    // stored already.
+    if (E.isLeft(sent) && !(await ridesOut())) return sent;
   }
   return E.right(counts);
 };

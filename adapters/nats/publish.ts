@@ -48,6 +48,12 @@ const bodyOf = (e: StoredEvent): string =>
 /** The streams of profiles' events: never published, and never read to publish. */
 const PROFILE_PREFIX = 'profile-';
 
+/** How long NATS may fail before publishing gives up: a server's restart, not an outage. */
+const RIDE_OUT_MS = 10_000;
+
+/** The pause between two tries while NATS fails. */
+const RETRY_PAUSE_MS = 250;
+
 /** How often a follower looks for new events in the store. */
 const FOLLOW_POLL_MS = 200;
 
@@ -145,6 +151,7 @@ export const publishEvents = async (
       }
     }
     acked = head.position;
+    failingSince = null;
     return E.right(undefined);
   };
   const drain = async (): Promise<E.Either<PublishError, void>> => {
@@ -156,6 +163,19 @@ export const publishEvents = async (
   };
 
   const stopped = (): boolean => s.signal?.aborted ?? false;
+  // Since when NATS has failed with nothing acknowledged in between (null: it has not).
+  let failingSince: number | null = null;
+  /**
+   * Whether to go on after NATS failed: a server restarting, or a connection the client is re-making,
+   * is waited for, up to RIDE_OUT_MS without an acknowledgement; what was in flight is let go.
+   */
+  const ridesOut = async (): Promise<boolean> => {
+    failingSince ??= Date.now();
+    if (nc.isClosed() || stopped() || Date.now() - failingSince > RIDE_OUT_MS) return false;
+    queue.length = 0;
+    await pause(RETRY_PAUSE_MS, s.signal);
+    return true;
+  };
   // A server gone is retried (connection.ts) and then given up on: the client closes. A follower
   // with nothing to publish does not talk to NATS, so it looks: else it would poll the store on
   // and on, saying nothing, and fail only when the next event came.
@@ -209,7 +229,11 @@ export const publishEvents = async (
   };
   for (;;) {
     const done = await pass();
-    if (E.isLeft(done)) return done;
+    if (E.isLeft(done)) {
+      // Sent again from the last acknowledged position: JetStream drops what it holds already.
+      if (done.left._tag === 'NatsUnavailable' && (await ridesOut())) continue;
+      return done;
+    }
     if (!s.follow || stopped()) break;
     // Polling the store's head keeps this the same on every store; a new event is published within it.
     for (;;) {

@@ -1,5 +1,6 @@
 // A TCP relay in front of a server, for specs of a server that goes away under a client: everything
-// passes through until `cut`, which ends every connection and refuses new ones, as a server gone would.
+// passes through until `cut`, which ends every connection and refuses new ones, as a server gone would
+// (or `drop`, which ends them and takes new ones, as a server that restarted would).
 import { createServer, connect, type Socket } from 'node:net';
 
 export type TcpCut = {
@@ -7,6 +8,8 @@ export type TcpCut = {
   readonly port: number;
   /** ends every connection through the relay and stops listening: the server is gone */
   readonly cut: () => Promise<void>;
+  /** ends every connection through the relay and goes on listening: the server restarted */
+  readonly drop: () => void;
 };
 
 export const tcpCut = async (host: string, port: number): Promise<TcpCut> => {
@@ -34,6 +37,9 @@ export const tcpCut = async (host: string, port: number): Promise<TcpCut> => {
   if (address === null || typeof address === 'string') throw new Error('the relay has no port');
   return {
     port: address.port,
+    drop: () => {
+      for (const s of sockets) s.destroy();
+    },
     cut: async () => {
       const closed = new Promise<void>((resolve) => relay.close(() => resolve()));
       for (const s of sockets) s.destroy();
